@@ -1,0 +1,156 @@
+// Typed views of the Kubernetes objects the controller reads. Both sources (manifests and the
+// API server) produce JSON (YAML is converted first), and the same From* functions turn it into
+// these structs, so translation never sees where an object came from.
+#pragma once
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pier/common/result.h"
+
+namespace pier::model {
+
+struct ObjectMeta {
+  std::string namespace_;  // "" for cluster-scoped objects (IngressClass)
+  std::string name;
+  std::string uid;
+  std::string resource_version;
+  std::string creation_timestamp;  // RFC 3339 as the API server writes it; compares lexically
+  int64_t generation = 0;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+};
+
+// "namespace/name", or "name" for cluster-scoped objects.
+std::string KeyOf(const ObjectMeta& meta);
+
+struct ServiceBackendPort {
+  std::optional<int32_t> number;
+  std::string name;  // used when number is empty
+};
+
+struct IngressServiceBackend {
+  std::string name;
+  ServiceBackendPort port;
+};
+
+struct IngressBackend {
+  std::optional<IngressServiceBackend> service;
+  bool has_resource = false;  // spec.backend.resource: not supported, reported
+};
+
+enum class PathType { kExact, kPrefix, kImplementationSpecific };
+
+struct HTTPIngressPath {
+  std::string path;  // "" is allowed only for ImplementationSpecific and means "/"
+  PathType path_type = PathType::kImplementationSpecific;
+  IngressBackend backend;
+};
+
+struct IngressRule {
+  std::string host;  // "" = all hosts
+  std::vector<HTTPIngressPath> paths;
+};
+
+struct IngressTLS {
+  std::vector<std::string> hosts;
+  std::string secret_name;
+};
+
+struct Ingress {
+  ObjectMeta meta;
+  std::optional<std::string> ingress_class_name;
+  std::optional<IngressBackend> default_backend;
+  std::vector<IngressRule> rules;
+  std::vector<IngressTLS> tls;
+};
+
+struct IngressClass {
+  ObjectMeta meta;
+  std::string controller;
+};
+
+struct ServicePort {
+  std::string name;
+  int32_t port = 0;
+  std::optional<int32_t> target_port_number;
+  std::string target_port_name;
+  std::string protocol = "TCP";
+};
+
+struct Service {
+  ObjectMeta meta;
+  std::string type = "ClusterIP";
+  std::string cluster_ip;
+  std::string external_name;
+  std::vector<ServicePort> ports;
+  std::vector<std::string> load_balancer_ips;       // status.loadBalancer.ingress[].ip
+  std::vector<std::string> load_balancer_hostnames;  // status.loadBalancer.ingress[].hostname
+};
+
+struct EndpointConditions {
+  std::optional<bool> ready;
+  std::optional<bool> serving;
+  std::optional<bool> terminating;
+};
+
+struct Endpoint {
+  std::vector<std::string> addresses;
+  EndpointConditions conditions;
+  std::string zone;
+};
+
+struct EndpointPort {
+  std::string name;  // "" for an unnamed port
+  std::optional<int32_t> port;
+  std::string protocol = "TCP";
+};
+
+struct EndpointSlice {
+  ObjectMeta meta;
+  std::string address_type;  // IPv4, IPv6, FQDN
+  std::vector<Endpoint> endpoints;
+  std::vector<EndpointPort> ports;
+  std::string service_name;  // label kubernetes.io/service-name
+};
+
+struct Secret {
+  ObjectMeta meta;
+  std::string type;
+  std::map<std::string, std::string> data;  // base64-decoded
+};
+
+Result<Ingress> IngressFromJson(const nlohmann::json& object);
+Result<IngressClass> IngressClassFromJson(const nlohmann::json& object);
+Result<Service> ServiceFromJson(const nlohmann::json& object);
+Result<EndpointSlice> EndpointSliceFromJson(const nlohmann::json& object);
+Result<Secret> SecretFromJson(const nlohmann::json& object);
+
+enum class Kind { kIngress, kIngressClass, kService, kEndpointSlice, kSecret };
+const char* KindName(Kind kind);
+// From apiVersion + kind; empty when the object is not one the controller reads.
+std::optional<Kind> KindOf(const nlohmann::json& object);
+
+// Everything the translator reads. Keys are KeyOf(meta); maps keep output deterministic.
+struct ClusterState {
+  std::map<std::string, Ingress> ingresses;
+  std::map<std::string, IngressClass> ingress_classes;
+  std::map<std::string, Service> services;
+  std::map<std::string, EndpointSlice> endpoint_slices;
+  std::map<std::string, Secret> secrets;
+
+  // Adds or replaces the object; returns whether the state changed (an identical object,
+  // e.g. a resync, changes nothing). An object that does not parse is an error and leaves
+  // the state untouched.
+  Result<bool> Upsert(const nlohmann::json& object);
+  bool Remove(Kind kind, const std::string& key);
+  // Replaces all objects of one kind (a relist): objects missing from `objects` are removed.
+  Result<bool> ReplaceAll(Kind kind, const std::vector<nlohmann::json>& objects);
+};
+
+}  // namespace pier::model

@@ -1,0 +1,110 @@
+// The dataplane's view of one snapshot: validated and compiled once when it arrives, then shared
+// read-only by every connection on every thread. Routes and clusters are individually
+// reference-counted so a long-lived tunnel keeps only its own route alive, not a whole old
+// snapshot.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pier/common/result.h"
+#include "pier/v1/snapshot.pb.h"
+
+namespace pier::dataplane {
+
+struct UpstreamEndpoint {
+  boost::asio::ip::tcp::endpoint address;
+  uint32_t weight = 1;
+  bool fallback = false;
+  std::string id;  // "address:port" ("[v6]:port"), stable across snapshots
+};
+
+struct ClusterConfig {
+  std::string name;  // "namespace/service:port"
+  std::string service_namespace;
+  std::string service_name;
+  std::vector<UpstreamEndpoint> endpoints;
+  pier::v1::BackendTls backend_tls;
+};
+
+// One route with every default resolved, so the per-request code never looks at Defaults.
+struct RouteConfig {
+  std::string name;
+  std::string ingress_namespace;
+  std::string ingress_name;
+  std::string service;
+  pier::v1::PathMatch::Type match_type = pier::v1::PathMatch::PREFIX;
+  std::string path;  // normalised: PREFIX paths without trailing "/" (except "/")
+
+  std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
+  uint32_t unavailable_status = 0;              // non-zero: fail closed with this status
+  std::string unavailable_reason;
+
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{60000};
+  std::chrono::milliseconds send_timeout{60000};
+  std::chrono::milliseconds websocket_idle_timeout{3600000};
+  bool websocket_enabled = true;
+  std::string websocket_disabled_reason;
+  uint64_t max_body_bytes = 1 << 20;  // 0 = unlimited
+  uint32_t buffer_bytes = 16 * 1024;
+
+  // Everything else (limits, affinity, access, redirects...) as the controller sent it.
+  pier::v1::Route proto;
+};
+
+struct VirtualHostConfig {
+  std::string host;  // lowercase; "" = any; "*.a.b" = one label wildcard
+  std::vector<std::shared_ptr<const RouteConfig>> routes;  // precedence order
+  std::string tls_certificate;
+};
+
+class Config final {
+ public:
+  // Validates the whole snapshot (references resolve, addresses parse, paths well-formed,
+  // statuses sane) and compiles it. An invalid snapshot is an error naming what is wrong.
+  static Result<std::shared_ptr<const Config>> Build(const pier::v1::Snapshot& snapshot);
+
+  uint64_t version() const noexcept { return version_; }
+  const std::string& controller_instance() const noexcept { return controller_instance_; }
+
+  // host: the Host header as received (port and case ignored). path: the request target's
+  // path (no query). Exact host wins over a wildcard, wildcard over the catch-all "" host;
+  // within a host the first matching route in precedence order wins. Null: no route (404).
+  std::shared_ptr<const RouteConfig> Match(std::string_view host, std::string_view path) const;
+
+  const VirtualHostConfig* FindHost(std::string_view host) const;
+  const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
+  const pier::v1::Snapshot& snapshot() const noexcept { return snapshot_; }
+
+ private:
+  Config() = default;
+  uint64_t version_ = 0;
+  std::string controller_instance_;
+  pier::v1::Snapshot snapshot_;
+  std::vector<VirtualHostConfig> exact_hosts_;     // sorted by host
+  std::vector<VirtualHostConfig> wildcard_hosts_;  // sorted by suffix
+  const VirtualHostConfig* catch_all_ = nullptr;
+  std::vector<VirtualHostConfig> catch_all_storage_;
+  std::vector<std::shared_ptr<const ClusterConfig>> clusters_;
+};
+
+// The current Config, swapped atomically. Readers take a reference-counted copy per request;
+// a swap never touches connections that hold an older one.
+class ConfigStore final {
+ public:
+  std::shared_ptr<const Config> Current() const noexcept { return current_.load(std::memory_order_acquire); }
+  void Swap(std::shared_ptr<const Config> next) noexcept { current_.store(std::move(next), std::memory_order_release); }
+
+ private:
+  std::atomic<std::shared_ptr<const Config>> current_;
+};
+
+}  // namespace pier::dataplane
