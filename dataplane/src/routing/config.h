@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "pier/common/cidr.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
 
@@ -56,6 +58,11 @@ struct RouteConfig {
   uint64_t max_body_bytes = 1 << 20;  // 0 = unlimited
   uint32_t buffer_bytes = 16 * 1024;
 
+  // proto.access and proto.limits.exempt_cidrs, parsed once here.
+  CidrSet allow_sources;  // empty = everyone (subject to deny_sources)
+  CidrSet deny_sources;
+  CidrSet limit_exempt_sources;
+
   // Everything else (limits, affinity, access, redirects...) as the controller sent it.
   pier::v1::Route proto;
 };
@@ -66,11 +73,25 @@ struct VirtualHostConfig {
   std::string tls_certificate;
 };
 
+// The values a route gets when neither the route nor the snapshot's Defaults set one. The
+// built-in values are the documented ones; the dataplane's --default-* flags replace them.
+struct BuildOptions {
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds read_timeout{60000};
+  std::chrono::milliseconds send_timeout{60000};
+  std::chrono::milliseconds websocket_idle_timeout{3600000};
+  uint64_t max_body_bytes = 1 << 20;  // 0 = unlimited
+  uint32_t buffer_bytes = 16 * 1024;
+};
+
 class Config final {
  public:
   // Validates the whole snapshot (references resolve, addresses parse, paths well-formed,
   // statuses sane) and compiles it. An invalid snapshot is an error naming what is wrong.
-  static Result<std::shared_ptr<const Config>> Build(const pier::v1::Snapshot& snapshot);
+  // A route field left 0 takes the snapshot's Defaults, and a Defaults field left 0 takes
+  // `options`.
+  static Result<std::shared_ptr<const Config>> Build(const pier::v1::Snapshot& snapshot,
+                                                     const BuildOptions& options = {});
 
   uint64_t version() const noexcept { return version_; }
   const std::string& controller_instance() const noexcept { return controller_instance_; }
@@ -78,22 +99,29 @@ class Config final {
   // host: the Host header as received (port and case ignored). path: the request target's
   // path (no query). Exact host wins over a wildcard, wildcard over the catch-all "" host;
   // within a host the first matching route in precedence order wins. Null: no route (404).
+  // The path is compared as received, percent-encoding included ("/a%2Fb" is one element and
+  // "/%66oo" is not "/foo"), as the Ingress spec leaves decoding to the implementation and
+  // decoding here would let a request reach a route its raw form does not name. Allocates
+  // nothing for an already-lowercase Host without a port.
   std::shared_ptr<const RouteConfig> Match(std::string_view host, std::string_view path) const;
 
+  // The virtual host Match would use for this Host header (or SNI name); null when none.
   const VirtualHostConfig* FindHost(std::string_view host) const;
   const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
   const pier::v1::Snapshot& snapshot() const noexcept { return snapshot_; }
 
  private:
   Config() = default;
+  // host: already normalised.
+  const VirtualHostConfig* FindNormalizedHost(std::string_view host) const noexcept;
+
   uint64_t version_ = 0;
   std::string controller_instance_;
   pier::v1::Snapshot snapshot_;
   std::vector<VirtualHostConfig> exact_hosts_;     // sorted by host
-  std::vector<VirtualHostConfig> wildcard_hosts_;  // sorted by suffix
-  const VirtualHostConfig* catch_all_ = nullptr;
-  std::vector<VirtualHostConfig> catch_all_storage_;
-  std::vector<std::shared_ptr<const ClusterConfig>> clusters_;
+  std::vector<VirtualHostConfig> wildcard_hosts_;  // sorted by host, i.e. by the ".suffix" after "*"
+  std::optional<VirtualHostConfig> catch_all_;
+  std::vector<std::shared_ptr<const ClusterConfig>> clusters_;  // sorted by name
 };
 
 // The current Config, swapped atomically. Readers take a reference-counted copy per request;

@@ -1,0 +1,306 @@
+// Config::Build: validation and compilation of one snapshot. Validation runs over everything
+// before anything is used, and the first problem found is the error, prefixed with where it is.
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "pier/common/address.h"
+#include "pier/common/cidr.h"
+#include "pier/common/match.h"
+#include "routing/bounds.h"
+#include "routing/certificate_check.h"
+#include "routing/config.h"
+#include "routing/host_name.h"
+
+namespace pier::dataplane {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string Quote(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+Result<bool> CheckTimeout(uint32_t ms, std::string_view what) {
+  if (milliseconds(ms) > bounds::kMaxTimeout) {
+    return Fail(std::string(what) + " " + std::to_string(ms) + " ms is longer than the maximum " +
+                std::to_string(bounds::kMaxTimeout.count()) + " ms");
+  }
+  return true;
+}
+
+// 0 means "inherit" everywhere a buffer size appears.
+Result<bool> CheckBuffer(uint32_t bytes) {
+  if (bytes != 0 && (bytes < bounds::kMinBufferBytes || bytes > bounds::kMaxBufferBytes)) {
+    return Fail("buffer_bytes " + std::to_string(bytes) + " is outside " + std::to_string(bounds::kMinBufferBytes) +
+                ".." + std::to_string(bounds::kMaxBufferBytes));
+  }
+  return true;
+}
+
+Result<bool> CheckDefaults(const v1::Defaults& defaults) {
+  for (auto [ms, what] : {std::pair{defaults.connect_timeout_ms(), "connect_timeout_ms"},
+                          std::pair{defaults.read_timeout_ms(), "read_timeout_ms"},
+                          std::pair{defaults.send_timeout_ms(), "send_timeout_ms"},
+                          std::pair{defaults.websocket_idle_timeout_ms(), "websocket_idle_timeout_ms"}}) {
+    if (auto ok = CheckTimeout(ms, what); !ok) return ok;
+  }
+  return CheckBuffer(defaults.buffer_bytes());
+}
+
+Result<std::shared_ptr<const ClusterConfig>> CompileCluster(const v1::Cluster& cluster) {
+  auto compiled = std::make_shared<ClusterConfig>();
+  compiled->name = cluster.name();
+  compiled->service_namespace = cluster.service_namespace();
+  compiled->service_name = cluster.service_name();
+  compiled->backend_tls = cluster.backend_tls();
+  compiled->endpoints.reserve(static_cast<std::size_t>(cluster.endpoints_size()));
+  for (const v1::Endpoint& endpoint : cluster.endpoints()) {
+    boost::system::error_code ec;
+    const auto address = boost::asio::ip::make_address(endpoint.address(), ec);
+    // A zone id ("fe80::1%eth0") names an interface of the controller's view, not ours.
+    if (ec || endpoint.address().find('%') != std::string::npos) {
+      return Fail("endpoint address " + Quote(endpoint.address()) + " is not an IPv4 or IPv6 address");
+    }
+    if (endpoint.port() < 1 || endpoint.port() > 65535) {
+      return Fail("endpoint " + endpoint.address() + " has port " + std::to_string(endpoint.port()) +
+                  ", not 1..65535");
+    }
+    UpstreamEndpoint& out = compiled->endpoints.emplace_back();
+    out.address = boost::asio::ip::tcp::endpoint(address, static_cast<uint16_t>(endpoint.port()));
+    out.weight = std::max<uint32_t>(endpoint.weight(), 1);
+    out.fallback = endpoint.fallback();
+    out.id = parse::FormatEndpoint(out.address);
+  }
+  return std::shared_ptr<const ClusterConfig>(std::move(compiled));
+}
+
+Result<bool> CheckCertificateEntry(const v1::TlsCertificate& certificate) {
+  for (const std::string& sni : certificate.sni_names()) {
+    if (!IsValidHostPattern(sni)) return Fail("SNI name " + Quote(sni) + " is not a lowercase DNS name or *.name");
+  }
+  return CheckCertificate(certificate);
+}
+
+Result<bool> CheckPath(const v1::PathMatch& match) {
+  if (!v1::PathMatch::Type_IsValid(match.type())) return Fail("unknown path type " + std::to_string(match.type()));
+  const std::string& path = match.path();
+  if (path.empty() || path.front() != '/') return Fail("path " + Quote(path) + " does not start with \"/\"");
+  // A request target never holds these, so such a route could never match: it is a bug upstream.
+  for (unsigned char c : path) {
+    if (c <= 0x20 || c == 0x7f) return Fail("path " + Quote(path) + " holds a space or control character");
+  }
+  return true;
+}
+
+// Cookie attributes end up in a Set-Cookie header: anything that could end the attribute or the
+// header line is refused here rather than escaped on every response.
+bool IsCookieToken(std::string_view text) {
+  static constexpr std::string_view kSeparators = "()<>@,;:\\\"/[]?={}";
+  for (unsigned char c : text) {
+    if (c <= 0x20 || c >= 0x7f || kSeparators.find(static_cast<char>(c)) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
+bool IsCookieAttributeValue(std::string_view text) {
+  for (unsigned char c : text) {
+    if (c < 0x20 || c >= 0x7f || c == ';') return false;
+  }
+  return true;
+}
+
+Result<bool> CheckAffinity(const v1::Affinity& affinity) {
+  if (!v1::Affinity::Mode_IsValid(affinity.mode())) return Fail("unknown affinity mode");
+  if (!IsCookieToken(affinity.cookie_name())) {
+    return Fail("affinity cookie name " + Quote(affinity.cookie_name()) + " is not an HTTP token");
+  }
+  if (!IsCookieAttributeValue(affinity.cookie_path()) || !IsCookieAttributeValue(affinity.cookie_domain())) {
+    return Fail("affinity cookie path or domain holds \";\" or a control character");
+  }
+  const std::string& samesite = affinity.cookie_samesite();
+  if (!samesite.empty() && samesite != "Strict" && samesite != "Lax" && samesite != "None") {
+    return Fail("affinity cookie SameSite " + Quote(samesite) + " is not Strict, Lax or None");
+  }
+  return true;
+}
+
+Result<bool> CheckRoutePolicy(const v1::Route& route) {
+  if (auto ok = CheckPath(route.match()); !ok) return ok;
+  const uint32_t status = route.unavailable().status();
+  if (status != 0 && (status < bounds::kMinUnavailableStatus || status > bounds::kMaxUnavailableStatus)) {
+    return Fail("unavailable.status " + std::to_string(status) + " is not an HTTP error status (400..599)");
+  }
+  if (route.cluster().empty() && status == 0) {
+    return Fail("has neither a cluster nor an unavailable status");
+  }
+  for (auto [ms, what] : {std::pair{route.timeouts().connect_ms(), "timeouts.connect_ms"},
+                          std::pair{route.timeouts().read_ms(), "timeouts.read_ms"},
+                          std::pair{route.timeouts().send_ms(), "timeouts.send_ms"},
+                          std::pair{route.websocket().idle_timeout_ms(), "websocket.idle_timeout_ms"}}) {
+    if (auto ok = CheckTimeout(ms, what); !ok) return ok;
+  }
+  if (auto ok = CheckBuffer(route.buffer_bytes()); !ok) return ok;
+  if (!v1::LoadBalancing::Policy_IsValid(route.load_balancing().policy())) return Fail("unknown load-balancing policy");
+  const v1::HashKey& hash = route.load_balancing().hash_by();
+  if (!v1::HashKey::Source_IsValid(hash.source())) return Fail("unknown hash key source");
+  if ((hash.source() == v1::HashKey::HEADER || hash.source() == v1::HashKey::COOKIE ||
+       hash.source() == v1::HashKey::QUERY_ARG) &&
+      hash.name().empty()) {
+    return Fail("hash key needs a name");
+  }
+  if (auto ok = CheckAffinity(route.affinity()); !ok) return ok;
+  const double rate = route.limits().requests_per_second();
+  if (!std::isfinite(rate) || rate < 0) return Fail("limits.requests_per_second must be a finite number >= 0");
+  return true;
+}
+
+Result<CidrSet> CompileCidrs(const google::protobuf::RepeatedPtrField<std::string>& texts, std::string_view what) {
+  std::vector<Cidr> cidrs;
+  cidrs.reserve(static_cast<std::size_t>(texts.size()));
+  for (const std::string& text : texts) {
+    auto cidr = Cidr::Parse(text);
+    if (!cidr) return Fail(std::string(what) + ": " + cidr.error());
+    cidrs.push_back(std::move(*cidr));
+  }
+  return CidrSet(std::move(cidrs));
+}
+
+milliseconds Inherit(uint32_t route_ms, uint32_t defaults_ms, milliseconds built_in) {
+  if (route_ms != 0) return milliseconds(route_ms);
+  if (defaults_ms != 0) return milliseconds(defaults_ms);
+  return built_in;
+}
+
+std::shared_ptr<const ClusterConfig> FindCluster(const std::vector<std::shared_ptr<const ClusterConfig>>& sorted,
+                                                 std::string_view name) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), name,
+                             [](const auto& cluster, std::string_view n) { return cluster->name < n; });
+  return it != sorted.end() && (*it)->name == name ? *it : nullptr;
+}
+
+RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, const BuildOptions& options,
+                         std::shared_ptr<const ClusterConfig> cluster) {
+  RouteConfig out;
+  out.name = route.name();
+  out.ingress_namespace = route.ingress().namespace_();
+  out.ingress_name = route.ingress().name();
+  out.service = route.service();
+  out.match_type = route.match().type();
+  out.path = out.match_type == v1::PathMatch::PREFIX ? std::string(match::NormalizePrefix(route.match().path()))
+                                                     : route.match().path();
+  out.unavailable_status = route.unavailable().status();
+  if (out.unavailable_status != 0) {
+    out.unavailable_reason = route.unavailable().reason();
+  } else {
+    out.cluster = std::move(cluster);
+  }
+  out.connect_timeout = Inherit(route.timeouts().connect_ms(), defaults.connect_timeout_ms(), options.connect_timeout);
+  out.read_timeout = Inherit(route.timeouts().read_ms(), defaults.read_timeout_ms(), options.read_timeout);
+  out.send_timeout = Inherit(route.timeouts().send_ms(), defaults.send_timeout_ms(), options.send_timeout);
+  out.websocket_idle_timeout = Inherit(route.websocket().idle_timeout_ms(), defaults.websocket_idle_timeout_ms(),
+                                       options.websocket_idle_timeout);
+  out.websocket_enabled = route.websocket().enabled();
+  out.websocket_disabled_reason = route.websocket().disabled_reason();
+  if (route.body_unlimited()) {
+    out.max_body_bytes = 0;
+  } else if (route.max_body_bytes() != 0) {
+    out.max_body_bytes = route.max_body_bytes();
+  } else {
+    out.max_body_bytes = defaults.max_body_bytes() != 0 ? defaults.max_body_bytes() : options.max_body_bytes;
+  }
+  out.buffer_bytes = route.buffer_bytes() != 0     ? route.buffer_bytes()
+                     : defaults.buffer_bytes() != 0 ? defaults.buffer_bytes()
+                                                    : options.buffer_bytes;
+  out.proto = route;
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot, const BuildOptions& options) {
+  // Config's constructor is private, so make_shared cannot reach it.
+  std::shared_ptr<Config> config(new Config());
+  config->version_ = snapshot.version();
+  config->controller_instance_ = snapshot.controller_instance();
+
+  if (auto ok = CheckDefaults(snapshot.defaults()); !ok) return Fail("defaults: " + ok.error());
+
+  config->clusters_.reserve(static_cast<std::size_t>(snapshot.clusters_size()));
+  for (const v1::Cluster& cluster : snapshot.clusters()) {
+    if (cluster.name().empty()) return Fail("a cluster has an empty name");
+    auto compiled = CompileCluster(cluster);
+    if (!compiled) return Fail("cluster " + Quote(cluster.name()) + ": " + compiled.error());
+    config->clusters_.push_back(std::move(*compiled));
+  }
+  std::sort(config->clusters_.begin(), config->clusters_.end(),
+            [](const auto& a, const auto& b) { return a->name < b->name; });
+  auto duplicate = std::adjacent_find(config->clusters_.begin(), config->clusters_.end(),
+                                      [](const auto& a, const auto& b) { return a->name == b->name; });
+  if (duplicate != config->clusters_.end()) return Fail("cluster " + Quote((*duplicate)->name) + " appears twice");
+
+  std::set<std::string_view> certificates;
+  for (const v1::TlsCertificate& certificate : snapshot.certificates()) {
+    if (certificate.name().empty()) return Fail("a certificate has an empty name");
+    if (!certificates.insert(certificate.name()).second) {
+      return Fail("certificate " + Quote(certificate.name()) + " appears twice");
+    }
+    if (auto ok = CheckCertificateEntry(certificate); !ok) {
+      return Fail("certificate " + Quote(certificate.name()) + ": " + ok.error());
+    }
+  }
+
+  std::set<std::string_view> hosts;
+  for (const v1::VirtualHost& vhost : snapshot.virtual_hosts()) {
+    const std::string& host = vhost.host();
+    const std::string where = "virtual host " + Quote(host);
+    if (!host.empty() && !IsValidHostPattern(host)) {
+      return Fail(where + ": not a lowercase DNS name, *.name or \"\"");
+    }
+    if (!hosts.insert(host).second) return Fail(where + " appears twice");
+    if (!vhost.tls_certificate().empty() && !certificates.contains(vhost.tls_certificate())) {
+      return Fail(where + ": TLS certificate " + Quote(vhost.tls_certificate()) + " does not exist");
+    }
+    VirtualHostConfig compiled{host, {}, vhost.tls_certificate()};
+    compiled.routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
+    for (const v1::Route& route : vhost.routes()) {
+      const std::string route_where = where + " route " + Quote(route.name());
+      if (auto ok = CheckRoutePolicy(route); !ok) return Fail(route_where + ": " + ok.error());
+      auto allow = CompileCidrs(route.access().allow_cidrs(), "access.allow_cidrs");
+      auto deny = CompileCidrs(route.access().deny_cidrs(), "access.deny_cidrs");
+      auto exempt = CompileCidrs(route.limits().exempt_cidrs(), "limits.exempt_cidrs");
+      for (const auto* cidrs : {&allow, &deny, &exempt}) {
+        if (!*cidrs) return Fail(route_where + ": " + cidrs->error());
+      }
+      std::shared_ptr<const ClusterConfig> cluster;
+      if (!route.cluster().empty()) {
+        cluster = FindCluster(config->clusters_, route.cluster());
+        if (!cluster) return Fail(route_where + ": cluster " + Quote(route.cluster()) + " does not exist");
+      }
+      RouteConfig compiled_route = CompileRoute(route, snapshot.defaults(), options, std::move(cluster));
+      compiled_route.allow_sources = std::move(*allow);
+      compiled_route.deny_sources = std::move(*deny);
+      compiled_route.limit_exempt_sources = std::move(*exempt);
+      compiled.routes.push_back(std::make_shared<const RouteConfig>(std::move(compiled_route)));
+    }
+    if (host.empty()) {
+      config->catch_all_ = std::move(compiled);
+    } else if (match::IsWildcardHost(host)) {
+      config->wildcard_hosts_.push_back(std::move(compiled));
+    } else {
+      config->exact_hosts_.push_back(std::move(compiled));
+    }
+  }
+  auto by_host = [](const VirtualHostConfig& a, const VirtualHostConfig& b) { return a.host < b.host; };
+  std::sort(config->exact_hosts_.begin(), config->exact_hosts_.end(), by_host);
+  std::sort(config->wildcard_hosts_.begin(), config->wildcard_hosts_.end(), by_host);
+
+  // Kept for what is not compiled (listeners, certificates for the TLS context); copied last so
+  // a refused snapshot costs no copy.
+  config->snapshot_ = snapshot;
+  return std::shared_ptr<const Config>(std::move(config));
+}
+
+}  // namespace pier::dataplane

@@ -1,0 +1,83 @@
+#include "routing/certificate_check.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
+#include <string>
+
+namespace pier::dataplane {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* key) const noexcept { EVP_PKEY_free(key); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+
+BioPtr MemoryBio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// OpenSSL reports through a thread-local error queue; leaving entries behind would make a later,
+// unrelated OpenSSL call on this thread report our failure.
+std::string TakeOpenSslError() {
+  const unsigned long code = ERR_get_error();
+  ERR_clear_error();
+  if (code == 0) return "no details";
+  char buffer[256];
+  ERR_error_string_n(code, buffer, sizeof(buffer));
+  return buffer;
+}
+
+// Without a callback OpenSSL asks for an encrypted key's passphrase on the terminal, which would
+// block the config thread forever; an encrypted key is simply refused.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+}  // namespace
+
+Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate) {
+  // BIO_new_mem_buf takes an int length.
+  constexpr std::size_t kMaxPemBytes = 1u << 24;
+  if (certificate.certificate_chain_pem().size() > kMaxPemBytes ||
+      certificate.private_key_pem().size() > kMaxPemBytes) {
+    return Fail("PEM data larger than 16 MiB");
+  }
+  ERR_clear_error();
+  BioPtr chain_bio = MemoryBio(certificate.certificate_chain_pem());
+  if (!chain_bio) return Fail("out of memory reading the certificate chain");
+  X509Ptr leaf(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!leaf) return Fail("certificate chain holds no PEM certificate: " + TakeOpenSslError());
+  for (int index = 2;; ++index) {
+    X509Ptr next(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
+    if (next) continue;
+    // Running out of input is how the loop ends; anything else is a broken block.
+    const unsigned long code = ERR_peek_last_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
+      ERR_clear_error();
+      break;
+    }
+    return Fail("certificate " + std::to_string(index) + " of the chain does not parse: " + TakeOpenSslError());
+  }
+
+  BioPtr key_bio = MemoryBio(certificate.private_key_pem());
+  if (!key_bio) return Fail("out of memory reading the private key");
+  KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!key) return Fail("private key does not parse: " + TakeOpenSslError());
+  if (X509_check_private_key(leaf.get(), key.get()) != 1) {
+    return Fail("private key does not match the leaf certificate: " + TakeOpenSslError());
+  }
+  return true;
+}
+
+}  // namespace pier::dataplane

@@ -1,0 +1,159 @@
+// What Build produces from a valid snapshot: defaults resolved, clusters shared, CIDRs parsed.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/address.hpp>
+
+#include "routing/config.h"
+#include "snapshot_builder.h"
+
+namespace pier::dataplane {
+namespace {
+
+using std::chrono::milliseconds;
+using testing::SnapshotBuilder;
+
+std::shared_ptr<const RouteConfig> OnlyRoute(const v1::Snapshot& snapshot, const BuildOptions& options = {}) {
+  auto config = Config::Build(snapshot, options);
+  EXPECT_TRUE(config.ok()) << config.error();
+  if (!config.ok()) return nullptr;
+  return (*config)->Match("", "/");
+}
+
+TEST(Defaults, BuiltInValuesApplyWhenNothingIsSet) {
+  auto route = OnlyRoute(SnapshotBuilder().Cluster("c").Prefix("/").Get());
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->connect_timeout, milliseconds(5000));
+  EXPECT_EQ(route->read_timeout, milliseconds(60000));
+  EXPECT_EQ(route->send_timeout, milliseconds(60000));
+  EXPECT_EQ(route->websocket_idle_timeout, milliseconds(3600000));
+  EXPECT_EQ(route->max_body_bytes, 1u << 20);
+  EXPECT_EQ(route->buffer_bytes, 16u * 1024);
+}
+
+TEST(Defaults, FlagsReplaceBuiltInValues) {
+  BuildOptions options;
+  options.connect_timeout = milliseconds(1000);
+  options.read_timeout = milliseconds(2000);
+  options.send_timeout = milliseconds(3000);
+  options.websocket_idle_timeout = milliseconds(4000);
+  options.max_body_bytes = 5;
+  options.buffer_bytes = 6000;
+  auto route = OnlyRoute(SnapshotBuilder().Cluster("c").Prefix("/").Get(), options);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->connect_timeout, milliseconds(1000));
+  EXPECT_EQ(route->read_timeout, milliseconds(2000));
+  EXPECT_EQ(route->send_timeout, milliseconds(3000));
+  EXPECT_EQ(route->websocket_idle_timeout, milliseconds(4000));
+  EXPECT_EQ(route->max_body_bytes, 5u);
+  EXPECT_EQ(route->buffer_bytes, 6000u);
+}
+
+TEST(Defaults, SnapshotDefaultsBeatFlagsAndRouteValuesBeatBoth) {
+  SnapshotBuilder builder;
+  builder.Cluster("c").Prefix("/");
+  v1::Defaults* defaults = builder.Get().mutable_defaults();
+  defaults->set_connect_timeout_ms(11);
+  defaults->set_read_timeout_ms(12);
+  defaults->set_send_timeout_ms(13);
+  defaults->set_websocket_idle_timeout_ms(14);
+  defaults->set_max_body_bytes(15);
+  defaults->set_buffer_bytes(16000);
+  builder.LastRoute().mutable_timeouts()->set_read_ms(22);
+  builder.LastRoute().mutable_websocket()->set_idle_timeout_ms(24);
+  builder.LastRoute().set_buffer_bytes(26000);
+  BuildOptions options;
+  options.connect_timeout = milliseconds(1);
+  auto route = OnlyRoute(builder.Get(), options);
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->connect_timeout, milliseconds(11));
+  EXPECT_EQ(route->read_timeout, milliseconds(22));
+  EXPECT_EQ(route->send_timeout, milliseconds(13));
+  EXPECT_EQ(route->websocket_idle_timeout, milliseconds(24));
+  EXPECT_EQ(route->max_body_bytes, 15u);
+  EXPECT_EQ(route->buffer_bytes, 26000u);
+}
+
+TEST(Defaults, BodyLimitCanBeLiftedPerRoute) {
+  SnapshotBuilder builder;
+  builder.Cluster("c").Prefix("/");
+  builder.Get().mutable_defaults()->set_max_body_bytes(100);
+  builder.LastRoute().set_body_unlimited(true);
+  EXPECT_EQ(OnlyRoute(builder.Get())->max_body_bytes, 0u);
+  builder.LastRoute().set_body_unlimited(false);
+  builder.LastRoute().set_max_body_bytes(7);
+  EXPECT_EQ(OnlyRoute(builder.Get())->max_body_bytes, 7u);
+}
+
+TEST(Compile, RoutesShareTheirClusterAndCarryItsEndpoints) {
+  SnapshotBuilder builder;
+  builder.Cluster("ns/app:80", {"10.0.0.2", "fd00::2"}, 8080).Prefix("/a", "ns/app:80").Prefix("/b", "ns/app:80");
+  builder.Get().mutable_clusters(0)->mutable_endpoints(1)->set_weight(3);
+  builder.Get().mutable_clusters(0)->mutable_endpoints(1)->set_fallback(true);
+  auto config = Config::Build(builder.Get());
+  ASSERT_TRUE(config.ok()) << config.error();
+  auto a = (*config)->Match("", "/a");
+  auto b = (*config)->Match("", "/b");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(a->cluster, b->cluster);
+  ASSERT_EQ(a->cluster->endpoints.size(), 2u);
+  EXPECT_EQ(a->cluster->endpoints[0].id, "10.0.0.2:8080");
+  EXPECT_EQ(a->cluster->endpoints[0].weight, 1u);  // 0 on the wire means 1
+  EXPECT_EQ(a->cluster->endpoints[1].id, "[fd00::2]:8080");
+  EXPECT_EQ(a->cluster->endpoints[1].weight, 3u);
+  EXPECT_TRUE(a->cluster->endpoints[1].fallback);
+  EXPECT_EQ((*config)->clusters().size(), 1u);
+}
+
+TEST(Compile, UnavailableRoutesHaveNoClusterButAReason) {
+  SnapshotBuilder builder;
+  builder.Cluster("c").Prefix("/", "");
+  builder.LastRoute().mutable_unavailable()->set_status(503);
+  builder.LastRoute().mutable_unavailable()->set_reason("service ns/gone not found");
+  auto route = OnlyRoute(builder.Get());
+  ASSERT_NE(route, nullptr);
+  EXPECT_EQ(route->cluster, nullptr);
+  EXPECT_EQ(route->unavailable_status, 503u);
+  EXPECT_EQ(route->unavailable_reason, "service ns/gone not found");
+}
+
+TEST(Compile, SourceRangesAreParsedOnce) {
+  SnapshotBuilder builder;
+  builder.Cluster("c").Prefix("/");
+  builder.LastRoute().mutable_access()->add_allow_cidrs("10.0.0.0/8");
+  builder.LastRoute().mutable_access()->add_deny_cidrs("10.1.0.0/16");
+  builder.LastRoute().mutable_limits()->add_exempt_cidrs("127.0.0.1");
+  auto route = OnlyRoute(builder.Get());
+  ASSERT_NE(route, nullptr);
+  const auto inside = boost::asio::ip::make_address("10.2.3.4");
+  EXPECT_TRUE(route->allow_sources.Contains(inside));
+  EXPECT_FALSE(route->deny_sources.Contains(inside));
+  EXPECT_TRUE(route->deny_sources.Contains(boost::asio::ip::make_address("10.1.3.4")));
+  EXPECT_TRUE(route->limit_exempt_sources.Contains(boost::asio::ip::make_address("127.0.0.1")));
+}
+
+TEST(Compile, VersionAndInstanceAreKept) {
+  SnapshotBuilder builder;
+  builder.Version(42).Cluster("c").Prefix("/");
+  auto config = Config::Build(builder.Get());
+  ASSERT_TRUE(config.ok()) << config.error();
+  EXPECT_EQ((*config)->version(), 42u);
+  EXPECT_EQ((*config)->controller_instance(), "test");
+  EXPECT_EQ((*config)->snapshot().version(), 42u);
+}
+
+TEST(ConfigStoreTest, SwapPublishesTheNewConfigAndOldHoldersKeepTheirs) {
+  ConfigStore store;
+  EXPECT_EQ(store.Current(), nullptr);
+  auto first = Config::Build(SnapshotBuilder().Version(1).Cluster("c").Prefix("/").Get());
+  auto second = Config::Build(SnapshotBuilder().Version(2).Cluster("c").Prefix("/").Get());
+  ASSERT_TRUE(first.ok() && second.ok());
+  store.Swap(*first);
+  auto held = store.Current();
+  store.Swap(*second);
+  EXPECT_EQ(store.Current()->version(), 2u);
+  EXPECT_EQ(held->version(), 1u);
+}
+
+}  // namespace
+}  // namespace pier::dataplane

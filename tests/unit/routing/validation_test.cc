@@ -1,0 +1,204 @@
+// Every reason Config::Build refuses a snapshot, each checked by the message naming the problem.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "routing/bounds.h"
+#include "routing/config.h"
+#include "snapshot_builder.h"
+#include "test_certificate.h"
+
+namespace pier::dataplane {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::SnapshotBuilder;
+
+// A valid snapshot with one of everything, so each test breaks exactly one thing.
+SnapshotBuilder Valid() {
+  static const testing::TestCertificate kCert = testing::MakeSelfSigned("example.com");
+  SnapshotBuilder builder;
+  builder.Cluster("ns/app:80", {"10.0.0.1", "fd00::1"}).Host("example.com").Prefix("/").Exact("/ws");
+  builder.LastHost().set_tls_certificate("ns/tls");
+  v1::TlsCertificate* cert = builder.Get().add_certificates();
+  cert->set_name("ns/tls");
+  cert->set_certificate_chain_pem(kCert.chain_pem);
+  cert->set_private_key_pem(kCert.key_pem);
+  cert->add_sni_names("example.com");
+  for (int i = 0; i < builder.Get().virtual_hosts(0).routes_size(); ++i) {
+    builder.Get().mutable_virtual_hosts(0)->mutable_routes(i)->set_cluster("ns/app:80");
+  }
+  return builder;
+}
+
+std::string BuildError(const std::function<void(v1::Snapshot&)>& breakIt) {
+  SnapshotBuilder builder = Valid();
+  breakIt(builder.Get());
+  auto config = Config::Build(builder.Get());
+  return config.ok() ? "<accepted>" : config.error();
+}
+
+v1::Route& FirstRoute(v1::Snapshot& s) { return *s.mutable_virtual_hosts(0)->mutable_routes(0); }
+
+TEST(Validation, TheBaseSnapshotIsValid) {
+  EXPECT_EQ(BuildError([](v1::Snapshot&) {}), "<accepted>");
+}
+
+TEST(Validation, RouteClusterMustExist) {
+  const std::string error = BuildError([](v1::Snapshot& s) { FirstRoute(s).set_cluster("ns/gone:80"); });
+  EXPECT_THAT(error, HasSubstr("virtual host \"example.com\" route"));
+  EXPECT_THAT(error, HasSubstr("cluster \"ns/gone:80\" does not exist"));
+}
+
+TEST(Validation, RouteNeedsAClusterOrAnUnavailableStatus) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).clear_cluster(); }),
+              HasSubstr("neither a cluster nor an unavailable status"));
+  EXPECT_EQ(BuildError([](v1::Snapshot& s) {
+              FirstRoute(s).clear_cluster();
+              FirstRoute(s).mutable_unavailable()->set_status(503);
+            }),
+            "<accepted>");
+}
+
+TEST(Validation, UnavailableStatusMustBeAnHttpError) {
+  for (uint32_t status : {1u, 200u, 302u, 399u, 600u, 1000u}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { FirstRoute(s).mutable_unavailable()->set_status(status); }),
+                HasSubstr("unavailable.status " + std::to_string(status)));
+  }
+  for (uint32_t status : {400u, 403u, 599u}) {
+    EXPECT_EQ(BuildError([&](v1::Snapshot& s) { FirstRoute(s).mutable_unavailable()->set_status(status); }),
+              "<accepted>");
+  }
+}
+
+TEST(Validation, TlsCertificateMustExist) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_virtual_hosts(0)->set_tls_certificate("ns/other"); }),
+              HasSubstr("TLS certificate \"ns/other\" does not exist"));
+}
+
+TEST(Validation, CertificatesMustParseAndMatchTheirKey) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_certificates(0)->set_certificate_chain_pem("garbage"); }),
+              HasSubstr("certificate \"ns/tls\": certificate chain holds no PEM certificate"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_certificates(0)->set_private_key_pem("garbage"); }),
+              HasSubstr("private key does not parse"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) {
+                s.mutable_certificates(0)->set_private_key_pem(testing::MakeSelfSigned("other").key_pem);
+              }),
+              HasSubstr("private key does not match"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) {
+                auto* cert = s.mutable_certificates(0);
+                cert->set_certificate_chain_pem(cert->certificate_chain_pem() +
+                                                "-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n");
+              }),
+              HasSubstr("certificate 2 of the chain does not parse"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_certificates(0)->add_sni_names("Bad_Name"); }),
+              HasSubstr("SNI name \"Bad_Name\""));
+}
+
+TEST(Validation, DuplicateNamesAreRefused) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { *s.add_clusters() = s.clusters(0); }),
+              HasSubstr("cluster \"ns/app:80\" appears twice"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { *s.add_virtual_hosts() = s.virtual_hosts(0); }),
+              HasSubstr("virtual host \"example.com\" appears twice"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { *s.add_certificates() = s.certificates(0); }),
+              HasSubstr("certificate \"ns/tls\" appears twice"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_clusters(0)->clear_name(); }),
+              HasSubstr("empty name"));
+}
+
+TEST(Validation, EndpointsMustBeIpLiteralsWithAValidPort) {
+  for (const char* address : {"app.svc", "10.0.0.256", "", "10.0.0.1:80", "fe80::1%eth0x"}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { s.mutable_clusters(0)->mutable_endpoints(0)->set_address(address); }),
+                HasSubstr("is not an IPv4 or IPv6 address"))
+        << address;
+  }
+  for (uint32_t port : {0u, 65536u, 100000u}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { s.mutable_clusters(0)->mutable_endpoints(0)->set_port(port); }),
+                HasSubstr("has port " + std::to_string(port)));
+  }
+}
+
+TEST(Validation, PathsMustStartWithASlash) {
+  for (const char* path : {"", "foo", "*", "/a b", "/a\tb"}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { FirstRoute(s).mutable_match()->set_path(path); }),
+                HasSubstr("path \"" + std::string(path) + "\""))
+        << path;
+  }
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_match()->set_type(static_cast<v1::PathMatch::Type>(7)); }),
+              HasSubstr("unknown path type 7"));
+}
+
+TEST(Validation, HostsMustBeLowercaseDnsNamesOrOneLabelWildcards) {
+  for (const char* host : {"Example.com", "exa_mple.com", "*", "*.", "a.*.com", "**.example.com", "-a.com",
+                           "a-.com", "a..com", ".a.com", "a.com.", "a.com:80"}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { s.mutable_virtual_hosts(0)->set_host(host); }),
+                HasSubstr("not a lowercase DNS name"))
+        << host;
+  }
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_virtual_hosts(0)->set_host(std::string(64, 'a') + ".com"); }),
+              HasSubstr("not a lowercase DNS name"));
+  for (const char* host : {"", "*.example.com", "a-b.c0.example", "xn--bcher-kva.example", "localhost"}) {
+    EXPECT_EQ(BuildError([&](v1::Snapshot& s) { s.mutable_virtual_hosts(0)->set_host(host); }), "<accepted>") << host;
+  }
+}
+
+TEST(Validation, TimeoutsAndBuffersHaveBounds) {
+  const auto too_long = static_cast<uint32_t>(bounds::kMaxTimeout.count() + 1);
+  EXPECT_THAT(BuildError([&](v1::Snapshot& s) { FirstRoute(s).mutable_timeouts()->set_read_ms(too_long); }),
+              HasSubstr("timeouts.read_ms"));
+  EXPECT_THAT(BuildError([&](v1::Snapshot& s) { FirstRoute(s).mutable_websocket()->set_idle_timeout_ms(too_long); }),
+              HasSubstr("websocket.idle_timeout_ms"));
+  EXPECT_THAT(BuildError([&](v1::Snapshot& s) { s.mutable_defaults()->set_connect_timeout_ms(too_long); }),
+              HasSubstr("defaults: connect_timeout_ms"));
+  EXPECT_EQ(BuildError([&](v1::Snapshot& s) {
+              FirstRoute(s).mutable_timeouts()->set_read_ms(static_cast<uint32_t>(bounds::kMaxTimeout.count()));
+            }),
+            "<accepted>");
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).set_buffer_bytes(bounds::kMinBufferBytes - 1); }),
+              HasSubstr("buffer_bytes"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).set_buffer_bytes(bounds::kMaxBufferBytes + 1); }),
+              HasSubstr("buffer_bytes"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { s.mutable_defaults()->set_buffer_bytes(1); }),
+              HasSubstr("defaults: buffer_bytes"));
+}
+
+TEST(Validation, PoliciesThatWouldBreakHeadersOrArithmeticAreRefused) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_affinity()->set_cookie_name("a;b"); }),
+              HasSubstr("cookie name"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_affinity()->set_cookie_path("/\r\nX: y"); }),
+              HasSubstr("cookie path or domain"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_affinity()->set_cookie_samesite("lax"); }),
+              HasSubstr("SameSite"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) {
+                FirstRoute(s).mutable_load_balancing()->mutable_hash_by()->set_source(v1::HashKey::HEADER);
+              }),
+              HasSubstr("hash key needs a name"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_limits()->set_requests_per_second(NAN); }),
+              HasSubstr("requests_per_second"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_limits()->set_requests_per_second(-1); }),
+              HasSubstr("requests_per_second"));
+}
+
+TEST(Validation, CidrsMustParse) {
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_access()->add_allow_cidrs("10.0.0.0/33"); }),
+              HasSubstr("access.allow_cidrs"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_access()->add_deny_cidrs("nope"); }),
+              HasSubstr("access.deny_cidrs"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_limits()->add_exempt_cidrs("1.2.3"); }),
+              HasSubstr("limits.exempt_cidrs"));
+}
+
+TEST(Validation, TheFirstProblemIsNamed) {
+  // Clusters are checked before hosts: the error names the bad endpoint, not the bad host.
+  const std::string error = BuildError([](v1::Snapshot& s) {
+    s.mutable_clusters(0)->mutable_endpoints(0)->set_address("x");
+    s.mutable_virtual_hosts(0)->set_host("BAD");
+  });
+  EXPECT_THAT(error, HasSubstr("cluster \"ns/app:80\": endpoint address \"x\""));
+}
+
+}  // namespace
+}  // namespace pier::dataplane
