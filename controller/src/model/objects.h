@@ -24,6 +24,8 @@ struct ObjectMeta {
   int64_t generation = 0;
   std::map<std::string, std::string> labels;
   std::map<std::string, std::string> annotations;
+
+  friend bool operator==(const ObjectMeta&, const ObjectMeta&) = default;
 };
 
 // "namespace/name", or "name" for cluster-scoped objects.
@@ -32,16 +34,22 @@ std::string KeyOf(const ObjectMeta& meta);
 struct ServiceBackendPort {
   std::optional<int32_t> number;
   std::string name;  // used when number is empty
+
+  friend bool operator==(const ServiceBackendPort&, const ServiceBackendPort&) = default;
 };
 
 struct IngressServiceBackend {
   std::string name;
   ServiceBackendPort port;
+
+  friend bool operator==(const IngressServiceBackend&, const IngressServiceBackend&) = default;
 };
 
 struct IngressBackend {
   std::optional<IngressServiceBackend> service;
   bool has_resource = false;  // spec.backend.resource: not supported, reported
+
+  friend bool operator==(const IngressBackend&, const IngressBackend&) = default;
 };
 
 enum class PathType { kExact, kPrefix, kImplementationSpecific };
@@ -50,16 +58,22 @@ struct HTTPIngressPath {
   std::string path;  // "" is allowed only for ImplementationSpecific and means "/"
   PathType path_type = PathType::kImplementationSpecific;
   IngressBackend backend;
+
+  friend bool operator==(const HTTPIngressPath&, const HTTPIngressPath&) = default;
 };
 
 struct IngressRule {
   std::string host;  // "" = all hosts
   std::vector<HTTPIngressPath> paths;
+
+  friend bool operator==(const IngressRule&, const IngressRule&) = default;
 };
 
 struct IngressTLS {
   std::vector<std::string> hosts;
   std::string secret_name;
+
+  friend bool operator==(const IngressTLS&, const IngressTLS&) = default;
 };
 
 struct Ingress {
@@ -68,11 +82,15 @@ struct Ingress {
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTLS> tls;
+
+  friend bool operator==(const Ingress&, const Ingress&) = default;
 };
 
 struct IngressClass {
   ObjectMeta meta;
   std::string controller;
+
+  friend bool operator==(const IngressClass&, const IngressClass&) = default;
 };
 
 struct ServicePort {
@@ -81,6 +99,8 @@ struct ServicePort {
   std::optional<int32_t> target_port_number;
   std::string target_port_name;
   std::string protocol = "TCP";
+
+  friend bool operator==(const ServicePort&, const ServicePort&) = default;
 };
 
 struct Service {
@@ -91,24 +111,32 @@ struct Service {
   std::vector<ServicePort> ports;
   std::vector<std::string> load_balancer_ips;       // status.loadBalancer.ingress[].ip
   std::vector<std::string> load_balancer_hostnames;  // status.loadBalancer.ingress[].hostname
+
+  friend bool operator==(const Service&, const Service&) = default;
 };
 
 struct EndpointConditions {
   std::optional<bool> ready;
   std::optional<bool> serving;
   std::optional<bool> terminating;
+
+  friend bool operator==(const EndpointConditions&, const EndpointConditions&) = default;
 };
 
 struct Endpoint {
   std::vector<std::string> addresses;
   EndpointConditions conditions;
   std::string zone;
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 struct EndpointPort {
   std::string name;  // "" for an unnamed port
   std::optional<int32_t> port;
   std::string protocol = "TCP";
+
+  friend bool operator==(const EndpointPort&, const EndpointPort&) = default;
 };
 
 struct EndpointSlice {
@@ -117,12 +145,16 @@ struct EndpointSlice {
   std::vector<Endpoint> endpoints;
   std::vector<EndpointPort> ports;
   std::string service_name;  // label kubernetes.io/service-name
+
+  friend bool operator==(const EndpointSlice&, const EndpointSlice&) = default;
 };
 
 struct Secret {
   ObjectMeta meta;
   std::string type;
-  std::map<std::string, std::string> data;  // base64-decoded
+  std::map<std::string, std::string> data;  // base64-decoded; stringData merged over it
+
+  friend bool operator==(const Secret&, const Secret&) = default;
 };
 
 Result<Ingress> IngressFromJson(const nlohmann::json& object);
@@ -150,6 +182,8 @@ struct ClusterState {
   Result<bool> Upsert(const nlohmann::json& object);
   bool Remove(Kind kind, const std::string& key);
   // Replaces all objects of one kind (a relist): objects missing from `objects` are removed.
+  // All or nothing: if any object does not parse (or is of another kind) the state is left
+  // untouched and the error names every bad object, so one typo never drops live routes.
   Result<bool> ReplaceAll(Kind kind, const std::vector<nlohmann::json>& objects);
 };
 
