@@ -1,0 +1,94 @@
+"""The chat backend on its own: the endpoints the other tests and the demo rely on."""
+
+import json
+
+import pytest
+from websockets.sync.client import connect
+
+from harness import binary, free_port, wait_until
+from rawhttp import Connection, format_request, request
+
+KEY = "SGVsbG8sIHdvcmxkIQ=="
+UPGRADE_HEADERS = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Key": KEY,
+                   "Sec-WebSocket-Version": "13"}
+
+
+@pytest.fixture(scope="module")
+def backend(module_launcher):
+    port = free_port()
+    process = module_launcher.start("chat-1", [binary("pier-chat-backend"), "--listen", f"127.0.0.1:{port}",
+                                        "--name", "chat-1"])
+    wait_until(lambda: request(port, "GET", "/healthz").status == 200, 10, "the backend",
+               alive=process.check_alive)
+    return port
+
+
+def test_page_and_health(backend):
+    page = request(backend, "GET", "/")
+    assert page.status == 200
+    assert page.header("content-type").startswith("text/html")
+    assert b"/ws/chat" in page.body
+    assert page.header("x-backend") == "chat-1"
+    assert request(backend, "GET", "/healthz").text == "ok\n"
+    assert request(backend, "GET", "/nope").status == 404
+
+
+def test_headers_reports_what_it_received(backend):
+    response = request(backend, "GET", "/headers?x=1", headers={"X-Forwarded-For": "10.0.0.1", "Host": "a.example"})
+    seen = response.json()
+    assert seen["backend"] == "chat-1"
+    assert seen["target"] == "/headers?x=1"
+    assert seen["headers"]["host"] == "a.example"
+    assert seen["headers"]["x-forwarded-for"] == "10.0.0.1"
+    assert ["x-forwarded-for", "10.0.0.1"] in seen["header_list"]
+
+
+@pytest.mark.parametrize("status", [200, 201, 204, 302, 404, 429, 500, 503])
+def test_status_endpoint(backend, status):
+    assert request(backend, "GET", f"/status/{status}").status == status
+
+
+@pytest.mark.parametrize("bad", ["99", "1000", "abc", "600", "20x"])
+def test_status_endpoint_rejects_garbage(backend, bad):
+    assert request(backend, "GET", f"/status/{bad}").status == 400
+
+
+@pytest.mark.parametrize("path,status", [("/ws/reject-400", 400), ("/ws/reject-426", 426)])
+def test_refused_upgrade_keeps_the_connection_usable(backend, path, status):
+    with Connection(backend) as connection:
+        connection.send(format_request("GET", path, UPGRADE_HEADERS) + format_request("GET", "/healthz"))
+        refused = connection.read_response()
+        assert refused.status == status
+        assert connection.read_response().text == "ok\n"
+
+
+def test_echo_text_and_binary(backend):
+    with connect(f"ws://127.0.0.1:{backend}/ws/echo", open_timeout=5) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=5) == "hello"
+        ws.send(b"\x00\x01\xff")
+        assert ws.recv(timeout=5) == b"\x00\x01\xff"
+
+
+def test_chat_hello_and_broadcast(backend):
+    with connect(f"ws://127.0.0.1:{backend}/ws/chat", open_timeout=5) as alice, \
+            connect(f"ws://127.0.0.1:{backend}/ws/chat", open_timeout=5) as bob:
+        hello = json.loads(alice.recv(timeout=5))
+        assert hello["type"] == "hello" and hello["backend"] == "chat-1"
+        assert json.loads(bob.recv(timeout=5))["type"] == "hello"
+        alice.send(json.dumps({"name": "alice", "text": "hi"}))
+        for ws in (alice, bob):
+            message = json.loads(ws.recv(timeout=5))
+            assert (message["type"], message["name"], message["text"]) == ("message", "alice", "hi")
+
+
+def test_garbage_does_not_kill_it(backend):
+    for junk in [b"\x00\x01\x02\r\n\r\n", b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: x\r\n\r\n",
+                 b"GET / HTTP/1.1\r\n" + b"X: " + b"a" * 70000 + b"\r\n\r\n"]:
+        with Connection(backend) as connection:
+            connection.send(junk)
+            try:
+                assert connection.read_response().status in (400, 431)
+            except ConnectionError:
+                pass  # closing on garbage is fine too
+    assert request(backend, "GET", "/healthz").status == 200
