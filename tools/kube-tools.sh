@@ -5,6 +5,7 @@
 # Usage:
 #   tools/kube-tools.sh [ensure]   build whatever is missing, then print the bin dir
 #   tools/kube-tools.sh path       print the bin dir if everything is cached, else fail
+#   tools/kube-tools.sh etcd       also build etcd (from now on), then print the bin dir
 #   tools/kube-tools.sh versions   print the pinned versions
 #
 # The bin directory is always the last line on stdout; build chatter goes to stderr.
@@ -20,9 +21,11 @@ set -euo pipefail
 # Pinned versions. The Kubernetes go.mod `go` line must be accepted by the local Go.
 readonly KUBE_VERSION="v1.34.4"   # go.mod: go 1.24.0
 readonly HELM_VERSION="v3.19.5"   # go.mod: go 1.24.0, k8s.io/* v0.34.x, no replace lines
-# Debian's etcd-server (3.4) is used when it works with this kube-apiserver; this pin
-# is only built on request (`tools/kube-tools.sh etcd`, or PIER_BUILD_ETCD=1).
-readonly ETCD_VERSION="v3.5.21"
+# Debian's etcd-server (3.4.23) works with this kube-apiserver (it only turns off
+# RequestWatchProgress, so consistent lists are not served from the watch cache). This
+# pin, the etcd Kubernetes 1.34 ships with, is built only on request
+# (`tools/kube-tools.sh etcd`), and the harness then prefers it.
+readonly ETCD_VERSION="v3.6.4"
 
 readonly BUILD_PARALLELISM="${PIER_BUILD_PARALLELISM:-2}"
 
@@ -55,7 +58,7 @@ install_binary() { # built-file name version
   printf '%s\n' "$3" >"$bin_dir/.$2.version"
 }
 
-want_etcd() { [[ "${PIER_BUILD_ETCD:-0}" == 1 || -f "$version_dir/want-etcd" ]]; }
+want_etcd() { [[ -f "$version_dir/want-etcd" ]]; }
 
 all_cached() {
   is_cached kube-apiserver "$KUBE_VERSION" && is_cached kubectl "$KUBE_VERSION" \
@@ -134,10 +137,14 @@ build_etcd() {
   local go="$1" work="$2"
   log "building etcd $ETCD_VERSION"
   mkdir -p "$work/etcd"
-  # go.etcd.io/etcd/server/v3 has no replace lines in its published go.mod.
-  go_env GOBIN="$work/etcd" "$go" install -p "$BUILD_PARALLELISM" -trimpath -ldflags "-s -w" \
-    "go.etcd.io/etcd/server/v3@$ETCD_VERSION" >&2
-  install_binary "$work/etcd/server" etcd "$ETCD_VERSION"
+  # Its go.mod replaces sibling modules with ../paths, so `go install @version` refuses
+  # it. Unlike Kubernetes it requires them at real versions, and a dependency's replace
+  # lines are ignored, so a throwaway module needs only the require.
+  printf 'module pier.local/etcdtools\n\ngo 1.23.0\n\nrequire go.etcd.io/etcd/server/v3 %s\n' \
+    "$ETCD_VERSION" >"$work/etcd/go.mod"
+  (cd "$work/etcd" && go_env "$go" build -p "$BUILD_PARALLELISM" -trimpath -ldflags "-s -w" \
+      -o "$work/etcd/etcd" go.etcd.io/etcd/server/v3) >&2
+  install_binary "$work/etcd/etcd" etcd "$ETCD_VERSION"
 }
 
 ensure() {
@@ -154,9 +161,10 @@ ensure() {
   # shellcheck disable=SC2064 # expand $work now
   trap "rm -rf '$work'" EXIT
   local started=$SECONDS
-  is_cached kube-apiserver "$KUBE_VERSION" && is_cached kubectl "$KUBE_VERSION" \
-    || build_kube "$go" "$work"
-  is_cached helm "$HELM_VERSION" || build_helm "$go" "$work"
+  if ! is_cached kube-apiserver "$KUBE_VERSION" || ! is_cached kubectl "$KUBE_VERSION"; then
+    build_kube "$go" "$work"
+  fi
+  if ! is_cached helm "$HELM_VERSION"; then build_helm "$go" "$work"; fi
   if want_etcd && ! is_cached etcd "$ETCD_VERSION"; then build_etcd "$go" "$work"; fi
   log "built in $((SECONDS - started)) s into $bin_dir"
 }
