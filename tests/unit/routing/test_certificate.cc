@@ -4,9 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace pier::dataplane::testing {
 namespace {
@@ -19,7 +21,7 @@ std::string ReadAll(BIO* bio) {
 
 }  // namespace
 
-TestCertificate MakeSelfSigned(const std::string& common_name) {
+TestCertificate MakeSelfSigned(const std::string& common_name, const std::vector<std::string>& alt_names) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
   if (!key || !cert) throw std::runtime_error("openssl allocation failed");
@@ -32,6 +34,19 @@ TestCertificate MakeSelfSigned(const std::string& common_name) {
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name.c_str()),
                              -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
+  if (!alt_names.empty()) {
+    std::string joined;
+    for (const std::string& alt : alt_names) joined += (joined.empty() ? "" : ",") + alt;
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    for (auto [nid, value] : {std::pair{NID_subject_alt_name, joined}, std::pair{NID_basic_constraints, std::string("critical,CA:TRUE")}}) {
+      X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+      if (ext == nullptr) throw std::runtime_error("bad certificate extension " + value);
+      X509_add_ext(cert.get(), ext, -1);
+      X509_EXTENSION_free(ext);
+    }
+  }
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("X509_sign failed");
 
   std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(BIO_new(BIO_s_mem()), BIO_free);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace pier::dataplane::testing {
 
@@ -10,7 +11,8 @@ struct TestCertificate {
   std::string key_pem;
 };
 
-// A fresh P-256 key and a self-signed certificate for `common_name`.
-TestCertificate MakeSelfSigned(const std::string& common_name);
+// A fresh P-256 key and a self-signed certificate for `common_name`. With subject alternative
+// names ("IP:127.0.0.1", "DNS:localhost") it is also a CA, so TLS peers can trust it directly.
+TestCertificate MakeSelfSigned(const std::string& common_name, const std::vector<std::string>& alt_names = {});
 
 }  // namespace pier::dataplane::testing
