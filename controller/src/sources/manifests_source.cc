@@ -1,0 +1,230 @@
+#include "sources/manifests_source.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "sources/manifest_file.h"
+#include "sources/watch_metrics.h"
+
+namespace pier::sources {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// A manifest is text written by people; anything this large is a mistake and would be held in
+// memory twice (text and objects).
+constexpr int64_t kMaxFileBytes = 256 * 1024 * 1024;
+// Editors that keep writing would otherwise postpone a scan forever.
+constexpr std::chrono::milliseconds kMaxSettle{300};
+
+bool IsManifestName(const std::string& name) {
+  if (name.empty() || name.front() == '.') return false;
+  return name.ends_with(".yaml") || name.ends_with(".yml");
+}
+
+std::string Describe(const json& object) {
+  std::string kind = object.contains("kind") && object["kind"].is_string() ? object["kind"].get<std::string>() : "?";
+  std::string api = object.contains("apiVersion") && object["apiVersion"].is_string()
+                        ? object["apiVersion"].get<std::string>()
+                        : "?";
+  return api + " " + kind;
+}
+
+}  // namespace
+
+ManifestsSource::ManifestsSource(ManifestsOptions options) : options_(std::move(options)) {}
+
+ManifestsSource::~ManifestsSource() { Stop(); }
+
+Result<bool> ManifestsSource::Start(EventSink& sink) {
+  std::error_code ec;
+  if (!fs::is_directory(options_.dir, ec)) {
+    return Fail("manifests folder \"" + options_.dir + "\" " + (ec ? ec.message() : std::string("is not a directory")));
+  }
+  auto watcher = DirWatcher::Open(options_.dir);
+  if (!watcher) return Fail("manifests folder \"" + options_.dir + "\": " + watcher.error());
+  watcher_ = std::move(*watcher);
+  sink_ = &sink;
+  // The watch exists before the first scan, so nothing written meanwhile is missed.
+  Scan({});
+  spdlog::info("manifests: loaded {} objects from {} files in {}{}", published_.size(), files_.size(), options_.dir,
+               watcher_->watching() ? "" : " (inotify unavailable: periodic rescans only)");
+  sink_->Synced();
+  thread_ = std::thread([this] { Run(); });
+  return true;
+}
+
+void ManifestsSource::Stop() noexcept {
+  {
+    std::lock_guard lock(stop_mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (watcher_) watcher_->Wake();
+  if (thread_.joinable()) thread_.join();
+}
+
+void ManifestsSource::Run() {
+  auto stopping = [this] {
+    std::lock_guard lock(stop_mutex_);
+    return stopping_;
+  };
+  while (!stopping()) {
+    std::set<std::string> changed;
+    auto event = watcher_->Wait(options_.rescan_interval, changed);
+    if (event == DirWatcher::Event::kWoken) continue;
+    if (event == DirWatcher::Event::kChanged) {
+      const auto give_up = std::chrono::steady_clock::now() + kMaxSettle;
+      while (std::chrono::steady_clock::now() < give_up) {
+        event = watcher_->Wait(options_.settle, changed);
+        if (event != DirWatcher::Event::kChanged) break;
+      }
+      if (event == DirWatcher::Event::kWoken) continue;
+    }
+    watcher_->EnsureWatching();
+    try {
+      Scan(changed);
+    } catch (const std::exception& e) {
+      // Bad input must never end the watch: the next change or rescan tries again.
+      spdlog::error("manifests: scanning {} failed: {}", options_.dir, e.what());
+    }
+  }
+}
+
+void ManifestsSource::Scan(const std::set<std::string>& changed_names) {
+  std::error_code ec;
+  fs::directory_iterator it(options_.dir, ec);
+  std::map<std::string, FileSignature> present;
+  for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (!IsManifestName(name)) continue;
+    struct stat st {};
+    // stat, not lstat: ConfigMap volumes present every file as a symlink into "..data".
+    if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    present[name] = FileSignature{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino),
+                                  static_cast<int64_t>(st.st_size),
+                                  static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  }
+  if (ec) {
+    // The folder vanished or became unreadable: that is not "every file was deleted".
+    if (!listing_failed_) {
+      spdlog::error("manifests: cannot list {}: {}; keeping the {} objects loaded", options_.dir, ec.message(),
+                    published_.size());
+    }
+    listing_failed_ = true;
+    return;
+  }
+  if (listing_failed_) spdlog::info("manifests: {} is readable again", options_.dir);
+  listing_failed_ = false;
+
+  for (auto file = files_.begin(); file != files_.end();) {
+    if (present.contains(file->first)) {
+      ++file;
+    } else {
+      spdlog::info("manifests: {} removed ({} objects)", file->first, file->second.objects.size());
+      file = files_.erase(file);
+    }
+  }
+  for (const auto& [name, signature] : present) {
+    auto [file, added] = files_.try_emplace(name);
+    if (added || file->second.signature != signature || changed_names.contains(name)) {
+      Load(name, signature, file->second);
+    }
+  }
+  Publish();
+}
+
+bool ManifestsSource::Load(const std::string& name, const FileSignature& signature, FileState& state) {
+  const std::string path = (fs::path(options_.dir) / name).string();
+  // Remembering the signature of a failed file keeps it from being re-read and re-reported on
+  // every rescan; its next change is read again.
+  state.signature = signature;
+  if (signature.size > kMaxFileBytes) {
+    spdlog::error("manifests: {}: larger than {} bytes; keeping the {} objects it held before", path, kMaxFileBytes,
+                  state.objects.size());
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in.is_open()) text << in.rdbuf();
+  if (!in.is_open() || in.bad()) {
+    spdlog::error("manifests: {}: cannot read ({}); keeping the {} objects it held before", path,
+                  std::strerror(errno), state.objects.size());
+    return false;
+  }
+  std::string content = std::move(text).str();
+  if (content == state.content && !state.content.empty()) return true;
+  state.content = std::move(content);
+
+  auto parsed = ParseManifest(state.content);
+  std::map<ObjectId, json> objects;
+  std::string error;
+  if (!parsed) {
+    error = parsed.error();
+  } else {
+    for (auto& object : *parsed) {
+      const auto kind = model::KindOf(object);
+      if (!kind) {
+        spdlog::debug("manifests: {}: ignoring {}", path, Describe(object));
+        continue;
+      }
+      std::string key = ObjectKey(object, *kind == model::Kind::kIngressClass);
+      if (key.empty()) {
+        error = std::string("a ") + model::KindName(*kind) + " has no metadata.name";
+        break;
+      }
+      ObjectId id{*kind, std::move(key)};
+      if (objects.contains(id)) {
+        spdlog::warn("manifests: {}: {} {} appears twice; the last one wins", path, model::KindName(*kind), id.second);
+      }
+      objects.insert_or_assign(std::move(id), std::move(object));
+    }
+  }
+  if (!error.empty()) {
+    spdlog::error("manifests: {}: {}; keeping the {} objects it held before", path, error, state.objects.size());
+    return false;
+  }
+  state.objects = std::move(objects);
+  return true;
+}
+
+void ManifestsSource::Publish() {
+  std::map<ObjectId, const json*> desired;
+  std::map<ObjectId, const std::string*> owner;
+  for (const auto& [name, file] : files_) {
+    for (const auto& [id, object] : file.objects) {
+      if (auto previous = owner.find(id); previous != owner.end() && *previous->second != name) {
+        spdlog::warn("manifests: {} {} is defined in both {} and {}; using {}", model::KindName(id.first), id.second,
+                     *previous->second, name, name);
+      }
+      desired[id] = &object;
+      owner[id] = &name;
+    }
+  }
+  auto& metrics = WatchMetrics::Get();
+  for (auto it = published_.begin(); it != published_.end();) {
+    if (desired.contains(it->first)) {
+      ++it;
+      continue;
+    }
+    metrics.CountEvent(it->first.first, WatchEventType::kDeleted);
+    sink_->Delete(it->first.first, it->first.second);
+    it = published_.erase(it);
+  }
+  for (const auto& [id, object] : desired) {
+    auto it = published_.find(id);
+    if (it != published_.end() && it->second == *object) continue;
+    metrics.CountEvent(id.first, it == published_.end() ? WatchEventType::kAdded : WatchEventType::kModified);
+    sink_->Upsert(*object);
+    published_.insert_or_assign(id, *object);
+  }
+}
+
+}  // namespace pier::sources

@@ -1,0 +1,81 @@
+// --source=manifests: every *.yaml / *.yml in one folder (not recursive; hidden files such as a
+// ConfigMap volume's "..data" are skipped), multi-document, Lists expanded. The folder is watched
+// with inotify and rescanned periodically, and only the difference is sent to the sink.
+//
+// A file that cannot be read or parsed is logged with its name and line, and the objects it held
+// before stay loaded: a half-saved or mistyped file never takes routes away. A deleted file does.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "sources/dir_watcher.h"
+#include "sources/source.h"
+
+namespace pier::sources {
+
+struct ManifestsOptions {
+  std::string dir;
+  // Safety net for changes inotify cannot see (network filesystems, inotify limits). A rescan
+  // only stats the files; unchanged ones are not read again.
+  std::chrono::milliseconds rescan_interval{500};
+  // Editors save in several steps; wait for this much quiet before reading.
+  std::chrono::milliseconds settle{50};
+};
+
+class ManifestsSource final : public Source {
+ public:
+  explicit ManifestsSource(ManifestsOptions options);
+  ~ManifestsSource() override;
+
+  // Loads the folder synchronously (so the first snapshot has everything), reports Synced(),
+  // then keeps watching on a thread of its own.
+  Result<bool> Start(EventSink& sink) override;
+  void Stop() noexcept override;
+
+ private:
+  using ObjectId = std::pair<model::Kind, std::string>;
+
+  struct FileSignature {
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    int64_t size = -1;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileSignature&) const = default;
+  };
+
+  struct FileState {
+    FileSignature signature;
+    std::string content;
+    std::map<ObjectId, nlohmann::json> objects;
+  };
+
+  void Run();
+  // Brings the sink up to date with the folder. `changed_names` are re-read even when their
+  // stat signature looks unchanged (coarse timestamps on some filesystems).
+  void Scan(const std::set<std::string>& changed_names);
+  // Re-reads one file into `state`; false when it could not be read or parsed (state untouched).
+  bool Load(const std::string& name, const FileSignature& signature, FileState& state);
+  void Publish();
+
+  ManifestsOptions options_;
+  EventSink* sink_ = nullptr;
+  std::unique_ptr<DirWatcher> watcher_;
+  std::thread thread_;
+  std::mutex stop_mutex_;
+  bool stopping_ = false;
+
+  // Owned by whichever thread scans: Start() before the thread exists, then the thread.
+  std::map<std::string, FileState> files_;
+  std::map<ObjectId, nlohmann::json> published_;
+  bool listing_failed_ = false;
+};
+
+}  // namespace pier::sources

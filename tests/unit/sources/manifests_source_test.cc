@@ -1,0 +1,238 @@
+#include "sources/manifests_source.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "recording_sink.h"
+
+namespace pier::sources {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Event = RecordingSink::Event;
+
+std::string Service(const std::string& name, int port = 80) {
+  return "apiVersion: v1\nkind: Service\nmetadata:\n  name: " + name + "\n  namespace: web\nspec:\n  ports:\n  - port: " +
+         std::to_string(port) + "\n";
+}
+
+auto IsUpsert(const std::string& key) {
+  return [key](const Event& e) { return e.type == "upsert" && e.key == key; };
+}
+auto IsDelete(const std::string& key) {
+  return [key](const Event& e) { return e.type == "delete" && e.key == key; };
+}
+
+class ManifestsSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/pier-manifests-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    if (source_) source_->Stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Write then rename, as editors and kubectl cp do.
+  void Write(const std::string& name, const std::string& text) {
+    const fs::path tmp = fs::path(dir_) / ("." + name + ".tmp");
+    std::ofstream(tmp) << text;
+    fs::rename(tmp, fs::path(dir_) / name);
+  }
+
+  void WriteInPlace(const std::string& name, const std::string& text) {
+    std::ofstream(fs::path(dir_) / name, std::ios::trunc) << text;
+  }
+
+  void StartSource(std::chrono::milliseconds rescan = 500ms) {
+    source_ = std::make_unique<ManifestsSource>(ManifestsOptions{.dir = dir_, .rescan_interval = rescan});
+    auto started = source_->Start(sink_);
+    ASSERT_TRUE(started) << started.error();
+  }
+
+  std::string dir_;
+  RecordingSink sink_;
+  std::unique_ptr<ManifestsSource> source_;
+};
+
+TEST_F(ManifestsSourceTest, InitialLoadThenSynced) {
+  Write("a.yaml", Service("one") + "---\n" + Service("two"));
+  Write("b.yml",
+        "apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: pier\n"
+        "spec:\n  controller: pier.dev/ingress-controller\n");
+  Write("ignored.txt", Service("three"));
+  Write("other.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\n");
+  StartSource();
+  auto events = sink_.Take();
+  ASSERT_EQ(events.size(), 4u);
+  // Objects arrive sorted by (kind, key), then the sync mark.
+  EXPECT_EQ(events[0].type, "upsert");
+  EXPECT_EQ(events[0].kind, "IngressClass");
+  EXPECT_EQ(events[1].key, "web/one");
+  EXPECT_EQ(events[2].key, "web/two");
+  EXPECT_EQ(events[3].type, "synced");
+}
+
+TEST_F(ManifestsSourceTest, EmptyFolderStillSyncs) {
+  StartSource();
+  auto events = sink_.Take();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "synced");
+}
+
+TEST_F(ManifestsSourceTest, MissingFolderIsAnError) {
+  ManifestsSource source(ManifestsOptions{.dir = dir_ + "/nope"});
+  auto started = source.Start(sink_);
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().find(dir_ + "/nope"), std::string::npos) << started.error();
+}
+
+TEST_F(ManifestsSourceTest, EditIsDeliveredWithinASecond) {
+  Write("a.yaml", Service("one", 80));
+  StartSource(/*rescan=*/10s);  // inotify alone must be fast enough
+  sink_.Take();
+  const auto start = std::chrono::steady_clock::now();
+  WriteInPlace("a.yaml", Service("one", 81));
+  std::vector<Event> events;
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/one"), 1s, &events));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(events.back().object["spec"]["ports"][0]["port"], 81);
+}
+
+TEST_F(ManifestsSourceTest, UnchangedRewriteSendsNothing) {
+  Write("a.yaml", Service("one"));
+  StartSource(100ms);
+  sink_.Take();
+  WriteInPlace("a.yaml", Service("one"));
+  Write("b.yaml", "# nothing here\n");
+  std::this_thread::sleep_for(400ms);
+  EXPECT_TRUE(sink_.Take().empty());
+}
+
+TEST_F(ManifestsSourceTest, ObjectRemovedFromFileIsDeleted) {
+  Write("a.yaml", Service("one") + "---\n" + Service("two"));
+  StartSource();
+  sink_.Take();
+  Write("a.yaml", Service("one"));
+  ASSERT_TRUE(sink_.WaitFor(IsDelete("web/two"), 2s));
+  auto events = sink_.Take();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].kind, "Service");
+}
+
+TEST_F(ManifestsSourceTest, DeletedFileDeletesItsObjects) {
+  Write("a.yaml", Service("one"));
+  Write("b.yaml", Service("two"));
+  StartSource();
+  sink_.Take();
+  fs::remove(fs::path(dir_) / "b.yaml");
+  ASSERT_TRUE(sink_.WaitFor(IsDelete("web/two"), 2s));
+  for (const auto& event : sink_.Take()) EXPECT_NE(event.key, "web/one");
+}
+
+TEST_F(ManifestsSourceTest, BadYamlKeepsThePreviousObjects) {
+  Write("a.yaml", Service("one") + "---\n" + Service("two"));
+  Write("b.yaml", Service("three"));
+  StartSource(100ms);
+  sink_.Take();
+  Write("a.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  name: [broken\n");
+  Write("b.yaml", Service("three", 8080));
+  // b.yaml's change arrives; a.yaml's objects are not deleted.
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/three"), 2s));
+  std::this_thread::sleep_for(300ms);
+  for (const auto& event : sink_.Take()) EXPECT_NE(event.type, "delete") << event.key;
+  // Fixing the file applies its new content, and only now is "two" gone.
+  Write("a.yaml", Service("one", 9090));
+  std::vector<Event> events;
+  ASSERT_TRUE(sink_.WaitFor(IsDelete("web/two"), 2s, &events));
+  bool updated_one = false;
+  for (const auto& event : events) updated_one |= event.key == "web/one" && event.type == "upsert";
+  EXPECT_TRUE(updated_one);
+}
+
+TEST_F(ManifestsSourceTest, ObjectWithoutNameMakesTheFileBad) {
+  Write("a.yaml", Service("one"));
+  StartSource(100ms);
+  sink_.Take();
+  Write("a.yaml", "apiVersion: v1\nkind: Service\nmetadata:\n  namespace: web\n");
+  std::this_thread::sleep_for(400ms);
+  EXPECT_TRUE(sink_.Take().empty());
+}
+
+TEST_F(ManifestsSourceTest, ListKindIsExpanded) {
+  Write("list.yaml",
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Secret\n  metadata:\n"
+        "    name: tls\n    namespace: web\n  type: kubernetes.io/tls\n");
+  StartSource();
+  auto events = sink_.Take();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, "Secret");
+  EXPECT_EQ(events[0].key, "web/tls");
+}
+
+TEST_F(ManifestsSourceTest, SameObjectInTwoFilesLastFileWins) {
+  Write("a.yaml", Service("one", 80));
+  Write("b.yaml", Service("one", 81));
+  StartSource();
+  auto events = sink_.Take();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].object["spec"]["ports"][0]["port"], 81);
+  // Removing the winner falls back to the other definition rather than deleting the object.
+  fs::remove(fs::path(dir_) / "b.yaml");
+  std::vector<Event> after;
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/one"), 2s, &after));
+  EXPECT_EQ(after.back().object["spec"]["ports"][0]["port"], 80);
+}
+
+// Kubernetes ConfigMap volumes: name.yaml -> ..data/name.yaml, and an update swaps the ..data
+// symlink to a new folder in one rename; the file name itself never changes.
+TEST_F(ManifestsSourceTest, ConfigMapStyleSymlinkSwap) {
+  const fs::path root(dir_);
+  fs::create_directory(root / "..v1");
+  std::ofstream(root / "..v1" / "app.yaml") << Service("one", 80);
+  fs::create_directory_symlink("..v1", root / "..data");
+  fs::create_symlink("..data/app.yaml", root / "app.yaml");
+  StartSource(10s);
+  ASSERT_EQ(sink_.Take().size(), 2u);
+
+  fs::create_directory(root / "..v2");
+  std::ofstream(root / "..v2" / "app.yaml") << Service("one", 81);
+  fs::create_directory_symlink("..v2", root / "..data_tmp");
+  fs::rename(root / "..data_tmp", root / "..data");
+  std::vector<Event> events;
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/one"), 2s, &events));
+  EXPECT_EQ(events.back().object["spec"]["ports"][0]["port"], 81);
+}
+
+TEST_F(ManifestsSourceTest, FolderRemovedKeepsObjectsAndRecovers) {
+  Write("a.yaml", Service("one"));
+  StartSource(100ms);
+  sink_.Take();
+  fs::remove_all(dir_);
+  std::this_thread::sleep_for(400ms);
+  EXPECT_TRUE(sink_.Take().empty());
+  fs::create_directory(dir_);
+  Write("a.yaml", Service("one", 82));
+  std::vector<Event> events;
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/one"), 2s, &events));
+  EXPECT_EQ(events.back().object["spec"]["ports"][0]["port"], 82);
+}
+
+TEST_F(ManifestsSourceTest, StopIsPromptAndIdempotent) {
+  StartSource(10s);
+  const auto start = std::chrono::steady_clock::now();
+  source_->Stop();
+  source_->Stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+}  // namespace
+}  // namespace pier::sources
