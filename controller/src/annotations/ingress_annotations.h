@@ -1,0 +1,84 @@
+// The typed result of reading one Ingress' annotations. Every field is either a plain default
+// or std::optional where "not set" must stay distinguishable (the global default, set by a
+// dataplane flag, applies then). Nothing here is text for another parser.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pier/common/cidr.h"
+
+namespace pier::annotations {
+
+enum class LoadBalance { kRoundRobin, kLeastConn };
+
+struct HashBy {
+  enum class Source { kRemoteAddr, kHeader, kCookie, kQueryArg };
+  Source source = Source::kRemoteAddr;
+  std::string name;  // header (lowercase), cookie or query argument name; "" for kRemoteAddr
+
+  friend bool operator==(const HashBy&, const HashBy&) = default;
+};
+
+enum class AffinityMode { kBalanced, kPersistent };
+enum class BackendProtocol { kHttp, kHttps };
+
+// Why the routes of an Ingress must refuse every request: an invalid security annotation.
+struct FailClosed {
+  uint32_t status = 403;
+  std::string reason;
+};
+
+struct IngressAnnotations {
+  // WebSocket
+  bool websocket = true;
+  std::optional<std::vector<std::string>> websocket_services;  // nullopt: every backend
+  std::optional<std::chrono::milliseconds> websocket_idle_timeout;
+  std::optional<std::vector<std::string>> websocket_allowed_origins;  // nullopt: any Origin
+
+  // Timeouts; nullopt: the dataplane's global default.
+  std::optional<std::chrono::milliseconds> proxy_connect_timeout;
+  std::optional<std::chrono::milliseconds> proxy_read_timeout;
+  std::optional<std::chrono::milliseconds> proxy_send_timeout;
+
+  // Balancing and stickiness
+  LoadBalance load_balance = LoadBalance::kRoundRobin;
+  std::optional<HashBy> upstream_hash_by;
+  bool affinity_cookie = false;  // affinity: cookie
+  AffinityMode affinity_mode = AffinityMode::kBalanced;
+  std::string session_cookie_name = "PIER_AFFINITY";
+  std::optional<std::string> session_cookie_path;  // nullopt: the route's path
+  std::optional<std::chrono::seconds> session_cookie_max_age;  // nullopt: session cookie
+  bool session_cookie_secure = false;
+  std::string session_cookie_samesite;  // "", "Strict", "Lax" or "None"
+  std::string session_cookie_domain;
+
+  // Limits (per client IP and per route, per dataplane); nullopt: unlimited.
+  std::optional<uint32_t> limit_connections;
+  std::optional<uint32_t> limit_rps;
+  std::optional<uint32_t> limit_rpm;
+  uint32_t limit_burst_multiplier = 5;
+  std::vector<Cidr> limit_allowlist;
+  std::optional<uint32_t> max_connections;
+
+  // Access control
+  std::vector<Cidr> allowlist_source_range;
+  std::vector<Cidr> denylist_source_range;
+
+  // TLS and the backend
+  std::optional<bool> ssl_redirect;  // nullopt: redirect when the host has TLS
+  bool force_ssl_redirect = false;
+  BackendProtocol backend_protocol = BackendProtocol::kHttp;
+
+  // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
+  std::optional<uint64_t> proxy_body_size;
+  std::optional<uint32_t> proxy_buffer_size;
+
+  // Set when a security annotation was invalid: the Ingress' routes must fail closed.
+  std::optional<FailClosed> fail_closed;
+};
+
+}  // namespace pier::annotations

@@ -1,0 +1,296 @@
+#include "annotations/registry.h"
+
+#include <array>
+#include <limits>
+
+#include "annotations/value_parsers.h"
+#include "pier/common/cidr.h"
+#include "pier/common/parse.h"
+
+namespace pier::annotations {
+namespace {
+
+using std::chrono::milliseconds;
+using A = IngressAnnotations;
+
+// The proto carries milliseconds as uint32 (about 49 days): longer is a mistake, not a wish.
+constexpr int64_t kMaxTimeoutMs = std::numeric_limits<uint32_t>::max();
+
+// Composable parsers: each sets one field of IngressAnnotations only when the value is valid.
+
+template <bool A::*Member>
+Result<bool> SetBool(std::string_view text, A& out) {
+  auto value = parse::Bool(text);
+  if (!value) return Fail(value.error());
+  out.*Member = *value;
+  return true;
+}
+
+template <std::optional<bool> A::*Member>
+Result<bool> SetOptionalBool(std::string_view text, A& out) {
+  auto value = parse::Bool(text);
+  if (!value) return Fail(value.error());
+  out.*Member = *value;
+  return true;
+}
+
+template <std::optional<milliseconds> A::*Member>
+Result<bool> SetTimeout(std::string_view text, A& out) {
+  auto value = parse::Duration(text);
+  if (!value) return Fail(value.error());
+  if (value->count() <= 0) return Fail("must be greater than 0");
+  if (value->count() > kMaxTimeoutMs) return Fail("must be at most " + std::to_string(kMaxTimeoutMs / 1000) + "s");
+  out.*Member = *value;
+  return true;
+}
+
+template <auto Member, uint32_t kMin, uint32_t kMax>
+Result<bool> SetCount(std::string_view text, A& out) {
+  auto value = Count(text, kMin, kMax);
+  if (!value) return Fail(value.error());
+  out.*Member = *value;
+  return true;
+}
+
+template <std::vector<Cidr> A::*Member>
+Result<bool> SetCidrs(std::string_view text, A& out) {
+  auto value = ParseCidrList(text);
+  if (!value) return Fail(value.error());
+  out.*Member = std::move(*value);
+  return true;
+}
+
+template <std::string A::*Member, Result<std::string> (*Validate)(std::string_view)>
+Result<bool> SetString(std::string_view text, A& out) {
+  auto value = Validate(text);
+  if (!value) return Fail(value.error());
+  out.*Member = std::move(*value);
+  return true;
+}
+
+// One-off parsers.
+
+Result<bool> SetWebsocketServices(std::string_view text, A& out) {
+  auto value = ServiceNames(text);
+  if (!value) return Fail(value.error());
+  out.websocket_services = std::move(*value);
+  return true;
+}
+
+Result<bool> SetAllowedOrigins(std::string_view text, A& out) {
+  auto value = Origins(text);
+  if (!value) return Fail(value.error());
+  if (value->empty()) {
+    out.websocket_allowed_origins.reset();  // "*": any Origin
+  } else {
+    out.websocket_allowed_origins = std::move(*value);
+  }
+  return true;
+}
+
+Result<bool> SetLoadBalance(std::string_view text, A& out) {
+  if (text == "round_robin") {
+    out.load_balance = LoadBalance::kRoundRobin;
+  } else if (text == "least_conn") {
+    out.load_balance = LoadBalance::kLeastConn;
+  } else {
+    return Fail("invalid load-balance \"" + std::string(text) + "\": expected round_robin or least_conn");
+  }
+  return true;
+}
+
+Result<bool> SetHashBy(std::string_view text, A& out) {
+  auto value = HashKey(text);
+  if (!value) return Fail(value.error());
+  out.upstream_hash_by = std::move(*value);
+  return true;
+}
+
+Result<bool> SetAffinity(std::string_view text, A& out) {
+  if (text != "cookie") return Fail("invalid affinity \"" + std::string(text) + "\": expected cookie");
+  out.affinity_cookie = true;
+  return true;
+}
+
+Result<bool> SetAffinityMode(std::string_view text, A& out) {
+  if (text == "balanced") {
+    out.affinity_mode = AffinityMode::kBalanced;
+  } else if (text == "persistent") {
+    out.affinity_mode = AffinityMode::kPersistent;
+  } else {
+    return Fail("invalid affinity-mode \"" + std::string(text) + "\": expected balanced or persistent");
+  }
+  return true;
+}
+
+Result<bool> SetCookiePath(std::string_view text, A& out) {
+  auto value = CookiePath(text);
+  if (!value) return Fail(value.error());
+  out.session_cookie_path = std::move(*value);
+  return true;
+}
+
+Result<bool> SetCookieMaxAge(std::string_view text, A& out) {
+  auto value = parse::Duration(text);
+  if (!value) return Fail(value.error());
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*value);
+  if (seconds.count() == 0) {
+    out.session_cookie_max_age.reset();  // 0: a session cookie
+  } else {
+    out.session_cookie_max_age = seconds;
+  }
+  return true;
+}
+
+Result<bool> SetBackendProtocol(std::string_view text, A& out) {
+  if (text == "HTTP" || text == "http") {
+    out.backend_protocol = BackendProtocol::kHttp;
+  } else if (text == "HTTPS" || text == "https") {
+    out.backend_protocol = BackendProtocol::kHttps;
+  } else {
+    return Fail("invalid backend-protocol \"" + std::string(text) + "\": expected HTTP or HTTPS");
+  }
+  return true;
+}
+
+Result<bool> SetBodySize(std::string_view text, A& out) {
+  auto value = parse::Size(text);
+  if (!value) return Fail(value.error());
+  out.proxy_body_size = *value;
+  return true;
+}
+
+Result<bool> SetBufferSize(std::string_view text, A& out) {
+  constexpr uint64_t kMin = 1024;
+  constexpr uint64_t kMax = 16 << 20;
+  auto value = parse::Size(text);
+  if (!value) return Fail(value.error());
+  if (*value < kMin || *value > kMax) return Fail("must be from 1k to 16m");
+  out.proxy_buffer_size = static_cast<uint32_t>(*value);
+  return true;
+}
+
+constexpr uint32_t kForbidden = 403;
+constexpr uint32_t kUnavailable = 503;
+
+constexpr std::array<std::string_view, 1> kWebsocketServicesAliases = {"nginx.org/websocket-services"};
+// ingress-nginx's older names for the same lists.
+constexpr std::array<std::string_view, 1> kAllowlistAliases = {"nginx.ingress.kubernetes.io/whitelist-source-range"};
+constexpr std::array<std::string_view, 1> kLimitAllowlistAliases = {"nginx.ingress.kubernetes.io/limit-whitelist"};
+
+const AnnotationSpec kRegistry[] = {
+    {"websocket", "bool", "true", 0, "Allow WebSocket upgrades on this Ingress; when false upgrades get 403.", {},
+     SetBool<&A::websocket>},
+    {"websocket-services", "Service name list", "all",
+     0, "Only these backend Services accept upgrades (`svc1,svc2`); upgrades to others get 403 with the reason.",
+     kWebsocketServicesAliases, SetWebsocketServices},
+    {"websocket-idle-timeout", "duration", "3600s", 0,
+     "Close a WebSocket tunnel after this long without a byte in either direction.", {}, SetTimeout<&A::websocket_idle_timeout>},
+    {"websocket-allowed-origins", "origin list", "any", kForbidden,
+     "Only these Origins may open a WebSocket (`https://app.example.com,https://*.example.com`); others get 403.", {},
+     SetAllowedOrigins},
+    {"proxy-connect-timeout", "duration", "5s", 0, "Time allowed to connect to a backend; seconds (`5`) or a duration.",
+     {}, SetTimeout<&A::proxy_connect_timeout>},
+    {"proxy-read-timeout", "duration", "60s", 0, "Time allowed between two reads from the backend.", {},
+     SetTimeout<&A::proxy_read_timeout>},
+    {"proxy-send-timeout", "duration", "60s", 0, "Time allowed between two writes to the backend.", {},
+     SetTimeout<&A::proxy_send_timeout>},
+    {"load-balance", "round_robin, least_conn", "round_robin", 0, "How requests are spread over endpoints.", {},
+     SetLoadBalance},
+    {"upstream-hash-by", "hash key", "none", 0,
+     "Consistent hashing on `$remote_addr`, `$http_NAME`, `$cookie_NAME` or `$arg_NAME`: a key keeps its endpoint as "
+     "endpoints come and go.",
+     {}, SetHashBy},
+    {"affinity", "cookie", "none", 0, "Sticky sessions with a cookie naming the endpoint.", {}, SetAffinity},
+    {"affinity-mode", "balanced, persistent", "balanced", 0,
+     "balanced: a sticky client may move when endpoints are added; persistent: never while its endpoint lives.", {},
+     SetAffinityMode},
+    {"session-cookie-name", "cookie name", "PIER_AFFINITY", 0, "Name of the affinity cookie.", {},
+     SetString<&A::session_cookie_name, CookieName>},
+    {"session-cookie-path", "path", "route path", 0, "Path attribute of the affinity cookie.", {}, SetCookiePath},
+    {"session-cookie-max-age", "duration", "session", 0, "Max-Age of the affinity cookie; `0` or unset: a session cookie.",
+     {}, SetCookieMaxAge},
+    {"session-cookie-secure", "bool", "false", 0, "Secure attribute of the affinity cookie.", {},
+     SetBool<&A::session_cookie_secure>},
+    {"session-cookie-samesite", "Strict, Lax, None", "unset", 0, "SameSite attribute of the affinity cookie.", {},
+     SetString<&A::session_cookie_samesite, SameSite>},
+    {"session-cookie-domain", "host name", "unset", 0, "Domain attribute of the affinity cookie.", {},
+     SetString<&A::session_cookie_domain, CookieDomain>},
+    {"limit-connections", "integer", "none", kUnavailable,
+     "Concurrent connections per client IP, per dataplane; over it: 429.", {},
+     SetCount<&A::limit_connections, 1, 1'000'000>},
+    {"limit-rps", "integer", "none", kUnavailable, "Requests per second per client IP (token bucket); over it: 429.", {},
+     SetCount<&A::limit_rps, 1, 1'000'000>},
+    {"limit-rpm", "integer", "none", kUnavailable, "Requests per minute per client IP (token bucket); over it: 429.", {},
+     SetCount<&A::limit_rpm, 1, 60'000'000>},
+    {"limit-burst-multiplier", "integer", "5", kUnavailable, "Bucket size as a multiple of the rate limit.", {},
+     SetCount<&A::limit_burst_multiplier, 1, 1'000>},
+    {"limit-allowlist", "CIDR list", "none", kUnavailable, "Client networks exempt from the limits.",
+     kLimitAllowlistAliases, SetCidrs<&A::limit_allowlist>},
+    {"max-connections", "integer", "none", kUnavailable,
+     "Concurrent connections to this Ingress' routes from all clients, per dataplane; over it: 429.", {},
+     SetCount<&A::max_connections, 1, 10'000'000>},
+    {"allowlist-source-range", "CIDR list", "none", kForbidden, "Only clients from these networks are served; others get 403.",
+     kAllowlistAliases, SetCidrs<&A::allowlist_source_range>},
+    {"denylist-source-range", "CIDR list", "none", kForbidden, "Clients from these networks get 403.", {},
+     SetCidrs<&A::denylist_source_range>},
+    {"ssl-redirect", "bool", "true with TLS", 0, "Redirect plain HTTP to HTTPS (308) when the host has TLS.", {},
+     SetOptionalBool<&A::ssl_redirect>},
+    {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},
+     SetBool<&A::force_ssl_redirect>},
+    {"backend-protocol", "HTTP, HTTPS", "HTTP", 0, "Protocol spoken to the backend.", {}, SetBackendProtocol},
+    {"proxy-body-size", "size", "1m", 0, "Largest request body (`0` = unlimited); over it: 413.", {}, SetBodySize},
+    {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 16m).", {}, SetBufferSize},
+};
+
+std::string FindValue(const std::map<std::string, std::string>& annotations, const AnnotationSpec& spec,
+                      std::string& used_key, bool& found) {
+  auto lookup = [&](std::string key) {
+    if (found) return;
+    if (auto it = annotations.find(key); it != annotations.end()) {
+      found = true;
+      used_key = std::move(key);
+    }
+  };
+  lookup(std::string(kPrefix) + std::string(spec.key));
+  lookup(std::string(kNginxPrefix) + std::string(spec.key));
+  for (std::string_view alias : spec.extra_aliases) lookup(std::string(alias));
+  return found ? annotations.at(used_key) : std::string();
+}
+
+}  // namespace
+
+std::span<const AnnotationSpec> Registry() { return kRegistry; }
+
+const AnnotationSpec* Find(std::string_view key) {
+  for (const AnnotationSpec& spec : kRegistry) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+ParseOutput Parse(const std::map<std::string, std::string>& annotations) {
+  ParseOutput out;
+  for (const AnnotationSpec& spec : kRegistry) {
+    std::string key;
+    bool found = false;
+    const std::string value = FindValue(annotations, spec, key, found);
+    if (!found) continue;
+    auto parsed = spec.parse(parse::TrimSpace(value), out.values);
+    if (parsed) continue;
+    out.problems.push_back(Problem{key, value, parsed.error(), false, spec.security()});
+    if (spec.security() && !out.values.fail_closed) {
+      out.values.fail_closed = FailClosed{spec.fail_closed_status, "invalid annotation " + key + ": " + parsed.error()};
+    }
+  }
+  for (auto it = annotations.lower_bound(std::string(kPrefix)); it != annotations.end() && it->first.starts_with(kPrefix);
+       ++it) {
+    const std::string_view key = std::string_view(it->first).substr(kPrefix.size());
+    if (Find(key) == nullptr) {
+      out.problems.push_back(Problem{it->first, it->second, "unknown annotation", true, false});
+    }
+  }
+  return out;
+}
+
+}  // namespace pier::annotations

@@ -1,0 +1,60 @@
+// The annotation registry: one row per annotation with its metadata and its parser, read under
+// pier.dev/ with ingress-nginx aliases. Adding an annotation = one field in IngressAnnotations,
+// one parser, one row in the table (registry.cc); docs follow from the table.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annotations/ingress_annotations.h"
+#include "pier/common/result.h"
+
+namespace pier::annotations {
+
+inline constexpr std::string_view kPrefix = "pier.dev/";
+inline constexpr std::string_view kNginxPrefix = "nginx.ingress.kubernetes.io/";
+
+struct AnnotationSpec {
+  std::string_view key;  // without prefix, e.g. "proxy-read-timeout"
+  std::string_view value_type;  // for docs: "duration", "bool", "CIDR list", ...
+  std::string_view default_value;  // for docs
+  // Non-zero for security annotations: an invalid value makes the Ingress' routes answer
+  // this status instead of silently running without the protection.
+  uint32_t fail_closed_status = 0;
+  std::string_view doc;  // one line
+  // Further full keys accepted as aliases, after pier.dev/<key> and nginx.ingress.kubernetes.io/<key>.
+  std::span<const std::string_view> extra_aliases;
+  // Parses the (trimmed) value into its field; on error the field keeps its default.
+  Result<bool> (*parse)(std::string_view value, IngressAnnotations& out) = nullptr;
+
+  bool security() const noexcept { return fail_closed_status != 0; }
+};
+
+// Every annotation, in documentation order.
+std::span<const AnnotationSpec> Registry();
+const AnnotationSpec* Find(std::string_view key);
+
+// A bad value or an unknown pier.dev/ key.
+struct Problem {
+  std::string key;  // the full key as written, e.g. "nginx.ingress.kubernetes.io/proxy-read-timeout"
+  std::string value;
+  std::string why;
+  bool unknown = false;  // an unknown pier.dev/ key rather than a bad value
+  bool security = false;  // the bad value made the routes fail closed
+};
+
+struct ParseOutput {
+  IngressAnnotations values;
+  std::vector<Problem> problems;  // in registry order, then unknown keys in key order
+};
+
+// Reads an Ingress' metadata.annotations. A pier.dev/ key wins over its aliases.
+ParseOutput Parse(const std::map<std::string, std::string>& annotations);
+
+// The annotation reference (docs/annotations.md) generated from the table.
+std::string RenderMarkdown();
+
+}  // namespace pier::annotations

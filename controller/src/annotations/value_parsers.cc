@@ -1,0 +1,195 @@
+#include "annotations/value_parsers.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "pier/common/parse.h"
+
+namespace pier::annotations {
+namespace {
+
+constexpr bool IsLower(char c) noexcept { return c >= 'a' && c <= 'z'; }
+constexpr bool IsDigit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr char ToLower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ToLower(c);
+  return out;
+}
+
+// RFC 9110 tchar.
+constexpr bool IsTokenChar(char c) noexcept {
+  if (IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  return kSpecials.find(c) != std::string_view::npos;
+}
+
+bool IsToken(std::string_view text) noexcept {
+  return !text.empty() && std::all_of(text.begin(), text.end(), IsTokenChar);
+}
+
+// DNS-1035 label, as Service names are: lowercase alphanumerics and "-", starting with a
+// letter, ending alphanumeric, at most 63 characters.
+bool IsDns1035Label(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 63 || !IsLower(text.front())) return false;
+  if (text.back() == '-') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return IsLower(c) || IsDigit(c) || c == '-'; });
+}
+
+// A DNS-1123 label (lowercase, as host names are compared after lowercasing).
+bool IsDns1123Label(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 63 || text.front() == '-' || text.back() == '-') return false;
+  return std::all_of(text.begin(), text.end(), [](char c) { return IsLower(c) || IsDigit(c) || c == '-'; });
+}
+
+bool IsHostName(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 253) return false;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = text.find('.', start);
+    if (!IsDns1123Label(text.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start))) {
+      return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+std::vector<std::string> SortedUnique(std::vector<std::string> items) {
+  std::sort(items.begin(), items.end());
+  items.erase(std::unique(items.begin(), items.end()), items.end());
+  return items;
+}
+
+Result<std::string> Origin(std::string_view item) {
+  const std::string origin = Lower(item);
+  auto fail = [&](std::string_view why) {
+    return Fail("invalid origin \"" + std::string(item) + "\": " + std::string(why));
+  };
+  std::string_view rest = origin;
+  if (rest.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return fail("expected http://HOST or https://HOST");
+  }
+  std::string_view host = rest;
+  if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+    host = rest.substr(0, colon);
+    const std::string_view port = rest.substr(colon + 1);
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      return fail("port must be a number from 1 to 65535");
+    }
+  }
+  if (host.starts_with("*.")) host.remove_prefix(2);
+  if (!IsHostName(host)) return fail("expected a host name (no path, no trailing \"/\")");
+  return origin;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> CommaList(std::string_view text) {
+  std::vector<std::string> out;
+  if (parse::TrimSpace(text).empty()) return Fail("empty list");
+  std::size_t start = 0;
+  while (true) {
+    const auto comma = text.find(',', start);
+    const std::string_view item =
+        parse::TrimSpace(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+    if (item.empty()) return Fail("empty item in list \"" + std::string(text) + "\"");
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) return out;
+    start = comma + 1;
+  }
+}
+
+Result<std::vector<std::string>> ServiceNames(std::string_view text) {
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  for (const std::string& name : *items) {
+    if (!IsDns1035Label(name)) return Fail("\"" + name + "\" is not a Service name");
+  }
+  return SortedUnique(std::move(*items));
+}
+
+Result<std::vector<std::string>> Origins(std::string_view text) {
+  if (parse::TrimSpace(text) == "*") return std::vector<std::string>{};
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  std::vector<std::string> out;
+  for (const std::string& item : *items) {
+    if (item == "*") return Fail("\"*\" (any Origin) cannot be combined with other origins");
+    auto origin = Origin(item);
+    if (!origin) return Fail(origin.error());
+    out.push_back(std::move(*origin));
+  }
+  return SortedUnique(std::move(out));
+}
+
+Result<uint32_t> Count(std::string_view text, uint32_t min, uint32_t max) {
+  uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
+    return Fail("invalid number \"" + std::string(text) + "\": expected an integer from " + std::to_string(min) +
+                " to " + std::to_string(max));
+  }
+  return static_cast<uint32_t>(value);
+}
+
+Result<HashBy> HashKey(std::string_view text) {
+  constexpr std::string_view kExpected =
+      "expected $remote_addr, $http_NAME, $cookie_NAME or $arg_NAME";
+  if (text == "$remote_addr" || text == "$binary_remote_addr") return HashBy{HashBy::Source::kRemoteAddr, ""};
+  struct Variable {
+    std::string_view prefix;
+    HashBy::Source source;
+  };
+  for (const Variable& variable : {Variable{"$http_", HashBy::Source::kHeader}, Variable{"$cookie_", HashBy::Source::kCookie},
+                                   Variable{"$arg_", HashBy::Source::kQueryArg}}) {
+    if (!text.starts_with(variable.prefix)) continue;
+    std::string name(text.substr(variable.prefix.size()));
+    if (!IsToken(name)) break;
+    if (variable.source == HashBy::Source::kHeader) {
+      // nginx spells headers lowercase with "_" for "-" ($http_x_user_id).
+      name = Lower(name);
+      std::replace(name.begin(), name.end(), '_', '-');
+    }
+    return HashBy{variable.source, std::move(name)};
+  }
+  return Fail("invalid hash key \"" + std::string(text) + "\": " + std::string(kExpected));
+}
+
+Result<std::string> CookieName(std::string_view text) {
+  if (!IsToken(text)) return Fail("invalid cookie name \"" + std::string(text) + "\": expected an HTTP token");
+  return std::string(text);
+}
+
+Result<std::string> CookiePath(std::string_view text) {
+  const bool printable = std::all_of(text.begin(), text.end(), [](char c) { return c > 0x20 && c < 0x7f && c != ';'; });
+  if (!text.starts_with("/") || !printable) {
+    return Fail("invalid cookie path \"" + std::string(text) + "\": expected a path starting with \"/\", without spaces or \";\"");
+  }
+  return std::string(text);
+}
+
+Result<std::string> CookieDomain(std::string_view text) {
+  std::string domain = Lower(text);
+  std::string_view host = domain;
+  if (host.starts_with(".")) host.remove_prefix(1);
+  if (!IsHostName(host)) return Fail("invalid cookie domain \"" + std::string(text) + "\": expected a host name");
+  return domain;
+}
+
+Result<std::string> SameSite(std::string_view text) {
+  const std::string value = Lower(text);
+  if (value == "strict") return std::string("Strict");
+  if (value == "lax") return std::string("Lax");
+  if (value == "none") return std::string("None");
+  return Fail("invalid SameSite \"" + std::string(text) + "\": expected Strict, Lax or None");
+}
+
+}  // namespace pier::annotations

@@ -1,0 +1,42 @@
+// Typed parsers for annotation values beyond the common ones (pier/common/parse.h, cidr.h).
+// Each validates everything the dataplane will later put on the wire (cookie attributes,
+// header names), so no annotation can inject text into a response.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "annotations/ingress_annotations.h"
+#include "pier/common/result.h"
+
+namespace pier::annotations {
+
+// Splits on commas, trims spaces; an empty list or empty item is an error.
+Result<std::vector<std::string>> CommaList(std::string_view text);
+
+// Service names (DNS-1035 labels), deduplicated and sorted.
+Result<std::vector<std::string>> ServiceNames(std::string_view text);
+
+// "https://app.example.com", "https://*.example.com:8443", lowercased, deduplicated and sorted.
+// Scheme http or https; the host may start with "*." (one label); no path. "*" alone: any
+// Origin (returned as an empty list).
+Result<std::vector<std::string>> Origins(std::string_view text);
+
+// A decimal integer in [min, max].
+Result<uint32_t> Count(std::string_view text, uint32_t min, uint32_t max);
+
+// $remote_addr (or $binary_remote_addr), $http_NAME, $cookie_NAME, $arg_NAME.
+Result<HashBy> HashKey(std::string_view text);
+
+// RFC 6265 cookie-name (an HTTP token).
+Result<std::string> CookieName(std::string_view text);
+// A cookie Path attribute: starts with "/", printable ASCII without ";".
+Result<std::string> CookiePath(std::string_view text);
+// A cookie Domain attribute: a host name, optionally with a leading ".".
+Result<std::string> CookieDomain(std::string_view text);
+// Strict, Lax or None, any case; returned capitalised.
+Result<std::string> SameSite(std::string_view text);
+
+}  // namespace pier::annotations

@@ -1,0 +1,232 @@
+#include "annotations/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace pier::annotations {
+namespace {
+
+using namespace std::chrono_literals;
+using Strings = std::vector<std::string>;
+
+ParseOutput ParseOne(const std::string& key, const std::string& value) { return Parse({{key, value}}); }
+
+TEST(Parse, NoAnnotationsGivesDefaults) {
+  const ParseOutput out = Parse({});
+  EXPECT_TRUE(out.problems.empty());
+  const IngressAnnotations& a = out.values;
+  EXPECT_TRUE(a.websocket);
+  EXPECT_FALSE(a.websocket_services);
+  EXPECT_FALSE(a.websocket_idle_timeout);
+  EXPECT_FALSE(a.websocket_allowed_origins);
+  EXPECT_FALSE(a.proxy_connect_timeout);
+  EXPECT_FALSE(a.proxy_read_timeout);
+  EXPECT_FALSE(a.proxy_send_timeout);
+  EXPECT_EQ(a.load_balance, LoadBalance::kRoundRobin);
+  EXPECT_FALSE(a.upstream_hash_by);
+  EXPECT_FALSE(a.affinity_cookie);
+  EXPECT_EQ(a.session_cookie_name, "PIER_AFFINITY");
+  EXPECT_EQ(a.limit_burst_multiplier, 5u);
+  EXPECT_FALSE(a.ssl_redirect);
+  EXPECT_FALSE(a.force_ssl_redirect);
+  EXPECT_FALSE(a.proxy_body_size);
+  EXPECT_FALSE(a.fail_closed);
+}
+
+// One good value per annotation, with a check of the typed field it lands in.
+struct Good {
+  std::string key;
+  std::string value;
+  std::function<void(const IngressAnnotations&)> check;
+};
+
+class GoodValues : public ::testing::TestWithParam<Good> {};
+
+TEST_P(GoodValues, ParseIntoTheirField) {
+  const Good& good = GetParam();
+  const ParseOutput out = ParseOne("pier.dev/" + good.key, good.value);
+  ASSERT_TRUE(out.problems.empty()) << out.problems[0].why;
+  good.check(out.values);
+  EXPECT_FALSE(out.values.fail_closed);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Registry, GoodValues,
+    ::testing::Values(
+        Good{"websocket", "false", [](const auto& a) { EXPECT_FALSE(a.websocket); }},
+        Good{"websocket", "TRUE", [](const auto& a) { EXPECT_TRUE(a.websocket); }},
+        Good{"websocket-services", "chat, api", [](const auto& a) { EXPECT_EQ(a.websocket_services, (Strings{"api", "chat"})); }},
+        Good{"websocket-idle-timeout", "2h", [](const auto& a) { EXPECT_EQ(a.websocket_idle_timeout, 2h); }},
+        Good{"websocket-idle-timeout", " 7200 ", [](const auto& a) { EXPECT_EQ(a.websocket_idle_timeout, 2h); }},
+        Good{"websocket-allowed-origins", "https://a.example.com,https://*.example.com",
+             [](const auto& a) {
+               EXPECT_EQ(a.websocket_allowed_origins, (Strings{"https://*.example.com", "https://a.example.com"}));
+             }},
+        Good{"websocket-allowed-origins", "*", [](const auto& a) { EXPECT_FALSE(a.websocket_allowed_origins); }},
+        Good{"proxy-connect-timeout", "10", [](const auto& a) { EXPECT_EQ(a.proxy_connect_timeout, 10s); }},
+        Good{"proxy-read-timeout", "1h", [](const auto& a) { EXPECT_EQ(a.proxy_read_timeout, 1h); }},
+        Good{"proxy-send-timeout", "500ms", [](const auto& a) { EXPECT_EQ(a.proxy_send_timeout, 500ms); }},
+        Good{"load-balance", "least_conn", [](const auto& a) { EXPECT_EQ(a.load_balance, LoadBalance::kLeastConn); }},
+        Good{"upstream-hash-by", "$cookie_sid",
+             [](const auto& a) { EXPECT_EQ(a.upstream_hash_by, (HashBy{HashBy::Source::kCookie, "sid"})); }},
+        Good{"affinity", "cookie", [](const auto& a) { EXPECT_TRUE(a.affinity_cookie); }},
+        Good{"affinity-mode", "persistent", [](const auto& a) { EXPECT_EQ(a.affinity_mode, AffinityMode::kPersistent); }},
+        Good{"session-cookie-name", "ROUTE", [](const auto& a) { EXPECT_EQ(a.session_cookie_name, "ROUTE"); }},
+        Good{"session-cookie-path", "/chat", [](const auto& a) { EXPECT_EQ(a.session_cookie_path, "/chat"); }},
+        Good{"session-cookie-max-age", "172800", [](const auto& a) { EXPECT_EQ(a.session_cookie_max_age, 48h); }},
+        Good{"session-cookie-max-age", "0", [](const auto& a) { EXPECT_FALSE(a.session_cookie_max_age); }},
+        Good{"session-cookie-secure", "true", [](const auto& a) { EXPECT_TRUE(a.session_cookie_secure); }},
+        Good{"session-cookie-samesite", "strict", [](const auto& a) { EXPECT_EQ(a.session_cookie_samesite, "Strict"); }},
+        Good{"session-cookie-domain", "Example.com", [](const auto& a) { EXPECT_EQ(a.session_cookie_domain, "example.com"); }},
+        Good{"limit-connections", "10", [](const auto& a) { EXPECT_EQ(a.limit_connections, 10u); }},
+        Good{"limit-rps", "5", [](const auto& a) { EXPECT_EQ(a.limit_rps, 5u); }},
+        Good{"limit-rpm", "300", [](const auto& a) { EXPECT_EQ(a.limit_rpm, 300u); }},
+        Good{"limit-burst-multiplier", "3", [](const auto& a) { EXPECT_EQ(a.limit_burst_multiplier, 3u); }},
+        Good{"limit-allowlist", "10.0.0.0/8",
+             [](const auto& a) {
+               ASSERT_EQ(a.limit_allowlist.size(), 1u);
+               EXPECT_EQ(a.limit_allowlist[0].ToString(), "10.0.0.0/8");
+             }},
+        Good{"max-connections", "1000", [](const auto& a) { EXPECT_EQ(a.max_connections, 1000u); }},
+        Good{"allowlist-source-range", "10.0.0.0/8, ::1", [](const auto& a) { EXPECT_EQ(a.allowlist_source_range.size(), 2u); }},
+        Good{"denylist-source-range", "192.168.0.0/16", [](const auto& a) { EXPECT_EQ(a.denylist_source_range.size(), 1u); }},
+        Good{"ssl-redirect", "false", [](const auto& a) { EXPECT_EQ(a.ssl_redirect, false); }},
+        Good{"force-ssl-redirect", "true", [](const auto& a) { EXPECT_TRUE(a.force_ssl_redirect); }},
+        Good{"backend-protocol", "HTTPS", [](const auto& a) { EXPECT_EQ(a.backend_protocol, BackendProtocol::kHttps); }},
+        Good{"proxy-body-size", "8m", [](const auto& a) { EXPECT_EQ(a.proxy_body_size, 8u << 20); }},
+        Good{"proxy-body-size", "0", [](const auto& a) { EXPECT_EQ(a.proxy_body_size, 0u); }},
+        Good{"proxy-buffer-size", "32k", [](const auto& a) { EXPECT_EQ(a.proxy_buffer_size, 32u * 1024); }}));
+
+// Bad values: reported with key, value and why; the field keeps its default.
+struct Bad {
+  std::string key;
+  std::string value;
+  bool security;
+};
+
+class BadValues : public ::testing::TestWithParam<Bad> {};
+
+TEST_P(BadValues, AreReportedAndFallBack) {
+  const Bad& bad = GetParam();
+  const std::string key = "pier.dev/" + bad.key;
+  const ParseOutput out = ParseOne(key, bad.value);
+  ASSERT_EQ(out.problems.size(), 1u);
+  const Problem& problem = out.problems[0];
+  EXPECT_EQ(problem.key, key);
+  EXPECT_EQ(problem.value, bad.value);
+  EXPECT_FALSE(problem.why.empty());
+  EXPECT_FALSE(problem.unknown);
+  EXPECT_EQ(problem.security, bad.security);
+  EXPECT_EQ(out.values.fail_closed.has_value(), bad.security);
+  if (bad.security) {
+    EXPECT_NE(out.values.fail_closed->reason.find(key), std::string::npos) << out.values.fail_closed->reason;
+  }
+  // Everything else stays at its default.
+  IngressAnnotations defaults;
+  EXPECT_EQ(out.values.websocket, defaults.websocket);
+  EXPECT_EQ(out.values.websocket_services, defaults.websocket_services);
+  EXPECT_EQ(out.values.proxy_read_timeout, defaults.proxy_read_timeout);
+  EXPECT_EQ(out.values.load_balance, defaults.load_balance);
+  EXPECT_EQ(out.values.limit_connections, defaults.limit_connections);
+  EXPECT_TRUE(out.values.allowlist_source_range.empty());
+  EXPECT_EQ(out.values.proxy_body_size, defaults.proxy_body_size);
+  EXPECT_EQ(out.values.session_cookie_name, defaults.session_cookie_name);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Registry, BadValues,
+    ::testing::Values(Bad{"websocket", "yes", false}, Bad{"websocket", "", false},
+                      Bad{"websocket-services", "Chat", false}, Bad{"websocket-services", "a,,b", false},
+                      Bad{"websocket-idle-timeout", "forever", false}, Bad{"websocket-idle-timeout", "0", false},
+                      Bad{"websocket-idle-timeout", "-1s", false}, Bad{"websocket-idle-timeout", "2000h", false},
+                      Bad{"websocket-allowed-origins", "app.example.com", true},
+                      Bad{"proxy-connect-timeout", "5x", false}, Bad{"proxy-read-timeout", "", false},
+                      Bad{"proxy-send-timeout", "-60", false}, Bad{"load-balance", "ewma", false},
+                      Bad{"upstream-hash-by", "$request_uri", false}, Bad{"affinity", "ip", false},
+                      Bad{"affinity-mode", "sticky", false}, Bad{"session-cookie-name", "a;b", false},
+                      Bad{"session-cookie-path", "chat", false}, Bad{"session-cookie-max-age", "soon", false},
+                      Bad{"session-cookie-secure", "1", false}, Bad{"session-cookie-samesite", "Maybe", false},
+                      Bad{"session-cookie-domain", "a;b", false}, Bad{"limit-connections", "0", true},
+                      Bad{"limit-connections", "ten", true}, Bad{"limit-rps", "-5", true},
+                      Bad{"limit-rpm", "1.5", true}, Bad{"limit-burst-multiplier", "0", true},
+                      Bad{"limit-allowlist", "10.0.0.0/40", true}, Bad{"max-connections", "", true},
+                      Bad{"allowlist-source-range", "10.0.0.0/8,nope", true},
+                      Bad{"denylist-source-range", "", true}, Bad{"ssl-redirect", "on", false},
+                      Bad{"force-ssl-redirect", "off", false}, Bad{"backend-protocol", "GRPC", false},
+                      Bad{"proxy-body-size", "1mb", false}, Bad{"proxy-buffer-size", "16", false},
+                      Bad{"proxy-buffer-size", "1g", false}));
+
+TEST(Parse, PierKeyWinsOverNginxAlias) {
+  const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "30s"},
+                                 {"nginx.ingress.kubernetes.io/proxy-read-timeout", "3600"}});
+  EXPECT_TRUE(out.problems.empty());
+  EXPECT_EQ(out.values.proxy_read_timeout, 30s);
+}
+
+TEST(Parse, NginxAliasIsReadAndProblemsNameTheKeyUsed) {
+  ParseOutput out = ParseOne("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600");
+  EXPECT_EQ(out.values.proxy_read_timeout, 1h);
+  out = ParseOne("nginx.ingress.kubernetes.io/proxy-read-timeout", "soon");
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.problems[0].key, "nginx.ingress.kubernetes.io/proxy-read-timeout");
+}
+
+TEST(Parse, NginxOrgWebsocketServicesAlias) {
+  ParseOutput out = ParseOne("nginx.org/websocket-services", "chat");
+  EXPECT_EQ(out.values.websocket_services, Strings{"chat"});
+  out = Parse({{"nginx.org/websocket-services", "chat"}, {"pier.dev/websocket-services", "api"}});
+  EXPECT_EQ(out.values.websocket_services, Strings{"api"});
+  out = Parse({{"nginx.org/websocket-services", "chat"}, {"nginx.ingress.kubernetes.io/websocket-services", "api"}});
+  EXPECT_EQ(out.values.websocket_services, Strings{"api"});
+}
+
+TEST(Parse, LegacyNginxNamesOfSourceRangeLists) {
+  ParseOutput out = ParseOne("nginx.ingress.kubernetes.io/whitelist-source-range", "10.0.0.0/8");
+  EXPECT_EQ(out.values.allowlist_source_range.size(), 1u);
+  out = ParseOne("nginx.ingress.kubernetes.io/limit-whitelist", "10.0.0.0/8");
+  EXPECT_EQ(out.values.limit_allowlist.size(), 1u);
+}
+
+TEST(Parse, BadPierKeyDoesNotFallBackToAlias) {
+  // The pier.dev/ key is the one the user meant; its error is reported, the alias ignored.
+  const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "soon"},
+                                 {"nginx.ingress.kubernetes.io/proxy-read-timeout", "30"}});
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.problems[0].key, "pier.dev/proxy-read-timeout");
+  EXPECT_FALSE(out.values.proxy_read_timeout);
+}
+
+TEST(Parse, UnknownPierKeysAreReported) {
+  const ParseOutput out = Parse({{"pier.dev/websockets", "true"},
+                                 {"pier.dev/configuration-snippet", "return 200;"},
+                                 {"nginx.ingress.kubernetes.io/rewrite-target", "/"},
+                                 {"example.com/other", "x"},
+                                 {"pier.dev/websocket", "false"}});
+  ASSERT_EQ(out.problems.size(), 2u);
+  EXPECT_EQ(out.problems[0].key, "pier.dev/configuration-snippet");
+  EXPECT_EQ(out.problems[1].key, "pier.dev/websockets");
+  for (const Problem& problem : out.problems) {
+    EXPECT_TRUE(problem.unknown);
+    EXPECT_FALSE(problem.security);
+  }
+  EXPECT_FALSE(out.values.websocket);
+  EXPECT_FALSE(out.values.fail_closed) << "unknown keys do not close routes";
+}
+
+TEST(Parse, SecurityFailureStatusDependsOnTheAnnotation) {
+  EXPECT_EQ(ParseOne("pier.dev/denylist-source-range", "x").values.fail_closed->status, 403u);
+  EXPECT_EQ(ParseOne("pier.dev/websocket-allowed-origins", "x").values.fail_closed->status, 403u);
+  EXPECT_EQ(ParseOne("pier.dev/limit-rps", "x").values.fail_closed->status, 503u);
+}
+
+TEST(Parse, ValidAnnotationsStillApplyNextToABadOne) {
+  const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "bad"}, {"pier.dev/proxy-send-timeout", "10s"}});
+  ASSERT_EQ(out.problems.size(), 1u);
+  EXPECT_EQ(out.values.proxy_send_timeout, 10s);
+}
+
+}  // namespace
+}  // namespace pier::annotations

@@ -1,0 +1,89 @@
+#include "annotations/value_parsers.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pier::annotations {
+namespace {
+
+using Strings = std::vector<std::string>;
+
+TEST(CommaList, SplitsAndTrims) {
+  EXPECT_EQ(*CommaList("a, b ,c"), (Strings{"a", "b", "c"}));
+  EXPECT_EQ(*CommaList("a"), (Strings{"a"}));
+  EXPECT_FALSE(CommaList("").ok());
+  EXPECT_FALSE(CommaList("a,,b").ok());
+  EXPECT_FALSE(CommaList("a,").ok());
+}
+
+TEST(ServiceNames, Dns1035LabelsSortedAndUnique) {
+  EXPECT_EQ(*ServiceNames("chat, api,chat"), (Strings{"api", "chat"}));
+  const std::string too_long(64, 'a');
+  for (const std::string bad : {"", "Chat", "1chat", "chat-", "chat_api", "a.b", "chat,"}) {
+    EXPECT_FALSE(ServiceNames(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(ServiceNames(too_long).ok());
+  EXPECT_TRUE(ServiceNames(std::string(63, 'a')).ok());
+}
+
+TEST(Origins, NormalisedAndValidated) {
+  EXPECT_EQ(*Origins("https://App.Example.com, http://localhost:3000,https://*.example.com"),
+            (Strings{"http://localhost:3000", "https://*.example.com", "https://app.example.com"}));
+  EXPECT_TRUE(Origins("*")->empty()) << "\"*\" means any origin";
+  for (const char* bad : {"", "app.example.com", "ftp://a.example", "https://", "https://a.example/",
+                          "https://a.example/path", "https://a.example:0", "https://a.example:99999",
+                          "https://a.example:x", "https://a..example", "https://a.*.example", "*,https://a.example",
+                          "https://a b"}) {
+    EXPECT_FALSE(Origins(bad).ok()) << bad;
+  }
+}
+
+TEST(Count, RangeChecked) {
+  EXPECT_EQ(*Count("10", 1, 100), 10u);
+  EXPECT_EQ(*Count("1", 1, 100), 1u);
+  EXPECT_EQ(*Count("100", 1, 100), 100u);
+  for (const char* bad : {"", "0", "101", "-1", "1.5", "ten", " 5", "99999999999999999999999"}) {
+    auto result = Count(bad, 1, 100);
+    ASSERT_FALSE(result.ok()) << bad;
+    EXPECT_NE(result.error().find(std::string("\"") + bad + "\""), std::string::npos);
+  }
+}
+
+TEST(HashKey, NginxVariables) {
+  EXPECT_EQ(*HashKey("$remote_addr"), (HashBy{HashBy::Source::kRemoteAddr, ""}));
+  EXPECT_EQ(*HashKey("$binary_remote_addr"), (HashBy{HashBy::Source::kRemoteAddr, ""}));
+  EXPECT_EQ(*HashKey("$http_X_User_Id"), (HashBy{HashBy::Source::kHeader, "x-user-id"}));
+  EXPECT_EQ(*HashKey("$cookie_session"), (HashBy{HashBy::Source::kCookie, "session"}));
+  EXPECT_EQ(*HashKey("$arg_room"), (HashBy{HashBy::Source::kQueryArg, "room"}));
+  for (const char* bad : {"", "$request_uri", "$http_", "$cookie_a;b", "remote_addr", "$arg_a b"}) {
+    EXPECT_FALSE(HashKey(bad).ok()) << bad;
+  }
+}
+
+TEST(CookieAttributes, RejectInjection) {
+  EXPECT_EQ(*CookieName("PIER_AFFINITY"), "PIER_AFFINITY");
+  EXPECT_FALSE(CookieName("a;b").ok());
+  EXPECT_FALSE(CookieName("a=b").ok());
+  EXPECT_FALSE(CookieName("").ok());
+  EXPECT_FALSE(CookieName("a\r\nSet-Cookie: x").ok());
+
+  EXPECT_EQ(*CookiePath("/chat"), "/chat");
+  EXPECT_FALSE(CookiePath("chat").ok());
+  EXPECT_FALSE(CookiePath("/a;Domain=evil").ok());
+  EXPECT_FALSE(CookiePath("/a b").ok());
+
+  EXPECT_EQ(*CookieDomain(".Example.com"), ".example.com");
+  EXPECT_EQ(*CookieDomain("example.com"), "example.com");
+  EXPECT_FALSE(CookieDomain("example.com;x").ok());
+  EXPECT_FALSE(CookieDomain("").ok());
+
+  EXPECT_EQ(*SameSite("lax"), "Lax");
+  EXPECT_EQ(*SameSite("STRICT"), "Strict");
+  EXPECT_EQ(*SameSite("None"), "None");
+  EXPECT_FALSE(SameSite("sometimes").ok());
+}
+
+}  // namespace
+}  // namespace pier::annotations
