@@ -92,3 +92,22 @@ def test_garbage_does_not_kill_it(backend):
             except ConnectionError:
                 pass  # closing on garbage is fine too
     assert request(backend, "GET", "/healthz").status == 200
+
+
+def test_static_dir_serves_files_and_nothing_outside(launcher, tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<p>from disk</p>")
+    (site / "app.js").write_text("console.log(1)")
+    (site / ".secret").write_text("hidden")
+    (tmp_path / "outside.txt").write_text("outside")
+    port = free_port()
+    process = launcher.start("chat-static", [binary("pier-chat-backend"), "--listen", f"127.0.0.1:{port}",
+                                             "--name", "chat-static", "--static", site])
+    wait_until(lambda: request(port, "GET", "/healthz").status == 200, 10, "the backend",
+               alive=process.check_alive)
+    assert request(port, "GET", "/").body == b"<p>from disk</p>"
+    script = request(port, "GET", "/app.js")
+    assert script.status == 200 and script.header("content-type").startswith("text/javascript")
+    for path in ["/../outside.txt", "/.secret", "/%2e%2e/outside.txt", "//etc/passwd", "/app.js/"]:
+        assert request(port, "GET", path).status == 404, path
