@@ -41,6 +41,9 @@ class ProxyServer final {
 
   std::size_t ActiveConnections() const noexcept;
 
+  // The bound HTTP address after Start() (the real port when http_listen asked for port 0).
+  boost::asio::ip::tcp::endpoint HttpEndpoint() const noexcept;
+
  private:
   class Impl;
   explicit ProxyServer(std::unique_ptr<Impl> impl);

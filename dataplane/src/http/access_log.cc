@@ -1,0 +1,96 @@
+#include "http/access_log.h"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+namespace pier::dataplane::http {
+
+namespace {
+
+constexpr char kLoggerName[] = "access";
+
+// Appends a JSON string literal; the common case (nothing to escape) is one append.
+void AppendJsonString(fmt::memory_buffer& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out.append(std::string_view("\\\"")); break;
+      case '\\': out.append(std::string_view("\\\\")); break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+          out.append(escaped, escaped + sizeof(escaped));
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void AppendField(fmt::memory_buffer& out, std::string_view name, std::string_view value) {
+  out.push_back(',');
+  AppendJsonString(out, name);
+  out.push_back(':');
+  AppendJsonString(out, value);
+}
+
+template <class Number>
+void AppendNumber(fmt::memory_buffer& out, std::string_view name, Number value) {
+  fmt::format_to(std::back_inserter(out), ",\"{}\":{}", name, value);
+}
+
+spdlog::logger& AccessLogger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    if (auto existing = spdlog::get(kLoggerName)) return existing;
+    auto created = std::make_shared<spdlog::logger>(kLoggerName, std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    created->set_pattern("%v");
+    created->set_level(spdlog::level::info);
+    // Lines are complete records; flushing each keeps `kubectl logs` and pipes current.
+    created->flush_on(spdlog::level::info);
+    spdlog::register_logger(created);
+    return created;
+  }();
+  return *logger;
+}
+
+}  // namespace
+
+std::string FormatAccessRecord(const AccessRecord& record) {
+  fmt::memory_buffer out;
+  auto since_epoch = record.start.time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  std::time_t time = seconds.count();
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  char ts[32];
+  std::size_t length = std::strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &utc);
+  fmt::format_to(std::back_inserter(out), "{{\"ts\":\"{}.{:03d}Z\"", std::string_view(ts, length), millis);
+  AppendField(out, "type", record.tunnel ? "websocket" : "http");
+  AppendField(out, "client", record.client);
+  AppendField(out, "method", record.method);
+  AppendField(out, "host", record.host);
+  AppendField(out, "path", record.path);
+  AppendNumber(out, "status", record.status);
+  AppendField(out, "upstream", record.upstream);
+  AppendNumber(out, "bytes_in", record.bytes_in);
+  AppendNumber(out, "bytes_out", record.bytes_out);
+  fmt::format_to(std::back_inserter(out), ",\"duration_ms\":{:.3f}", record.duration_ms);
+  AppendField(out, "route", record.route);
+  AppendField(out, "request_id", record.request_id);
+  if (record.tunnel) AppendField(out, "close_reason", record.close_reason);
+  out.push_back('}');
+  return fmt::to_string(out);
+}
+
+void WriteAccessLog(const AccessRecord& record) {
+  auto& logger = AccessLogger();
+  if (!logger.should_log(spdlog::level::info)) return;
+  logger.info("{}", FormatAccessRecord(record));
+}
+
+}  // namespace pier::dataplane::http

@@ -1,0 +1,35 @@
+// The access log: one JSON object per request or tunnel on stdout, through the spdlog logger
+// named "access" (created here unless main already registered one).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pier::dataplane::http {
+
+struct AccessRecord {
+  std::chrono::system_clock::time_point start;
+  std::string_view client;
+  std::string_view method;
+  std::string_view host;
+  std::string_view path;
+  unsigned status = 0;
+  std::string_view upstream;  // endpoint id, "" when none was used
+  uint64_t bytes_in = 0;      // from the client
+  uint64_t bytes_out = 0;     // to the client
+  double duration_ms = 0;
+  std::string_view route;  // route name, "" when none matched
+  std::string_view request_id;
+  // Tunnels only: a tunnel line is written when it closes, with why it closed.
+  bool tunnel = false;
+  std::string_view close_reason;
+};
+
+// Formats one line (no trailing newline). Exposed for tests.
+std::string FormatAccessRecord(const AccessRecord& record);
+
+void WriteAccessLog(const AccessRecord& record);
+
+}  // namespace pier::dataplane::http

@@ -1,0 +1,123 @@
+#include "http/forwarded.h"
+
+#include <boost/beast/core/string.hpp>
+
+#include <vector>
+
+#include "http/request_id.h"
+
+namespace pier::dataplane::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+asio::ip::address Unmapped(const asio::ip::address& address) {
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  return address;
+}
+
+}  // namespace
+
+bool ParseForwardedEntry(std::string_view entry, asio::ip::address& out) noexcept {
+  entry = Trim(entry);
+  if (entry.empty()) return false;
+  boost::system::error_code ec;
+  if (entry.front() == '[') {
+    auto close = entry.find(']');
+    if (close == std::string_view::npos) return false;
+    auto rest = entry.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return false;
+    out = asio::ip::make_address_v6(std::string(entry.substr(1, close - 1)), ec);
+    return !ec;
+  }
+  // A single colon can only be IPv4 with a port; more colons are a bare IPv6 address.
+  auto colon = entry.find(':');
+  if (colon != std::string_view::npos && entry.find(':', colon + 1) == std::string_view::npos) {
+    out = asio::ip::make_address_v4(std::string(entry.substr(0, colon)), ec);
+    return !ec;
+  }
+  out = asio::ip::make_address(std::string(entry), ec);
+  return !ec;
+}
+
+asio::ip::address ClientAddress(const asio::ip::address& peer, std::string_view forwarded_for,
+                                const CidrSet& trusted) {
+  if (!trusted.Contains(peer) || Trim(forwarded_for).empty()) return Unmapped(peer);
+
+  std::vector<std::string_view> entries;
+  while (!forwarded_for.empty()) {
+    auto comma = forwarded_for.find(',');
+    entries.push_back(forwarded_for.substr(0, comma));
+    if (comma == std::string_view::npos) break;
+    forwarded_for.remove_prefix(comma + 1);
+  }
+
+  asio::ip::address candidate = Unmapped(peer);
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (Trim(*it).empty()) continue;
+    asio::ip::address hop;
+    if (!ParseForwardedEntry(*it, hop)) return candidate;
+    candidate = Unmapped(hop);
+    if (!trusted.Contains(candidate)) return candidate;
+  }
+  return candidate;
+}
+
+std::string FormatAddress(const asio::ip::address& address) { return Unmapped(address).to_string(); }
+
+std::string JoinedField(const bhttp::fields& fields, std::string_view name) {
+  std::string joined;
+  auto [first, last] = fields.equal_range(name);
+  for (auto it = first; it != last; ++it) {
+    if (!joined.empty()) joined += ',';
+    joined.append(it->value().data(), it->value().size());
+  }
+  return joined;
+}
+
+ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingContext& context) {
+  ForwardedRequest result;
+  std::string forwarded_for = JoinedField(fields, "X-Forwarded-For");
+  static const CidrSet kNobody;
+  const CidrSet& trusted = context.trusted_proxies ? *context.trusted_proxies : kNobody;
+  result.client = FormatAddress(ClientAddress(context.peer, forwarded_for, trusted));
+
+  // The chain records hops: the peer is the hop that reached us, whatever it claims.
+  std::string peer = FormatAddress(context.peer);
+  if (Trim(forwarded_for).empty()) {
+    forwarded_for = peer;
+  } else {
+    forwarded_for += ", ";
+    forwarded_for += peer;
+  }
+  fields.set("X-Forwarded-For", forwarded_for);
+  fields.set("X-Real-IP", result.client);
+  fields.set("X-Forwarded-Proto", context.tls ? "https" : "http");
+  auto host = fields[bhttp::field::host];
+  if (host.empty()) {
+    fields.erase("X-Forwarded-Host");
+  } else {
+    fields.set("X-Forwarded-Host", host);
+  }
+
+  auto incoming_id = fields["X-Request-ID"];
+  if (fields.count("X-Request-ID") == 1 && IsValidRequestId(incoming_id)) {
+    result.request_id = std::string(incoming_id);
+  } else {
+    result.request_id = GenerateRequestId();
+    fields.set("X-Request-ID", result.request_id);
+  }
+  return result;
+}
+
+}  // namespace pier::dataplane::http

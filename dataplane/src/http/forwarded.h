@@ -1,0 +1,47 @@
+// The X-Forwarded-* family: who the client is, and what the upstream is told about it.
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/fields.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "pier/common/cidr.h"
+
+namespace pier::dataplane::http {
+
+// The client address for logs, limits and X-Real-IP. The TCP peer, unless the peer is a
+// trusted proxy: then the rightmost X-Forwarded-For entry that is not itself trusted (the
+// first hop nobody we trust vouches for). When every entry is trusted, the leftmost one. An
+// entry that does not parse ends the walk at the last trusted hop, which is the one that
+// forwarded the garbage. `forwarded_for` is every incoming X-Forwarded-For line joined by ",".
+boost::asio::ip::address ClientAddress(const boost::asio::ip::address& peer, std::string_view forwarded_for,
+                                       const CidrSet& trusted);
+
+// An address as it appears in headers and logs: IPv4-mapped IPv6 shown as IPv4, no brackets.
+std::string FormatAddress(const boost::asio::ip::address& address);
+
+// Parses one X-Forwarded-For entry: "1.2.3.4", "1.2.3.4:80", "2001:db8::1", "[2001:db8::1]:80".
+bool ParseForwardedEntry(std::string_view entry, boost::asio::ip::address& out) noexcept;
+
+struct ForwardingContext {
+  boost::asio::ip::address peer;
+  bool tls = false;
+  const CidrSet* trusted_proxies = nullptr;  // null = trust nobody
+};
+
+struct ForwardedRequest {
+  std::string client;      // formatted client address
+  std::string request_id;  // kept or generated
+};
+
+// Rewrites the end-to-end forwarding headers of a request that already had its hop-by-hop
+// headers removed: appends the peer to X-Forwarded-For, sets X-Real-IP, X-Forwarded-Proto,
+// X-Forwarded-Host (the Host as received) and X-Request-ID.
+ForwardedRequest ApplyForwardedHeaders(boost::beast::http::fields& fields, const ForwardingContext& context);
+
+// Every value of `name`, joined by "," (how RFC 9110 says repeated list fields combine).
+std::string JoinedField(const boost::beast::http::fields& fields, std::string_view name);
+
+}  // namespace pier::dataplane::http

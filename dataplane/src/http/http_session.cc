@@ -1,0 +1,323 @@
+#include "http/http_session.h"
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "http/access_log.h"
+#include "http/forwarded.h"
+#include "http/hop_by_hop.h"
+#include "websocket/handshake.h"
+
+namespace pier::dataplane::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// How long a keep-alive connection may sit between requests before it is closed quietly.
+constexpr std::chrono::seconds kClientIdleTimeout{60};
+// First read of a request: the whole header usually arrives in one segment.
+constexpr std::size_t kFirstReadBytes = 16 * 1024;
+// After a response with Connection: close, unread input (an upload the proxy refused) is read
+// and dropped for at most this long, so closing does not reset the connection before the
+// client has read the response.
+constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr std::size_t kLingerReadBytes = 4096;
+// Never written to a client: recorded when it went away before a response (nginx's 499).
+constexpr unsigned kClientClosedRequest = 499;
+
+bool IsClientGone(const boost::system::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted;
+}
+
+// Splits an origin-form or absolute-form request target into host (absolute-form only) and
+// path (no query).
+void SplitTarget(std::string_view target, std::string& host, std::string& path) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
+      target.remove_prefix(scheme.size());
+      auto slash = target.find_first_of("/?");
+      host = std::string(target.substr(0, slash));
+      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
+      if (target.front() == '?') target = "/";
+      break;
+    }
+  }
+  path = std::string(target.substr(0, target.find('?')));
+}
+
+}  // namespace
+
+HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls)
+    : worker_(worker), guard_(std::move(guard)), client_(std::move(socket)), tls_(tls) {
+  boost::system::error_code ec;
+  auto remote = client_.socket().remote_endpoint(ec);
+  if (!ec) peer_ = remote.address();
+  client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+HttpSession::~HttpSession() { worker_.Unregister(this); }
+
+void HttpSession::Start() {
+  worker_.Register(this);
+  DoReadRequest();
+}
+
+void HttpSession::Drain() noexcept {
+  // Only a connection between requests is closed now; one mid-request finishes first and then
+  // sees the draining flag.
+  if (idle_ && !handed_off_) {
+    boost::system::error_code ignored;
+    client_.socket().cancel(ignored);
+  }
+}
+
+bool HttpSession::ClientMayKeepAlive() const {
+  return exchange_.client_keep_alive && !exchange_.close_delimited && request_ && request_->is_done() &&
+         !worker_.server().draining.load(std::memory_order_relaxed);
+}
+
+void HttpSession::DoReadRequest() {
+  if (worker_.server().draining.load(std::memory_order_relaxed)) {
+    DoClose();
+    return;
+  }
+  exchange_ = Exchange{};
+  request_.emplace();
+  request_->header_limit(static_cast<std::uint32_t>(worker_.server().options.max_header_bytes));
+  // The route decides the body limit once it is known (RouteRequest); until then none, or a
+  // large Content-Length would fail before the route could say 413 with its own limit.
+  request_->body_limit(boost::none);
+  if (client_buffer_.size() > 0) {  // pipelined: the next request is already here
+    DoReadHeader();
+    return;
+  }
+  idle_ = true;
+  client_.expires_after(kClientIdleTimeout);
+  client_.async_read_some(client_buffer_.prepare(kFirstReadBytes),
+                          beast::bind_front_handler(&HttpSession::OnFirstBytes, shared_from_this()));
+}
+
+void HttpSession::OnFirstBytes(boost::system::error_code ec, std::size_t bytes) {
+  idle_ = false;
+  if (ec) {
+    // Idle timeout, client closed, or drain: nothing was asked, nothing to answer.
+    DoClose();
+    return;
+  }
+  client_buffer_.commit(bytes);
+  DoReadHeader();
+}
+
+void HttpSession::DoReadHeader() {
+  // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
+  client_.expires_after(worker_.server().options.header_timeout);
+  bhttp::async_read_header(client_, client_buffer_, *request_,
+                           beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
+}
+
+void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.started = Clock::now();
+  exchange_.started_wall = std::chrono::system_clock::now();
+  exchange_.bytes_in += bytes;
+  exchange_.client = FormatAddress(peer_);
+  if (ec == bhttp::error::header_limit) {
+    SendError(431, "request header larger than " + std::to_string(worker_.server().options.max_header_bytes) + " bytes",
+              true);
+    return;
+  }
+  if (ec == beast::error::timeout) {
+    SendError(408, "request header not received in time", true);
+    return;
+  }
+  if (ec && IsClientGone(ec)) {
+    DoClose();
+    return;
+  }
+  if (ec) {
+    SendError(400, "malformed request: " + ec.message(), true);
+    return;
+  }
+
+  auto& request = request_->get();
+  exchange_.method = MethodOf(request.method());
+  exchange_.method_text = std::string(request.method_string());
+  exchange_.head = request.method() == bhttp::verb::head;
+  exchange_.client_keep_alive = request_->keep_alive();
+  exchange_.client_http11 = request.version() == 11;
+  if (request.version() != 10 && request.version() != 11) {
+    SendError(400, "unsupported HTTP version", true);
+    return;
+  }
+  auto hosts = request.count(bhttp::field::host);
+  if (hosts > 1) {
+    SendError(400, "duplicate Host header", true);
+    return;
+  }
+  if (hosts == 0 && exchange_.client_http11) {
+    SendError(400, "missing Host header", true);
+    return;
+  }
+  // Beast frames by chunked only when it is the final coding; any other Transfer-Encoding
+  // leaves the body length unknown, which a request may not have (RFC 9112 6.3).
+  if (request.count(bhttp::field::transfer_encoding) != 0 && !request_->chunked()) {
+    SendError(400, "unsupported Transfer-Encoding", true);
+    return;
+  }
+  RouteRequest();
+}
+
+void HttpSession::RouteRequest() {
+  auto& request = request_->get();
+  exchange_.host = std::string(request[bhttp::field::host]);
+  SplitTarget(request.target(), exchange_.host, exchange_.path);
+
+  // Everything that reads hop-by-hop headers happens before they are removed.
+  exchange_.upgrade = websocket::IsUpgradeRequest(request);
+  if (exchange_.upgrade) exchange_.websocket_key = std::string(request[bhttp::field::sec_websocket_key]);
+  exchange_.expect_continue = HasToken(request[bhttp::field::expect], "100-continue");
+  RemoveHopByHop(request);
+  ForwardingContext forwarding{peer_, tls_, &worker_.server().trusted_proxies};
+  auto forwarded = ApplyForwardedHeaders(request, forwarding);
+  exchange_.client = std::move(forwarded.client);
+  exchange_.request_id = std::move(forwarded.request_id);
+
+  auto config = worker_.server().config.Current();
+  exchange_.route = config ? config->Match(exchange_.host, exchange_.path) : nullptr;
+  exchange_.metrics = &worker_.metrics().For(exchange_.route);
+  const auto& route = exchange_.route;
+  if (!route) {
+    SendError(404, "no route for host " + exchange_.host + " path " + exchange_.path);
+    return;
+  }
+  if (route->unavailable_status != 0) {
+    SendError(route->unavailable_status, route->unavailable_reason);
+    return;
+  }
+  if (exchange_.upgrade && !route->websocket_enabled) {
+    exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
+    SendError(403, route->websocket_disabled_reason.empty() ? "websocket upgrades are disabled for this route"
+                                                            : route->websocket_disabled_reason);
+    return;
+  }
+  if (exchange_.upgrade && !request_->is_done()) {
+    exchange_.metrics->CountUpgrade(UpgradeResult::kFailed);
+    SendError(400, "websocket upgrade request must not have a body", true);
+    return;
+  }
+  auto content_length = request_->content_length();
+  if (route->max_body_bytes != 0) {
+    if (content_length && *content_length > route->max_body_bytes) {
+      SendError(413, "request body larger than " + std::to_string(route->max_body_bytes) + " bytes", true);
+      return;
+    }
+    request_->body_limit(route->max_body_bytes);  // enforced by the parser for chunked bodies
+  }
+  if (!route->cluster || route->cluster->endpoints.empty()) {
+    if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kFailed);
+    std::string service = route->cluster
+                              ? route->cluster->service_namespace + "/" + route->cluster->service_name
+                              : route->ingress_namespace + "/" + route->service;
+    SendError(503, "no endpoints for service " + service);
+    return;
+  }
+  upstream::PickContext pick{exchange_.client};
+  const UpstreamEndpoint* endpoint = worker_.balancers().For(*route).Pick(*route->cluster, pick);
+  exchange_.endpoint = endpoint->address;
+  exchange_.endpoint_id = endpoint->id;
+  DoAcquireUpstream();
+}
+
+void HttpSession::SendError(unsigned status, std::string_view reason, bool force_close) {
+  bool keep_alive = !force_close && ClientMayKeepAlive();
+  exchange_.status = status;
+  spdlog::debug("{} {} {}{}: {} {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, status,
+                reason);
+  error_response_.emplace(MakeErrorResponse(status, reason, keep_alive, exchange_.head));
+  auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
+  client_.expires_after(timeout);
+  bhttp::async_write(client_, *error_response_,
+                     beast::bind_front_handler(&HttpSession::OnErrorWritten, shared_from_this(), keep_alive));
+}
+
+void HttpSession::OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_out += bytes;
+  error_response_.reset();
+  FinishExchange(keep_alive && !ec);
+}
+
+void HttpSession::FinishExchange(bool keep_alive) {
+  if (exchange_.status == 0) exchange_.status = kClientClosedRequest;
+  auto elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
+  RouteMetrics& metrics = exchange_.metrics ? *exchange_.metrics : worker_.metrics().For(nullptr);
+  metrics.CountRequest(exchange_.status, exchange_.method);
+  metrics.request_duration.Observe(elapsed);
+  auto& totals = ProxyMetrics::Get();
+  totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
+  totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));
+
+  AccessRecord record;
+  record.start = exchange_.started_wall;
+  record.client = exchange_.client;
+  record.method = exchange_.method_text;
+  record.host = exchange_.host;
+  record.path = exchange_.path;
+  record.status = exchange_.status;
+  record.upstream = exchange_.endpoint_id;
+  record.bytes_in = exchange_.bytes_in;
+  record.bytes_out = exchange_.bytes_out;
+  record.duration_ms = elapsed * 1000.0;
+  record.route = exchange_.route ? std::string_view(exchange_.route->name) : std::string_view();
+  record.request_id = exchange_.request_id;
+  WriteAccessLog(record);
+
+  // Serializers refer to the parsers' messages: they go first.
+  request_serializer_.reset();
+  response_serializer_.reset();
+  response_.reset();
+  request_.reset();
+  body_buffer_.reset();
+  body_buffer_size_ = 0;
+  exchange_ = Exchange{};
+  if (keep_alive) {
+    DoReadRequest();
+  } else {
+    DoClose();
+  }
+}
+
+void HttpSession::DoClose() {
+  if (handed_off_) return;
+  boost::system::error_code ignored;
+  client_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  client_buffer_.clear();
+  client_.expires_after(kLingerTimeout);
+  DoLinger();
+}
+
+void HttpSession::DoLinger() {
+  client_.async_read_some(client_buffer_.prepare(kLingerReadBytes),
+                          beast::bind_front_handler(&HttpSession::OnLinger, shared_from_this()));
+}
+
+void HttpSession::OnLinger(boost::system::error_code ec, std::size_t bytes) {
+  if (ec) {
+    // The client closed its side, the linger time ran out, or the connection broke: all end it.
+    boost::system::error_code ignored;
+    client_.socket().close(ignored);
+    return;
+  }
+  DoLinger();  // nothing was committed: the next read reuses the same scratch space
+}
+
+}  // namespace pier::dataplane::http

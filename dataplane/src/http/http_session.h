@@ -1,0 +1,146 @@
+// One client connection speaking HTTP/1.x: reads requests in order (keep-alive, pipelining),
+// routes each with the current Config, forwards it to an upstream endpoint over a pooled
+// connection and streams the response back through a bounded buffer. A verified WebSocket
+// upgrade hands both sockets to a websocket::Tunnel.
+//
+// Stages of one exchange, each a do_x/on_x pair, strictly sequential (one async operation at
+// a time, so the body buffer is the only backpressure needed):
+//   read header -> route -> [connect] -> write request header -> [100 Continue]
+//   -> relay request body -> read response header -> write response header
+//   -> relay response body -> next request | close | tunnel.
+// The client-facing half lives in http_session.cc, the upstream half in http_session_upstream.cc.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/optional.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "http/error_response.h"
+#include "http/proxy_metrics.h"
+#include "listener/worker.h"
+#include "routing/config.h"
+#include "upstream/upstream_connection.h"
+
+namespace pier::dataplane::http {
+
+class HttpSession final : public std::enable_shared_from_this<HttpSession>, public Drainable {
+ public:
+  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  void Start();
+  // Idle keep-alive connections close now; a request in flight finishes with Connection: close.
+  void Drain() noexcept override;
+
+ private:
+  using Body = boost::beast::http::buffer_body;
+  using RequestParser = boost::beast::http::request_parser<Body>;
+  using ResponseParser = boost::beast::http::response_parser<Body>;
+  using RequestSerializer = boost::beast::http::request_serializer<Body>;
+  using ResponseSerializer = boost::beast::http::response_serializer<Body>;
+
+  // Everything about the request being served; reset before the next one.
+  struct Exchange {
+    std::chrono::steady_clock::time_point started;
+    std::chrono::system_clock::time_point started_wall;
+    std::shared_ptr<const RouteConfig> route;
+    RouteMetrics* metrics = nullptr;
+    Method method = Method::kOther;
+    std::string method_text;
+    std::string host;
+    std::string path;
+    std::string client;
+    std::string request_id;
+    std::string websocket_key;
+    boost::asio::ip::tcp::endpoint endpoint;
+    std::string endpoint_id;
+    bool head = false;
+    bool client_keep_alive = false;
+    bool client_http11 = false;
+    bool upgrade = false;
+    bool expect_continue = false;
+    bool retried = false;
+    bool response_started = false;  // bytes of the response reached the client: no error page now
+    bool response_bodyless = false;
+    bool close_delimited = false;  // HTTP/1.0 client, unknown length: the close ends the body
+    unsigned status = 0;
+    uint64_t bytes_in = 0;
+    uint64_t bytes_out = 0;
+  };
+
+  // Client side (http_session.cc).
+  void DoReadRequest();
+  void OnFirstBytes(boost::system::error_code ec, std::size_t bytes);
+  void DoReadHeader();
+  void OnHeader(boost::system::error_code ec, std::size_t bytes);
+  void RouteRequest();
+  void SendError(unsigned status, std::string_view reason, bool force_close = false);
+  void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
+  void FinishExchange(bool keep_alive);
+  void DoClose();
+  void DoLinger();
+  void OnLinger(boost::system::error_code ec, std::size_t bytes);
+  bool ClientMayKeepAlive() const;
+
+  // Upstream side (http_session_upstream.cc).
+  void DoAcquireUpstream();
+  void DoConnect();
+  void OnConnect(std::chrono::steady_clock::time_point started, boost::system::error_code ec);
+  void PrepareUpstreamRequest();
+  void DoWriteRequestHeader();
+  void OnWriteRequestHeader(boost::system::error_code ec, std::size_t bytes);
+  void OnContinueSent(boost::system::error_code ec, std::size_t bytes);
+  void DoReadRequestBody();
+  void OnReadRequestBody(boost::system::error_code ec, std::size_t bytes);
+  void DoWriteRequestBody(std::size_t size);
+  void OnWriteRequestBody(boost::system::error_code ec, std::size_t bytes);
+  void DoReadResponseHeader();
+  void OnResponseHeader(boost::system::error_code ec, std::size_t bytes);
+  void HandleUpgradeResponse();
+  void DoWriteResponseHeader();
+  void OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes);
+  void DoReadResponseBody();
+  void OnReadResponseBody(boost::system::error_code ec, std::size_t bytes);
+  void DoWriteResponseBody(std::size_t size);
+  void OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes);
+  void CompleteResponse();
+  void StartTunnel(boost::system::error_code ec, std::size_t bytes);
+  bool RetryOnFreshConnection(boost::system::error_code ec);
+  void UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason);
+  void Abort(std::string_view why);
+  void ReleaseUpstream(bool reusable);
+  void EnsureBodyBuffer();
+
+  Worker& worker_;
+  ConnectionGuard guard_;
+  boost::beast::tcp_stream client_;
+  boost::beast::flat_buffer client_buffer_;
+  boost::asio::ip::address peer_;
+  const bool tls_;
+  bool idle_ = false;     // waiting for the first byte of a request: safe to close on drain
+  bool handed_off_ = false;  // the sockets belong to a tunnel now
+
+  std::optional<RequestParser> request_;
+  std::optional<ResponseParser> response_;
+  std::optional<RequestSerializer> request_serializer_;
+  std::optional<ResponseSerializer> response_serializer_;
+  std::optional<ErrorResponse> error_response_;
+  upstream::UpstreamConnectionPtr upstream_;
+  std::unique_ptr<char[]> body_buffer_;  // one chunk in flight, either direction
+  std::size_t body_buffer_size_ = 0;
+  Exchange exchange_;
+};
+
+}  // namespace pier::dataplane::http

@@ -1,0 +1,461 @@
+// The upstream half of HttpSession: connection, request relay, response relay, upgrade.
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "http/hop_by_hop.h"
+#include "http/http_session.h"
+#include "websocket/handshake.h"
+#include "websocket/tunnel.h"
+
+namespace pier::dataplane::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// A route whose buffer_bytes is unset still gets a workable chunk.
+constexpr std::size_t kMinBodyChunkBytes = 1024;
+constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr unsigned kSwitchingProtocols = 101;
+
+bool IsParseError(const boost::system::error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+bool IsBodyless(unsigned status, bool head) { return head || status / 100 == 1 || status == 204 || status == 304; }
+
+}  // namespace
+
+void HttpSession::EnsureBodyBuffer() {
+  std::size_t size = std::max<std::size_t>(exchange_.route->buffer_bytes, kMinBodyChunkBytes);
+  if (body_buffer_ && body_buffer_size_ == size) return;
+  body_buffer_ = std::make_unique<char[]>(size);
+  body_buffer_size_ = size;
+}
+
+void HttpSession::DoAcquireUpstream() {
+  EnsureBodyBuffer();
+  PrepareUpstreamRequest();
+  upstream_ = worker_.pool().Take(exchange_.endpoint_id);
+  if (upstream_) {
+    DoWriteRequestHeader();
+    return;
+  }
+  DoConnect();
+}
+
+void HttpSession::DoConnect() {
+  upstream_ = std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
+  upstream_->endpoint_id = exchange_.endpoint_id;
+  upstream_->stream.expires_after(exchange_.route->connect_timeout);
+  upstream_->stream.async_connect(
+      exchange_.endpoint, [self = shared_from_this(), started = Clock::now()](boost::system::error_code ec) {
+        self->OnConnect(started, ec);
+      });
+}
+
+void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code ec) {
+  if (ec == beast::error::timeout) {
+    UpstreamFailed(UpstreamError::kConnectTimeout, 504, "upstream connect timeout");
+    return;
+  }
+  if (ec == asio::error::connection_refused) {
+    UpstreamFailed(UpstreamError::kConnectRefused, 502, "upstream connection refused");
+    return;
+  }
+  if (ec) {
+    UpstreamFailed(UpstreamError::kConnectFailed, 502, "upstream connect failed: " + ec.message());
+    return;
+  }
+  exchange_.metrics->connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
+  upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  DoWriteRequestHeader();
+}
+
+void HttpSession::PrepareUpstreamRequest() {
+  auto& request = request_->get();
+  request.version(11);
+  if (exchange_.upgrade) {
+    request.set(bhttp::field::connection, "Upgrade");
+    request.set(bhttp::field::upgrade, "websocket");
+  } else if (auto length = request_->content_length()) {
+    request.content_length(*length);  // normalises "5, 5" to "5"
+  } else if (request_->chunked()) {
+    request.chunked(true);
+  }
+  // The proxy answered the expectation itself; the upstream gets the body without waiting.
+  if (exchange_.expect_continue) request.erase(bhttp::field::expect);
+}
+
+void HttpSession::DoWriteRequestHeader() {
+  auto& body = request_->get().body();
+  body.data = nullptr;
+  body.size = 0;
+  body.more = !request_->is_done();
+  request_serializer_.emplace(request_->get());
+  upstream_->stream.expires_after(exchange_.route->send_timeout);
+  bhttp::async_write_header(upstream_->stream, *request_serializer_,
+                            beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));
+}
+
+void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t) {
+  if (ec) {
+    if (RetryOnFreshConnection(ec)) return;
+    bool timeout = ec == beast::error::timeout;
+    UpstreamFailed(UpstreamError::kWriteFailed, timeout ? 504 : 502,
+                   timeout ? "upstream send timeout" : "upstream write failed: " + ec.message());
+    return;
+  }
+  if (request_->is_done()) {
+    DoReadResponseHeader();
+    return;
+  }
+  if (exchange_.expect_continue) {
+    client_.expires_after(exchange_.route->send_timeout);
+    asio::async_write(client_, asio::buffer(kContinue.data(), kContinue.size()),
+                      beast::bind_front_handler(&HttpSession::OnContinueSent, shared_from_this()));
+    return;
+  }
+  DoReadRequestBody();
+}
+
+void HttpSession::OnContinueSent(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_out += bytes;
+  if (ec) {
+    Abort("client write failed: " + ec.message());
+    return;
+  }
+  DoReadRequestBody();
+}
+
+void HttpSession::DoReadRequestBody() {
+  auto& body = request_->get().body();
+  body.data = body_buffer_.get();
+  body.size = body_buffer_size_;
+  client_.expires_after(exchange_.route->read_timeout);
+  bhttp::async_read_some(client_, client_buffer_, *request_,
+                         beast::bind_front_handler(&HttpSession::OnReadRequestBody, shared_from_this()));
+}
+
+void HttpSession::OnReadRequestBody(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_in += bytes;
+  if (ec == bhttp::error::need_buffer) ec = {};  // the chunk buffer is full: send it on
+  if (ec) {
+    ReleaseUpstream(false);
+    if (ec == bhttp::error::body_limit) {
+      SendError(413, "request body larger than " + std::to_string(exchange_.route->max_body_bytes) + " bytes", true);
+    } else if (ec == beast::error::timeout) {
+      SendError(408, "request body not received in time", true);
+    } else if (IsParseError(ec)) {
+      SendError(400, "malformed request body: " + ec.message(), true);
+    } else {
+      Abort("client went away during the request body: " + ec.message());
+    }
+    return;
+  }
+  std::size_t size = body_buffer_size_ - request_->get().body().size;
+  if (size == 0 && !request_->is_done()) {
+    DoReadRequestBody();  // only framing (a chunk header) was read
+    return;
+  }
+  DoWriteRequestBody(size);
+}
+
+void HttpSession::DoWriteRequestBody(std::size_t size) {
+  auto& body = request_->get().body();
+  // A zero-length buffer would be written as a (terminating) empty chunk; null means "no data".
+  body.data = size != 0 ? body_buffer_.get() : nullptr;
+  body.size = size;
+  body.more = !request_->is_done();
+  upstream_->stream.expires_after(exchange_.route->send_timeout);
+  bhttp::async_write(upstream_->stream, *request_serializer_,
+                     beast::bind_front_handler(&HttpSession::OnWriteRequestBody, shared_from_this()));
+}
+
+void HttpSession::OnWriteRequestBody(boost::system::error_code ec, std::size_t) {
+  if (ec == bhttp::error::need_buffer) ec = {};  // chunk written, serializer wants the next
+  if (ec) {
+    bool timeout = ec == beast::error::timeout;
+    UpstreamFailed(UpstreamError::kWriteFailed, timeout ? 504 : 502,
+                   timeout ? "upstream send timeout" : "upstream write failed: " + ec.message());
+    return;
+  }
+  if (request_->is_done()) {
+    DoReadResponseHeader();
+    return;
+  }
+  DoReadRequestBody();
+}
+
+void HttpSession::DoReadResponseHeader() {
+  response_.emplace();
+  response_->header_limit(kMaxUpstreamHeaderBytes);
+  response_->body_limit(boost::none);  // the upstream's body is streamed, never held
+  if (exchange_.head) response_->skip(true);
+  upstream_->stream.expires_after(exchange_.route->read_timeout);
+  bhttp::async_read_header(upstream_->stream, upstream_->buffer, *response_,
+                           beast::bind_front_handler(&HttpSession::OnResponseHeader, shared_from_this()));
+}
+
+void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
+  if (ec == beast::error::timeout) {
+    UpstreamFailed(UpstreamError::kReadTimeout, 504, "upstream read timeout");
+    return;
+  }
+  if (ec) {
+    if (RetryOnFreshConnection(ec)) return;
+    if (IsParseError(ec)) {
+      UpstreamFailed(UpstreamError::kBadResponse, 502, "invalid upstream response: " + ec.message());
+    } else {
+      UpstreamFailed(UpstreamError::kReadFailed, 502, "upstream closed the connection before responding");
+    }
+    return;
+  }
+  unsigned status = response_->get().result_int();
+  if (status == kSwitchingProtocols) {
+    if (exchange_.upgrade) {
+      HandleUpgradeResponse();
+    } else {
+      UpstreamFailed(UpstreamError::kBadResponse, 502, "upstream switched protocols without an upgrade request");
+    }
+    return;
+  }
+  if (status / 100 == 1) {
+    // Interim responses (100, 102, 103) are dropped: the proxy handled Expect itself and an
+    // HTTP/1.0 client must not see them. The final response follows on the same connection.
+    DoReadResponseHeader();
+    return;
+  }
+  if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDeclined);
+  exchange_.status = status;
+  DoWriteResponseHeader();
+}
+
+void HttpSession::HandleUpgradeResponse() {
+  auto& response = response_->get();
+  if (!websocket::AcceptMatches(exchange_.websocket_key, response[bhttp::field::sec_websocket_accept])) {
+    UpstreamFailed(UpstreamError::kInvalidAccept, 502, "upstream sent invalid Sec-WebSocket-Accept");
+    return;
+  }
+  exchange_.status = kSwitchingProtocols;
+  RemoveHopByHop(response);
+  response.version(11);
+  response.set(bhttp::field::connection, "Upgrade");
+  response.set(bhttp::field::upgrade, "websocket");
+  response_serializer_.emplace(response);
+  client_.expires_after(exchange_.route->send_timeout);
+  bhttp::async_write_header(client_, *response_serializer_,
+                            beast::bind_front_handler(&HttpSession::StartTunnel, shared_from_this()));
+}
+
+void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_out += bytes;
+  exchange_.response_started = true;
+  if (ec) {
+    exchange_.metrics->CountUpgrade(UpgradeResult::kFailed);
+    Abort("client write failed: " + ec.message());
+    return;
+  }
+  auto& metrics = *exchange_.metrics;
+  metrics.CountUpgrade(UpgradeResult::kTunnelled);
+  metrics.CountRequest(kSwitchingProtocols, exchange_.method);
+  metrics.request_duration.Observe(std::chrono::duration<double>(Clock::now() - exchange_.started).count());
+  auto& totals = ProxyMetrics::Get();
+  totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
+  totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));
+
+  // Bytes either side sent right behind the handshake are the tunnel's first bytes.
+  auto client_data = client_buffer_.data();
+  std::string client_pending(static_cast<const char*>(client_data.data()), client_data.size());
+  auto upstream_data = upstream_->buffer.data();
+  std::string upstream_pending(static_cast<const char*>(upstream_data.data()), upstream_data.size());
+
+  websocket::TunnelIdentity identity;
+  identity.client = std::move(exchange_.client);
+  identity.host = std::move(exchange_.host);
+  identity.path = std::move(exchange_.path);
+  identity.upstream = exchange_.endpoint_id;
+  identity.request_id = std::move(exchange_.request_id);
+  identity.started_wall = exchange_.started_wall;
+  identity.started = exchange_.started;
+  identity.handshake_bytes_in = exchange_.bytes_in;
+  identity.handshake_bytes_out = exchange_.bytes_out;
+
+  handed_off_ = true;
+  auto tunnel = std::make_shared<websocket::Tunnel>(
+      worker_, exchange_.route, metrics, std::move(guard_), client_.release_socket(),
+      upstream_->stream.release_socket(), std::move(client_pending), std::move(upstream_pending), std::move(identity));
+  upstream_.reset();
+  request_serializer_.reset();
+  response_serializer_.reset();
+  response_.reset();
+  request_.reset();
+  body_buffer_.reset();
+  tunnel->Start();
+}
+
+void HttpSession::DoWriteResponseHeader() {
+  auto& response = response_->get();
+  RemoveHopByHop(response);
+  response.version(11);
+  exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);
+  if (!exchange_.response_bodyless) {
+    if (auto length = response_->content_length()) {
+      response.content_length(*length);
+    } else if (exchange_.client_http11) {
+      response.chunked(true);
+    } else {
+      exchange_.close_delimited = true;  // HTTP/1.0 has no chunked: the end of the body is the close
+    }
+  }
+  response.set(bhttp::field::connection, ClientMayKeepAlive() ? "keep-alive" : "close");
+  auto& body = response.body();
+  body.data = nullptr;
+  body.size = 0;
+  body.more = !exchange_.response_bodyless;
+  response_serializer_.emplace(response);
+  client_.expires_after(exchange_.route->send_timeout);
+  bhttp::async_write_header(client_, *response_serializer_,
+                            beast::bind_front_handler(&HttpSession::OnWriteResponseHeader, shared_from_this()));
+}
+
+void HttpSession::OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_out += bytes;
+  exchange_.response_started = true;
+  if (ec) {
+    Abort("client write failed: " + ec.message());
+    return;
+  }
+  if (exchange_.response_bodyless) {
+    CompleteResponse();
+    return;
+  }
+  if (response_->is_done()) {
+    DoWriteResponseBody(0);  // ends the body (a last chunk when chunked)
+    return;
+  }
+  DoReadResponseBody();
+}
+
+void HttpSession::DoReadResponseBody() {
+  auto& body = response_->get().body();
+  body.data = body_buffer_.get();
+  body.size = body_buffer_size_;
+  upstream_->stream.expires_after(exchange_.route->read_timeout);
+  bhttp::async_read_some(upstream_->stream, upstream_->buffer, *response_,
+                         beast::bind_front_handler(&HttpSession::OnReadResponseBody, shared_from_this()));
+}
+
+void HttpSession::OnReadResponseBody(boost::system::error_code ec, std::size_t) {
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    // The header is already with the client: all that is left is to cut the connection so the
+    // client sees a truncated response rather than a complete-looking one.
+    UpstreamError error = ec == beast::error::timeout ? UpstreamError::kReadTimeout
+                          : IsParseError(ec)           ? UpstreamError::kBadResponse
+                                                       : UpstreamError::kReadFailed;
+    exchange_.metrics->CountUpstreamError(error);
+    spdlog::warn("upstream {} failed mid-response for {}{}: {}", exchange_.endpoint_id, exchange_.host,
+                 exchange_.path, ec.message());
+    Abort("upstream failed mid-response");
+    return;
+  }
+  std::size_t size = body_buffer_size_ - response_->get().body().size;
+  if (size == 0 && !response_->is_done()) {
+    DoReadResponseBody();
+    return;
+  }
+  DoWriteResponseBody(size);
+}
+
+void HttpSession::DoWriteResponseBody(std::size_t size) {
+  auto& body = response_->get().body();
+  body.data = size != 0 ? body_buffer_.get() : nullptr;
+  body.size = size;
+  body.more = !response_->is_done();
+  client_.expires_after(exchange_.route->send_timeout);
+  bhttp::async_write(client_, *response_serializer_,
+                     beast::bind_front_handler(&HttpSession::OnWriteResponseBody, shared_from_this()));
+}
+
+void HttpSession::OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes) {
+  exchange_.bytes_out += bytes;
+  if (ec == bhttp::error::need_buffer) ec = {};
+  if (ec) {
+    Abort("client write failed: " + ec.message());
+    return;
+  }
+  if (response_->is_done()) {
+    CompleteResponse();
+    return;
+  }
+  DoReadResponseBody();
+}
+
+void HttpSession::CompleteResponse() {
+  bool reusable = response_->is_done() && response_->keep_alive() && request_->is_done() &&
+                  upstream_->buffer.size() == 0;
+  ReleaseUpstream(reusable);
+  FinishExchange(ClientMayKeepAlive());
+}
+
+bool HttpSession::RetryOnFreshConnection(boost::system::error_code ec) {
+  // A pooled connection the upstream closed just as it was reused fails like this; the request
+  // never reached the application, so sending it again on a new connection is safe. Only
+  // without a body: a body already streamed from the client cannot be replayed.
+  bool stale = ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+               ec == asio::error::broken_pipe;
+  if (!stale || exchange_.retried || !upstream_ || upstream_->requests_served == 0) return false;
+  if (request_->content_length().value_or(0) != 0 || request_->chunked()) return false;
+  if (response_ && response_->got_some()) return false;
+  exchange_.retried = true;
+  ReleaseUpstream(false);
+  DoConnect();
+  return true;
+}
+
+void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason) {
+  exchange_.metrics->CountUpstreamError(error);
+  if (exchange_.upgrade) {
+    exchange_.metrics->CountUpgrade(error == UpstreamError::kInvalidAccept ? UpgradeResult::kInvalidAccept
+                                                                           : UpgradeResult::kFailed);
+  }
+  spdlog::warn("upstream {} for {}{} ({}): {}", exchange_.endpoint_id, exchange_.host, exchange_.path,
+               exchange_.route ? exchange_.route->name : "", reason);
+  ReleaseUpstream(false);
+  if (exchange_.response_started) {
+    Abort(reason);
+    return;
+  }
+  SendError(status, reason);
+}
+
+void HttpSession::Abort(std::string_view why) {
+  spdlog::debug("{} {} {}{}: aborted: {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, why);
+  ReleaseUpstream(false);
+  FinishExchange(false);
+}
+
+void HttpSession::ReleaseUpstream(bool reusable) {
+  if (!upstream_) return;
+  if (reusable && !worker_.server().draining.load(std::memory_order_relaxed)) {
+    ++upstream_->requests_served;
+    worker_.pool().Put(std::move(upstream_));
+  } else {
+    boost::system::error_code ignored;
+    upstream_->stream.socket().close(ignored);
+  }
+  upstream_.reset();
+}
+
+}  // namespace pier::dataplane::http

@@ -1,0 +1,125 @@
+// Every metric of the data path, declared in one place (names are a contract, see DESIGN.md).
+// Families are registered once per process; per-route children are looked up once per thread
+// and route (RouteMetricsCache) so a request only increments pointers it already holds.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include <boost/beast/http/verb.hpp>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <unordered_map>
+
+#include "routing/config.h"
+
+namespace pier::dataplane::http {
+
+// A bounded label set for the method: a client cannot create series by inventing verbs.
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kConnect, kTrace, kOther, kCount };
+Method MethodOf(boost::beast::http::verb verb) noexcept;
+std::string_view MethodName(Method method) noexcept;
+
+enum class UpstreamError : uint8_t {
+  kConnectTimeout,
+  kConnectRefused,
+  kConnectFailed,
+  kWriteFailed,
+  kReadTimeout,
+  kReadFailed,  // reset or closed before a complete response
+  kBadResponse,
+  kInvalidAccept,
+  kCount
+};
+std::string_view UpstreamErrorName(UpstreamError error) noexcept;
+
+enum class UpgradeResult : uint8_t {
+  kTunnelled,      // 101 with a valid accept: the tunnel is open
+  kDisabled,       // refused by the route (403)
+  kDeclined,       // the upstream answered something other than 101 (relayed as is)
+  kInvalidAccept,  // 101 with a wrong Sec-WebSocket-Accept (502)
+  kFailed,         // no upstream, connect or I/O error
+  kCount
+};
+std::string_view UpgradeResultName(UpgradeResult result) noexcept;
+
+enum class Rejection : uint8_t { kAcceptFailed, kDraining, kCount };
+std::string_view RejectionName(Rejection reason) noexcept;
+
+// The process-wide families, registered on pier::metrics::Registry() on first use.
+class ProxyMetrics final {
+ public:
+  static ProxyMetrics& Get();
+
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& request_duration;
+  prometheus::Family<prometheus::Histogram>& upstream_connect_duration;
+  prometheus::Family<prometheus::Counter>& upstream_errors;
+  prometheus::Family<prometheus::Gauge>& websocket_active;
+  prometheus::Family<prometheus::Counter>& websocket_upgrades;
+  prometheus::Family<prometheus::Histogram>& websocket_duration;
+
+  // Bytes received from clients ("in") and sent to clients ("out"), HTTP and tunnels alike.
+  prometheus::Family<prometheus::Counter>& bytes;
+  prometheus::Counter& bytes_in;
+  prometheus::Counter& bytes_out;
+  prometheus::Gauge& http_connections_active;
+  std::array<prometheus::Counter*, static_cast<std::size_t>(Rejection::kCount)> rejected{};
+
+  static const prometheus::Histogram::BucketBoundaries& RequestBuckets();
+  static const prometheus::Histogram::BucketBoundaries& ConnectBuckets();
+  static const prometheus::Histogram::BucketBoundaries& WebSocketDurationBuckets();
+
+ private:
+  ProxyMetrics();
+};
+
+// One route's children, as seen by one thread. Requests by (status, method) are added lazily
+// (status codes come from upstreams); everything else is resolved up front.
+class RouteMetrics final {
+ public:
+  RouteMetrics(std::string_view ingress_namespace, std::string_view ingress, std::string_view service);
+
+  void CountRequest(unsigned status, Method method);
+  void CountUpstreamError(UpstreamError error) { upstream_errors_[static_cast<std::size_t>(error)]->Increment(); }
+  void CountUpgrade(UpgradeResult result) { upgrades_[static_cast<std::size_t>(result)]->Increment(); }
+
+  prometheus::Histogram& request_duration;
+  prometheus::Histogram& connect_duration;
+  prometheus::Gauge& websocket_active;
+  prometheus::Histogram& websocket_duration;
+
+ private:
+  prometheus::Labels labels_;
+  std::unordered_map<uint32_t, prometheus::Counter*> requests_;
+  std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
+  std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
+};
+
+// Per-thread map route -> RouteMetrics. Entries are keyed by the RouteConfig's address and
+// checked against a weak_ptr, so a new route reusing freed memory never inherits old labels;
+// dead entries are pruned as the map grows.
+class RouteMetricsCache final {
+ public:
+  RouteMetricsCache();
+  // `route` may be null (no route matched): the series with empty route labels.
+  RouteMetrics& For(const std::shared_ptr<const RouteConfig>& route);
+
+ private:
+  struct Entry {
+    std::weak_ptr<const RouteConfig> route;
+    std::unique_ptr<RouteMetrics> metrics;
+  };
+  void Prune();
+
+  std::unordered_map<const RouteConfig*, Entry> entries_;
+  std::size_t prune_at_;
+  RouteMetrics unrouted_;
+};
+
+}  // namespace pier::dataplane::http

@@ -1,0 +1,85 @@
+#include "listener/listener.h"
+
+#include <boost/asio/socket_base.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/socket.h>
+
+#include "http/http_session.h"
+#include "pier/common/address.h"
+
+namespace pier::dataplane {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+using tcp = asio::ip::tcp;
+
+namespace {
+// accept() failing (EMFILE, ENOBUFS) usually persists for a moment; retrying at once would spin.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+}  // namespace
+
+Listener::Listener(Worker& worker, bool tls)
+    : worker_(worker), acceptor_(worker.ioc()), retry_timer_(worker.ioc()), tls_(tls) {}
+
+Result<std::shared_ptr<Listener>> Listener::Bind(Worker& worker, const tcp::endpoint& endpoint, bool tls) {
+  std::shared_ptr<Listener> listener(new Listener(worker, tls));
+  auto& acceptor = listener->acceptor_;
+  boost::system::error_code ec;
+  auto fail = [&](const char* what) {
+    return Fail(std::string("listen on ") + parse::FormatEndpoint(endpoint) + ": " + what + ": " + ec.message());
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("open");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (ec) return fail("SO_REUSEADDR");
+  acceptor.set_option(ReusePort(true), ec);
+  if (ec) return fail("SO_REUSEPORT");
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail("bind");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listen");
+  return listener;
+}
+
+tcp::endpoint Listener::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void Listener::Run() { DoAccept(); }
+
+void Listener::Stop() noexcept {
+  stopped_ = true;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  retry_timer_.cancel();
+}
+
+void Listener::DoAccept() {
+  acceptor_.async_accept(beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+}
+
+void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
+  if (stopped_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    http::ProxyMetrics::Get().rejected[static_cast<std::size_t>(http::Rejection::kAcceptFailed)]->Increment();
+    spdlog::warn("accept failed: {}", ec.message());
+    retry_timer_.expires_after(kAcceptRetryDelay);
+    retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code timer_ec) {
+      if (!timer_ec && !self->stopped_) self->DoAccept();
+    });
+    return;
+  }
+  if (worker_.server().draining.load(std::memory_order_relaxed)) {
+    // Accepted in the instant before the acceptor closed: refuse rather than serve.
+    http::ProxyMetrics::Get().rejected[static_cast<std::size_t>(http::Rejection::kDraining)]->Increment();
+    return;
+  }
+  std::make_shared<http::HttpSession>(worker_, std::move(socket), ConnectionGuard(worker_.server()), tls_)->Start();
+  DoAccept();
+}
+
+}  // namespace pier::dataplane

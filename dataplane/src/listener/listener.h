@@ -1,0 +1,39 @@
+// One acceptor on one worker thread. Every worker binds its own acceptor to the same address
+// with SO_REUSEPORT, so the kernel spreads connections across threads and no accept lock or
+// cross-thread hand-off exists.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <memory>
+
+#include "listener/worker.h"
+#include "pier/common/result.h"
+
+namespace pier::dataplane {
+
+class Listener final : public std::enable_shared_from_this<Listener> {
+ public:
+  // Binds and listens now, so an error (address in use, permission) reaches Start().
+  static Result<std::shared_ptr<Listener>> Bind(Worker& worker, const boost::asio::ip::tcp::endpoint& endpoint,
+                                                bool tls);
+
+  void Run();
+  // On the worker's thread: stop accepting; queued connections are refused by the close.
+  void Stop() noexcept;
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+
+ private:
+  Listener(Worker& worker, bool tls);
+  void DoAccept();
+  void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  Worker& worker_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;
+  const bool tls_;
+  bool stopped_ = false;
+};
+
+}  // namespace pier::dataplane

@@ -1,0 +1,45 @@
+#include "listener/worker.h"
+
+#include <vector>
+
+namespace pier::dataplane {
+
+ConnectionGuard::ConnectionGuard(ServerState& server) : server_(&server) {
+  server_->connections.fetch_add(1, std::memory_order_relaxed);
+  http::ProxyMetrics::Get().http_connections_active.Increment();
+}
+
+ConnectionGuard& ConnectionGuard::operator=(ConnectionGuard&& other) noexcept {
+  if (this != &other) {
+    Release();
+    server_ = std::exchange(other.server_, nullptr);
+  }
+  return *this;
+}
+
+ConnectionGuard::~ConnectionGuard() { Release(); }
+
+void ConnectionGuard::Release() noexcept {
+  if (server_ == nullptr) return;
+  http::ProxyMetrics::Get().http_connections_active.Decrement();
+  if (server_->connections.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
+      server_->draining.load(std::memory_order_acquire)) {
+    std::lock_guard lock(server_->mutex);
+    server_->connections_gone.notify_all();
+  }
+  server_ = nullptr;
+}
+
+Worker::Worker(ServerState& server) : server_(server), pool_(ioc_, upstream::PoolLimits{}) {}
+
+void Worker::DrainConnections() noexcept {
+  pool_.Clear();
+  // Draining may end a connection synchronously in a later version (a tunnel that is already
+  // at a frame boundary); iterate over a copy so it can unregister itself meanwhile.
+  std::vector<Drainable*> snapshot(connections_.begin(), connections_.end());
+  for (auto* connection : snapshot) {
+    if (connections_.count(connection) != 0) connection->Drain();
+  }
+}
+
+}  // namespace pier::dataplane

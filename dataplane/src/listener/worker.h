@@ -1,0 +1,94 @@
+// What one io_context thread owns (Worker) and what every thread shares (ServerState). Objects
+// on a worker are only touched from its thread, so nothing here takes a lock on the hot path.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <unordered_set>
+#include <utility>
+
+#include "http/proxy_metrics.h"
+#include "listener/proxy_server.h"
+#include "pier/common/cidr.h"
+#include "routing/config.h"
+#include "upstream/balancer.h"
+#include "upstream/connection_pool.h"
+
+namespace pier::dataplane {
+
+// Everything read by all threads. Written only before Start() and through the atomics.
+struct ServerState {
+  ServerState(const ConfigStore& config_store, ProxyOptions proxy_options, CidrSet trusted)
+      : config(config_store), options(std::move(proxy_options)), trusted_proxies(std::move(trusted)) {}
+
+  const ConfigStore& config;
+  const ProxyOptions options;
+  const CidrSet trusted_proxies;
+
+  std::atomic<bool> draining{false};
+  std::atomic<std::size_t> connections{0};
+  // Wait() sleeps on this; it is notified when the last connection goes during a drain.
+  std::mutex mutex;
+  std::condition_variable connections_gone;
+};
+
+// Counts one client connection from accept to close; moves with the socket from the HTTP
+// session to a tunnel, so a connection is counted once whatever it turns into.
+class ConnectionGuard final {
+ public:
+  ConnectionGuard() = default;
+  explicit ConnectionGuard(ServerState& server);
+  ConnectionGuard(ConnectionGuard&& other) noexcept : server_(std::exchange(other.server_, nullptr)) {}
+  ConnectionGuard& operator=(ConnectionGuard&& other) noexcept;
+  ConnectionGuard(const ConnectionGuard&) = delete;
+  ConnectionGuard& operator=(const ConnectionGuard&) = delete;
+  ~ConnectionGuard();
+
+ private:
+  void Release() noexcept;
+  ServerState* server_ = nullptr;
+};
+
+// A connection that Drain() must reach: HTTP sessions and tunnels register for their lifetime.
+class Drainable {
+ public:
+  virtual void Drain() noexcept = 0;
+
+ protected:
+  ~Drainable() = default;
+};
+
+class Worker final {
+ public:
+  explicit Worker(ServerState& server);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  boost::asio::io_context& ioc() noexcept { return ioc_; }
+  ServerState& server() noexcept { return server_; }
+  upstream::ConnectionPool& pool() noexcept { return pool_; }
+  upstream::BalancerSet& balancers() noexcept { return balancers_; }
+  http::RouteMetricsCache& metrics() noexcept { return metrics_; }
+
+  void Register(Drainable* connection) { connections_.insert(connection); }
+  void Unregister(Drainable* connection) noexcept { connections_.erase(connection); }
+  // On this worker's thread: drop idle upstream connections and tell every connection to drain.
+  void DrainConnections() noexcept;
+
+ private:
+  // Declared before the io_context: sessions and tunnels still pending when it is destroyed
+  // unregister and update metrics from their destructors.
+  ServerState& server_;
+  std::unordered_set<Drainable*> connections_;
+  http::RouteMetricsCache metrics_;
+  boost::asio::io_context ioc_{1};
+  upstream::ConnectionPool pool_;
+  upstream::BalancerSet balancers_;
+};
+
+}  // namespace pier::dataplane

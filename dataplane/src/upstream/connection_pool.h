@@ -1,0 +1,57 @@
+// Idle keep-alive connections to upstream endpoints, per io_context thread (no locks: only the
+// owning thread touches it). A parked connection is watched for readability: an upstream that
+// closes it (or, wrongly, sends bytes) gets it dropped from the pool at once instead of failing
+// the next request that would have used it.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "upstream/upstream_connection.h"
+
+namespace pier::dataplane::upstream {
+
+struct PoolLimits {
+  std::size_t max_idle_per_endpoint = 32;
+  std::size_t max_idle_total = 1024;
+  // Shorter than the keep-alive timeout of common servers (nginx 75 s, Go 90 s...) would be
+  // ideal but some are at 5 s (Node); the readiness watch covers those closes.
+  std::chrono::milliseconds idle_timeout{30000};
+};
+
+class ConnectionPool final {
+ public:
+  ConnectionPool(boost::asio::io_context& ioc, PoolLimits limits);
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // The most recently parked live connection to this endpoint, or null.
+  UpstreamConnectionPtr Take(const std::string& endpoint_id);
+  // Parks a connection whose last exchange completed cleanly; over the limits it is closed.
+  void Put(UpstreamConnectionPtr connection);
+  // Closes every idle connection (drain, shutdown).
+  void Clear() noexcept;
+
+  std::size_t idle_count() const noexcept { return idle_total_; }
+
+ private:
+  void Watch(const UpstreamConnectionPtr& connection);
+  void Remove(const UpstreamConnection* connection);
+  void ArmSweep();
+  void Sweep();
+
+  boost::asio::io_context& ioc_;
+  PoolLimits limits_;
+  std::unordered_map<std::string, std::deque<UpstreamConnectionPtr>> idle_;  // back = most recent
+  std::size_t idle_total_ = 0;
+  boost::asio::steady_timer sweep_timer_;
+  bool sweep_armed_ = false;
+};
+
+}  // namespace pier::dataplane::upstream

@@ -1,0 +1,201 @@
+#include "websocket/tunnel.h"
+
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "http/access_log.h"
+
+namespace pier::dataplane::websocket {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+// A route with buffer_bytes 0 (a snapshot that left it unset) still gets a workable chunk.
+constexpr std::size_t kMinChunkBytes = 1024;
+constexpr unsigned kSwitchingProtocols = 101;
+}  // namespace
+
+Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
+               ConnectionGuard guard, tcp::socket client, tcp::socket upstream, std::string client_pending,
+               std::string upstream_pending, TunnelIdentity identity)
+    : worker_(worker),
+      route_(std::move(route)),
+      metrics_(metrics),
+      guard_(std::move(guard)),
+      client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      idle_timer_(client_.get_executor()),
+      last_activity_(Clock::now()),
+      identity_(std::move(identity)) {
+  to_upstream_.name = "client";
+  to_upstream_.from = &client_;
+  to_upstream_.to = &upstream_;
+  to_upstream_.pending = std::move(client_pending);
+  to_client_.name = "upstream";
+  to_client_.from = &upstream_;
+  to_client_.to = &client_;
+  to_client_.pending = std::move(upstream_pending);
+}
+
+Tunnel::~Tunnel() { Account(); }
+
+void Tunnel::SetObservers(std::unique_ptr<FrameObserver> client_to_upstream,
+                          std::unique_ptr<FrameObserver> upstream_to_client) {
+  to_upstream_.observer = std::move(client_to_upstream);
+  to_client_.observer = std::move(upstream_to_client);
+}
+
+void Tunnel::Start() {
+  started_ = true;
+  worker_.Register(this);
+  metrics_.websocket_active.Increment();
+  boost::system::error_code ec;
+  // Reads happen only after a readiness wait, and then must not block the thread.
+  client_.non_blocking(true, ec);
+  if (!ec) upstream_.non_blocking(true, ec);
+  if (ec) {
+    spdlog::warn("websocket tunnel {}: cannot make sockets non-blocking: {}", identity_.request_id, ec.message());
+    Close("error");
+    return;
+  }
+  ArmIdleTimer();
+  for (Direction* direction : {&to_upstream_, &to_client_}) {
+    if (direction->pending.empty()) {
+      DoWaitReadable(*direction);
+    } else {
+      if (direction->observer) direction->observer->OnBytes(direction->pending.data(), direction->pending.size());
+      DoWrite(*direction, direction->pending.data(), direction->pending.size());
+    }
+  }
+}
+
+void Tunnel::DoWaitReadable(Direction& direction) {
+  direction.from->async_wait(tcp::socket::wait_read,
+                             [self = shared_from_this(), &direction](boost::system::error_code ec) {
+                               self->OnReadable(direction, ec);
+                             });
+}
+
+void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
+  if (closed_) return;  // Close() cancelled the wait
+  if (ec) {
+    spdlog::debug("websocket tunnel {}: waiting on {} failed: {}", identity_.request_id, direction.name, ec.message());
+    Close(direction.from == &client_ ? "client error" : "upstream error");
+    return;
+  }
+  std::size_t chunk = std::max<std::size_t>(route_->buffer_bytes, kMinChunkBytes);
+  if (!direction.buffer) direction.buffer = std::make_unique<char[]>(chunk);
+  std::size_t n = direction.from->read_some(asio::buffer(direction.buffer.get(), chunk), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    // Readiness was spurious (or another wake-up consumed it): give the buffer back and wait again.
+    direction.buffer.reset();
+    DoWaitReadable(direction);
+    return;
+  }
+  if (ec == asio::error::eof) {
+    direction.buffer.reset();
+    OnEndOfStream(direction);
+    return;
+  }
+  if (ec) {
+    Close(direction.from == &client_ ? "client reset" : "upstream reset");
+    return;
+  }
+  last_activity_ = Clock::now();
+  if (direction.observer) direction.observer->OnBytes(direction.buffer.get(), n);
+  DoWrite(direction, direction.buffer.get(), n);
+}
+
+void Tunnel::DoWrite(Direction& direction, const char* data, std::size_t size) {
+  asio::async_write(*direction.to, asio::buffer(data, size),
+                    [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t written) {
+                      self->OnWrite(direction, ec, written);
+                    });
+}
+
+void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::size_t size) {
+  if (closed_) return;
+  if (ec) {
+    Close(direction.to == &client_ ? "client write failed" : "upstream write failed");
+    return;
+  }
+  last_activity_ = Clock::now();
+  direction.bytes += size;
+  auto& metrics = http::ProxyMetrics::Get();
+  (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(static_cast<double>(size));
+  direction.buffer.reset();
+  if (!direction.pending.empty()) std::string().swap(direction.pending);
+  DoWaitReadable(direction);
+}
+
+void Tunnel::OnEndOfStream(Direction& direction) {
+  // Pass the FIN on and keep the other direction running until it ends as well.
+  direction.finished = true;
+  boost::system::error_code ignored;
+  direction.to->shutdown(tcp::socket::shutdown_send, ignored);
+  if (to_upstream_.finished && to_client_.finished) Close("closed");
+}
+
+void Tunnel::ArmIdleTimer() {
+  idle_timer_.expires_at(last_activity_ + route_->websocket_idle_timeout);
+  idle_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) { self->OnIdleTimer(ec); });
+}
+
+void Tunnel::OnIdleTimer(boost::system::error_code ec) {
+  if (ec || closed_) return;
+  // Activity only moves last_activity_ forward; the timer is re-armed lazily instead of on
+  // every chunk.
+  if (Clock::now() - last_activity_ >= route_->websocket_idle_timeout) {
+    Close("idle timeout");
+    return;
+  }
+  ArmIdleTimer();
+}
+
+void Tunnel::Drain() noexcept { Close("draining"); }
+
+void Tunnel::Close(const char* reason) noexcept {
+  if (closed_) return;
+  closed_ = true;
+  close_reason_ = reason;
+  idle_timer_.cancel();
+  boost::system::error_code ignored;
+  client_.close(ignored);
+  upstream_.close(ignored);
+  Account();
+}
+
+void Tunnel::Account() noexcept {
+  if (accounted_ || !started_) return;
+  accounted_ = true;
+  worker_.Unregister(this);
+  metrics_.websocket_active.Decrement();
+  auto lifetime = std::chrono::duration<double>(Clock::now() - identity_.started);
+  metrics_.websocket_duration.Observe(lifetime.count());
+  http::AccessRecord record;
+  record.start = identity_.started_wall;
+  record.client = identity_.client;
+  record.method = "GET";
+  record.host = identity_.host;
+  record.path = identity_.path;
+  record.status = kSwitchingProtocols;
+  record.upstream = identity_.upstream;
+  record.bytes_in = identity_.handshake_bytes_in + to_upstream_.bytes;
+  record.bytes_out = identity_.handshake_bytes_out + to_client_.bytes;
+  record.duration_ms = lifetime.count() * 1000.0;
+  record.route = route_->name;
+  record.request_id = identity_.request_id;
+  record.tunnel = true;
+  record.close_reason = close_reason_ ? close_reason_ : "shutdown";
+  try {
+    http::WriteAccessLog(record);
+  } catch (...) {
+    // Logging must not take the process down from a destructor.
+  }
+}
+
+}  // namespace pier::dataplane::websocket
