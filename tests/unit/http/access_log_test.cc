@@ -1,0 +1,46 @@
+#include "http/access_log.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace pier::dataplane::http {
+namespace {
+
+TEST(AccessLog, IsOneValidJsonObject) {
+  AccessRecord record;
+  record.start = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  record.client = "203.0.113.9";
+  record.method = "GET";
+  record.host = "evil\"host\n";
+  record.path = "/a\\b";
+  record.status = 502;
+  record.upstream = "127.0.0.1:9000";
+  record.bytes_in = 10;
+  record.bytes_out = 20;
+  record.duration_ms = 1.5;
+  record.route = "default/app/0/0";
+  record.request_id = "abc";
+  auto line = FormatAccessRecord(record);
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  auto json = nlohmann::json::parse(line);
+  EXPECT_EQ(json["ts"], "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(json["host"], "evil\"host\n");
+  EXPECT_EQ(json["path"], "/a\\b");
+  EXPECT_EQ(json["status"], 502);
+  EXPECT_EQ(json["bytes_out"], 20);
+  EXPECT_EQ(json["type"], "http");
+  EXPECT_FALSE(json.contains("close_reason"));
+}
+
+TEST(AccessLog, TunnelsCarryTheCloseReason) {
+  AccessRecord record;
+  record.tunnel = true;
+  record.status = 101;
+  record.close_reason = "idle timeout";
+  auto json = nlohmann::json::parse(FormatAccessRecord(record));
+  EXPECT_EQ(json["type"], "websocket");
+  EXPECT_EQ(json["close_reason"], "idle timeout");
+}
+
+}  // namespace
+}  // namespace pier::dataplane::http
