@@ -53,6 +53,9 @@ class Informer final {
   Informer& operator=(const Informer&) = delete;
 
   void Start();
+  // Asks the thread to stop without waiting, so a caller stopping several informers waits
+  // for the slowest, not for the sum.
+  void RequestStop() noexcept { thread_.request_stop(); }
   // Cancels the list or watch in flight and joins the thread; returns within a fraction of a
   // second (callbacks in progress finish first). Idempotent.
   void Stop() noexcept;

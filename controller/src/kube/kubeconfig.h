@@ -26,7 +26,7 @@ struct KubeConfig {
 };
 
 struct LoadOptions {
-  std::string context;  // "" = current-context
+  std::string context{};  // "" = current-context
   // insecure-skip-tls-verify in a kubeconfig is refused unless this is set: an ingress
   // controller reads TLS private keys, so it must not talk to an unverified server by accident.
   bool allow_insecure_skip_tls_verify = false;

@@ -47,7 +47,7 @@ Result<bool> ConfigureTlsContext(boost::asio::ssl::context& context, const KubeC
     context.use_certificate_chain(boost::asio::buffer(config.client_cert_pem), ec);
     if (ec) return Fail("TLS: cannot use the client certificate: " + Describe(ec));
     context.use_private_key(boost::asio::buffer(config.client_key_pem), ssl::context::pem, ec);
-    if (ec) return Fail("TLS: cannot use the client key: " + Describe(ec));
+    if (ec) return Fail("TLS: cannot use the client key (it must be the key of the client certificate): " + Describe(ec));
     if (SSL_CTX_check_private_key(native) != 1) {
       ERR_clear_error();
       return Fail("TLS: the client key does not match the client certificate");

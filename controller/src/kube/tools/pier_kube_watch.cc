@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   const auto stopping = std::chrono::steady_clock::now();
+  for (auto& informer : informers) informer->RequestStop();
   for (auto& informer : informers) informer->Stop();
   const auto stop_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopping).count();
