@@ -1,0 +1,247 @@
+// pier-dataplane: wires flags to the proxy, the config client and the admin listener, then
+// waits for SIGTERM/SIGINT and drains.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "admin/admin_endpoints.h"
+#include "admin/readiness.h"
+#include "config/config_client.h"
+#include "listener/proxy_server.h"
+#include "pier/common/cidr.h"
+#include "pier/common/log.h"
+#include "pier/common/metrics.h"
+#include "pier/common/parse.h"
+#include "pier/common/version.h"
+#include "routing/config.h"
+
+namespace pier::dataplane {
+namespace {
+
+// Flags as typed on the command line; Resolve turns them into the parts' options.
+struct Flags {
+  std::string controller = "127.0.0.1:18000";
+  std::string grpc_tls_cert;
+  std::string grpc_tls_key;
+  std::string grpc_ca;
+  std::string node_id;
+  std::string http_listen = ":8080";
+  std::string https_listen = ":8443";
+  std::string admin_listen = ":9090";
+  int threads = 0;
+  std::string drain_timeout = "30s";
+  std::string default_connect_timeout = "5s";
+  std::string default_read_timeout = "60s";
+  std::string default_send_timeout = "60s";
+  std::string default_websocket_idle_timeout = "3600s";
+  std::string trusted_proxies;
+  std::string max_header_bytes = "16k";
+  std::string header_timeout = "10s";
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+struct Settings {
+  std::string admin_listen;
+  ProxyOptions proxy;
+  ConfigClientOptions client;
+};
+
+std::string Hostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "pier-dataplane";
+  return name;
+}
+
+void AddFlags(CLI::App& app, Flags& flags) {
+  app.add_option("--controller", flags.controller, "Controller gRPC address")->capture_default_str();
+  app.add_option("--grpc-tls-cert", flags.grpc_tls_cert, "Client certificate (PEM) for mTLS to the controller");
+  app.add_option("--grpc-tls-key", flags.grpc_tls_key, "Private key (PEM) of --grpc-tls-cert");
+  app.add_option("--grpc-ca", flags.grpc_ca, "CA bundle (PEM) that signs the controller's certificate");
+  app.add_option("--node-id", flags.node_id, "Name reported to the controller (default: hostname)");
+  app.add_option("--http-listen", flags.http_listen, "Plain HTTP listener")->capture_default_str();
+  app.add_option("--https-listen", flags.https_listen, "TLS listener (\"\" disables it)")->capture_default_str();
+  app.add_option("--admin-listen", flags.admin_listen, "/metrics, /healthz, /readyz")->capture_default_str();
+  app.add_option("--threads", flags.threads, "Proxy threads (default: cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--drain-timeout", flags.drain_timeout, "Longest graceful drain on SIGTERM")->capture_default_str();
+  app.add_option("--default-connect-timeout", flags.default_connect_timeout, "Upstream connect timeout")
+      ->capture_default_str();
+  app.add_option("--default-read-timeout", flags.default_read_timeout, "Upstream read timeout")
+      ->capture_default_str();
+  app.add_option("--default-send-timeout", flags.default_send_timeout, "Upstream send timeout")
+      ->capture_default_str();
+  app.add_option("--default-websocket-idle-timeout", flags.default_websocket_idle_timeout,
+                 "Tunnel closed after this long without bytes either way")
+      ->capture_default_str();
+  app.add_option("--trusted-proxies", flags.trusted_proxies,
+                 "Comma-separated CIDRs whose X-Forwarded-For is believed");
+  app.add_option("--max-header-bytes", flags.max_header_bytes, "Largest request header block")
+      ->capture_default_str();
+  app.add_option("--header-timeout", flags.header_timeout, "Time allowed to send request headers")
+      ->capture_default_str();
+  app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
+      ->capture_default_str();
+  app.set_version_flag("--version", std::string(pier::Version()));
+}
+
+Result<std::chrono::milliseconds> DurationFlag(const char* name, const std::string& text) {
+  auto value = parse::Duration(text);
+  if (!value) return Fail(std::string(name) + ": " + value.error());
+  return *value;
+}
+
+Result<Settings> Resolve(const Flags& flags) {
+  Settings settings;
+  settings.admin_listen = flags.admin_listen;
+  ProxyOptions& proxy = settings.proxy;
+  proxy.http_listen = flags.http_listen;
+  proxy.https_listen = flags.https_listen;
+  proxy.threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  BuildOptions& build = settings.client.build;
+  struct {
+    const char* name;
+    const std::string& text;
+    std::chrono::milliseconds& out;
+  } durations[] = {
+      {"--drain-timeout", flags.drain_timeout, proxy.drain_timeout},
+      {"--header-timeout", flags.header_timeout, proxy.header_timeout},
+      {"--default-connect-timeout", flags.default_connect_timeout, build.connect_timeout},
+      {"--default-read-timeout", flags.default_read_timeout, build.read_timeout},
+      {"--default-send-timeout", flags.default_send_timeout, build.send_timeout},
+      {"--default-websocket-idle-timeout", flags.default_websocket_idle_timeout, build.websocket_idle_timeout},
+  };
+  for (auto& duration : durations) {
+    auto value = DurationFlag(duration.name, duration.text);
+    if (!value) return Fail(value.error());
+    duration.out = *value;
+  }
+  auto header_bytes = parse::Size(flags.max_header_bytes);
+  if (!header_bytes) return Fail("--max-header-bytes: " + header_bytes.error());
+  if (*header_bytes == 0) return Fail("--max-header-bytes must be more than 0");
+  proxy.max_header_bytes = static_cast<std::size_t>(*header_bytes);
+  if (!flags.trusted_proxies.empty()) {
+    auto cidrs = ParseCidrList(flags.trusted_proxies);
+    if (!cidrs) return Fail("--trusted-proxies: " + cidrs.error());
+    for (const Cidr& cidr : *cidrs) proxy.trusted_proxies.push_back(cidr.ToString());
+  }
+
+  ConfigClientOptions& client = settings.client;
+  client.controller = flags.controller;
+  client.node_id = flags.node_id.empty() ? Hostname() : flags.node_id;
+  client.tls = ChannelTls{flags.grpc_tls_cert, flags.grpc_tls_key, flags.grpc_ca};
+  return settings;
+}
+
+// Blocks SIGTERM and SIGINT in this thread and every thread started after it, so they are only
+// ever taken by sigwait in main rather than interrupting a worker at a random point.
+sigset_t BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run(const Settings& settings) {
+  const sigset_t signals = BlockShutdownSignals();
+  metrics::RegisterBuildInfo(pier::Version());
+  spdlog::info("pier-dataplane {} starting, node {}", pier::Version(), settings.client.node_id);
+
+  ConfigStore store;
+  Readiness readiness(store);
+  auto admin = StartAdmin(settings.admin_listen, readiness);
+  if (!admin) {
+    spdlog::error("{}", admin.error());
+    return 1;
+  }
+  auto proxy = ProxyServer::Create(settings.proxy, store);
+  if (!proxy) {
+    spdlog::error("{}", proxy.error());
+    return 1;
+  }
+  if (auto started = (*proxy)->Start(); !started) {
+    spdlog::error("{}", started.error());
+    return 1;
+  }
+  auto client = ConfigClient::Create(settings.client, store);
+  if (!client) {
+    spdlog::error("{}", client.error());
+    return 1;
+  }
+  (*client)->Start();
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("{} received: draining (at most {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
+               settings.proxy.drain_timeout.count());
+  readiness.SetDraining();
+  (*proxy)->Drain();
+  (*proxy)->Wait();
+  (*client)->Stop();
+  (*admin)->Stop();
+  spdlog::info("drained, exiting");
+  return 0;
+}
+
+// CLI11 reads "--https-listen=" (empty, how a chart renders a disabled listener) as "no value
+// here" and takes the next argument instead; split as "--https-listen" "" it is a plain empty
+// value.
+std::vector<std::string> SplitEmptyAssignments(int argc, char** argv) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with("--") && arg.size() > 3 && arg.back() == '=' && arg.find('=') == arg.size() - 1) {
+      args.emplace_back(arg.substr(0, arg.size() - 1));
+      args.emplace_back();
+    } else {
+      args.emplace_back(arg);
+    }
+  }
+  // CLI11 parses a vector from the back.
+  std::reverse(args.begin(), args.end());
+  return args;
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"pier-dataplane: the Pier HTTP and WebSocket proxy"};
+  app.name("pier-dataplane");
+  Flags flags;
+  AddFlags(app, flags);
+  try {
+    app.parse(SplitEmptyAssignments(argc, argv));
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error);
+  }
+
+  auto format = log::ParseFormat(flags.log_format);
+  if (!format) {
+    std::fprintf(stderr, "--log-format: %s\n", format.error().c_str());
+    return 2;
+  }
+  if (auto ok = log::Init({*format, flags.log_level, "dataplane"}); !ok) {
+    std::fprintf(stderr, "--log-level: %s\n", ok.error().c_str());
+    return 2;
+  }
+  auto settings = Resolve(flags);
+  if (!settings) {
+    spdlog::error("{}", settings.error());
+    return 2;
+  }
+  return Run(*settings);
+}
+
+}  // namespace
+}  // namespace pier::dataplane
+
+int main(int argc, char** argv) { return pier::dataplane::Main(argc, argv); }
