@@ -148,7 +148,7 @@ TEST(ConfigClient, StopIsPromptWhileNoControllerAnswers) {
   EXPECT_EQ(store.Current(), nullptr);
 }
 
-TEST(ConfigClient, BackoffGrowsWhileTheControllerIsAway) {
+TEST(ConfigClient, FindsAControllerThatStartsLater) {
   int port = 0;
   { port = FakeController().port(); }
   ConfigStore store;
@@ -157,7 +157,8 @@ TEST(ConfigClient, BackoffGrowsWhileTheControllerIsAway) {
   auto client = ConfigClient::Create(options, store);
   ASSERT_TRUE(client.ok()) << client.error();
   (*client)->Start();
-  // Delays 100, 200, 400, 400...: after ~1.2 s a controller appears and is found within a delay.
+  // Delays 100, 200, 400, 400...: the controller that appears after ~1.2 s is found within one
+  // more delay, not after gRPC's own (much longer) reconnect backoff.
   std::this_thread::sleep_for(milliseconds(1200));
   FakeController controller(port);
   ASSERT_TRUE(controller.WaitForHellos(1, milliseconds(3000)));
