@@ -1,0 +1,171 @@
+#include "server/snapshot_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+#include "server/controller_metrics.h"
+#include "server/hello.h"
+
+namespace pier::server {
+
+using pier::v1::ControllerMessage;
+using pier::v1::DataplaneMessage;
+
+// Lifetime: created per RPC by gRPC, deletes itself in OnDone (after every operation finished).
+// Locking: the service mutex may be held while taking a stream's mutex, never the reverse.
+// StartWrite and Finish are called under the stream's mutex so no write can start after Finish;
+// that is safe because gRPC never runs a bidi reactor's reactions (OnWriteDone, OnDone) inline
+// from the call that started them.
+class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage> {
+ public:
+  StreamReactor(SnapshotService& service, grpc::CallbackServerContext* context)
+      : service_(service), peer_(context->peer()) {
+    StartRead(&incoming_);
+  }
+
+  // From the service (under its mutex): send `message` now, or after the write in flight.
+  void Offer(SnapshotMessage message) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    if (in_flight_) {
+      pending_ = std::move(message);  // replaces an older pending one: it is obsolete
+      return;
+    }
+    in_flight_ = std::move(message);
+    StartWrite(in_flight_.get());
+  }
+
+  void Close(const grpc::Status& status) { FinishOnce(status); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      // The dataplane half-closed or went away.
+      FinishOnce(grpc::Status::OK);
+      return;
+    }
+    if (!hello_) {
+      auto hello = ExpectHello(incoming_);
+      if (!hello) {
+        spdlog::warn("dataplane stream from {} rejected: {}", peer_, hello.error());
+        FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, hello.error()));
+        return;
+      }
+      hello_ = std::move(*hello);
+      spdlog::info("dataplane {} connected from {} (build {}, last applied version {} of {})", NodeName(*hello_),
+                   peer_, hello_->build_version(), hello_->last_applied_version(),
+                   hello_->last_applied_instance().empty() ? "-" : hello_->last_applied_instance());
+      if (!service_.Register(this)) {
+        FinishOnce(grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller shutting down"));
+        return;
+      }
+      counted_ = true;
+      ControllerMetrics::Get().dataplanes_connected.Increment();
+    } else if (incoming_.has_ack()) {
+      HandleAck(incoming_.ack());
+    } else if (incoming_.has_hello()) {
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Hello sent twice"));
+      return;
+    }
+    // Other (future) message kinds are ignored so newer dataplanes can talk to this controller.
+    StartRead(&incoming_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mutex_);
+    in_flight_.reset();
+    if (!ok || finished_ || !pending_) return;  // on !ok the stream is broken; the failed read finishes it
+    in_flight_ = std::move(pending_);
+    StartWrite(in_flight_.get());
+  }
+
+  void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
+
+  void OnDone() override {
+    service_.Unregister(this);
+    if (counted_) {
+      ControllerMetrics::Get().dataplanes_connected.Decrement();
+      spdlog::info("dataplane {} ({}) disconnected", NodeName(*hello_), peer_);
+    }
+    delete this;
+  }
+
+  const pier::v1::Hello& hello() const { return *hello_; }
+
+ private:
+  void HandleAck(const pier::v1::Ack& ack) {
+    auto& metrics = ControllerMetrics::Get();
+    if (ack.accepted()) {
+      metrics.acks.Increment();
+      spdlog::debug("dataplane {} applied version {}", NodeName(*hello_), ack.version());
+    } else {
+      metrics.nacks.Increment();
+      spdlog::warn("dataplane {} rejected snapshot version {}: {}", NodeName(*hello_), ack.version(), ack.error());
+    }
+  }
+
+  void FinishOnce(const grpc::Status& status) {
+    std::lock_guard lock(mutex_);
+    if (finished_) return;
+    finished_ = true;
+    pending_.reset();
+    Finish(status);
+  }
+
+  SnapshotService& service_;
+  const std::string peer_;
+  DataplaneMessage incoming_;  // read side: touched only by the reactions of reads
+  std::optional<pier::v1::Hello> hello_;
+  bool counted_ = false;
+
+  std::mutex mutex_;
+  bool finished_ = false;
+  SnapshotMessage in_flight_;  // kept alive until OnWriteDone, as gRPC requires
+  SnapshotMessage pending_;
+};
+
+SnapshotService::~SnapshotService() = default;
+
+grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage>* SnapshotService::Stream(
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor(*this, context);
+}
+
+void SnapshotService::Publish(SnapshotMessage message) {
+  std::lock_guard lock(mutex_);
+  current_ = message;
+  for (StreamReactor* stream : streams_) stream->Offer(message);
+}
+
+bool SnapshotService::Register(StreamReactor* stream) {
+  std::lock_guard lock(mutex_);
+  if (closed_) return false;
+  streams_.insert(stream);
+  if (current_ && NeedsInitialSnapshot(stream->hello(), current_->snapshot())) {
+    stream->Offer(current_);
+  } else if (current_) {
+    spdlog::info("dataplane {} already has version {}; waiting for the next change", NodeName(stream->hello()),
+                 current_->snapshot().version());
+  }
+  return true;
+}
+
+void SnapshotService::Unregister(StreamReactor* stream) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(stream);
+}
+
+void SnapshotService::CloseAll() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  for (StreamReactor* stream : streams_) {
+    stream->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller shutting down"));
+  }
+}
+
+std::size_t SnapshotService::ConnectedStreams() const {
+  std::lock_guard lock(mutex_);
+  return streams_.size();
+}
+
+}  // namespace pier::server

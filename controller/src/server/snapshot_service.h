@@ -1,0 +1,48 @@
+// pier.v1.SnapshotService on the gRPC callback API: no thread per dataplane. Each stream keeps at
+// most one snapshot in flight and one pending; a newer snapshot replaces the pending one, so a
+// slow dataplane skips intermediate versions and never holds up the event loop or other streams.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstddef>
+#include <mutex>
+#include <set>
+
+#include "pier/v1/snapshot.grpc.pb.h"
+#include "server/snapshot_versioner.h"
+
+namespace pier::server {
+
+class SnapshotService final : public pier::v1::SnapshotService::CallbackService {
+ public:
+  SnapshotService() = default;
+  ~SnapshotService() override;
+
+  // The new current snapshot, queued to every stream. Thread-safe; never blocks on a stream.
+  void Publish(SnapshotMessage message);
+
+  // Finishes every open stream with UNAVAILABLE and refuses new ones, so a server shutdown does
+  // not wait for dataplanes to hang up (they reconnect to the next controller).
+  void CloseAll();
+
+  std::size_t ConnectedStreams() const;
+
+  grpc::ServerBidiReactor<pier::v1::DataplaneMessage, pier::v1::ControllerMessage>* Stream(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  class StreamReactor;
+  friend class StreamReactor;
+
+  // Called by a stream once its Hello arrived; returns false when the service is closing.
+  bool Register(StreamReactor* stream);
+  void Unregister(StreamReactor* stream);
+
+  mutable std::mutex mutex_;
+  SnapshotMessage current_;
+  std::set<StreamReactor*> streams_;
+  bool closed_ = false;
+};
+
+}  // namespace pier::server
