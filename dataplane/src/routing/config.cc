@@ -24,12 +24,11 @@ std::shared_ptr<const RouteConfig> FirstMatch(const VirtualHostConfig* vhost, st
   return nullptr;
 }
 
-// Calls `visit` with the exact, then the wildcard, then the catch-all virtual host that apply to
-// `host`, stopping when it returns true.
-template <class Visit>
-void ForEachCandidate(const std::vector<VirtualHostConfig>& exact, const std::vector<VirtualHostConfig>& wildcard,
-                      const std::optional<VirtualHostConfig>& catch_all, std::string_view host, Visit&& visit) {
-  if (const VirtualHostConfig* vhost = LookUp(exact, host); vhost != nullptr && visit(vhost)) return;
+// The exact virtual host for `host`, else its one-label wildcard, else the catch-all.
+const VirtualHostConfig* MostSpecific(const std::vector<VirtualHostConfig>& exact,
+                                      const std::vector<VirtualHostConfig>& wildcard,
+                                      const std::optional<VirtualHostConfig>& catch_all, std::string_view host) {
+  if (const VirtualHostConfig* vhost = LookUp(exact, host); vhost != nullptr) return vhost;
   // "*.example.com" is stored under that name; the candidate for "a.example.com" is "*" plus
   // everything from the first dot. HostMatches has the last word on the one-label rule.
   const auto dot = host.find('.');
@@ -39,23 +38,17 @@ void ForEachCandidate(const std::vector<VirtualHostConfig>& exact, const std::ve
                                [](const VirtualHostConfig& vhost, std::string_view s) {
                                  return std::string_view(vhost.host).substr(1) < s;
                                });
-    if (it != wildcard.end() && std::string_view(it->host).substr(1) == suffix &&
-        match::HostMatches(it->host, host) && visit(&*it)) {
-      return;
+    if (it != wildcard.end() && std::string_view(it->host).substr(1) == suffix && match::HostMatches(it->host, host)) {
+      return &*it;
     }
   }
-  if (catch_all) visit(&*catch_all);
+  return catch_all ? &*catch_all : nullptr;
 }
 
 }  // namespace
 
 const VirtualHostConfig* Config::FindNormalizedHost(std::string_view host) const noexcept {
-  const VirtualHostConfig* found = nullptr;
-  ForEachCandidate(exact_hosts_, wildcard_hosts_, catch_all_, host, [&](const VirtualHostConfig* vhost) {
-    found = vhost;
-    return true;
-  });
-  return found;
+  return MostSpecific(exact_hosts_, wildcard_hosts_, catch_all_, host);
 }
 
 const VirtualHostConfig* Config::FindHost(std::string_view host) const {
@@ -63,21 +56,17 @@ const VirtualHostConfig* Config::FindHost(std::string_view host) const {
   return FindNormalizedHost(match::NormalizeHost(host));
 }
 
-// A host whose routes do not match the path falls through to the next candidate: Kubernetes
-// sends "no path matches" to the default backend, which lives in the catch-all host, and a
-// host-less rule applies to every host.
+// The most specific virtual host that exists decides alone: a path that none of its routes
+// match is a 404, it does not fall through to a wildcard or host-less rule (as with
+// ingress-nginx, whose users expect one server block per host). An Ingress' own defaultBackend
+// is already a route in each of its hosts, put there by the controller.
 std::shared_ptr<const RouteConfig> Config::Match(std::string_view host, std::string_view path) const {
   std::string normalized;
   if (!IsNormalizedHost(host)) {
     normalized = match::NormalizeHost(host);
     host = normalized;
   }
-  std::shared_ptr<const RouteConfig> route;
-  ForEachCandidate(exact_hosts_, wildcard_hosts_, catch_all_, host, [&](const VirtualHostConfig* vhost) {
-    route = FirstMatch(vhost, path);
-    return route != nullptr;
-  });
-  return route;
+  return FirstMatch(FindNormalizedHost(host), path);
 }
 
 }  // namespace pier::dataplane

@@ -77,9 +77,9 @@ TEST_F(HostMatch, NoCatchAllMeansNoRoute) {
   EXPECT_NE((*config)->Match("EXAMPLE.com:80", "/api/v1"), nullptr);
 }
 
-TEST(HostFallThrough, PathMissInAHostFallsToTheCatchAll) {
-  // Kubernetes: a request whose host matches but whose path does not goes to the default
-  // backend, which the controller puts in the catch-all host.
+TEST(HostFallThrough, PathMissInAHostDoesNotFallToOtherHosts) {
+  // One virtual host decides: the most specific one that exists. A path it does not route is a
+  // 404, whatever wildcard or host-less rules say (ingress-nginx users rely on this).
   SnapshotBuilder builder;
   builder.Cluster("c").Host("example.com").Prefix("/api");
   builder.LastRoute().set_name("api");
@@ -90,9 +90,10 @@ TEST(HostFallThrough, PathMissInAHostFallsToTheCatchAll) {
   auto config = Config::Build(builder.Get());
   ASSERT_TRUE(config.ok()) << config.error();
   EXPECT_EQ((*config)->Match("example.com", "/api")->name, "api");
-  EXPECT_EQ((*config)->Match("example.com", "/ws")->name, "default");
+  EXPECT_EQ((*config)->Match("example.com", "/ws"), nullptr);
   EXPECT_EQ((*config)->Match("a.example.com", "/ws")->name, "ws");
-  EXPECT_EQ((*config)->Match("a.example.com", "/api")->name, "default");
+  EXPECT_EQ((*config)->Match("a.example.com", "/api"), nullptr);
+  EXPECT_EQ((*config)->Match("other.org", "/api")->name, "default");
 }
 
 TEST(FindHost, ReturnsTheVirtualHostThatMatchWouldTry) {
