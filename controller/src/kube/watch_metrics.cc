@@ -18,7 +18,9 @@ Families& GetFamilies() {
   static Families families{
       prometheus::BuildCounter()
           .Name("pier_controller_watch_events_total")
-          .Help("Watch events received from the Kubernetes API, by kind and event type.")
+          // Same text as the manifests source's registration of this family (sources/), so the
+          // exposition does not depend on which registers first.
+          .Help("Watch events received, by object kind and event type.")
           .Register(metrics::Registry()),
       prometheus::BuildCounter()
           .Name("pier_controller_watch_restarts_total")

@@ -1,6 +1,7 @@
-// The controller's list/watch metrics (names fixed by DESIGN.md). Declared here, once, on the
-// process registry; each informer keeps references to its own children so counting an event
-// is a plain atomic add.
+// The controller's list/watch metrics (names fixed by DESIGN.md) on the process registry. The
+// manifests source registers pier_controller_watch_events_total too (sources/watch_metrics.h);
+// prometheus-cpp merges same-name registrations into one family. Each informer keeps references
+// to its own children so counting an event is a plain atomic add.
 #pragma once
 
 #include <prometheus/counter.h>

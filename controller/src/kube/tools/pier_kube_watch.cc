@@ -1,7 +1,7 @@
 // pier-kube-watch: runs the controller's informers against a real API server and prints one
 // JSON line per callback. It exists for the end-to-end tests of the kube layer (and for
 // looking at what the controller would see in a cluster):
-//   {"event":"REPLACE","kind":"Service","keys":["default/a"]}
+//   {"event":"REPLACE","kind":"Service","keys":["default/a"],"versions":{"default/a":"41"}}
 //   {"event":"UPSERT","kind":"Service","key":"default/a","resourceVersion":"42"}
 //   {"event":"DELETE","kind":"Service","key":"default/a"}
 //   {"event":"SYNCED","kind":"Service"}
@@ -46,8 +46,13 @@ pier::kube::InformerCallbacks PrintingCallbacks(LinePrinter& out) {
   pier::kube::InformerCallbacks callbacks;
   callbacks.on_replace = [&out](pier::model::Kind kind, std::vector<nlohmann::json> objects) {
     nlohmann::json keys = nlohmann::json::array();
-    for (const auto& object : objects) keys.push_back(pier::kube::ObjectKey(object));
-    out.Print({{"event", "REPLACE"}, {"kind", KindLabel(kind)}, {"keys", std::move(keys)}});
+    nlohmann::json versions = nlohmann::json::object();
+    for (const auto& object : objects) {
+      const std::string key = pier::kube::ObjectKey(object);
+      keys.push_back(key);
+      versions[key] = pier::kube::ResourceVersionOf(object);
+    }
+    out.Print({{"event", "REPLACE"}, {"kind", KindLabel(kind)}, {"keys", std::move(keys)}, {"versions", std::move(versions)}});
   };
   callbacks.on_upsert = [&out](pier::model::Kind kind, nlohmann::json object) {
     out.Print({{"event", "UPSERT"},
@@ -75,6 +80,7 @@ int main(int argc, char** argv) {
   std::string metrics_file;
   int min_watch_timeout = 300;
   int max_watch_timeout = 600;
+  int max_backoff_ms = 30000;
   app.add_option("--kubeconfig", kubeconfig, "kubeconfig file (default: in-cluster config)");
   app.add_option("--namespace", namespace_, "watch one namespace only (default: all)");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error");
@@ -82,6 +88,8 @@ int main(int argc, char** argv) {
   app.add_option("--min-watch-timeout", min_watch_timeout, "shortest server-side watch timeout, seconds")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-watch-timeout", max_watch_timeout, "longest server-side watch timeout, seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-backoff-ms", max_backoff_ms, "longest wait between retries after errors")
       ->check(CLI::PositiveNumber);
   app.set_version_flag("--version", pier::Version());
   CLI11_PARSE(app, argc, argv);
@@ -116,6 +124,8 @@ int main(int argc, char** argv) {
   options.namespace_ = namespace_;
   options.min_watch_timeout = std::chrono::seconds(min_watch_timeout);
   options.max_watch_timeout = std::chrono::seconds(std::max(min_watch_timeout, max_watch_timeout));
+  options.backoff.max = std::chrono::milliseconds(max_backoff_ms);
+  options.backoff.initial = std::min(options.backoff.initial, options.backoff.max);
   std::vector<std::unique_ptr<pier::kube::Informer>> informers;
   for (const auto& resource : pier::kube::WatchedResources()) {
     informers.push_back(
