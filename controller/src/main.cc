@@ -1,0 +1,194 @@
+// pier-controller: flags and wiring only. Sources feed the event loop, the loop publishes
+// snapshots to the gRPC service, the admin server exposes metrics and readiness.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "pier/common/address.h"
+#include "pier/common/admin_server.h"
+#include "pier/common/log.h"
+#include "pier/common/metrics.h"
+#include "pier/common/version.h"
+#include "server/controller_metrics.h"
+#include "server/event_loop.h"
+#include "server/grpc_server.h"
+#include "server/snapshot_service.h"
+#include "sources/manifests_source.h"
+#include "sources/watch_metrics.h"
+#include "translate/translate.h"
+
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+// Dataplanes are told to go away at once; this only bounds calls that do not notice.
+constexpr std::chrono::seconds kGrpcShutdownGrace{2};
+
+struct Flags {
+  std::string source = "cluster";
+  std::string manifests;
+  std::string kubeconfig;
+  pier::translate::Options translate;
+  pier::server::GrpcServerOptions grpc;
+  std::string metrics_listen = ":10254";
+  std::string publish_service;
+  bool leader_elect = false;
+  std::string leader_election_namespace;
+  std::string leader_election_id = "pier-controller-leader";
+  std::string log_format = "text";
+  std::string log_level = "info";
+};
+
+void AddFlags(CLI::App& app, Flags& flags) {
+  app.set_version_flag("--version", std::string("pier-controller ") + pier::Version());
+  app.add_option("--source", flags.source, "Where objects come from: cluster or manifests")
+      ->check(CLI::IsMember({"cluster", "manifests"}))
+      ->capture_default_str();
+  app.add_option("--manifests", flags.manifests, "Folder of *.yaml/*.yml manifests (--source=manifests)");
+  app.add_option("--kubeconfig", flags.kubeconfig, "kubeconfig file (--source=cluster; default: in-cluster)");
+  app.add_option("--ingress-class", flags.translate.ingress_class, "IngressClass name served")->capture_default_str();
+  app.add_option("--controller-name", flags.translate.controller_name, "IngressClass spec.controller served")
+      ->capture_default_str();
+  app.add_flag("--watch-ingress-without-class", flags.translate.watch_ingress_without_class,
+               "Also serve Ingresses that name no class");
+  app.add_option("--namespace", flags.translate.namespace_, "Only this namespace (default: all)");
+  app.add_option("--grpc-listen", flags.grpc.listen, "Snapshot service address")->capture_default_str();
+  app.add_option("--grpc-tls-cert", flags.grpc.tls_cert_file, "Server certificate (PEM) for mutual TLS");
+  app.add_option("--grpc-tls-key", flags.grpc.tls_key_file, "Server private key (PEM) for mutual TLS");
+  app.add_option("--grpc-client-ca", flags.grpc.client_ca_file, "CA (PEM) that dataplane certificates must chain to");
+  app.add_flag("--grpc-insecure", flags.grpc.insecure, "Allow plaintext gRPC on a non-loopback address");
+  app.add_option("--metrics-listen", flags.metrics_listen, "Admin address: /metrics, /healthz, /readyz")
+      ->capture_default_str();
+  app.add_option("--publish-service", flags.publish_service, "NAMESPACE/NAME of the dataplane Service for Ingress status");
+  app.add_flag("--leader-elect", flags.leader_elect, "Run leader election (cluster mode)");
+  app.add_option("--leader-election-namespace", flags.leader_election_namespace, "Namespace of the election Lease");
+  app.add_option("--leader-election-id", flags.leader_election_id, "Name of the election Lease")->capture_default_str();
+  app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
+  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")->capture_default_str();
+}
+
+// Problems with the flags themselves; the process exits with status 2.
+pier::Result<bool> Validate(const Flags& flags) {
+  if (flags.source == "cluster") {
+    return pier::Fail("--source=cluster: the cluster source is not built yet; use --source=manifests --manifests DIR");
+  }
+  if (flags.manifests.empty()) return pier::Fail("--source=manifests needs --manifests DIR");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(flags.manifests, ec)) {
+    return pier::Fail("--manifests: \"" + flags.manifests + "\" is not a readable directory");
+  }
+  auto grpc = pier::server::CheckGrpcOptions(flags.grpc);
+  if (!grpc) return pier::Fail(grpc.error());
+  auto metrics = pier::parse::ListenAddress(flags.metrics_listen);
+  if (!metrics) return pier::Fail("--metrics-listen: " + metrics.error());
+  if (!flags.publish_service.empty()) {
+    const auto slash = flags.publish_service.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == flags.publish_service.size() ||
+        flags.publish_service.find('/', slash + 1) != std::string::npos) {
+      return pier::Fail("--publish-service must be NAMESPACE/NAME, got \"" + flags.publish_service + "\"");
+    }
+  }
+  return true;
+}
+
+// Blocks SIGINT/SIGTERM in every thread (call before starting any), so sigwait gets them.
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+int Run(const Flags& flags) {
+  const std::string instance = pier::server::NewControllerInstance();
+  spdlog::info("pier-controller {} starting: instance {}, manifests {}", pier::Version(), instance, flags.manifests);
+  if (flags.leader_elect) spdlog::info("--leader-elect applies to cluster mode; manifests mode always publishes");
+  if (!flags.publish_service.empty()) spdlog::info("--publish-service applies to cluster mode (Ingress status)");
+
+  pier::metrics::RegisterBuildInfo(pier::Version());
+  pier::server::ControllerMetrics::Get().is_leader.Set(1);
+  pier::sources::WatchMetrics::Get();
+
+  const sigset_t stop_signals = BlockStopSignals();
+
+  pier::server::SnapshotService service;
+  auto grpc = pier::server::GrpcServer::Start(flags.grpc, service);
+  if (!grpc) {
+    spdlog::error("{}", grpc.error());
+    return kExitFailure;
+  }
+
+  pier::server::EventLoopOptions loop_options;
+  loop_options.translate = [options = flags.translate](const pier::model::ClusterState& state) {
+    return pier::translate::Translate(state, options);
+  };
+  pier::server::EventLoop loop(std::move(loop_options), instance,
+                               [&service](pier::server::SnapshotMessage message) { service.Publish(std::move(message)); });
+  auto& manifests_sink = loop.AddSource("manifests");
+  loop.Start();
+
+  auto admin = pier::AdminServer::Start(flags.metrics_listen, {.routes = {}, .ready = [&loop] { return loop.HasSnapshot(); }});
+  if (!admin) {
+    spdlog::error("{}", admin.error());
+    (*grpc)->Shutdown(kGrpcShutdownGrace);
+    return kExitFailure;
+  }
+
+  pier::sources::ManifestsSource source({.dir = flags.manifests});
+  if (auto started = source.Start(manifests_sink); !started) {
+    spdlog::error("{}", started.error());
+    (*grpc)->Shutdown(kGrpcShutdownGrace);
+    return kExitFailure;
+  }
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("{} received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  source.Stop();
+  (*grpc)->Shutdown(kGrpcShutdownGrace);
+  loop.Stop();
+  (*admin)->Stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"pier-controller: turns Ingress objects into snapshots for Pier dataplanes"};
+  Flags flags;
+  AddFlags(app, flags);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "pier-controller: " << e.what() << "\nRun with --help for usage.\n";
+    return kExitUsage;
+  }
+
+  auto format = pier::log::ParseFormat(flags.log_format);
+  if (!format) {
+    std::cerr << "pier-controller: --log-format: " << format.error() << "\n";
+    return kExitUsage;
+  }
+  if (auto logging = pier::log::Init({.format = *format, .level = flags.log_level, .component = "controller"});
+      !logging) {
+    std::cerr << "pier-controller: --log-level: " << logging.error() << "\n";
+    return kExitUsage;
+  }
+  if (auto valid = Validate(flags); !valid) {
+    std::cerr << "pier-controller: " << valid.error() << "\n";
+    return kExitUsage;
+  }
+  return Run(flags);
+}

@@ -1,0 +1,20 @@
+# pier-controller and its debugging companion pier-snapshot-dump. Included by
+# controller/CMakeLists.txt after every part's library is defined.
+add_executable(pier-snapshot-dump ${CMAKE_CURRENT_LIST_DIR}/tools/snapshot_dump.cc)
+target_link_libraries(pier-snapshot-dump PRIVATE pier_proto pier_common gRPC::grpc++)
+
+# Until translation lands (controller/src/translate) there is no controller to link.
+if(TARGET pier_translate AND TARGET pier_server)
+  add_executable(pier-controller ${CMAKE_CURRENT_LIST_DIR}/main.cc)
+  target_link_libraries(pier-controller PRIVATE pier_server pier_sources pier_translate pier_model pier_proto pier_common)
+else()
+  message(STATUS "pier-controller not built: pier_translate or pier_server is missing")
+endif()
+
+# CLI11 is header-only; its CMake package is optional on Debian.
+if(TARGET CLI11::CLI11)
+  target_link_libraries(pier-snapshot-dump PRIVATE CLI11::CLI11)
+  if(TARGET pier-controller)
+    target_link_libraries(pier-controller PRIVATE CLI11::CLI11)
+  endif()
+endif()
