@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -222,3 +223,15 @@ def test_version_and_help():
     for flag in ("--source", "--manifests", "--grpc-listen", "--metrics-listen", "--grpc-client-ca",
                  "--leader-elect", "--publish-service", "--watch-ingress-without-class"):
         assert flag in helped.stdout
+
+
+def test_metrics_pass_promtool(controller):
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is not installed")
+    controller.write("app.yaml", m.render(*app_objects()))
+    controller.start()
+    controller.dump("--count", "1").wait_for(1)
+    result = subprocess.run([promtool, "check", "metrics"], input=controller.metrics(), capture_output=True,
+                            text=True, timeout=10)
+    assert result.returncode == 0, result.stdout + result.stderr
