@@ -378,6 +378,42 @@ def test_namespace_scoped_watch_sees_only_its_namespace(cluster):
         scoped.stop()
 
 
+def test_large_objects_arrive_whole(cluster, watcher):
+    # Nearly 1 MiB (the Secret size limit) in one watch event: read in many chunks and
+    # reassembled by the line splitter.
+    # `create`, not `apply`: apply would copy the data into an annotation, over its size limit.
+    payload = "x" * (1000 * 1000)
+    since = watcher.mark()
+    cluster.kubectl("create", "-f", "-", input=json.dumps(
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "big-tls", "namespace": NAMESPACE},
+         "type": "kubernetes.io/tls", "stringData": {"tls.crt": payload, "tls.key": "key"}}))
+    watcher.wait_for(is_event("UPSERT", "Secret", f"{NAMESPACE}/big-tls"), since, what="UPSERT big-tls")
+    apply(cluster, service("after-big"))
+    watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/after-big"), since, what="UPSERT after-big")
+
+
+def test_rotated_token_file_is_picked_up(cluster):
+    """A tokenFile whose token is rejected (401) is re-read, as projected tokens rotate."""
+    good = json.loads(cluster.token_kubeconfig("pier", "pier-system").read_text())
+    token_file = cluster.workdir / "rotating.token"
+    token_file.write_text("not-a-valid-token\n")
+    user = good["users"][0]["user"]
+    user["tokenFile"] = str(token_file)
+    token = user.pop("token")
+    path = cluster.workdir / "rotating.kubeconfig"
+    path.write_text(json.dumps(good))
+    rotating = Watcher(path, cluster.workdir, "rotating")
+    try:
+        time.sleep(2.0)
+        assert not any(line.get("event") == "SYNCED" for line in rotating.lines()), rotating.lines()
+        assert "401" in rotating.log_tail(), rotating.log_tail()
+        token_file.write_text(token + "\n")
+        for kind in ("Ingress", "IngressClass", "Service", "EndpointSlice", "Secret"):
+            rotating.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind} after the token rotated")
+    finally:
+        rotating.stop()
+
+
 def test_change_made_while_the_apiserver_restarts_arrives(cluster, relay, watcher):
     apply(cluster, service("restart-probe"))
     watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/restart-probe"), what="UPSERT restart-probe")

@@ -115,7 +115,9 @@ struct RestKubeClient::Impl {
       auto request = MakeRequest(method, path_and_query, token.Current());
       if (body) request.set_body(body->second, body->first);
       http::http_response response = client.request(request, cancel).get();
-      if (response.status_code() == http::status_codes::Unauthorized && attempt == 0 && token.Invalidate()) {
+      // Every 401 marks the token stale (so the next request re-reads it even when this retry
+      // fails too, e.g. the file is rotated a moment later); only the first one retries here.
+      if (response.status_code() == http::status_codes::Unauthorized && token.Invalidate() && attempt == 0) {
         spdlog::warn("kube: {} {} answered 401; retrying with the token re-read", method, path_and_query);
         continue;
       }
