@@ -1,7 +1,6 @@
 #include "annotations/registry.h"
 
 #include <array>
-#include <limits>
 
 #include "annotations/value_parsers.h"
 #include "pier/common/cidr.h"
@@ -13,8 +12,9 @@ namespace {
 using std::chrono::milliseconds;
 using A = IngressAnnotations;
 
-// The proto carries milliseconds as uint32 (about 49 days): longer is a mistake, not a wish.
-constexpr int64_t kMaxTimeoutMs = std::numeric_limits<uint32_t>::max();
+// The dataplane refuses a snapshot with a timeout over a week (dataplane/src/routing/bounds.h):
+// longer is a unit mistake, not a wish, and must not reach it.
+constexpr int64_t kMaxTimeoutMs = int64_t{7} * 24 * 3600 * 1000;
 
 // Composable parsers: each sets one field of IngressAnnotations only when the value is valid.
 
@@ -162,10 +162,10 @@ Result<bool> SetBodySize(std::string_view text, A& out) {
 
 Result<bool> SetBufferSize(std::string_view text, A& out) {
   constexpr uint64_t kMin = 1024;
-  constexpr uint64_t kMax = 16 << 20;
+  constexpr uint64_t kMax = 4 << 20;  // the dataplane's bound: buffers are per connection
   auto value = parse::Size(text);
   if (!value) return Fail(value.error());
-  if (*value < kMin || *value > kMax) return Fail("must be from 1k to 16m");
+  if (*value < kMin || *value > kMax) return Fail("must be from 1k to 4m");
   out.proxy_buffer_size = static_cast<uint32_t>(*value);
   return true;
 }
@@ -240,7 +240,7 @@ const AnnotationSpec kRegistry[] = {
      SetBool<&A::force_ssl_redirect>},
     {"backend-protocol", "HTTP, HTTPS", "HTTP", 0, "Protocol spoken to the backend.", {}, SetBackendProtocol},
     {"proxy-body-size", "size", "1m", 0, "Largest request body (`0` = unlimited); over it: 413.", {}, SetBodySize},
-    {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 16m).", {}, SetBufferSize},
+    {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 4m).", {}, SetBufferSize},
 };
 
 std::string FindValue(const std::map<std::string, std::string>& annotations, const AnnotationSpec& spec,

@@ -21,7 +21,8 @@ struct Options {
 
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log
 // line in manifests mode). `reason` is one of InvalidAnnotation, UnknownAnnotation,
-// ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend.
+// ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend, InvalidPath,
+// InvalidHost.
 struct Warning {
   std::string ingress_namespace;
   std::string ingress_name;

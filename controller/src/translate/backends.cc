@@ -1,0 +1,140 @@
+#include "translate/backends.h"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <set>
+#include <utility>
+
+namespace pier::translate {
+namespace {
+
+// Kubernetes: an unset `ready` means ready ("should be interpreted as unknown" and consumers
+// treat it as ready); `serving`/`terminating` must be set explicitly to count.
+bool IsReady(const model::EndpointConditions& conditions) { return conditions.ready.value_or(true); }
+bool IsServingTerminating(const model::EndpointConditions& conditions) {
+  return conditions.serving.value_or(false) && conditions.terminating.value_or(false);
+}
+
+// Canonical text of an IP literal, or "" when it is not one the dataplane can dial.
+std::string CanonicalAddress(const std::string& text) {
+  if (text.find('%') != std::string::npos) return {};
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(text, ec);
+  return ec ? std::string() : address.to_string();
+}
+
+const model::ServicePort* FindPort(const model::Service& service, const model::ServiceBackendPort& port) {
+  for (const model::ServicePort& candidate : service.ports) {
+    if (port.number ? candidate.port == *port.number : candidate.name == port.name) return &candidate;
+  }
+  return nullptr;
+}
+
+std::string DescribePort(const model::ServiceBackendPort& port) {
+  return port.number ? std::to_string(*port.number) : "\"" + port.name + "\"";
+}
+
+}  // namespace
+
+BackendResolver::BackendResolver(const model::ClusterState& state) : state_(state) {
+  for (const auto& [key, slice] : state.endpoint_slices) {
+    if (slice.service_name.empty()) continue;
+    slices_by_service_[slice.meta.namespace_ + "/" + slice.service_name].push_back(&slice);
+  }
+}
+
+ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const model::IngressBackend& backend, bool https,
+                                         WarningSink& warnings) {
+  ResolvedBackend out;
+  if (!backend.service) {
+    const std::string reason =
+        backend.has_resource ? "resource backends are not supported" : "the backend names no service";
+    warnings.Add(ingress, "UnsupportedBackend", reason);
+    out.unresolved = Unresolved{503, reason};
+    return out;
+  }
+  out.service = backend.service->name;
+  const std::string service_key = ingress.meta.namespace_ + "/" + backend.service->name;
+  const auto service_it = state_.services.find(service_key);
+  if (service_it == state_.services.end()) {
+    const std::string reason = "service " + service_key + " not found";
+    warnings.Add(ingress, "MissingService", reason);
+    out.unresolved = Unresolved{503, reason};
+    return out;
+  }
+  const model::Service& service = service_it->second;
+  if (service.type == "ExternalName") {
+    const std::string reason = "service " + service_key + " is an ExternalName service, which is not supported";
+    warnings.Add(ingress, "UnsupportedBackend", reason);
+    out.unresolved = Unresolved{503, reason};
+    return out;
+  }
+  const model::ServicePort* port = FindPort(service, backend.service->port);
+  if (port == nullptr) {
+    const std::string reason = "service " + service_key + " has no port " + DescribePort(backend.service->port);
+    warnings.Add(ingress, "MissingService", reason);
+    out.unresolved = Unresolved{503, reason};
+    return out;
+  }
+
+  out.cluster = service_key + ":" + std::to_string(port->port);
+  auto it = clusters_.find(out.cluster);
+  if (it == clusters_.end()) it = clusters_.emplace(out.cluster, BuildCluster(service, *port, https)).first;
+  if (it->second.endpoints().empty()) {
+    warnings.Add(ingress, "NoEndpoints", "service " + out.cluster + " has no ready endpoints");
+  }
+  return out;
+}
+
+pier::v1::Cluster BackendResolver::BuildCluster(const model::Service& service, const model::ServicePort& port,
+                                                bool https) const {
+  pier::v1::Cluster cluster;
+  cluster.set_name(model::KeyOf(service.meta) + ":" + std::to_string(port.port));
+  cluster.set_service_namespace(service.meta.namespace_);
+  cluster.set_service_name(service.meta.name);
+  if (https) cluster.mutable_backend_tls()->set_enabled(true);
+
+  // The union of every slice of the Service, each endpoint once; ready ones, else the
+  // serving-and-terminating ones so a rollout's last pods still answer.
+  std::set<std::pair<std::string, uint32_t>> ready;
+  std::set<std::pair<std::string, uint32_t>> fallback;
+  const auto slices = slices_by_service_.find(model::KeyOf(service.meta));
+  if (slices != slices_by_service_.end()) {
+    for (const model::EndpointSlice* slice : slices->second) {
+      if (slice->address_type == "FQDN") continue;
+      std::optional<int32_t> target;
+      for (const model::EndpointPort& slice_port : slice->ports) {
+        if (slice_port.name == port.name) target = slice_port.port;
+      }
+      if (!target || *target < 1 || *target > 65535) continue;
+      for (const model::Endpoint& endpoint : slice->endpoints) {
+        const bool is_ready = IsReady(endpoint.conditions);
+        if (!is_ready && !IsServingTerminating(endpoint.conditions)) continue;
+        for (const std::string& address : endpoint.addresses) {
+          std::string canonical = CanonicalAddress(address);
+          if (canonical.empty()) continue;
+          (is_ready ? ready : fallback).emplace(std::move(canonical), static_cast<uint32_t>(*target));
+        }
+      }
+    }
+  }
+  const bool use_fallback = ready.empty();
+  for (const auto& [address, number] : use_fallback ? fallback : ready) {
+    pier::v1::Endpoint* endpoint = cluster.add_endpoints();
+    endpoint->set_address(address);
+    endpoint->set_port(number);
+    endpoint->set_weight(1);
+    endpoint->set_fallback(use_fallback);
+  }
+  return cluster;
+}
+
+std::vector<pier::v1::Cluster> BackendResolver::TakeClusters() {
+  std::vector<pier::v1::Cluster> out;
+  out.reserve(clusters_.size());
+  for (auto& [name, cluster] : clusters_) out.push_back(std::move(cluster));
+  clusters_.clear();
+  return out;
+}
+
+}  // namespace pier::translate

@@ -1,0 +1,115 @@
+#include "translate/route_policy.h"
+
+#include <algorithm>
+
+namespace pier::translate {
+namespace {
+
+using annotations::IngressAnnotations;
+
+// Annotation parsers bound every duration to a week, so the count fits.
+uint32_t Ms(const std::optional<std::chrono::milliseconds>& value) {
+  return value ? static_cast<uint32_t>(value->count()) : 0;
+}
+
+void ApplyWebSocket(const IngressAnnotations& values, pier::v1::Route& route) {
+  pier::v1::WebSocketPolicy& websocket = *route.mutable_websocket();
+  if (!values.websocket) {
+    websocket.set_enabled(false);
+    websocket.set_disabled_reason("websocket upgrades are disabled on ingress " + route.ingress().namespace_() + "/" +
+                                  route.ingress().name());
+  } else if (values.websocket_services &&
+             !std::binary_search(values.websocket_services->begin(), values.websocket_services->end(), route.service())) {
+    websocket.set_enabled(false);
+    websocket.set_disabled_reason("service " + route.service() + " is not in websocket-services");
+  } else {
+    websocket.set_enabled(true);
+  }
+  websocket.set_idle_timeout_ms(Ms(values.websocket_idle_timeout));
+  if (values.websocket_allowed_origins) {
+    websocket.set_origins_restricted(true);
+    for (const std::string& origin : *values.websocket_allowed_origins) websocket.add_allowed_origins(origin);
+  }
+}
+
+void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
+  pier::v1::LoadBalancing& balancing = *route.mutable_load_balancing();
+  balancing.set_policy(values.load_balance == annotations::LoadBalance::kLeastConn ? pier::v1::LoadBalancing::LEAST_CONN
+                                                                                    : pier::v1::LoadBalancing::ROUND_ROBIN);
+  if (values.upstream_hash_by) {
+    pier::v1::HashKey& key = *balancing.mutable_hash_by();
+    switch (values.upstream_hash_by->source) {
+      case annotations::HashBy::Source::kRemoteAddr: key.set_source(pier::v1::HashKey::REMOTE_ADDR); break;
+      case annotations::HashBy::Source::kHeader: key.set_source(pier::v1::HashKey::HEADER); break;
+      case annotations::HashBy::Source::kCookie: key.set_source(pier::v1::HashKey::COOKIE); break;
+      case annotations::HashBy::Source::kQueryArg: key.set_source(pier::v1::HashKey::QUERY_ARG); break;
+    }
+    key.set_name(values.upstream_hash_by->name);
+  }
+
+  if (!values.affinity_cookie) return;
+  pier::v1::Affinity& affinity = *route.mutable_affinity();
+  affinity.set_mode(values.affinity_mode == annotations::AffinityMode::kPersistent ? pier::v1::Affinity::COOKIE_PERSISTENT
+                                                                                    : pier::v1::Affinity::COOKIE_BALANCED);
+  affinity.set_cookie_name(values.session_cookie_name);
+  affinity.set_cookie_path(values.session_cookie_path.value_or(route.match().path()));
+  affinity.set_cookie_max_age_s(values.session_cookie_max_age ? static_cast<uint64_t>(values.session_cookie_max_age->count()) : 0);
+  affinity.set_cookie_secure(values.session_cookie_secure);
+  affinity.set_cookie_samesite(values.session_cookie_samesite);
+  affinity.set_cookie_domain(values.session_cookie_domain);
+}
+
+void ApplyLimits(const IngressAnnotations& values, pier::v1::Route& route) {
+  pier::v1::Limits& limits = *route.mutable_limits();
+  limits.set_connections_per_client(values.limit_connections.value_or(0));
+  limits.set_connections_per_route(values.max_connections.value_or(0));
+  // rps and rpm fold into one token rate; with both set the per-second one is the finer
+  // control, as a burst of a minute's quota in one second is what rps exists to prevent.
+  if (values.limit_rps) {
+    limits.set_requests_per_second(*values.limit_rps);
+    limits.set_burst(*values.limit_rps * values.limit_burst_multiplier);
+  } else if (values.limit_rpm) {
+    // The bucket holds multiplier seconds' worth of the rate (ingress-nginx would allow
+    // multiplier minutes' worth at once, which defeats a per-minute limit).
+    limits.set_requests_per_second(*values.limit_rpm / 60.0);
+    limits.set_burst(std::max<uint32_t>(1, *values.limit_rpm * values.limit_burst_multiplier / 60));
+  }
+  for (const Cidr& cidr : values.limit_allowlist) limits.add_exempt_cidrs(cidr.ToString());
+
+  pier::v1::AccessControl& access = *route.mutable_access();
+  for (const Cidr& cidr : values.allowlist_source_range) access.add_allow_cidrs(cidr.ToString());
+  for (const Cidr& cidr : values.denylist_source_range) access.add_deny_cidrs(cidr.ToString());
+}
+
+}  // namespace
+
+void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::Route& route) {
+  pier::v1::Timeouts& timeouts = *route.mutable_timeouts();
+  timeouts.set_connect_ms(Ms(values.proxy_connect_timeout));
+  timeouts.set_read_ms(Ms(values.proxy_read_timeout));
+  timeouts.set_send_ms(Ms(values.proxy_send_timeout));
+
+  ApplyWebSocket(values, route);
+  ApplyBalancing(values, route);
+  ApplyLimits(values, route);
+
+  pier::v1::TlsRedirect& redirect = *route.mutable_redirect();
+  redirect.set_ssl_redirect(host_has_tls && values.ssl_redirect.value_or(true));
+  redirect.set_force_ssl_redirect(values.force_ssl_redirect);
+
+  if (values.proxy_body_size) {
+    if (*values.proxy_body_size == 0) {
+      route.set_body_unlimited(true);
+    } else {
+      route.set_max_body_bytes(*values.proxy_body_size);
+    }
+  }
+  route.set_buffer_bytes(values.proxy_buffer_size.value_or(0));
+
+  if (values.fail_closed && !route.has_unavailable()) {
+    route.mutable_unavailable()->set_status(values.fail_closed->status);
+    route.mutable_unavailable()->set_reason(values.fail_closed->reason);
+  }
+}
+
+}  // namespace pier::translate

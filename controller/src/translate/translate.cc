@@ -1,0 +1,228 @@
+// The translation pipeline: pick our Ingresses, oldest first; read their annotations and TLS;
+// turn every rule path into a route, resolving conflicts in favour of the oldest Ingress; add
+// default backends with the lowest precedence; then emit everything sorted.
+#include "translate/translate.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "annotations/registry.h"
+#include "pier/common/match.h"
+#include "translate/backends.h"
+#include "translate/names.h"
+#include "translate/route_policy.h"
+#include "translate/tls.h"
+#include "translate/warnings.h"
+
+namespace pier::translate {
+namespace {
+
+struct ServedIngress {
+  const model::Ingress* ingress;
+  annotations::IngressAnnotations annotations;
+};
+
+// Oldest first: creationTimestamp (RFC 3339, compares lexically), then namespace/name.
+bool Older(const model::Ingress* a, const model::Ingress* b) {
+  return std::tie(a->meta.creation_timestamp, a->meta.namespace_, a->meta.name) <
+         std::tie(b->meta.creation_timestamp, b->meta.namespace_, b->meta.name);
+}
+
+struct PendingRoute {
+  std::string host;
+  const ServedIngress* owner;
+  pier::v1::Route route;
+};
+
+// One (host, type, path) is served by one route; the first claim wins.
+using ClaimKey = std::tuple<std::string, bool, std::string>;
+
+class Translator final {
+ public:
+  Translator(const model::ClusterState& state, const Options& options)
+      : state_(state), options_(options), backends_(state) {}
+
+  Output Run();
+
+ private:
+  void ReadAnnotations(ServedIngress& served);
+  void AddRulePaths(const ServedIngress& served);
+  void AddDefaultBackend(const ServedIngress& served);
+  void AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
+                const std::string& path, const model::IngressBackend& backend, std::string name, bool is_default);
+  void Assemble(Output& out);
+
+  const model::ClusterState& state_;
+  const Options& options_;
+  BackendResolver backends_;
+  TlsCatalog tls_;
+  WarningSink warnings_;
+  std::vector<PendingRoute> routes_;
+  std::map<ClaimKey, const ServedIngress*> claims_;
+  std::set<ClaimKey> explicit_claims_;
+};
+
+Output Translator::Run() {
+  std::vector<const model::Ingress*> ours;
+  for (const auto& [key, ingress] : state_.ingresses) {
+    if (IsOurs(ingress, state_, options_)) ours.push_back(&ingress);
+  }
+  std::sort(ours.begin(), ours.end(), Older);
+
+  std::vector<ServedIngress> served;
+  served.reserve(ours.size());
+  for (const model::Ingress* ingress : ours) {
+    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}});
+    ReadAnnotations(entry);
+    tls_.Add(*ingress, state_, warnings_);
+  }
+  for (const ServedIngress& entry : served) AddRulePaths(entry);
+  // Default backends only take what no rule of any Ingress claimed.
+  for (const ServedIngress& entry : served) AddDefaultBackend(entry);
+
+  Output out;
+  Assemble(out);
+  for (const model::Ingress* ingress : ours) out.served_ingresses.push_back(model::KeyOf(ingress->meta));
+  std::sort(out.served_ingresses.begin(), out.served_ingresses.end());
+  out.warnings = warnings_.Take();
+  return out;
+}
+
+void Translator::ReadAnnotations(ServedIngress& served) {
+  annotations::ParseOutput parsed = annotations::Parse(served.ingress->meta.annotations);
+  for (annotations::Problem& problem : parsed.problems) {
+    if (problem.unknown) {
+      warnings_.Add(*served.ingress, "UnknownAnnotation", "unknown annotation " + problem.key, problem.key);
+      continue;
+    }
+    std::string message = "annotation " + problem.key + "=\"" + problem.value + "\": " + problem.why +
+                          (problem.security ? "; routes of this Ingress fail closed" : "; using the default");
+    warnings_.Add(*served.ingress, "InvalidAnnotation", std::move(message), problem.key);
+  }
+  served.annotations = std::move(parsed.values);
+}
+
+void Translator::AddRulePaths(const ServedIngress& served) {
+  const model::Ingress& ingress = *served.ingress;
+  for (std::size_t i = 0; i < ingress.rules.size(); ++i) {
+    const model::IngressRule& rule = ingress.rules[i];
+    const std::string host = LowercaseAscii(rule.host);
+    if (!IsValidHost(host)) {
+      warnings_.Add(ingress, "InvalidHost", "spec.rules[" + std::to_string(i) + "].host \"" + rule.host +
+                                                "\" is not a DNS name or *.name; rule skipped");
+      continue;
+    }
+    for (std::size_t j = 0; j < rule.paths.size(); ++j) {
+      const model::HTTPIngressPath& path = rule.paths[j];
+      std::string text = path.path;
+      if (text.empty() && path.path_type == model::PathType::kImplementationSpecific) text = "/";
+      if (!IsValidPath(text)) {
+        warnings_.Add(ingress, "InvalidPath",
+                      "spec.rules[" + std::to_string(i) + "].http.paths[" + std::to_string(j) + "].path \"" + path.path +
+                          "\" must start with \"/\" and hold no spaces or control characters; path skipped");
+        continue;
+      }
+      const auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
+      AddRoute(served, host, type, text, path.backend,
+               model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j), false);
+    }
+  }
+}
+
+void Translator::AddDefaultBackend(const ServedIngress& served) {
+  const model::Ingress& ingress = *served.ingress;
+  if (!ingress.default_backend) return;
+  const std::string base = model::KeyOf(ingress.meta);
+  AddRoute(served, "", pier::v1::PathMatch::PREFIX, "/", *ingress.default_backend, base + "/default", true);
+  // Also on each of the Ingress' own hosts: a request for one of them that no path matches
+  // would otherwise never reach the catch-all host.
+  std::set<std::string> done;
+  for (std::size_t i = 0; i < ingress.rules.size(); ++i) {
+    const std::string host = LowercaseAscii(ingress.rules[i].host);
+    if (host.empty() || !IsValidHost(host) || !done.insert(host).second) continue;
+    AddRoute(served, host, pier::v1::PathMatch::PREFIX, "/", *ingress.default_backend,
+             base + "/" + std::to_string(i) + "/default", true);
+  }
+}
+
+void Translator::AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
+                          const std::string& path, const model::IngressBackend& backend, std::string name,
+                          bool is_default) {
+  const model::Ingress& ingress = *served.ingress;
+  const bool exact = type == pier::v1::PathMatch::EXACT;
+  const std::string normalized(exact ? std::string_view(path) : match::NormalizePrefix(path));
+  ClaimKey key{host, exact, normalized};
+
+  if (const auto claim = claims_.find(key); claim != claims_.end()) {
+    // A default backend yields silently to any rule; it is the lowest precedence by design.
+    if (is_default && explicit_claims_.count(key) > 0) return;
+    if (claim->second != &served) {
+      const model::Ingress& winner = *claim->second->ingress;
+      warnings_.Add(ingress, "ConflictingPath",
+                    std::string(exact ? "Exact" : "Prefix") + " path " + normalized + " on host \"" + host +
+                        "\" is already served by the older ingress " + model::KeyOf(winner.meta));
+    } else {
+      warnings_.Add(ingress, "ConflictingPath",
+                    std::string(exact ? "Exact" : "Prefix") + " path " + normalized + " on host \"" + host +
+                        "\" appears twice in this ingress; the first one is used");
+    }
+    return;
+  }
+  claims_.emplace(key, &served);
+  if (!is_default) explicit_claims_.insert(key);
+
+  PendingRoute& pending = routes_.emplace_back(PendingRoute{host, &served, {}});
+  pier::v1::Route& route = pending.route;
+  route.set_name(std::move(name));
+  route.mutable_ingress()->set_namespace_(ingress.meta.namespace_);
+  route.mutable_ingress()->set_name(ingress.meta.name);
+  route.mutable_match()->set_type(type);
+  route.mutable_match()->set_path(normalized);
+
+  const bool https = served.annotations.backend_protocol == annotations::BackendProtocol::kHttps;
+  ResolvedBackend resolved = backends_.Resolve(ingress, backend, https, warnings_);
+  route.set_cluster(resolved.cluster);
+  route.set_service(resolved.service);
+  if (resolved.unresolved) {
+    route.mutable_unavailable()->set_status(resolved.unresolved->status);
+    route.mutable_unavailable()->set_reason(resolved.unresolved->reason);
+  }
+  ApplyPolicy(served.annotations, !tls_.CertificateFor(host).empty(), route);
+}
+
+void Translator::Assemble(Output& out) {
+  pier::v1::Snapshot& snapshot = out.snapshot;
+  *snapshot.mutable_defaults() = options_.defaults;
+
+  std::map<std::string, std::vector<PendingRoute*>> by_host;
+  for (PendingRoute& pending : routes_) by_host[pending.host].push_back(&pending);
+  for (auto& [host, routes] : by_host) {
+    std::sort(routes.begin(), routes.end(), [](const PendingRoute* a, const PendingRoute* b) {
+      const auto& ma = a->route.match();
+      const auto& mb = b->route.match();
+      const int order = match::ComparePrecedence({ma.type() == pier::v1::PathMatch::EXACT, ma.path()},
+                                                 {mb.type() == pier::v1::PathMatch::EXACT, mb.path()});
+      if (order != 0) return order < 0;
+      if (a->owner != b->owner) return Older(a->owner->ingress, b->owner->ingress);
+      return a->route.name() < b->route.name();
+    });
+    pier::v1::VirtualHost& vhost = *snapshot.add_virtual_hosts();
+    vhost.set_host(host);
+    vhost.set_tls_certificate(tls_.CertificateFor(host));
+    for (PendingRoute* pending : routes) *vhost.add_routes() = std::move(pending->route);
+  }
+  for (pier::v1::Cluster& cluster : backends_.TakeClusters()) *snapshot.add_clusters() = std::move(cluster);
+  for (pier::v1::TlsCertificate& certificate : tls_.TakeCertificates()) {
+    *snapshot.add_certificates() = std::move(certificate);
+  }
+}
+
+}  // namespace
+
+Output Translate(const model::ClusterState& state, const Options& options) {
+  return Translator(state, options).Run();
+}
+
+}  // namespace pier::translate

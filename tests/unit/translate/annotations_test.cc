@@ -1,0 +1,187 @@
+// Annotations applied to routes, and the warnings for bad or unknown ones.
+#include <gtest/gtest.h>
+
+#include "builders.h"
+
+namespace pier::translate {
+namespace {
+
+using namespace testing;
+using Strings = std::vector<std::string>;
+
+const pier::v1::Route& OnlyRoute(const Output& out) { return out.snapshot.virtual_hosts(0).routes(0); }
+
+State OneIngress(IngressBuilder ingress) {
+  State state;
+  state.Backend("chat");
+  state.Backend("api");
+  state.Add(ingress.host("a.example").path("/ws", "chat", 80));
+  return state;
+}
+
+TEST(AnnotationsOnRoutes, NoAnnotationsLeaveDefaultsToTheDataplane) {
+  const Output out = OneIngress(IngressBuilder("app")).Translate();
+  const auto& route = OnlyRoute(out);
+  EXPECT_EQ(route.timeouts().connect_ms(), 0u);
+  EXPECT_EQ(route.timeouts().read_ms(), 0u);
+  EXPECT_EQ(route.timeouts().send_ms(), 0u);
+  EXPECT_TRUE(route.websocket().enabled());
+  EXPECT_EQ(route.websocket().idle_timeout_ms(), 0u);
+  EXPECT_FALSE(route.websocket().origins_restricted());
+  EXPECT_EQ(route.load_balancing().policy(), pier::v1::LoadBalancing::ROUND_ROBIN);
+  EXPECT_EQ(route.affinity().mode(), pier::v1::Affinity::NONE);
+  EXPECT_EQ(route.limits().connections_per_client(), 0u);
+  EXPECT_EQ(route.max_body_bytes(), 0u);
+  EXPECT_FALSE(route.body_unlimited());
+  EXPECT_FALSE(route.has_unavailable());
+  EXPECT_TRUE(out.warnings.empty());
+}
+
+TEST(AnnotationsOnRoutes, TimeoutsInMilliseconds) {
+  const Output out = OneIngress(IngressBuilder("app")
+                                    .annotation("pier.dev/proxy-connect-timeout", "10")
+                                    .annotation("nginx.ingress.kubernetes.io/proxy-read-timeout", "3600")
+                                    .annotation("pier.dev/proxy-send-timeout", "1m30s")
+                                    .annotation("pier.dev/websocket-idle-timeout", "2h"))
+                         .Translate();
+  const auto& route = OnlyRoute(out);
+  EXPECT_EQ(route.timeouts().connect_ms(), 10'000u);
+  EXPECT_EQ(route.timeouts().read_ms(), 3'600'000u);
+  EXPECT_EQ(route.timeouts().send_ms(), 90'000u);
+  EXPECT_EQ(route.websocket().idle_timeout_ms(), 7'200'000u);
+}
+
+TEST(AnnotationsOnRoutes, WebsocketServicesDisablesUpgradesForOtherServices) {
+  State state = OneIngress(IngressBuilder("app").annotation("nginx.org/websocket-services", "api"));
+  const Output out = state.Translate();
+  const auto& route = OnlyRoute(out);
+  EXPECT_FALSE(route.websocket().enabled());
+  EXPECT_EQ(route.websocket().disabled_reason(), "service chat is not in websocket-services");
+
+  const Output allowed = OneIngress(IngressBuilder("app").annotation("pier.dev/websocket-services", "api, chat")).Translate();
+  EXPECT_TRUE(OnlyRoute(allowed).websocket().enabled());
+}
+
+TEST(AnnotationsOnRoutes, WebsocketFalseDisablesUpgrades) {
+  const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/websocket", "false")).Translate();
+  EXPECT_FALSE(OnlyRoute(out).websocket().enabled());
+  EXPECT_EQ(OnlyRoute(out).websocket().disabled_reason(), "websocket upgrades are disabled on ingress default/app");
+}
+
+TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
+  const Output out = OneIngress(IngressBuilder("app")
+                                    .annotation("pier.dev/websocket-allowed-origins", "https://App.example.com")
+                                    .annotation("pier.dev/load-balance", "least_conn")
+                                    .annotation("pier.dev/upstream-hash-by", "$http_x_user")
+                                    .annotation("pier.dev/affinity", "cookie")
+                                    .annotation("pier.dev/affinity-mode", "persistent")
+                                    .annotation("pier.dev/session-cookie-max-age", "3600")
+                                    .annotation("pier.dev/session-cookie-samesite", "lax")
+                                    .annotation("pier.dev/limit-connections", "10")
+                                    .annotation("pier.dev/limit-rps", "5")
+                                    .annotation("pier.dev/limit-allowlist", "10.1.2.3/8")
+                                    .annotation("pier.dev/max-connections", "100")
+                                    .annotation("pier.dev/allowlist-source-range", "192.168.0.0/16")
+                                    .annotation("pier.dev/denylist-source-range", "192.168.1.0/24")
+                                    .annotation("pier.dev/backend-protocol", "HTTPS")
+                                    .annotation("pier.dev/proxy-body-size", "8m")
+                                    .annotation("pier.dev/proxy-buffer-size", "32k"))
+                         .Translate();
+  ASSERT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const auto& route = OnlyRoute(out);
+  EXPECT_TRUE(route.websocket().origins_restricted());
+  EXPECT_EQ(Strings(route.websocket().allowed_origins().begin(), route.websocket().allowed_origins().end()),
+            Strings{"https://app.example.com"});
+  EXPECT_EQ(route.load_balancing().policy(), pier::v1::LoadBalancing::LEAST_CONN);
+  EXPECT_EQ(route.load_balancing().hash_by().source(), pier::v1::HashKey::HEADER);
+  EXPECT_EQ(route.load_balancing().hash_by().name(), "x-user");
+  EXPECT_EQ(route.affinity().mode(), pier::v1::Affinity::COOKIE_PERSISTENT);
+  EXPECT_EQ(route.affinity().cookie_name(), "PIER_AFFINITY");
+  EXPECT_EQ(route.affinity().cookie_path(), "/ws") << "the cookie path defaults to the route path";
+  EXPECT_EQ(route.affinity().cookie_max_age_s(), 3600u);
+  EXPECT_EQ(route.affinity().cookie_samesite(), "Lax");
+  EXPECT_EQ(route.limits().connections_per_client(), 10u);
+  EXPECT_EQ(route.limits().connections_per_route(), 100u);
+  EXPECT_DOUBLE_EQ(route.limits().requests_per_second(), 5.0);
+  EXPECT_EQ(route.limits().burst(), 25u);
+  EXPECT_EQ(Strings(route.limits().exempt_cidrs().begin(), route.limits().exempt_cidrs().end()), Strings{"10.0.0.0/8"});
+  EXPECT_EQ(Strings(route.access().allow_cidrs().begin(), route.access().allow_cidrs().end()), Strings{"192.168.0.0/16"});
+  EXPECT_EQ(Strings(route.access().deny_cidrs().begin(), route.access().deny_cidrs().end()), Strings{"192.168.1.0/24"});
+  EXPECT_EQ(route.max_body_bytes(), 8u << 20);
+  EXPECT_EQ(route.buffer_bytes(), 32u * 1024);
+  EXPECT_TRUE(FindCluster(out.snapshot, "default/chat:80")->backend_tls().enabled());
+}
+
+TEST(AnnotationsOnRoutes, RpmFoldsIntoAPerSecondRate) {
+  const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/limit-rpm", "120")).Translate();
+  EXPECT_DOUBLE_EQ(OnlyRoute(out).limits().requests_per_second(), 2.0);
+  EXPECT_EQ(OnlyRoute(out).limits().burst(), 10u);
+}
+
+TEST(AnnotationsOnRoutes, BodySizeZeroIsUnlimited) {
+  const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-body-size", "0")).Translate();
+  EXPECT_TRUE(OnlyRoute(out).body_unlimited());
+}
+
+TEST(AnnotationsOnRoutes, InvalidAnnotationIsWarnedAndFallsBack) {
+  const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-read-timeout", "soon")).Translate();
+  EXPECT_EQ(OnlyRoute(out).timeouts().read_ms(), 0u);
+  EXPECT_FALSE(OnlyRoute(out).has_unavailable());
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+  EXPECT_EQ(out.warnings[0].annotation, "pier.dev/proxy-read-timeout");
+  EXPECT_NE(out.warnings[0].message.find("\"soon\""), std::string::npos) << out.warnings[0].message;
+}
+
+TEST(AnnotationsOnRoutes, InvalidSecurityAnnotationFailsEveryRouteClosed) {
+  State state;
+  state.Backend("chat");
+  state.Add(IngressBuilder("app")
+                .annotation("pier.dev/allowlist-source-range", "10.0.0.0/8, office")
+                .default_backend("chat", 80)
+                .host("a.example")
+                .path("/ws", "chat", 80));
+  const Output out = state.Translate();
+  for (const auto& vhost : out.snapshot.virtual_hosts()) {
+    for (const auto& route : vhost.routes()) {
+      EXPECT_EQ(route.unavailable().status(), 403u) << route.name();
+      EXPECT_NE(route.unavailable().reason().find("pier.dev/allowlist-source-range"), std::string::npos);
+    }
+  }
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+  EXPECT_NE(out.warnings[0].message.find("fail closed"), std::string::npos) << out.warnings[0].message;
+}
+
+TEST(AnnotationsOnRoutes, UnknownPierKeyIsWarned) {
+  const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/configuration-snippet", "x")).Translate();
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "UnknownAnnotation");
+  EXPECT_EQ(out.warnings[0].annotation, "pier.dev/configuration-snippet");
+  EXPECT_FALSE(OnlyRoute(out).has_unavailable());
+}
+
+TEST(AnnotationsOnRoutes, AppliedPerIngress) {
+  State state;
+  state.Backend("svc");
+  state.Add(IngressBuilder("slow").annotation("pier.dev/proxy-read-timeout", "1h").host("slow.example").path("/", "svc", 80));
+  state.Add(IngressBuilder("fast").host("fast.example").path("/", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_EQ(FindHost(out.snapshot, "slow.example")->routes(0).timeouts().read_ms(), 3'600'000u);
+  EXPECT_EQ(FindHost(out.snapshot, "fast.example")->routes(0).timeouts().read_ms(), 0u);
+}
+
+TEST(Defaults, CopiedIntoTheSnapshot) {
+  Options options;
+  options.defaults.set_connect_timeout_ms(5000);
+  options.defaults.set_websocket_idle_timeout_ms(3'600'000);
+  options.defaults.set_max_body_bytes(1 << 20);
+  const Output out = OneIngress(IngressBuilder("app")).Translate(options);
+  EXPECT_EQ(out.snapshot.defaults().connect_timeout_ms(), 5000u);
+  EXPECT_EQ(out.snapshot.defaults().websocket_idle_timeout_ms(), 3'600'000u);
+  EXPECT_EQ(out.snapshot.defaults().max_body_bytes(), 1u << 20);
+  EXPECT_EQ(out.snapshot.version(), 0u) << "the server stamps the version";
+}
+
+}  // namespace
+}  // namespace pier::translate

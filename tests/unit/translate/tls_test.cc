@@ -1,0 +1,117 @@
+// spec.tls: certificates, SNI names, virtual host certificates and redirects.
+#include <gtest/gtest.h>
+
+#include "builders.h"
+
+namespace pier::translate {
+namespace {
+
+using namespace testing;
+using Strings = std::vector<std::string>;
+
+Strings SniNames(const pier::v1::TlsCertificate& certificate) {
+  return Strings(certificate.sni_names().begin(), certificate.sni_names().end());
+}
+
+TEST(Tls, SecretBecomesACertificateForTheListedHosts) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("chat-tls"));
+  state.Add(IngressBuilder("app")
+                .tls({"Chat.Example", "*.example"}, "chat-tls")
+                .host("chat.example")
+                .path("/", "svc", 80)
+                .host("plain.example")
+                .path("/", "svc", 80));
+  const Output out = state.Translate();
+  ASSERT_EQ(out.snapshot.certificates_size(), 1);
+  const auto& certificate = out.snapshot.certificates(0);
+  EXPECT_EQ(certificate.name(), "default/chat-tls");
+  EXPECT_EQ(certificate.certificate_chain_pem(), "-----BEGIN CERTIFICATE-----\n...");
+  EXPECT_EQ(certificate.private_key_pem(), "-----BEGIN PRIVATE KEY-----\n...");
+  EXPECT_EQ(SniNames(certificate), (Strings{"*.example", "chat.example"}));
+  EXPECT_EQ(FindHost(out.snapshot, "chat.example")->tls_certificate(), "default/chat-tls");
+  EXPECT_EQ(FindHost(out.snapshot, "plain.example")->tls_certificate(), "");
+  EXPECT_TRUE(out.warnings.empty());
+}
+
+TEST(Tls, EmptyHostsMeanTheRuleHosts) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("tls"));
+  state.Add(IngressBuilder("app").tls({}, "tls").host("a.example").path("/", "svc", 80).host("b.example").path("/", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_EQ(SniNames(out.snapshot.certificates(0)), (Strings{"a.example", "b.example"}));
+  EXPECT_EQ(FindHost(out.snapshot, "b.example")->tls_certificate(), "default/tls");
+}
+
+TEST(Tls, OneSecretSharedByTwoIngressesServesTheUnionOfHosts) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("shared"));
+  state.Add(IngressBuilder("one").tls({"a.example"}, "shared").host("a.example").path("/", "svc", 80));
+  state.Add(IngressBuilder("two").tls({"b.example"}, "shared").host("b.example").path("/", "svc", 80));
+  const Output out = state.Translate();
+  ASSERT_EQ(out.snapshot.certificates_size(), 1);
+  EXPECT_EQ(SniNames(out.snapshot.certificates(0)), (Strings{"a.example", "b.example"}));
+}
+
+TEST(Tls, HostClaimedByTwoSecretsKeepsTheOlderIngressCertificate) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("new"));
+  state.Add(TlsSecret("old"));
+  state.Add(IngressBuilder("newer").created("2024-05-01T00:00:00Z").tls({"a.example"}, "new").host("a.example").path("/x", "svc", 80));
+  state.Add(IngressBuilder("older").created("2024-01-01T00:00:00Z").tls({"a.example"}, "old").host("a.example").path("/", "svc", 80));
+  EXPECT_EQ(FindHost(state.Translate().snapshot, "a.example")->tls_certificate(), "default/old");
+}
+
+TEST(Tls, BadSecretsAreWarnedAndTheHostServedWithoutTls) {
+  struct Case {
+    std::optional<model::Secret> secret;
+    std::string expected_message;
+  };
+  model::Secret opaque = TlsSecret("tls", "default", "Opaque");
+  model::Secret no_key = TlsSecret("tls");
+  no_key.data.erase("tls.key");
+  model::Secret empty_cert = TlsSecret("tls");
+  empty_cert.data["tls.crt"] = "";
+  model::Secret other_namespace = TlsSecret("tls", "elsewhere");
+  for (const Case& c : {Case{std::nullopt, "secret default/tls not found"},
+                        Case{opaque, "secret default/tls has type Opaque, not kubernetes.io/tls"},
+                        Case{no_key, "secret default/tls has no tls.key"},
+                        Case{empty_cert, "secret default/tls has no tls.crt"},
+                        Case{other_namespace, "secret default/tls not found"}}) {
+    State state;
+    state.Backend("svc");
+    if (c.secret) state.Add(*c.secret);
+    state.Add(IngressBuilder("app").tls({"a.example"}, "tls").host("a.example").path("/", "svc", 80));
+    const Output out = state.Translate();
+    EXPECT_EQ(out.snapshot.certificates_size(), 0);
+    EXPECT_EQ(FindHost(out.snapshot, "a.example")->tls_certificate(), "");
+    ASSERT_EQ(out.warnings.size(), 1u) << c.expected_message;
+    EXPECT_EQ(out.warnings[0].reason, "BadTLSSecret");
+    EXPECT_EQ(out.warnings[0].message, c.expected_message);
+  }
+}
+
+TEST(Tls, SslRedirectDefaultsOnForTlsHostsOnly) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("tls"));
+  state.Add(IngressBuilder("app").tls({"secure.example"}, "tls").host("secure.example").path("/", "svc", 80).host("plain.example").path("/", "svc", 80));
+  state.Add(IngressBuilder("opt-out")
+                .annotation("pier.dev/ssl-redirect", "false")
+                .tls({"optout.example"}, "tls")
+                .host("optout.example")
+                .path("/", "svc", 80));
+  state.Add(IngressBuilder("forced").annotation("pier.dev/force-ssl-redirect", "true").host("forced.example").path("/", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(FindHost(out.snapshot, "secure.example")->routes(0).redirect().ssl_redirect());
+  EXPECT_FALSE(FindHost(out.snapshot, "plain.example")->routes(0).redirect().ssl_redirect());
+  EXPECT_FALSE(FindHost(out.snapshot, "optout.example")->routes(0).redirect().ssl_redirect());
+  EXPECT_TRUE(FindHost(out.snapshot, "forced.example")->routes(0).redirect().force_ssl_redirect());
+}
+
+}  // namespace
+}  // namespace pier::translate
