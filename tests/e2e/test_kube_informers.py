@@ -282,25 +282,43 @@ def relay(cluster):
     started.close()
 
 
+ALL_KINDS = ("Ingress", "IngressClass", "Service", "EndpointSlice", "Secret")
+
+
 @pytest.fixture(scope="module")
-def watcher(cluster, relay):
-    """Watches all namespaces as a ServiceAccount (bearer token) through the relay."""
+def relayed_kubeconfig(cluster, relay) -> Path:
+    """A ServiceAccount (bearer token) kubeconfig that reaches the apiserver through the relay."""
     token_config = cluster.token_kubeconfig("pier", "pier-system")
     apply(cluster, *WATCH_RBAC)
     config = json.loads(token_config.read_text())
     config["clusters"][0]["cluster"]["server"] = f"https://127.0.0.1:{relay.port}"
-    relayed = cluster.workdir / "relayed.kubeconfig"
-    relayed.write_text(json.dumps(config))
-    started = Watcher(relayed, cluster.workdir, "all")
-    for kind in ("Ingress", "IngressClass", "Service", "EndpointSlice", "Secret"):
-        started.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind}")
+    path = cluster.workdir / "relayed.kubeconfig"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def start_synced_watcher(kubeconfig: Path, workdir: Path, name: str) -> Watcher:
+    started = Watcher(kubeconfig, workdir, name)
+    try:
+        for kind in ALL_KINDS:
+            started.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind}")
+    except BaseException:
+        started.stop()
+        raise
+    return started
+
+
+@pytest.fixture(scope="module")
+def watcher(cluster, relayed_kubeconfig):
+    """Watches all namespaces, shared by the tests that only look at its output."""
+    started = start_synced_watcher(relayed_kubeconfig, cluster.workdir, "all")
     yield started
     started.stop()
 
 
 def test_initial_list_is_replaced_then_synced(watcher):
     lines = watcher.lines()
-    for kind in ("Ingress", "IngressClass", "Service", "EndpointSlice", "Secret"):
+    for kind in ALL_KINDS:
         replace = next(i for i, line in enumerate(lines) if is_event("REPLACE", kind)(line))
         synced = next(i for i, line in enumerate(lines) if is_event("SYNCED", kind)(line))
         assert replace < synced, kind
@@ -408,7 +426,7 @@ def test_rotated_token_file_is_picked_up(cluster):
         assert not any(line.get("event") == "SYNCED" for line in rotating.lines()), rotating.lines()
         assert "401" in rotating.log_tail(), rotating.log_tail()
         token_file.write_text(token + "\n")
-        for kind in ("Ingress", "IngressClass", "Service", "EndpointSlice", "Secret"):
+        for kind in ALL_KINDS:
             rotating.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind} after the token rotated")
     finally:
         rotating.stop()
@@ -429,43 +447,58 @@ def test_change_made_while_the_apiserver_restarts_arrives(cluster, relay, watche
                      what=f"restart-probe at resourceVersion {version}")
 
 
-def test_expired_resource_version_relists_and_drops_deleted_objects(cluster, relay, watcher):
-    apply(cluster, service("doomed"), service("survivor"))
-    for name in ("doomed", "survivor"):
-        watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/{name}"), what=f"UPSERT {name}")
+def test_expired_resource_version_relists_and_drops_deleted_objects(cluster, relay, relayed_kubeconfig):
+    watcher = start_synced_watcher(relayed_kubeconfig, cluster.workdir, "expiry")
+    try:
+        apply(cluster, service("doomed"), service("survivor"))
+        for name in ("doomed", "survivor"):
+            watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/{name}"), what=f"UPSERT {name}")
 
-    relay.cut()
-    since = watcher.mark()
-    cluster.kubectl("delete", "service", "doomed", "-n", NAMESPACE)
-    cluster.kubectl("label", "service", "survivor", "-n", NAMESPACE, "changed=during-compaction")
-    version = resource_version(cluster, "service", "survivor")
-    cluster.compact_etcd()
-    cluster.restart_apiserver()
-    relay.restore()
+        relay.cut()
+        since = watcher.mark()
+        cluster.kubectl("delete", "service", "doomed", "-n", NAMESPACE)
+        cluster.kubectl("label", "service", "survivor", "-n", NAMESPACE, "changed=during-compaction")
+        version = resource_version(cluster, "service", "survivor")
+        cluster.compact_etcd()
+        cluster.restart_apiserver()
+        relay.restore()
 
-    replace = watcher.wait_for(is_event("REPLACE", "Service"), since, what="a Service re-list after 410")
-    assert f"{NAMESPACE}/doomed" not in replace["keys"]
-    assert replace["versions"].get(f"{NAMESPACE}/survivor") == version
-    # The deletion was never streamed: only the re-list can have reported it.
-    assert not any(is_event("DELETE", "Service", f"{NAMESPACE}/doomed")(line) for line in watcher.lines(since))
-    # Synced is reported once per kind, not again after a re-list.
-    assert sum(1 for line in watcher.lines() if is_event("SYNCED", "Service")(line)) == 1
+        replace = watcher.wait_for(is_event("REPLACE", "Service"), since, what="a Service re-list after 410")
+        assert f"{NAMESPACE}/doomed" not in replace["keys"]
+        assert replace["versions"].get(f"{NAMESPACE}/survivor") == version
+        # The deletion was never streamed: only the re-list can have reported it.
+        assert not any(is_event("DELETE", "Service", f"{NAMESPACE}/doomed")(line)
+                       for line in watcher.lines(since))
+        # Synced is reported once per kind, not again after a re-list.
+        assert sum(1 for line in watcher.lines() if is_event("SYNCED", "Service")(line)) == 1
 
-    # And the informer watches again afterwards.
-    since = watcher.mark()
-    apply(cluster, service("after-relist"))
-    watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/after-relist"), since,
-                     what="UPSERT after the re-list")
+        # And the informer watches again afterwards.
+        since = watcher.mark()
+        apply(cluster, service("after-relist"))
+        watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/after-relist"), since,
+                         what="UPSERT after the re-list")
+    finally:
+        watcher.stop()
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="gone") >= 1
+    # The cut connection and the refused reconnects.
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="error") >= 1
 
 
-def test_stop_is_prompt_and_metrics_count_what_happened(watcher):
-    took = watcher.stop()
+def test_stop_is_prompt_and_metrics_count_events(cluster):
+    watcher = start_synced_watcher(cluster.kubeconfig_path, cluster.workdir, "stopping")
+    try:
+        since = watcher.mark()
+        apply(cluster, service("counted"))
+        watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/counted"), since, what="UPSERT counted")
+        cluster.kubectl("delete", "service", "counted", "-n", NAMESPACE)
+        watcher.wait_for(is_event("DELETE", "Service", f"{NAMESPACE}/counted"), since, what="DELETE counted")
+        time.sleep(0.5)  # every watch idle: the stop has to interrupt blocked reads
+    finally:
+        took = watcher.stop()
     assert took < STOP_BUDGET_S, f"watcher took {took:.2f} s to exit"
     assert watcher.process.returncode == 0
     stopped = watcher.wait_for(lambda line: line.get("event") == "STOPPED", timeout=1)
     assert stopped["stop_ms"] < STOP_BUDGET_S * 1000
-
-    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="gone") >= 1
-    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="error") >= 1
     assert watcher.metric("pier_controller_watch_events_total", kind="Service", type="ADDED") >= 1
-    assert watcher.metric("pier_controller_watch_events_total", kind="Ingress", type="DELETED") >= 1
+    assert watcher.metric("pier_controller_watch_events_total", kind="Service", type="DELETED") >= 1
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="gone") == 0

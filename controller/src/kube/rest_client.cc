@@ -168,17 +168,17 @@ RestKubeClient::~RestKubeClient() = default;
 
 Result<std::unique_ptr<RestKubeClient>> RestKubeClient::FromConfig(const KubeConfig& config,
                                                                    RestClientOptions options) {
-  boost::asio::ssl::context probe(boost::asio::ssl::context::tls_client);
-  auto tls = ConfigureTlsContext(probe, config);
-  if (!tls) return Fail(config.origin + ": " + tls.error());
-  if (config.insecure_skip_tls_verify) {
-    spdlog::warn("kube: {} disables verification of the API server's certificate", config.origin);
-  }
   try {
+    boost::asio::ssl::context probe(boost::asio::ssl::context::tls_client);
+    auto tls = ConfigureTlsContext(probe, config);
+    if (!tls) return Fail(config.origin + ": " + tls.error());
+    if (config.insecure_skip_tls_verify) {
+      spdlog::warn("kube: {} disables verification of the API server's certificate", config.origin);
+    }
     auto impl = std::make_unique<Impl>(std::make_shared<const KubeConfig>(config), options);
     return std::unique_ptr<RestKubeClient>(new RestKubeClient(std::move(impl)));
   } catch (const std::exception& error) {
-    // web::uri rejects a malformed server URL by throwing.
+    // web::uri rejects a malformed server URL by throwing (as does OpenSSL setup, out of memory).
     return Fail(config.origin + ": server \"" + config.server + "\": " + error.what());
   }
 }
