@@ -59,7 +59,11 @@ void SplitTarget(std::string_view target, std::string& host, std::string& path) 
 }  // namespace
 
 HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls)
-    : worker_(worker), guard_(std::move(guard)), client_(std::move(socket)), tls_(tls) {
+    : worker_(worker),
+      guard_(std::move(guard)),
+      client_(std::move(socket)),
+      tls_(tls),
+      header_timer_(client_.get_executor()) {
   boost::system::error_code ec;
   auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address();
@@ -97,7 +101,7 @@ void HttpSession::DoReadRequest() {
   request_->header_limit(static_cast<std::uint32_t>(worker_.server().options.max_header_bytes));
   // The route decides the body limit once it is known (RouteRequest); until then none, or a
   // large Content-Length would fail before the route could say 413 with its own limit.
-  request_->body_limit(boost::none);
+  request_->body_limit(kNoBodyLimit);
   if (client_buffer_.size() > 0) {  // pipelined: the next request is already here
     DoReadHeader();
     return;
@@ -121,12 +125,24 @@ void HttpSession::OnFirstBytes(boost::system::error_code ec, std::size_t bytes) 
 
 void HttpSession::DoReadHeader() {
   // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
-  client_.expires_after(worker_.server().options.header_timeout);
+  client_.expires_never();
+  header_timed_out_ = false;
+  header_timer_.expires_after(worker_.server().options.header_timeout);
+  header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
   bhttp::async_read_header(client_, client_buffer_, *request_,
                            beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
 }
 
+void HttpSession::OnHeaderDeadline(boost::system::error_code ec) {
+  if (ec) return;  // cancelled: the header arrived in time
+  header_timed_out_ = true;
+  boost::system::error_code ignored;
+  client_.socket().cancel(ignored);
+}
+
 void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
+  header_timer_.cancel();
+  if (header_timed_out_) ec = beast::error::timeout;
   exchange_.started = Clock::now();
   exchange_.started_wall = std::chrono::system_clock::now();
   exchange_.bytes_in += bytes;
@@ -240,6 +256,7 @@ void HttpSession::RouteRequest() {
 
 void HttpSession::SendError(unsigned status, std::string_view reason, bool force_close) {
   bool keep_alive = !force_close && ClientMayKeepAlive();
+  if (!keep_alive && request_ && !request_->is_done()) linger_on_close_ = true;
   exchange_.status = status;
   spdlog::debug("{} {} {}{}: {} {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, status,
                 reason);
@@ -299,7 +316,12 @@ void HttpSession::FinishExchange(bool keep_alive) {
 void HttpSession::DoClose() {
   if (handed_off_) return;
   boost::system::error_code ignored;
+  header_timer_.cancel();
   client_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  if (!linger_on_close_ && client_buffer_.size() == 0) {
+    client_.socket().close(ignored);
+    return;
+  }
   client_buffer_.clear();
   client_.expires_after(kLingerTimeout);
   DoLinger();

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -21,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +52,10 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   using ResponseParser = boost::beast::http::response_parser<Body>;
   using RequestSerializer = boost::beast::http::request_serializer<Body>;
   using ResponseSerializer = boost::beast::http::response_serializer<Body>;
+
+  // "No limit" for Beast 1.74 parsers: boost::none compares below every length there, so an
+  // unset limit would reject any body with a Content-Length.
+  static constexpr std::uint64_t kNoBodyLimit = std::numeric_limits<std::uint64_t>::max();
 
   // Everything about the request being served; reset before the next one.
   struct Exchange {
@@ -88,6 +94,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void RouteRequest();
   void SendError(unsigned status, std::string_view reason, bool force_close = false);
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
+  void OnHeaderDeadline(boost::system::error_code ec);
   void FinishExchange(bool keep_alive);
   void DoClose();
   void DoLinger();
@@ -131,6 +138,13 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   const bool tls_;
   bool idle_ = false;     // waiting for the first byte of a request: safe to close on drain
   bool handed_off_ = false;  // the sockets belong to a tunnel now
+  // tcp_stream's own timeout closes the socket, which would leave no way to answer 408; the
+  // header deadline is a separate timer that only cancels the read.
+  boost::asio::steady_timer header_timer_;
+  bool header_timed_out_ = false;
+  // Set when the connection closes with request bytes possibly unread (a refused upload): the
+  // close then lingers so the client reads the response instead of a reset.
+  bool linger_on_close_ = false;
 
   std::optional<RequestParser> request_;
   std::optional<ResponseParser> response_;

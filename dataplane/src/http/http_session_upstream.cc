@@ -200,7 +200,7 @@ void HttpSession::OnWriteRequestBody(boost::system::error_code ec, std::size_t) 
 void HttpSession::DoReadResponseHeader() {
   response_.emplace();
   response_->header_limit(kMaxUpstreamHeaderBytes);
-  response_->body_limit(boost::none);  // the upstream's body is streamed, never held
+  response_->body_limit(kNoBodyLimit);  // the upstream's body is streamed, never held
   if (exchange_.head) response_->skip(true);
   upstream_->stream.expires_after(exchange_.route->read_timeout);
   bhttp::async_read_header(upstream_->stream, upstream_->buffer, *response_,

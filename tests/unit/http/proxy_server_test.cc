@@ -7,11 +7,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
 #include <sys/socket.h>
+#include <limits>
 #include <sys/time.h>
 
 #include "test_backend.h"
@@ -36,7 +38,7 @@ v1::Route* AddRoute(v1::VirtualHost& host, const std::string& name, const std::s
                     const std::string& cluster) {
   auto* route = host.add_routes();
   route->set_name("default/" + name + "/0/0");
-  route->mutable_ingress()->set_namespace("default");
+  route->mutable_ingress()->set_namespace_("default");
   route->mutable_ingress()->set_name(name);
   route->mutable_match()->set_type(v1::PathMatch::PREFIX);
   route->mutable_match()->set_path(path);
@@ -86,6 +88,15 @@ v1::Snapshot MakeSnapshot(unsigned short backend_port) {
   return snapshot;
 }
 
+bhttp::request<bhttp::string_body> Upgrade(const char* target) {
+  bhttp::request<bhttp::string_body> upgrade{bhttp::verb::get, target, 11};
+  upgrade.set(bhttp::field::connection, "Upgrade");
+  upgrade.set(bhttp::field::upgrade, "websocket");
+  upgrade.set(bhttp::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  upgrade.set(bhttp::field::sec_websocket_version, "13");
+  return upgrade;
+}
+
 class ProxyServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -131,7 +142,7 @@ class ProxyServerTest : public ::testing::Test {
 
   bhttp::response<bhttp::string_body> Read(tcp::socket& socket) {
     bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
     boost::system::error_code ec;
     bhttp::read(socket, buffer_, parser, ec);
     EXPECT_FALSE(ec) << ec.message();
@@ -328,23 +339,16 @@ TEST_F(ProxyServerTest, WebSocketEchoThroughTheTunnel) {
 
 TEST_F(ProxyServerTest, WebSocketDisabledRouteIs403WithReason) {
   auto socket = Connect();
-  beast::websocket::stream<tcp::socket&> ws(socket);
-  beast::websocket::response_type response;
-  boost::system::error_code ec;
-  ws.handshake(response, kHost, "/nows", ec);
-  EXPECT_TRUE(ec);
+  auto response = Send(socket, Upgrade("/nows"));
   EXPECT_EQ(response.result_int(), 403u);
   EXPECT_EQ(response.body(), "service nows is not in websocket-services\n");
+  // A plain request to the same route is still served.
+  EXPECT_EQ(Send(socket, {bhttp::verb::get, "/nows", 11}).result_int(), 200u);
 }
 
 TEST_F(ProxyServerTest, DeclinedUpgradeIsRelayedAndTheConnectionStaysHttp) {
   auto socket = Connect();
-  bhttp::request<bhttp::string_body> upgrade{bhttp::verb::get, "/refuse", 11};
-  upgrade.set(bhttp::field::connection, "Upgrade");
-  upgrade.set(bhttp::field::upgrade, "websocket");
-  upgrade.set(bhttp::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-  upgrade.set(bhttp::field::sec_websocket_version, "13");
-  auto refused = Send(socket, upgrade);
+  auto refused = Send(socket, Upgrade("/refuse"));
   EXPECT_EQ(refused.result_int(), 426u);
   EXPECT_EQ(refused.body(), "websocket not here");
   auto next = Send(socket, {bhttp::verb::get, "/after", 11});
@@ -353,12 +357,7 @@ TEST_F(ProxyServerTest, DeclinedUpgradeIsRelayedAndTheConnectionStaysHttp) {
 
 TEST_F(ProxyServerTest, UpgradeWithAWrongAcceptIs502) {
   auto socket = Connect();
-  bhttp::request<bhttp::string_body> upgrade{bhttp::verb::get, "/bad-accept", 11};
-  upgrade.set(bhttp::field::connection, "Upgrade");
-  upgrade.set(bhttp::field::upgrade, "websocket");
-  upgrade.set(bhttp::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
-  upgrade.set(bhttp::field::sec_websocket_version, "13");
-  auto response = Send(socket, upgrade);
+  auto response = Send(socket, Upgrade("/bad-accept"));
   EXPECT_EQ(response.result_int(), 502u);
   EXPECT_EQ(response.body(), "upstream sent invalid Sec-WebSocket-Accept\n");
 }

@@ -5,6 +5,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <string>
 
 namespace pier::dataplane::testing {
@@ -55,10 +57,18 @@ void TestBackend::AcceptLoop() {
 //   /slow            sleeps 1 s before answering
 //   anything else    echoes the body; X-Seen-* headers report what arrived
 void TestBackend::Serve(std::shared_ptr<tcp::socket> socket, int connection_id) {
+  // Whatever ends the exchange, the proxy must see the close.
+  struct Closer {
+    tcp::socket& socket;
+    ~Closer() {
+      boost::system::error_code ignored;
+      socket.shutdown(tcp::socket::shutdown_both, ignored);
+    }
+  } closer{*socket};
   beast::flat_buffer buffer;
   for (;;) {
     bhttp::request_parser<bhttp::string_body> parser;
-    parser.body_limit(boost::none);
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // Beast 1.74 mistreats boost::none
     boost::system::error_code ec;
     bhttp::read(*socket, buffer, parser, ec);
     if (ec) return;
