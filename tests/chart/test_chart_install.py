@@ -76,8 +76,12 @@ def container_args(cluster, kind: str, namespace: str, name: str) -> list[str]:
 def test_install_upgrade_uninstall(cluster):
     ns = "pier-system"
     # Monitoring objects are asked for but this cluster has no operator CRDs: skipped, not failed.
-    cluster.helm("install", "pier", str(CHART), "--namespace", ns, "--create-namespace",
-                 "-f", str(CHART / "ci" / "metrics-values.yaml"))
+    notes = cluster.helm("install", "pier", str(CHART), "--namespace", ns, "--create-namespace",
+                         "-f", str(CHART / "ci" / "metrics-values.yaml"))
+    # NOTES.txt: how to reach the dataplanes, a WebSocket Ingress, and what was skipped.
+    assert "kubectl -n pier-system get service pier-dataplane -w" in notes
+    assert "ingressClassName: pier" in notes and "pier.dev/websocket-idle-timeout" in notes
+    assert "does not serve\n   monitoring.coreos.com/v1" in notes
     objects = release_objects(cluster, "pier")
     for expected in ("Deployment/pier-controller", "Deployment/pier-dataplane",
                      "Service/pier-controller", "Service/pier-dataplane",
@@ -109,9 +113,12 @@ def test_install_upgrade_uninstall(cluster):
     assert not can_i(cluster, dataplane, "get", "services", "-n", ns)
     assert not can_i(cluster, dataplane, "get", "secrets", "-n", ns)
 
-    cluster.helm("upgrade", "pier", str(CHART), "--namespace", ns,
-                 "-f", str(CHART / "ci" / "daemonset-values.yaml"),
-                 "-f", str(CHART / "ci" / "replicas2-values.yaml"))
+    notes = cluster.helm("upgrade", "pier", str(CHART), "--namespace", ns,
+                         "-f", str(CHART / "ci" / "daemonset-values.yaml"),
+                         "-f", str(CHART / "ci" / "replicas2-values.yaml"))
+    assert "rollout status daemonset/pier-dataplane" in notes
+    assert "export NODE_PORT=" in notes
+    assert "is the cluster default" in notes
     objects = release_objects(cluster, "pier")
     assert "DaemonSet/pier-dataplane" in objects
     assert "Deployment/pier-dataplane" not in objects
