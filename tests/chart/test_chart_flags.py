@@ -1,0 +1,77 @@
+"""Every flag the chart passes is one the binaries take: checked against the flag list of
+DESIGN.md (a contract) always, and against the real binaries' --help when they are built."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from chartlib import CI_VALUES, REPO_ROOT, args_of, find_all
+
+# DESIGN.md, "Processes and flags".
+CONTRACT_FLAGS = {
+    "controller": {
+        "--source", "--kubeconfig", "--manifests", "--ingress-class", "--controller-name",
+        "--watch-ingress-without-class", "--namespace", "--grpc-listen", "--metrics-listen",
+        "--grpc-tls-cert", "--grpc-tls-key", "--grpc-client-ca", "--grpc-insecure",
+        "--publish-service", "--leader-elect", "--leader-election-namespace",
+        "--leader-election-id", "--log-format", "--log-level"},
+    "dataplane": {
+        "--controller", "--grpc-tls-cert", "--grpc-tls-key", "--grpc-ca", "--node-id",
+        "--http-listen", "--https-listen", "--admin-listen", "--threads", "--drain-timeout",
+        "--default-connect-timeout", "--default-read-timeout", "--default-send-timeout",
+        "--default-websocket-idle-timeout", "--trusted-proxies", "--max-header-bytes",
+        "--header-timeout", "--log-format", "--log-level"},
+}
+
+# Values that, together, make the chart pass every optional flag.
+EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngressWithoutClass=true",
+              "--set", "controller.watchNamespace=apps", "--set", "dataplane.threads=4",
+              "--set", "dataplane.config.connectTimeout=5s", "--set", "dataplane.config.readTimeout=1m",
+              "--set", "dataplane.config.sendTimeout=1m",
+              "--set", "dataplane.config.websocketIdleTimeout=1h",
+              "--set", "dataplane.config.trustedProxies=10.0.0.0/8",
+              "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s"]
+
+
+def rendered_flags(helm) -> dict[str, set[str]]:
+    flags = {"controller": set(), "dataplane": set()}
+    variants = [EVERY_FLAG] + [["-f", str(path)] for path in CI_VALUES]
+    for variant in variants:
+        objects = helm.template(*variant)
+        for workload in find_all(objects, "Deployment") + find_all(objects, "DaemonSet"):
+            component = workload["metadata"]["labels"]["app.kubernetes.io/component"]
+            flags[component] |= {arg.split("=")[0] for arg in args_of(workload)}
+    return flags
+
+
+def test_chart_flags_are_in_the_contract(helm):
+    flags = rendered_flags(helm)
+    for component, used in flags.items():
+        assert used - CONTRACT_FLAGS[component] == set(), component
+    # Every flag the chart should be able to set is reachable from some values.
+    assert CONTRACT_FLAGS["dataplane"] - flags["dataplane"] == set()
+    assert CONTRACT_FLAGS["controller"] - flags["controller"] == {
+        "--kubeconfig", "--manifests", "--grpc-insecure"}
+
+
+def built_binary(name: str) -> Path:
+    for directory in filter(None, [os.environ.get("PIER_BIN_DIR"),
+                                   str(REPO_ROOT / "build" / "release" / "bin")]):
+        path = Path(directory) / name
+        if os.access(path, os.X_OK):
+            return path
+    pytest.skip(f"{name} not built (set PIER_BIN_DIR)")
+
+
+@pytest.mark.parametrize("component", ["controller", "dataplane"])
+def test_binaries_accept_the_chart_flags(helm, component):
+    binary = built_binary(f"pier-{component}")
+    help_text = subprocess.run([str(binary), "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=30, check=False).stdout
+    accepted = set(re.findall(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*)", help_text))
+    assert rendered_flags(helm)[component] - accepted == set()
