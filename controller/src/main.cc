@@ -21,6 +21,9 @@
 #include "sources/manifests_source.h"
 #include "sources/watch_metrics.h"
 #include "translate/translate.h"
+#if PIER_HAVE_CLUSTER_SOURCE
+#include "kube/cluster_source.h"
+#endif
 
 namespace {
 
@@ -75,12 +78,15 @@ void AddFlags(CLI::App& app, Flags& flags) {
 // Problems with the flags themselves; the process exits with status 2.
 pier::Result<bool> Validate(const Flags& flags) {
   if (flags.source == "cluster") {
+#if !PIER_HAVE_CLUSTER_SOURCE
     return pier::Fail("--source=cluster: the cluster source is not built yet; use --source=manifests --manifests DIR");
-  }
-  if (flags.manifests.empty()) return pier::Fail("--source=manifests needs --manifests DIR");
-  std::error_code ec;
-  if (!std::filesystem::is_directory(flags.manifests, ec)) {
-    return pier::Fail("--manifests: \"" + flags.manifests + "\" is not a readable directory");
+#endif
+  } else {
+    if (flags.manifests.empty()) return pier::Fail("--source=manifests needs --manifests DIR");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(flags.manifests, ec)) {
+      return pier::Fail("--manifests: \"" + flags.manifests + "\" is not a readable directory");
+    }
   }
   auto grpc = pier::server::CheckGrpcOptions(flags.grpc);
   if (!grpc) return pier::Fail(grpc.error());
@@ -106,11 +112,31 @@ sigset_t BlockStopSignals() {
   return signals;
 }
 
+pier::Result<std::unique_ptr<pier::sources::Source>> MakeSource(const Flags& flags) {
+  if (flags.source == "manifests") {
+    return std::unique_ptr<pier::sources::Source>(
+        std::make_unique<pier::sources::ManifestsSource>(pier::sources::ManifestsOptions{.dir = flags.manifests}));
+  }
+#if PIER_HAVE_CLUSTER_SOURCE
+  pier::kube::ClusterSourceOptions options;
+  options.namespace_ = flags.translate.namespace_;
+  auto cluster = pier::kube::ClusterSource::FromKubeconfig(flags.kubeconfig, std::move(options),
+                                                           std::string("pier-controller/") + pier::Version());
+  if (!cluster) return pier::Fail(cluster.error());
+  return std::unique_ptr<pier::sources::Source>(std::move(*cluster));
+#else
+  return pier::Fail("the cluster source is not built in");
+#endif
+}
+
 int Run(const Flags& flags) {
   const std::string instance = pier::server::NewControllerInstance();
-  spdlog::info("pier-controller {} starting: instance {}, manifests {}", pier::Version(), instance, flags.manifests);
-  if (flags.leader_elect) spdlog::info("--leader-elect applies to cluster mode; manifests mode always publishes");
-  if (!flags.publish_service.empty()) spdlog::info("--publish-service applies to cluster mode (Ingress status)");
+  spdlog::info("pier-controller {} starting: instance {}, source {}", pier::Version(), instance,
+               flags.source == "manifests" ? flags.manifests : "cluster");
+  // Leader election and Ingress status belong to cluster mode and are not built yet: every
+  // replica publishes snapshots to its own dataplanes, which is safe, and nobody writes status.
+  if (flags.leader_elect) spdlog::warn("--leader-elect: leader election is not built yet; acting as leader");
+  if (!flags.publish_service.empty()) spdlog::warn("--publish-service: Ingress status updates are not built yet");
 
   pier::metrics::RegisterBuildInfo(pier::Version());
   pier::server::ControllerMetrics::Get().is_leader.Set(1);
@@ -131,7 +157,7 @@ int Run(const Flags& flags) {
   };
   pier::server::EventLoop loop(std::move(loop_options), instance,
                                [&service](pier::server::SnapshotMessage message) { service.Publish(std::move(message)); });
-  auto& manifests_sink = loop.AddSource("manifests");
+  auto& sink = loop.AddSource(flags.source);
   loop.Start();
 
   auto admin = pier::AdminServer::Start(flags.metrics_listen, {.routes = {}, .ready = [&loop] { return loop.HasSnapshot(); }});
@@ -141,8 +167,9 @@ int Run(const Flags& flags) {
     return kExitFailure;
   }
 
-  pier::sources::ManifestsSource source({.dir = flags.manifests});
-  if (auto started = source.Start(manifests_sink); !started) {
+  auto source = MakeSource(flags);
+  auto started = source ? (*source)->Start(sink) : pier::Result<bool>(pier::Fail(source.error()));
+  if (!started) {
     spdlog::error("{}", started.error());
     (*grpc)->Shutdown(kGrpcShutdownGrace);
     return kExitFailure;
@@ -151,7 +178,7 @@ int Run(const Flags& flags) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("{} received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
-  source.Stop();
+  (*source)->Stop();
   (*grpc)->Shutdown(kGrpcShutdownGrace);
   loop.Stop();
   (*admin)->Stop();

@@ -83,7 +83,8 @@ Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOptions& o
     if (server) server->Shutdown();
     return Fail("cannot listen for gRPC on " + options.listen + " (address in use or not available?)");
   }
-  spdlog::info("gRPC snapshot service listening on {}:{} ({})", endpoint->address().is_v6() ? "[" + endpoint->address().to_string() + "]" : endpoint->address().to_string(), port,
+  const boost::asio::ip::tcp::endpoint bound(endpoint->address(), static_cast<unsigned short>(port));
+  spdlog::info("gRPC snapshot service listening on {} ({})", parse::FormatEndpoint(bound),
                HasTls(options) ? "mutual TLS" : "plaintext");
   return std::unique_ptr<GrpcServer>(new GrpcServer(std::move(server), service, port));
 }

@@ -68,7 +68,8 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
       return;
     }
     // Other (future) message kinds are ignored so newer dataplanes can talk to this controller.
-    StartRead(&incoming_);
+    std::lock_guard lock(mutex_);
+    if (!finished_) StartRead(&incoming_);
   }
 
   void OnWriteDone(bool ok) override {

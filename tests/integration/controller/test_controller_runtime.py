@@ -184,7 +184,6 @@ def test_stream_survives_other_dataplanes_and_sigterm_is_clean(controller):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--source=cluster"], "cluster source is not built yet"),
     (["--source=manifests"], "needs --manifests"),
     (["--source=manifests", "--manifests", "/nonexistent"], "not a readable directory"),
     (["--source=manifests", "--manifests", ".", "--grpc-listen", "0.0.0.0:18000"], "--grpc-insecure"),
@@ -201,6 +200,17 @@ def test_bad_flags_exit_2_with_a_message(args, message):
     result = subprocess.run([str(binary("pier-controller")), *args], capture_output=True, text=True, timeout=10)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
+
+
+def test_cluster_source_is_refused_or_reports_a_bad_kubeconfig():
+    result = subprocess.run([str(binary("pier-controller")), "--source=cluster", "--kubeconfig", "/nonexistent/kc",
+                             "--metrics-listen", f"127.0.0.1:{free_port()}", "--grpc-listen",
+                             f"127.0.0.1:{free_port()}"], capture_output=True, text=True, timeout=10)
+    if result.returncode == 2:  # built without controller/src/kube
+        assert "cluster source is not built yet" in result.stderr
+    else:
+        assert result.returncode == 1, result.stderr
+        assert "/nonexistent/kc" in result.stderr
 
 
 def test_insecure_flag_allows_a_non_loopback_listener(launcher, tmp_path):
