@@ -3,9 +3,10 @@
 import json
 import os
 import re
-import selectors
+import queue
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -29,23 +30,44 @@ def assert_port_closed(port: int) -> None:
         request(port, "GET", "/", timeout=1)
 
 
-def read_until_url(process: subprocess.Popen, timeout: float) -> tuple[str, int, str]:
-    """Reads the demo's stdout until the URL line; returns (url, port, output so far)."""
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    output = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not selector.select(timeout=0.2):
-            continue
-        line = process.stdout.readline()
-        if not line:
-            break
-        output += line
-        match = URL_LINE.search(line)
-        if match:
-            return match.group(1), int(match.group(2)), output
-    raise AssertionError(f"no URL from ./dev demo within {timeout}s; output:\n{output}")
+class OutputReader:
+    """Collects a process' output on a thread (select() on a buffered pipe misses lines that are
+    already buffered) so the test can wait for a line with a deadline."""
+
+    def __init__(self, stream):
+        self.lines: queue.Queue = queue.Queue()
+        self.text = ""
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, stream) -> None:
+        for line in stream:
+            self.lines.put(line)
+        self.lines.put(None)  # end of output
+
+    def wait_for(self, pattern: re.Pattern, timeout: float) -> re.Match:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            self.text += line
+            match = pattern.search(line)
+            if match:
+                return match
+        raise AssertionError(f"no line matching {pattern.pattern!r} within {timeout}s; output:\n{self.text}")
+
+    def rest(self, timeout: float) -> str:
+        """Everything up to the end of output."""
+        self._thread.join(timeout)
+        while not self.lines.empty():
+            line = self.lines.get()
+            if line is not None:
+                self.text += line
+        return self.text
 
 
 @pytest.mark.timeout(DEMO_TIMEOUT_S + 30)
@@ -67,7 +89,8 @@ def test_demo_serves_the_chat_until_sigterm():
     process = subprocess.Popen([str(REPO_ROOT / "dev"), "demo"], cwd=REPO_ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=demo_env(), start_new_session=True)
     try:
-        url, port, _ = read_until_url(process, DEMO_TIMEOUT_S)
+        output = OutputReader(process.stdout)
+        port = int(output.wait_for(URL_LINE, DEMO_TIMEOUT_S).group(2))
         page = request(port, "GET", "/")
         assert page.status == 200 and b"Pier chat" in page.body
         with connect(f"ws://127.0.0.1:{port}/ws/chat", open_timeout=5) as ws:
@@ -76,8 +99,8 @@ def test_demo_serves_the_chat_until_sigterm():
 
         # Only the script gets the signal: its trap must stop every child by itself.
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=20)
-        assert "demo stopped" in output, output
+        assert process.wait(timeout=20) == 143  # 128 + SIGTERM, after the trap ran
+        assert "demo stopped" in output.rest(timeout=5)
         assert_port_closed(port)
     finally:
         if process.poll() is None:

@@ -1,5 +1,6 @@
 """WebSockets through the dataplane: the classic recipe's checks, done by real clients."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -50,12 +51,10 @@ def test_chat_page_and_hello(proxy):
 
 
 def test_many_concurrent_tunnels(proxy):
-    sockets = [connect(proxy.url("/ws/echo", scheme="ws"), open_timeout=5) for _ in range(30)]
-    try:
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(connect(proxy.url("/ws/echo", scheme="ws"), open_timeout=5))
+                   for _ in range(30)]
         for i, ws in enumerate(sockets):
             ws.send(f"hi {i}")
         for i, ws in enumerate(sockets):
             assert ws.recv(timeout=5) == f"hi {i}"
-    finally:
-        for ws in sockets:
-            ws.close()
