@@ -19,8 +19,9 @@ URL_LINE = re.compile(r"Pier demo is up: (http://127\.0\.0\.1:(\d+)/)")
 DEMO_TIMEOUT_S = 60
 
 
-def demo_env(**extra) -> dict:
-    env = dict(os.environ, PIER_BIN_DIR=str(bin_dir()), CI="true")
+def demo_env(tmp_path, **extra) -> dict:
+    # TMPDIR: the demo's work dir lands in the test's tmp, even if the demo is killed outright.
+    env = dict(os.environ, PIER_BIN_DIR=str(bin_dir()), CI="true", TMPDIR=str(tmp_path))
     env.update(extra)
     return env
 
@@ -71,9 +72,9 @@ class OutputReader:
 
 
 @pytest.mark.timeout(DEMO_TIMEOUT_S + 30)
-def test_demo_exit_after_ready_prints_a_url_that_answered_200():
+def test_demo_exit_after_ready_prints_a_url_that_answered_200(tmp_path):
     completed = subprocess.run([str(REPO_ROOT / "dev"), "demo"], cwd=REPO_ROOT, capture_output=True, text=True,
-                               env=demo_env(PIER_DEMO_EXIT_AFTER_READY="1"), timeout=DEMO_TIMEOUT_S,
+                               env=demo_env(tmp_path, PIER_DEMO_EXIT_AFTER_READY="1"), timeout=DEMO_TIMEOUT_S,
                                start_new_session=True)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     match = URL_LINE.search(completed.stdout)
@@ -82,12 +83,13 @@ def test_demo_exit_after_ready_prints_a_url_that_answered_200():
     assert f"{match.group(1)}  (answered 200)" in completed.stdout
     assert "demo stopped" in completed.stderr
     assert_port_closed(int(match.group(2)))
+    assert not list(tmp_path.glob("pier-demo.*")), "the demo left its work dir behind"
 
 
 @pytest.mark.timeout(DEMO_TIMEOUT_S + 30)
-def test_demo_serves_the_chat_until_sigterm():
+def test_demo_serves_the_chat_until_sigterm(tmp_path):
     process = subprocess.Popen([str(REPO_ROOT / "dev"), "demo"], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True, env=demo_env(), start_new_session=True)
+                               stderr=subprocess.STDOUT, text=True, env=demo_env(tmp_path), start_new_session=True)
     try:
         output = OutputReader(process.stdout)
         port = int(output.wait_for(URL_LINE, DEMO_TIMEOUT_S).group(2))
@@ -102,6 +104,7 @@ def test_demo_serves_the_chat_until_sigterm():
         assert process.wait(timeout=20) == 143  # 128 + SIGTERM, after the trap ran
         assert "demo stopped" in output.rest(timeout=5)
         assert_port_closed(port)
+        assert not list(tmp_path.glob("pier-demo.*")), "the demo left its work dir behind"
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
