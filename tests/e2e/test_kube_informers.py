@@ -38,6 +38,9 @@ EVENT_TIMEOUT_S = 30.0
 # The watcher's retry backoff is capped low so a reconnect after the relay comes back is quick.
 MAX_BACKOFF_MS = 2000
 STOP_BUDGET_S = 2.0
+# Printed by the sanitizers (ASan/UBSan builds); a watcher that logged one failed.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 NAMESPACE = "pier-e2e"
 OTHER_NAMESPACE = "pier-e2e-other"
 
@@ -181,7 +184,8 @@ class Watcher:
                              f"{self.lines(since)}\nwatcher log tail:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> float:
@@ -194,8 +198,13 @@ class Watcher:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
-        return time.monotonic() - started
+        took = time.monotonic() - started
+        if not self._log.closed:
+            self._log.close()
+            log = self.log_path.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                assert marker not in log, f"{self.log_path} has {marker!r}:\n{self.log_tail(60)}"
+        return took
 
     def metric(self, name: str, **labels: str) -> float:
         wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
