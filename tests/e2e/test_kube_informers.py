@@ -441,6 +441,25 @@ def test_rotated_token_file_is_picked_up(cluster):
         rotating.stop()
 
 
+def test_watches_ended_by_the_server_resume_without_relisting(cluster):
+    """timeoutSeconds makes the apiserver end each watch cleanly; the informer resumes it."""
+    watcher = Watcher(cluster.kubeconfig_path, cluster.workdir, "short-watches",
+                      "--min-watch-timeout=1", "--max-watch-timeout=2")
+    try:
+        for kind in ALL_KINDS:
+            watcher.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind}")
+        time.sleep(5.0)  # several server-side timeouts
+        since = watcher.mark()
+        apply(cluster, service("after-timeouts"))
+        watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/after-timeouts"), since,
+                         what="UPSERT after several watch timeouts")
+        assert sum(1 for line in watcher.lines() if is_event("REPLACE", "Service")(line)) == 1
+    finally:
+        watcher.stop()
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="closed") >= 2
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="error") == 0
+
+
 def test_change_made_while_the_apiserver_restarts_arrives(cluster, relay, watcher):
     apply(cluster, service("restart-probe"))
     watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/restart-probe"), what="UPSERT restart-probe")
