@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "kube/base64.h"
+#include "pier/common/base64.h"
 
 namespace pier::kube {
 namespace {
@@ -56,7 +56,7 @@ Result<std::string> PemField(const YAML::Node& map, const std::string& field, co
   const std::string data = ScalarOr(map, (field + "-data").c_str());
   std::string pem;
   if (!data.empty()) {
-    auto decoded = DecodeBase64(data);
+    auto decoded = Base64Decode(data, Base64Padding::kOptional);
     if (!decoded) return Fail(where + "." + field + "-data: " + decoded.error());
     pem = std::move(*decoded);
   } else {

@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "model/base64.h"
+#include "pier/common/base64.h"
 #include "model/json_reader.h"
 #include "model/objects.h"
 

@@ -1,9 +1,9 @@
-#include "model/base64.h"
+#include "pier/common/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace pier::model {
+namespace pier {
 namespace {
 
 constexpr int8_t kInvalid = -1;
@@ -22,7 +22,7 @@ bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
 }  // namespace
 
-Result<std::string> Base64Decode(std::string_view text) {
+Result<std::string> Base64Decode(std::string_view text, Base64Padding padding_rule) {
   std::string out;
   out.reserve(text.size() / 4 * 3);
   uint32_t buffer = 0;
@@ -46,11 +46,11 @@ Result<std::string> Base64Decode(std::string_view text) {
       out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
     }
   }
-  if ((symbols + padding) % 4 != 0 || padding > 2 || symbols % 4 == 1) {
-    return Fail("invalid base64: length is not a multiple of 4");
-  }
+  if (padding > 2 || symbols % 4 == 1) return Fail("invalid base64: truncated input");
+  const bool must_be_whole = padding_rule == Base64Padding::kRequired || padding > 0;
+  if (must_be_whole && (symbols + padding) % 4 != 0) return Fail("invalid base64: length is not a multiple of 4");
   if (padding > 0 && (4 - symbols % 4) % 4 != padding) return Fail("invalid base64: bad padding");
   return out;
 }
 
-}  // namespace pier::model
+}  // namespace pier
