@@ -85,6 +85,7 @@ class Recorder:
     def __init__(self, respond: Callable[[RecordedRequest], bytes] = ok_json):
         self.respond = respond
         self.connections: list[RecordedConnection] = []
+        self._requests: list[RecordedRequest] = []  # every connection's, in arrival order
         self._lock = threading.Lock()
         self._listener = socket.socket()
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -106,7 +107,7 @@ class Recorder:
 
     def requests(self) -> list[RecordedRequest]:
         with self._lock:
-            return [r for c in self.connections for r in c.requests]
+            return list(self._requests)
 
     def connection_count(self) -> int:
         with self._lock:
@@ -140,6 +141,7 @@ class Recorder:
                     return
                 with self._lock:
                     record.requests.append(request)
+                    self._requests.append(request)
                 sock.sendall(self.respond(request))
         except OSError:
             record.closed_by_peer = True

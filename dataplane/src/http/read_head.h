@@ -128,8 +128,8 @@ template <class Stream, bool isRequest, class Body, class Handler>
 auto AsyncReadHead(Stream& stream, boost::beast::flat_buffer& buffer,
                    boost::beast::http::parser<isRequest, Body>& parser, HeadLimits limits, Handler&& handler) {
   return boost::asio::async_compose<Handler, void(boost::system::error_code, std::size_t)>(
-      detail::ReadHeadOp<Stream, isRequest, Body>(stream, buffer, parser, limits), std::forward<Handler>(handler),
-      stream);
+      // Asio 1.74 takes the token by lvalue reference (BOOST_ASIO_NONDEDUCED_MOVE_ARG).
+      detail::ReadHeadOp<Stream, isRequest, Body>(stream, buffer, parser, limits), handler, stream);
 }
 
 }  // namespace pier::dataplane::http

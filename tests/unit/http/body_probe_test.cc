@@ -30,7 +30,9 @@ TEST(BodyProbe, MalformedChunkSizesAreRefused) {
 TEST(BodyProbe, ResponsesToo) {
   std::string head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
   EXPECT_FALSE(ProbeBufferedMessage(HeadKind::kResponse, head + "3\r\nabc\r\n"));
-  EXPECT_TRUE(ProbeBufferedMessage(HeadKind::kResponse, head + "0x3\r\nabc\r\n"));
+  // Beast reads "0x3" as a last chunk "0" with a malformed extension: refused once the end of
+  // the (would-be) trailer section is in.
+  EXPECT_TRUE(ProbeBufferedMessage(HeadKind::kResponse, head + "0x3\r\nabc\r\n0\r\n\r\n"));
 }
 
 }  // namespace

@@ -74,8 +74,10 @@ TEST(FrameTracker, StopsAtTheFirstBoundary) {
 TEST(FrameTracker, ZeroLengthFrameEndsAtItsHeader) {
   std::string stream = Frame(kPing, true, 0, true) + Frame(kText, true, 3);
   FrameTracker tracker;
-  EXPECT_EQ(tracker.Consume(stream.data(), stream.size(), true), 6u);
+  ASSERT_EQ(tracker.Consume(stream.data(), 1, false), 1u);
+  EXPECT_EQ(tracker.Consume(stream.data() + 1, stream.size() - 1, true), 5u);
   EXPECT_TRUE(tracker.at_boundary());
+  EXPECT_EQ(tracker.frames(), 1u);
 }
 
 TEST(FrameTracker, ReadsTheCloseCodeMaskedOrNot) {
