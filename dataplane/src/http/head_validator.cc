@@ -38,7 +38,7 @@ constexpr std::array<ViolationInfo, static_cast<std::size_t>(Violation::kCount)>
     {400, "chunked is not the final transfer coding, or appears twice"},
     {501, "transfer coding not supported"},
     {400, "missing Host header"},
-    {400, "more than one Host header"},
+    {400, "duplicate Host header"},
     {400, "invalid Host header"},
     {400, "websocket upgrade on a method other than GET"},
 }};
