@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import threading
 import time
 
@@ -27,6 +28,14 @@ def slow(req):
     if req.target == "/slow":
         time.sleep(SLOW_RESPONSE_S)
     return ok_json(req)
+
+
+def refused(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def test_sigterm_sends_1001_to_every_tunnel_and_finishes_http(stack):
@@ -75,6 +84,8 @@ def test_sigterm_sends_1001_to_every_tunnel_and_finishes_http(stack):
         stack.dataplane.popen.send_signal(signal.SIGTERM)
         wait_until(lambda: request(stack.admin_port, "GET", "/readyz", timeout=1).status == 503, 2,
                    "/readyz to answer 503 during the drain", interval=0.02)
+
+        wait_until(lambda: refused(stack.http_port), 2, "the listener to stop accepting", interval=0.02)
 
         codes = [future.result(timeout=DRAIN_TIMEOUT_S) for future in closes]
         assert codes == [1001] * TUNNELS, codes

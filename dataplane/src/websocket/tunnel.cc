@@ -77,6 +77,9 @@ void Tunnel::Start() {
       Forward(*direction, direction->pending.data(), direction->pending.size());
     }
   }
+  // The 101 was still on its way when the drain started: Worker::DrainConnections did not see
+  // this tunnel, so it drains itself.
+  if (!closed_ && worker_.server().draining.load(std::memory_order_relaxed)) Drain();
 }
 
 void Tunnel::DoWaitReadable(Direction& direction) {
