@@ -147,6 +147,7 @@ void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
     return;
   }
   if (IsFramingError(ec)) {
+    exchange_.bytes_in += client_buffer_.size();  // the refused head is still in the buffer
     Violation violation = ViolationOf(ec);
     SendError(RequestStatusFor(violation), "malformed request: " + std::string(ReasonFor(violation)), true);
     return;
