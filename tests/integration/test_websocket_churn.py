@@ -25,6 +25,13 @@ TUNNELS = 200
 CHURN_TIMEOUT_S = 120
 
 
+def messages_total(stack: PierStack, direction: str) -> int:
+    """pier_websocket_messages_total summed over routes for one direction."""
+    text = request(stack.admin_port, "GET", "/metrics").text
+    pattern = rf'^pier_websocket_messages_total\{{[^}}]*direction="{direction}"[^}}]*\}} (\S+)$'
+    return int(sum(float(v) for v in re.findall(pattern, text, re.MULTILINE)))
+
+
 def config_version(stack: PierStack) -> int:
     text = request(stack.admin_port, "GET", "/metrics").text
     match = re.search(r"^pier_config_version(?:\{[^}]*\})? (\S+)$", text, re.MULTILINE)
@@ -100,6 +107,9 @@ def test_thousand_snapshots_drop_nothing(launcher, tmp_path):
     assert result, churn.log_tail()
     assert int(result.group(3)) == 0, churn.log_tail()
     assert config_version(stack) == before + SNAPSHOTS
+    # Every echo is one message each way; the "after" round adds one per tunnel.
+    assert messages_total(stack, "in") == sum(counts) + TUNNELS
+    assert messages_total(stack, "out") == sum(counts) + TUNNELS
     print(f"\n{SNAPSHOTS} snapshots applied in {float(result.group(4)):.1f}s; "
           f"{sum(counts)} messages echoed on {TUNNELS} tunnels, none lost")
 
