@@ -21,6 +21,9 @@ from harness import PierStack, binary, free_port, wait_until
 from rawhttp import request
 
 SNAPSHOTS = 1000
+# Pacing between snapshots: ~4 s of churn however fast they apply, so every tunnel echoes all
+# the way through it.
+SNAPSHOT_INTERVAL_MS = 4
 TUNNELS = 200
 CHURN_TIMEOUT_S = 120
 
@@ -68,7 +71,7 @@ def test_thousand_snapshots_drop_nothing(launcher, tmp_path):
     controller_port = free_port()
     churn = launcher.start("churn-controller", [
         binary("pier-churn-controller"), "--port", str(controller_port), "--backend", backend.address,
-        "--snapshots", str(SNAPSHOTS)])
+        "--snapshots", str(SNAPSHOTS), "--interval-ms", str(SNAPSHOT_INTERVAL_MS)])
     stack.grpc_port = controller_port
     stack.start_dataplane()
     stack.wait_ready()
@@ -102,7 +105,7 @@ def test_thousand_snapshots_drop_nothing(launcher, tmp_path):
 
     before, counts, closed = asyncio.run(scenario())
     assert not closed, f"{len(closed)} tunnels closed during the churn"
-    assert min(counts) > 0, "some tunnel never echoed during the churn"
+    assert min(counts) >= 10, f"a tunnel echoed only {min(counts)} times during the churn"
     result = re.search(r"churn done: snapshots=(\d+) accepted=(\d+) rejected=(\d+) seconds=(\S+)", churn.log_text())
     assert result, churn.log_tail()
     assert int(result.group(3)) == 0, churn.log_tail()

@@ -2,11 +2,14 @@
 // snapshots, each acknowledged before the next is sent, so every one of them is really applied.
 //
 //   pier-churn-controller --port P --backend 127.0.0.1:PORT --snapshots N [--hosts K]
+//                         [--interval-ms MS]
 //
 // On connect the dataplane gets version 1: the catch-all host routes "/" (WebSockets allowed)
 // to the backend. On SIGUSR1 versions 2..N+1 follow back to back. Each one rotates K other
 // virtual hosts (routes for other hosts added and removed), and every other one drops the
 // backend's endpoint from its cluster altogether, so the live tunnels see both kinds of change.
+// --interval-ms paces them (after each acknowledgement), so the churn lasts long enough for the
+// tunnels to carry traffic all through it however fast the dataplane applies snapshots.
 // Progress and the result go to stdout; SIGTERM ends the process.
 #include <signal.h>
 
@@ -16,6 +19,7 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "fake_controller.h"
 
@@ -30,6 +34,7 @@ struct Args {
   uint32_t backend_port = 0;
   int snapshots = 1000;
   int hosts = 20;
+  int interval_ms = 0;
 };
 
 bool Parse(int argc, char** argv, Args& args) {
@@ -47,11 +52,13 @@ bool Parse(int argc, char** argv, Args& args) {
       args.snapshots = std::atoi(value.c_str());
     } else if (name == "--hosts") {
       args.hosts = std::atoi(value.c_str());
+    } else if (name == "--interval-ms") {
+      args.interval_ms = std::atoi(value.c_str());
     } else {
       return false;
     }
   }
-  return args.port > 0 && args.backend_port > 0 && args.snapshots > 0 && args.hosts > 0;
+  return args.port > 0 && args.backend_port > 0 && args.snapshots > 0 && args.hosts > 0 && args.interval_ms >= 0;
 }
 
 void AddRoute(v1::VirtualHost& host, const std::string& service, const std::string& cluster) {
@@ -110,7 +117,8 @@ int Wait(const sigset_t& signals) {
 int main(int argc, char** argv) {
   Args args;
   if (!Parse(argc, argv, args)) {
-    std::cerr << "usage: pier-churn-controller --port P --backend HOST:PORT [--snapshots N] [--hosts K]\n";
+    std::cerr << "usage: pier-churn-controller --port P --backend HOST:PORT [--snapshots N] [--hosts K] "
+                 "[--interval-ms MS]\n";
     return 2;
   }
   // Blocked before gRPC starts its threads, so only sigwait below ever takes them.
@@ -139,6 +147,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     if (i % 100 == 0) std::cout << "churn progress: " << i << std::endl;
+    if (args.interval_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(args.interval_ms));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::size_t accepted = 0;
