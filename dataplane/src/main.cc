@@ -46,6 +46,7 @@ struct Flags {
   std::string trusted_proxies;
   std::string max_header_bytes = "16k";
   std::string header_timeout = "10s";
+  std::string tcp_keepalive = "60s";
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -88,6 +89,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--header-timeout", flags.header_timeout, "Time allowed to send request headers")
       ->capture_default_str();
+  app.add_option("--tcp-keepalive", flags.tcp_keepalive,
+                 "Idle time before TCP keepalive probes on client and upstream connections (0 disables)")
+      ->capture_default_str();
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str();
@@ -125,6 +129,12 @@ Result<Settings> Resolve(const Flags& flags) {
     if (!value) return Fail(value.error());
     duration.out = *value;
   }
+  auto keepalive = DurationFlag("--tcp-keepalive", flags.tcp_keepalive);
+  if (!keepalive) return Fail(keepalive.error());
+  if (keepalive->count() != 0 && *keepalive < std::chrono::seconds(1)) {
+    return Fail("--tcp-keepalive must be 0 (off) or at least 1s");
+  }
+  proxy.tcp_keepalive_idle = std::chrono::duration_cast<std::chrono::seconds>(*keepalive);
   auto header_bytes = parse::Size(flags.max_header_bytes);
   if (!header_bytes) return Fail("--max-header-bytes: " + header_bytes.error());
   if (*header_bytes == 0) return Fail("--max-header-bytes must be more than 0");

@@ -208,6 +208,8 @@ class PierStack:
         self.controller_metrics_port = free_port()
         self.http_port = free_port()
         self.admin_port = free_port()
+        # Extra pier-dataplane flags (e.g. ["--drain-timeout", "5s"]), set before start().
+        self.dataplane_args: list[str] = []
 
     # -- processes ------------------------------------------------------------------------
 
@@ -234,7 +236,7 @@ class PierStack:
             binary("pier-dataplane"), "--controller", f"127.0.0.1:{self.grpc_port}",
             "--http-listen", f"127.0.0.1:{self.http_port}", "--https-listen", "",
             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--threads", "2",
-            "--log-level", "debug"])
+            "--log-level", "debug", *self.dataplane_args])
         return self.dataplane
 
     def start(self) -> "PierStack":

@@ -82,7 +82,13 @@ std::string FormatAccessRecord(const AccessRecord& record) {
   fmt::format_to(std::back_inserter(out), ",\"duration_ms\":{:.3f}", record.duration_ms);
   AppendField(out, "route", record.route);
   AppendField(out, "request_id", record.request_id);
-  if (record.tunnel) AppendField(out, "close_reason", record.close_reason);
+  if (record.tunnel) {
+    AppendField(out, "close_reason", record.close_reason);
+    AppendNumber(out, "messages_in", record.messages_in);
+    AppendNumber(out, "messages_out", record.messages_out);
+    AppendField(out, "close_initiator", record.close_initiator);
+    AppendNumber(out, "close_code", record.close_code);
+  }
   out.push_back('}');
   return fmt::to_string(out);
 }

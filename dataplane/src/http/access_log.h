@@ -22,9 +22,15 @@ struct AccessRecord {
   double duration_ms = 0;
   std::string_view route;  // route name, "" when none matched
   std::string_view request_id;
-  // Tunnels only: a tunnel line is written when it closes, with why it closed.
+  // Tunnels only: a tunnel line is written when it closes, with why it closed, the WebSocket
+  // messages each way (see websocket/frame_tracker.h for what counts), who sent the first
+  // close frame ("client", "upstream", "proxy" on drain, "" when none did) and its code.
   bool tunnel = false;
   std::string_view close_reason;
+  uint64_t messages_in = 0;   // from the client
+  uint64_t messages_out = 0;  // to the client
+  std::string_view close_initiator;
+  unsigned close_code = 0;  // 0: no close frame, or one without a code
 };
 
 // Formats one line (no trailing newline). Exposed for tests.

@@ -101,6 +101,7 @@ ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingCo
     forwarded_for += peer;
   }
   fields.set("X-Forwarded-For", forwarded_for);
+  if (!trusted.Contains(context.peer)) fields.erase(bhttp::field::forwarded);
   fields.set("X-Real-IP", result.client);
   fields.set("X-Forwarded-Proto", context.tls ? "https" : "http");
   auto host = fields[bhttp::field::host];

@@ -39,6 +39,9 @@ struct ForwardedRequest {
 // Rewrites the end-to-end forwarding headers of a request that already had its hop-by-hop
 // headers removed: appends the peer to X-Forwarded-For, sets X-Real-IP, X-Forwarded-Proto,
 // X-Forwarded-Host (the Host as received) and X-Request-ID.
+// RFC 7239 `Forwarded` is never read by Pier. From a peer outside --trusted-proxies it is
+// removed, so an application that does read it cannot be fed a client-chosen "for=" or
+// "proto="; from a trusted proxy it passes unchanged (that proxy vouches for it).
 ForwardedRequest ApplyForwardedHeaders(boost::beast::http::fields& fields, const ForwardingContext& context);
 
 // Every value of `name`, joined by "," (how RFC 9110 says repeated list fields combine).

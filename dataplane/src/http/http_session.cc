@@ -11,6 +11,9 @@
 #include "http/access_log.h"
 #include "http/forwarded.h"
 #include "http/hop_by_hop.h"
+#include "http/read_head.h"
+#include "http/request_target.h"
+#include "listener/socket_options.h"
 #include "websocket/handshake.h"
 
 namespace pier::dataplane::http {
@@ -40,22 +43,6 @@ bool IsClientGone(const boost::system::error_code& ec) {
          ec == asio::error::operation_aborted;
 }
 
-// Splits an origin-form or absolute-form request target into host (absolute-form only) and
-// path (no query).
-void SplitTarget(std::string_view target, std::string& host, std::string& path) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (target.size() > scheme.size() && beast::iequals(target.substr(0, scheme.size()), scheme)) {
-      target.remove_prefix(scheme.size());
-      auto slash = target.find_first_of("/?");
-      host = std::string(target.substr(0, slash));
-      target = slash == std::string_view::npos ? std::string_view("/") : target.substr(slash);
-      if (target.front() == '?') target = "/";
-      break;
-    }
-  }
-  path = std::string(target.substr(0, target.find('?')));
-}
-
 }  // namespace
 
 HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls)
@@ -68,6 +55,7 @@ HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, Connectio
   auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address();
   client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  ApplyTcpKeepAlive(client_.socket(), worker_.server().options.tcp_keepalive_idle);
 }
 
 HttpSession::~HttpSession() { worker_.Unregister(this); }
@@ -129,8 +117,10 @@ void HttpSession::DoReadHeader() {
   header_timed_out_ = false;
   header_timer_.expires_after(worker_.server().options.header_timeout);
   header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
-  bhttp::async_read_header(client_, client_buffer_, *request_,
-                           beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
+  // Strict RFC 9112 checks on the raw head before Beast sees it (see head_validator.h).
+  HeadLimits limits{.max_bytes = worker_.server().options.max_header_bytes};
+  AsyncReadHead(client_, client_buffer_, *request_, limits,
+                beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
 }
 
 void HttpSession::OnHeaderDeadline(boost::system::error_code ec) {
@@ -156,6 +146,12 @@ void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
     SendError(408, "request header not received in time", true);
     return;
   }
+  if (IsFramingError(ec)) {
+    exchange_.bytes_in += client_buffer_.size();  // the refused head is still in the buffer
+    Violation violation = ViolationOf(ec);
+    SendError(RequestStatusFor(violation), "malformed request: " + std::string(ReasonFor(violation)), true);
+    return;
+  }
   if (ec && IsClientGone(ec)) {
     DoClose();
     return;
@@ -171,32 +167,19 @@ void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
   exchange_.head = request.method() == bhttp::verb::head;
   exchange_.client_keep_alive = request_->keep_alive();
   exchange_.client_http11 = request.version() == 11;
-  if (request.version() != 10 && request.version() != 11) {
-    SendError(400, "unsupported HTTP version", true);
-    return;
-  }
-  auto hosts = request.count(bhttp::field::host);
-  if (hosts > 1) {
-    SendError(400, "duplicate Host header", true);
-    return;
-  }
-  if (hosts == 0 && exchange_.client_http11) {
-    SendError(400, "missing Host header", true);
-    return;
-  }
-  // Beast frames by chunked only when it is the final coding; any other Transfer-Encoding
-  // leaves the body length unknown, which a request may not have (RFC 9112 6.3).
-  if (request.count(bhttp::field::transfer_encoding) != 0 && !request_->chunked()) {
-    SendError(400, "unsupported Transfer-Encoding", true);
-    return;
-  }
+  // Version, Host, Content-Length and Transfer-Encoding were checked on the raw head.
   RouteRequest();
 }
 
 void HttpSession::RouteRequest() {
   auto& request = request_->get();
+  auto target = SplitRequestTarget(request.target());
+  if (!target.authority.empty()) {
+    request.set(bhttp::field::host, target.authority);
+    request.target(target.origin);
+  }
   exchange_.host = std::string(request[bhttp::field::host]);
-  SplitTarget(request.target(), exchange_.host, exchange_.path);
+  exchange_.path = std::move(target.path);
 
   // Everything that reads hop-by-hop headers happens before they are removed.
   exchange_.upgrade = websocket::IsUpgradeRequest(request);

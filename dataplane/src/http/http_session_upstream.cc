@@ -9,6 +9,8 @@
 
 #include "http/hop_by_hop.h"
 #include "http/http_session.h"
+#include "http/read_head.h"
+#include "listener/socket_options.h"
 #include "websocket/handshake.h"
 #include "websocket/tunnel.h"
 
@@ -24,10 +26,12 @@ namespace {
 // A route whose buffer_bytes is unset still gets a workable chunk.
 constexpr std::size_t kMinBodyChunkBytes = 1024;
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
+constexpr std::size_t kMaxUpstreamHeaderFields = 256;
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr unsigned kSwitchingProtocols = 101;
 
 bool IsParseError(const boost::system::error_code& ec) {
+  if (IsFramingError(ec)) return true;
   return ec.category() == bhttp::make_error_code(bhttp::error::bad_version).category() &&
          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
 }
@@ -79,6 +83,7 @@ void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code
   }
   exchange_.metrics->connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
   upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
+  ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
   DoWriteRequestHeader();
 }
 
@@ -203,8 +208,10 @@ void HttpSession::DoReadResponseHeader() {
   response_->body_limit(kNoBodyLimit);  // the upstream's body is streamed, never held
   if (exchange_.head) response_->skip(true);
   upstream_->stream.expires_after(exchange_.route->read_timeout);
-  bhttp::async_read_header(upstream_->stream, upstream_->buffer, *response_,
-                           beast::bind_front_handler(&HttpSession::OnResponseHeader, shared_from_this()));
+  // A response head with bad framing fails as a parse error: 502, connection not reused.
+  HeadLimits limits{.max_bytes = kMaxUpstreamHeaderBytes, .max_fields = kMaxUpstreamHeaderFields};
+  AsyncReadHead(upstream_->stream, upstream_->buffer, *response_, limits,
+                beast::bind_front_handler(&HttpSession::OnResponseHeader, shared_from_this()));
 }
 
 void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {

@@ -104,6 +104,10 @@ ProxyMetrics::ProxyMetrics()
                              .Name("pier_websocket_connection_duration_seconds")
                              .Help("Lifetime of WebSocket tunnels.")
                              .Register(pier::metrics::Registry())),
+      websocket_messages(prometheus::BuildCounter()
+                             .Name("pier_websocket_messages_total")
+                             .Help("WebSocket messages (final data frames) through tunnels, from (in) and to (out) clients.")
+                             .Register(pier::metrics::Registry())),
       bytes(prometheus::BuildCounter()
                 .Name("pier_bytes_total")
                 .Help("Bytes received from (in) and sent to (out) clients.")
@@ -136,6 +140,12 @@ RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view 
       websocket_duration(ProxyMetrics::Get().websocket_duration.Add(
           {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}},
           ProxyMetrics::WebSocketDurationBuckets())),
+      websocket_messages_in(ProxyMetrics::Get().websocket_messages.Add(
+          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)},
+           {"direction", "in"}})),
+      websocket_messages_out(ProxyMetrics::Get().websocket_messages.Add(
+          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)},
+           {"direction", "out"}})),
       labels_{{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}} {
   auto& metrics = ProxyMetrics::Get();
   for (std::size_t i = 0; i < upstream_errors_.size(); ++i) {

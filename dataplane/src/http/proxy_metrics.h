@@ -63,6 +63,8 @@ class ProxyMetrics final {
   prometheus::Family<prometheus::Gauge>& websocket_active;
   prometheus::Family<prometheus::Counter>& websocket_upgrades;
   prometheus::Family<prometheus::Histogram>& websocket_duration;
+  // Messages through tunnels: "in" from clients, "out" to clients, as pier_bytes_total.
+  prometheus::Family<prometheus::Counter>& websocket_messages;
 
   // Bytes received from clients ("in") and sent to clients ("out"), HTTP and tunnels alike.
   prometheus::Family<prometheus::Counter>& bytes;
@@ -93,6 +95,8 @@ class RouteMetrics final {
   prometheus::Histogram& connect_duration;
   prometheus::Gauge& websocket_active;
   prometheus::Histogram& websocket_duration;
+  prometheus::Counter& websocket_messages_in;
+  prometheus::Counter& websocket_messages_out;
 
  private:
   prometheus::Labels labels_;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "http/access_log.h"
+#include "websocket/close_frame.h"
 
 namespace pier::dataplane::websocket {
 
@@ -17,6 +18,9 @@ namespace {
 // A route with buffer_bytes 0 (a snapshot that left it unset) still gets a workable chunk.
 constexpr std::size_t kMinChunkBytes = 1024;
 constexpr unsigned kSwitchingProtocols = 101;
+// How long a draining tunnel waits for the current frames to end and for both peers to answer
+// the proxy's close frame; --drain-timeout caps it.
+constexpr std::chrono::milliseconds kDrainCloseWait{5000};
 }  // namespace
 
 Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
@@ -29,15 +33,18 @@ Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::R
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       idle_timer_(client_.get_executor()),
+      drain_timer_(client_.get_executor()),
       last_activity_(Clock::now()),
       identity_(std::move(identity)) {
   to_upstream_.name = "client";
   to_upstream_.from = &client_;
   to_upstream_.to = &upstream_;
+  to_upstream_.messages_metric = &metrics.websocket_messages_in;
   to_upstream_.pending = std::move(client_pending);
   to_client_.name = "upstream";
   to_client_.from = &upstream_;
   to_client_.to = &client_;
+  to_client_.messages_metric = &metrics.websocket_messages_out;
   to_client_.pending = std::move(upstream_pending);
 }
 
@@ -67,13 +74,16 @@ void Tunnel::Start() {
     if (direction->pending.empty()) {
       DoWaitReadable(*direction);
     } else {
-      if (direction->observer) direction->observer->OnBytes(direction->pending.data(), direction->pending.size());
-      DoWrite(*direction, direction->pending.data(), direction->pending.size());
+      Forward(*direction, direction->pending.data(), direction->pending.size());
     }
   }
+  // The 101 was still on its way when the drain started: Worker::DrainConnections did not see
+  // this tunnel, so it drains itself.
+  if (!closed_ && worker_.server().draining.load(std::memory_order_relaxed)) Drain();
 }
 
 void Tunnel::DoWaitReadable(Direction& direction) {
+  direction.waiting = true;
   direction.from->async_wait(tcp::socket::wait_read,
                              [self = shared_from_this(), &direction](boost::system::error_code ec) {
                                self->OnReadable(direction, ec);
@@ -81,6 +91,7 @@ void Tunnel::DoWaitReadable(Direction& direction) {
 }
 
 void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
+  direction.waiting = false;
   if (closed_) return;  // Close() cancelled the wait
   if (ec) {
     spdlog::debug("websocket tunnel {}: waiting on {} failed: {}", identity_.request_id, direction.name, ec.message());
@@ -102,15 +113,76 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
     return;
   }
   if (ec) {
+    // Includes a half-open peer found by TCP keepalive (ETIMEDOUT).
     Close(direction.from == &client_ ? "client reset" : "upstream reset");
     return;
   }
   last_activity_ = Clock::now();
-  if (direction.observer) direction.observer->OnBytes(direction.buffer.get(), n);
-  DoWrite(direction, direction.buffer.get(), n);
+  Forward(direction, direction.buffer.get(), n);
+}
+
+void Tunnel::Forward(Direction& direction, const char* data, std::size_t size) {
+  if (direction.close_sent) {
+    // Draining, and this side already has the proxy's close: only watch for its answer.
+    Discard(direction, data, size);
+    direction.buffer.reset();
+    if (closed_) return;
+    DoWaitReadable(direction);
+    return;
+  }
+  if (!draining_) {
+    Follow(direction, data, size, false);
+    DoWrite(direction, data, size);
+    return;
+  }
+  // Draining: forward up to the end of the frame in progress, drop the rest (the peer is
+  // about to be told the connection is going away), then inject the close frame.
+  std::size_t deliver = Follow(direction, data, size, true);
+  if (direction.frames.lost()) {
+    Close("draining");
+    return;
+  }
+  if (direction.frames.at_boundary()) Discard(direction, data + deliver, size - deliver);
+  if (closed_) return;
+  if (deliver != 0) {
+    DoWrite(direction, data, deliver);
+    return;
+  }
+  direction.buffer.reset();
+  if (direction.frames.at_boundary()) {
+    InjectClose(direction);
+  } else {
+    DoWaitReadable(direction);
+  }
+}
+
+std::size_t Tunnel::Follow(Direction& direction, const char* data, std::size_t size, bool stop_at_boundary) {
+  uint64_t before = direction.frames.messages();
+  std::size_t used = direction.frames.Consume(data, size, stop_at_boundary);
+  uint64_t delta = direction.frames.messages() - before;
+  if (delta != 0) {
+    direction.messages += delta;
+    direction.messages_metric->Increment(static_cast<double>(delta));
+  }
+  if (direction.observer) direction.observer->OnBytes(data, used);
+  NoteClose(direction);
+  return used;
+}
+
+void Tunnel::Discard(Direction& direction, const char* data, std::size_t size) {
+  if (size != 0) direction.frames.Consume(data, size, false);
+  NoteClose(direction);
+  CheckDrainDone();
+}
+
+void Tunnel::NoteClose(Direction& direction) {
+  if (close_code_ || *close_initiator_ != '\0' || !direction.frames.close_seen()) return;
+  close_initiator_ = direction.name;
+  close_code_ = direction.frames.close_code();
 }
 
 void Tunnel::DoWrite(Direction& direction, const char* data, std::size_t size) {
+  direction.writing = true;
   asio::async_write(*direction.to, asio::buffer(data, size),
                     [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t written) {
                       self->OnWrite(direction, ec, written);
@@ -118,6 +190,7 @@ void Tunnel::DoWrite(Direction& direction, const char* data, std::size_t size) {
 }
 
 void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::size_t size) {
+  direction.writing = false;
   if (closed_) return;
   if (ec) {
     Close(direction.to == &client_ ? "client write failed" : "upstream write failed");
@@ -129,7 +202,48 @@ void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::si
   (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(static_cast<double>(size));
   direction.buffer.reset();
   if (!direction.pending.empty()) std::string().swap(direction.pending);
+  if (draining_ && direction.frames.at_boundary()) {
+    InjectClose(direction);
+    return;
+  }
   DoWaitReadable(direction);
+}
+
+void Tunnel::InjectClose(Direction& direction) {
+  direction.close_sent = true;
+  if (*close_initiator_ == '\0') {
+    close_initiator_ = "proxy";
+    close_code_ = kCloseGoingAway;
+  }
+  if (direction.finished) {  // `to` was already shut down: the FIN said goodbye instead
+    CheckDrainDone();
+    return;
+  }
+  direction.pending = MakeCloseFrame(kCloseGoingAway, /*masked=*/direction.to == &upstream_);
+  direction.writing = true;
+  asio::async_write(*direction.to, asio::buffer(direction.pending),
+                    [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t) {
+                      self->OnCloseWritten(direction, ec);
+                    });
+}
+
+void Tunnel::OnCloseWritten(Direction& direction, boost::system::error_code ec) {
+  direction.writing = false;
+  if (closed_) return;
+  if (ec) {
+    Close(direction.to == &client_ ? "client write failed" : "upstream write failed");
+    return;
+  }
+  std::string().swap(direction.pending);
+  CheckDrainDone();
+  if (!closed_ && !direction.waiting && !direction.finished) DoWaitReadable(direction);
+}
+
+void Tunnel::CheckDrainDone() {
+  if (!draining_ || closed_) return;
+  auto answered = [](const Direction& d) { return d.finished || d.frames.close_seen(); };
+  bool sent = to_client_.close_sent && to_upstream_.close_sent && !to_client_.writing && !to_upstream_.writing;
+  if (sent && answered(to_upstream_) && answered(to_client_)) Close("draining");
 }
 
 void Tunnel::OnEndOfStream(Direction& direction) {
@@ -137,7 +251,15 @@ void Tunnel::OnEndOfStream(Direction& direction) {
   direction.finished = true;
   boost::system::error_code ignored;
   direction.to->shutdown(tcp::socket::shutdown_send, ignored);
-  if (to_upstream_.finished && to_client_.finished) Close("closed");
+  if (to_upstream_.finished && to_client_.finished) {
+    Close(draining_ ? "draining" : "closed");
+    return;
+  }
+  if (draining_ && !direction.close_sent && direction.frames.at_boundary()) {
+    InjectClose(direction);
+    return;
+  }
+  CheckDrainDone();
 }
 
 void Tunnel::ArmIdleTimer() {
@@ -156,13 +278,33 @@ void Tunnel::OnIdleTimer(boost::system::error_code ec) {
   ArmIdleTimer();
 }
 
-void Tunnel::Drain() noexcept { Close("draining"); }
+void Tunnel::Drain() noexcept {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  if (to_client_.frames.lost() || to_upstream_.frames.lost()) {
+    // Not WebSocket framing as far as the tracker can tell: no safe place for a close frame.
+    Close("draining");
+    return;
+  }
+  auto wait = std::min<std::chrono::milliseconds>(kDrainCloseWait, worker_.server().options.drain_timeout);
+  drain_timer_.expires_after(wait);
+  drain_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->Close("drain timeout");
+  });
+  for (Direction* direction : {&to_client_, &to_upstream_}) {
+    // A direction mid-write or mid-frame injects when that chunk or frame is through.
+    if (!closed_ && !direction->writing && !direction->close_sent && direction->frames.at_boundary()) {
+      InjectClose(*direction);
+    }
+  }
+}
 
 void Tunnel::Close(const char* reason) noexcept {
   if (closed_) return;
   closed_ = true;
   close_reason_ = reason;
   idle_timer_.cancel();
+  drain_timer_.cancel();
   boost::system::error_code ignored;
   client_.close(ignored);
   upstream_.close(ignored);
@@ -191,6 +333,10 @@ void Tunnel::Account() noexcept {
   record.request_id = identity_.request_id;
   record.tunnel = true;
   record.close_reason = close_reason_ ? close_reason_ : "shutdown";
+  record.messages_in = to_upstream_.messages;
+  record.messages_out = to_client_.messages;
+  record.close_initiator = close_initiator_;
+  record.close_code = close_code_.value_or(0);
   try {
     http::WriteAccessLog(record);
   } catch (...) {

@@ -1,10 +1,17 @@
-// A WebSocket connection after a verified 101: raw bytes copied both ways between the client
-// and the upstream until both sides are done, the idle timeout passes or the server drains.
+// A WebSocket connection after a verified 101: bytes copied both ways between the client and
+// the upstream until both sides are done, the idle timeout passes or the server drains.
 //
 // Each direction waits for readability without a buffer, then reads into a buffer of the
 // route's buffer_bytes that lives only until the chunk is written on, so an idle tunnel holds
 // no buffers. A FIN from one side is passed on as shutdown(send) to the other while the other
 // direction keeps flowing (half-close).
+//
+// A FrameTracker per direction follows the frame headers (payloads are never unmasked or
+// copied) to count messages and to know where frames end. On drain each direction is relayed
+// up to its next frame boundary, then gets a close frame 1001 from the proxy (unmasked toward
+// the client, masked toward the upstream); from then on that direction's bytes are only
+// followed, not forwarded, until both peers have answered with their own close frame (or
+// hung up) - then the tunnel closes. The drain is bounded by kDrainCloseWait and --drain-timeout.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -13,12 +20,14 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "http/proxy_metrics.h"
 #include "listener/worker.h"
 #include "routing/config.h"
 #include "websocket/frame_observer.h"
+#include "websocket/frame_tracker.h"
 
 namespace pier::dataplane::websocket {
 
@@ -48,11 +57,11 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
 
   void Start();
 
-  // Plugs a frame tracker into one direction; call before Start().
+  // Extra observers of the raw bytes of each direction (the tunnel tracks frames itself);
+  // call before Start().
   void SetObservers(std::unique_ptr<FrameObserver> client_to_upstream, std::unique_ptr<FrameObserver> upstream_to_client);
 
-  // For now the tunnel is closed at once ("draining"). Hook for the frame-aware tunnel: wait for
-  // the client-bound direction to reach a frame boundary, inject a close frame 1001, then close.
+  // Close 1001 to both peers at the next frame boundary, then close once they answered.
   void Drain() noexcept override;
 
  private:
@@ -60,17 +69,30 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
     const char* name;  // "client" / "upstream": the side bytes are read from
     boost::asio::ip::tcp::socket* from;
     boost::asio::ip::tcp::socket* to;
+    prometheus::Counter* messages_metric = nullptr;
     std::unique_ptr<char[]> buffer;  // only while a chunk is in flight
-    std::string pending;             // handshake leftovers, written before anything is read
+    std::string pending;             // handshake leftovers, later the injected close frame
     std::unique_ptr<FrameObserver> observer;
-    uint64_t bytes = 0;
+    FrameTracker frames;
+    uint64_t bytes = 0;     // forwarded
+    uint64_t messages = 0;  // forwarded
+    bool waiting = false;   // a readiness wait on `from` is pending
+    bool writing = false;   // a write to `to` is pending
     bool finished = false;  // read side saw FIN and the write side was shut down
+    bool close_sent = false;  // drain: the proxy's close frame went to `to`; `from` is only followed now
   };
 
   void DoWaitReadable(Direction& direction);
   void OnReadable(Direction& direction, boost::system::error_code ec);
+  void Forward(Direction& direction, const char* data, std::size_t size);
+  std::size_t Follow(Direction& direction, const char* data, std::size_t size, bool stop_at_boundary);
+  void Discard(Direction& direction, const char* data, std::size_t size);
   void DoWrite(Direction& direction, const char* data, std::size_t size);
   void OnWrite(Direction& direction, boost::system::error_code ec, std::size_t size);
+  void InjectClose(Direction& direction);
+  void OnCloseWritten(Direction& direction, boost::system::error_code ec);
+  void CheckDrainDone();
+  void NoteClose(Direction& direction);
   void OnEndOfStream(Direction& direction);
   void ArmIdleTimer();
   void OnIdleTimer(boost::system::error_code ec);
@@ -86,10 +108,14 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   Direction to_upstream_;
   Direction to_client_;
   boost::asio::steady_timer idle_timer_;
+  boost::asio::steady_timer drain_timer_;
   std::chrono::steady_clock::time_point last_activity_;
   TunnelIdentity identity_;
   const char* close_reason_ = nullptr;
+  const char* close_initiator_ = "";  // who sent the first close frame: client, upstream or proxy
+  std::optional<uint16_t> close_code_;
   bool started_ = false;
+  bool draining_ = false;
   bool closed_ = false;
   bool accounted_ = false;
 };

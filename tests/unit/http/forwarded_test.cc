@@ -117,5 +117,22 @@ TEST(ApplyForwardedHeaders, KeepsAValidRequestIdAndReplacesABadOne) {
   EXPECT_EQ(id.size(), 32u);
 }
 
+TEST(ApplyForwardedHeaders, ForwardedFromUntrustedPeersIsRemoved) {
+  bhttp::fields fields;
+  fields.set(bhttp::field::forwarded, "for=1.2.3.4;proto=https");
+  auto result = ApplyForwardedHeaders(fields, {Addr("203.0.113.9"), false, nullptr});
+  EXPECT_EQ(fields.count(bhttp::field::forwarded), 0u);
+  EXPECT_EQ(result.client, "203.0.113.9");  // and never believed for the client address
+}
+
+TEST(ApplyForwardedHeaders, ForwardedFromTrustedPeersPassesUnchanged) {
+  auto trusted = Trusted("10.0.0.0/8");
+  bhttp::fields fields;
+  fields.set(bhttp::field::forwarded, "for=198.51.100.7");
+  auto result = ApplyForwardedHeaders(fields, {Addr("10.0.0.1"), false, &trusted});
+  EXPECT_EQ(fields[bhttp::field::forwarded], "for=198.51.100.7");
+  EXPECT_EQ(result.client, "10.0.0.1");  // Pier reads X-Forwarded-For only
+}
+
 }  // namespace
 }  // namespace pier::dataplane::http

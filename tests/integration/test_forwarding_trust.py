@@ -1,0 +1,57 @@
+"""Who the client is, as the backend is told: X-Forwarded-For is always appended to, believed
+only from --trusted-proxies (rightmost untrusted entry), RFC 7239 Forwarded is removed when it
+comes from an untrusted peer, and X-Request-ID is passed on or generated."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import manifests as m
+from recorder import Recorder
+from rawhttp import request
+
+
+@pytest.fixture
+def recorded(stack):
+    recorder = Recorder()
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("recorder", [recorder.port]),
+                                              m.ingress("app", [("/", "recorder")])))
+    yield stack, recorder
+    recorder.close()
+
+
+def last_headers(recorder: Recorder) -> dict:
+    return {k.lower(): v for k, v in recorder.requests()[-1].headers}
+
+
+def test_untrusted_peer(recorded):
+    stack, recorder = recorded
+    stack.start()
+    request(stack.http_port, "GET", "/", headers={"X-Forwarded-For": "203.0.113.7",
+                                                  "Forwarded": "for=203.0.113.7;proto=https",
+                                                  "X-Request-ID": "client-chosen-id-1"})
+    seen = last_headers(recorder)
+    assert seen["x-forwarded-for"] == "203.0.113.7, 127.0.0.1"
+    assert seen["x-real-ip"] == "127.0.0.1"
+    assert "forwarded" not in seen
+    assert seen["x-request-id"] == "client-chosen-id-1"
+
+    request(stack.http_port, "GET", "/")
+    generated = last_headers(recorder)["x-request-id"]
+    assert re.fullmatch(r"[0-9a-f]{32}", generated)
+
+
+def test_trusted_peer_rightmost_untrusted_entry_is_the_client(recorded):
+    stack, recorder = recorded
+    stack.dataplane_args = ["--trusted-proxies", "127.0.0.0/8,10.0.0.0/8"]
+    stack.start()
+    request(stack.http_port, "GET", "/", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7, 10.1.2.3",
+                                                  "Forwarded": "for=10.1.2.3"})
+    seen = last_headers(recorder)
+    # 10.1.2.3 and the peer are trusted hops; 203.0.113.7 is the first one nobody vouches for.
+    assert seen["x-real-ip"] == "203.0.113.7"
+    assert seen["x-forwarded-for"] == "198.51.100.1, 203.0.113.7, 10.1.2.3, 127.0.0.1"
+    assert seen["forwarded"] == "for=10.1.2.3"  # a trusted proxy's header passes unchanged
