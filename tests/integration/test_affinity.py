@@ -127,6 +127,7 @@ def sticky(module_launcher, tmp_path_factory):
     return stack
 
 
+@pytest.mark.timeout(180)  # 500 connections on a loaded CI machine
 def test_hundred_clients_land_on_their_cookies_backend(sticky):
     homes = Counter()
     for client in range(CLIENTS):
