@@ -57,6 +57,15 @@ def get_headers(port: int, cookie: Optional[str] = None):
     return response.header("x-backend"), response.header("set-cookie")
 
 
+def new_clients(port: int, count: int) -> list[tuple[str, str]]:
+    """`count` cookie-less first requests: (affinity token, backend) of each."""
+    clients = []
+    for _ in range(count):
+        home, set_cookie = get_headers(port)
+        clients.append((cookie_value(set_cookie), home))
+    return clients
+
+
 def cookie_value(set_cookie: Optional[str]) -> str:
     """The affinity token of a Set-Cookie header (which must be ours)."""
     assert set_cookie, "expected a Set-Cookie"
@@ -78,13 +87,13 @@ def metric(admin_port: int, name: str, **labels) -> float:
     return total
 
 
-def start_extra_dataplane(stack: PierStack, name: str) -> tuple[int, int]:
+def start_extra_dataplane(stack: PierStack, name: str, *flags: str) -> tuple[int, int]:
     """Another dataplane on the same controller: (http port, admin port), once ready."""
     http_port, admin_port = free_port(), free_port()
     process = stack.launcher.start(name, [
         binary("pier-dataplane"), "--controller", f"127.0.0.1:{stack.grpc_port}",
         "--http-listen", f"127.0.0.1:{http_port}", "--https-listen", "",
-        "--admin-listen", f"127.0.0.1:{admin_port}", "--threads", "2", "--log-level", "debug"])
+        "--admin-listen", f"127.0.0.1:{admin_port}", "--threads", "2", "--log-level", "debug", *flags])
     wait_until(lambda: request(admin_port, "GET", "/readyz").status == 200, READY_TIMEOUT_S,
                f"{name}'s /readyz to answer 200", alive=process.check_alive)
     return http_port, admin_port
@@ -113,7 +122,8 @@ def three_backends(stack: PierStack) -> dict[str, int]:
 def sticky(module_launcher, tmp_path_factory):
     """Three backends behind `chat`, two dataplanes on one controller, and three Ingresses:
     cookie affinity on every host, `upstream-hash-by: $remote_addr` on hashed.test, and
-    `load-balance: least_conn` on leastconn.test."""
+    `load-balance: least_conn` on leastconn.test. The second dataplane trusts 127.0.0.1 as a
+    proxy (X-Forwarded-For from it names the client); the first trusts nobody."""
     stack = PierStack(module_launcher, tmp_path_factory.mktemp("sticky"))
     three_backends(stack)
     stack.write_manifest("ingresses.yaml", m.render(
@@ -123,7 +133,8 @@ def sticky(module_launcher, tmp_path_factory):
         m.ingress("leastconn", [("/ws/", "chat")], host=LEAST_CONN_HOST,
                   annotations={"pier.dev/load-balance": "least_conn"})))
     stack.start()
-    stack.second_http_port, stack.second_admin_port = start_extra_dataplane(stack, "dataplane-2")
+    stack.second_http_port, stack.second_admin_port = start_extra_dataplane(
+        stack, "dataplane-2", "--trusted-proxies", "127.0.0.1/32")
     return stack
 
 
@@ -188,10 +199,15 @@ def test_remote_addr_hash_keeps_each_client_on_one_backend(sticky):
         placed[source] = seen.pop()
     # The client address, not the connection, decides: different clients spread out.
     assert len(set(placed.values())) >= 2, placed
-    # X-Forwarded-For from an untrusted peer is not the client address.
-    response = request(sticky.http_port, "GET", "/headers",
-                       headers={"Host": HASHED_HOST, "X-Forwarded-For": "203.0.113.50"})
-    assert response.header("x-backend") == placed["127.0.0.1"]
+    # $remote_addr is the client address after the trusted-proxies rule: X-Forwarded-For from
+    # an untrusted peer changes nothing, from a trusted one it names the client.
+    for source, forwarded_for in (("127.0.0.1", "127.0.0.5"), ("127.0.0.1", "127.0.0.6")):
+        untrusted = request(sticky.http_port, "GET", "/headers",
+                            headers={"Host": HASHED_HOST, "X-Forwarded-For": forwarded_for})
+        assert untrusted.header("x-backend") == placed[source]
+        trusted = request(sticky.second_http_port, "GET", "/headers",
+                          headers={"Host": HASHED_HOST, "X-Forwarded-For": forwarded_for})
+        assert trusted.header("x-backend") == placed[forwarded_for]
 
 
 def test_least_conn_spreads_open_websockets(sticky):
@@ -210,22 +226,19 @@ def test_killing_a_backend_moves_only_its_clients(stack):
     three_backends(stack)
     stack.write_manifest("ingresses.yaml", m.render(sticky_ingress()))
     stack.start()
-    clients = {}  # token -> home backend
-    while len(clients) < 30:
-        home, set_cookie = get_headers(stack.http_port)
-        clients[cookie_value(set_cookie)] = home
+    clients = new_clients(stack.http_port, 30)
     victim = "chat-2"
-    assert victim in clients.values()
+    assert victim in {home for _, home in clients}
 
     # A tunnel to a surviving backend must not notice any of this.
-    survivor_token = next(token for token, home in clients.items() if home != victim)
+    survivor_token = next(token for token, home in clients if home != victim)
     with chat_socket(stack.http_port, cookie=survivor_token) as (survivor_home, _), \
             connect(f"ws://127.0.0.1:{stack.http_port}/ws/echo", proxy=None, open_timeout=5,
                     additional_headers={"Cookie": f"{COOKIE}={survivor_token}"}) as echo:
         stack.backends[victim].process.kill()
         started = time.monotonic()
 
-        for token, home in clients.items():
+        for token, home in clients:
             backend, set_cookie = backend_of_socket(stack.http_port, cookie=token)
             if home == victim:
                 assert backend != victim
@@ -279,18 +292,15 @@ def test_endpoints_removed_from_the_service_move_only_their_clients(stack):
     ports = three_backends(stack)
     stack.write_manifest("ingresses.yaml", m.render(sticky_ingress()))
     stack.start()
-    clients = {}
-    while len(clients) < 30:
-        home, set_cookie = get_headers(stack.http_port)
-        clients[cookie_value(set_cookie)] = home
+    clients = new_clients(stack.http_port, 30)
 
     # Scale-in: chat-3 leaves the Service (the process keeps running, as a terminating pod would).
     stack.write_manifest("chat.yaml", m.render(
         *m.service_with_backends("chat", [ports["chat-1"], ports["chat-2"]])))
     wait_until(lambda: all(get_headers(stack.http_port, cookie=t)[0] != "chat-3"
-                           for t, home in clients.items() if home == "chat-3"), 10,
+                           for t, home in clients if home == "chat-3"), 10,
                "chat-3's clients to be moved")
-    for token, home in clients.items():
+    for token, home in clients:
         backend, set_cookie = get_headers(stack.http_port, cookie=token)
         if home == "chat-3":
             assert backend in {"chat-1", "chat-2"}
@@ -302,7 +312,7 @@ def test_endpoints_removed_from_the_service_move_only_their_clients(stack):
     stack.write_manifest("chat.yaml", m.render(*m.service_with_backends("chat", list(ports.values()))))
     wait_until(lambda: "chat-3" in {get_headers(stack.http_port)[0] for _ in range(6)}, 10,
                "chat-3 to receive new clients")
-    for token, home in clients.items():
+    for token, home in clients:
         if home != "chat-3":
             assert get_headers(stack.http_port, cookie=token) == (home, None)
 
