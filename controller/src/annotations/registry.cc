@@ -201,10 +201,15 @@ const AnnotationSpec kRegistry[] = {
      "Consistent hashing on `$remote_addr`, `$http_NAME`, `$cookie_NAME` or `$arg_NAME`: a key keeps its endpoint as "
      "endpoints come and go.",
      {}, SetHashBy},
-    {"affinity", "cookie", "none", 0, "Sticky sessions with a cookie naming the endpoint.", {}, SetAffinity},
+    {"affinity", "cookie", "none", 0,
+     "Sticky sessions: a cookie naming the endpoint by an opaque hash that every dataplane replica resolves the same "
+     "way.",
+     {}, SetAffinity},
     {"affinity-mode", "balanced, persistent", "balanced", 0,
-     "balanced: a sticky client may move when endpoints are added; persistent: never while its endpoint lives.", {},
-     SetAffinityMode},
+     "What a client does when its endpoint is ejected by passive health: balanced moves it for good (new cookie), "
+     "persistent keeps its cookie and sends it home once the endpoint recovers. In both modes a client moves only "
+     "when its own endpoint fails or leaves the Service.",
+     {}, SetAffinityMode},
     {"session-cookie-name", "cookie name", "PIER_AFFINITY", 0, "Name of the affinity cookie.", {},
      SetString<&A::session_cookie_name, CookieName>},
     {"session-cookie-path", "path", "route path", 0, "Path attribute of the affinity cookie.", {}, SetCookiePath},

@@ -230,10 +230,15 @@ void HttpSession::RouteRequest() {
     SendError(503, "no endpoints for service " + service);
     return;
   }
-  upstream::PickContext pick{exchange_.client};
-  const UpstreamEndpoint* endpoint = worker_.balancers().For(*route).Pick(*route->cluster, pick);
-  exchange_.endpoint = endpoint->address;
-  exchange_.endpoint_id = endpoint->id;
+  exchange_.choice = worker_.balancers().Choose(
+      *route, upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.client));
+  if (!exchange_.choice.endpoint) {  // not with endpoints listed; kept so a balancer bug is a 503, not a crash
+    SendError(503, "no endpoint available for service " + route->cluster->service_namespace + "/" +
+                       route->cluster->service_name);
+    return;
+  }
+  exchange_.endpoint = exchange_.choice.endpoint->address;
+  exchange_.endpoint_id = exchange_.choice.endpoint->id;
   DoAcquireUpstream();
 }
 

@@ -31,6 +31,7 @@
 #include "http/proxy_metrics.h"
 #include "listener/worker.h"
 #include "routing/config.h"
+#include "upstream/balancer.h"
 #include "upstream/upstream_connection.h"
 
 namespace pier::dataplane::http {
@@ -72,6 +73,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     std::string websocket_key;
     boost::asio::ip::tcp::endpoint endpoint;
     std::string endpoint_id;
+    upstream::Choice choice;  // how endpoint was chosen: its lease, cookie to set, retry state
     bool head = false;
     bool client_keep_alive = false;
     bool client_http11 = false;
@@ -125,6 +127,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void CompleteResponse();
   void StartTunnel(boost::system::error_code ec, std::size_t bytes);
   bool RetryOnFreshConnection(boost::system::error_code ec);
+  bool RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason);
+  void NoteEndpointFailure();
   void UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason);
   void Abort(std::string_view why);
   void ReleaseUpstream(bool reusable);

@@ -38,6 +38,15 @@ bool IsParseError(const boost::system::error_code& ec) {
 
 bool IsBodyless(unsigned status, bool head) { return head || status / 100 == 1 || status == 204 || status == 304; }
 
+// A new connection the upstream reset or closed before answering: the process behind it is
+// dying or overloaded, which passive health treats like a failed connect. (On a reused
+// connection the same errors usually mean a keep-alive race, retried on a fresh connection.)
+bool IsResetOnFreshConnection(const boost::system::error_code& ec, const upstream::UpstreamConnection& connection) {
+  const bool reset = ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+                     ec == asio::error::eof || ec == bhttp::error::end_of_stream;
+  return reset && connection.requests_served == 0;
+}
+
 }  // namespace
 
 void HttpSession::EnsureBodyBuffer() {
@@ -69,18 +78,20 @@ void HttpSession::DoConnect() {
 }
 
 void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code ec) {
-  if (ec == beast::error::timeout) {
-    UpstreamFailed(UpstreamError::kConnectTimeout, 504, "upstream connect timeout");
-    return;
-  }
-  if (ec == asio::error::connection_refused) {
-    UpstreamFailed(UpstreamError::kConnectRefused, 502, "upstream connection refused");
-    return;
-  }
   if (ec) {
-    UpstreamFailed(UpstreamError::kConnectFailed, 502, "upstream connect failed: " + ec.message());
+    const bool timeout = ec == beast::error::timeout;
+    const UpstreamError error = timeout                                   ? UpstreamError::kConnectTimeout
+                                : ec == asio::error::connection_refused ? UpstreamError::kConnectRefused
+                                                                        : UpstreamError::kConnectFailed;
+    const std::string reason = timeout                                   ? "upstream connect timeout"
+                               : error == UpstreamError::kConnectRefused ? "upstream connection refused"
+                                                                         : "upstream connect failed: " + ec.message();
+    NoteEndpointFailure();
+    if (RetryOnAnotherEndpoint(error, reason)) return;
+    UpstreamFailed(error, timeout ? 504 : 502, reason);
     return;
   }
+  worker_.balancers().ReportSuccess(exchange_.choice);
   exchange_.metrics->connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
   upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
@@ -116,6 +127,7 @@ void HttpSession::DoWriteRequestHeader() {
 void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t) {
   if (ec) {
     if (RetryOnFreshConnection(ec)) return;
+    if (IsResetOnFreshConnection(ec, *upstream_)) NoteEndpointFailure();
     bool timeout = ec == beast::error::timeout;
     UpstreamFailed(UpstreamError::kWriteFailed, timeout ? 504 : 502,
                    timeout ? "upstream send timeout" : "upstream write failed: " + ec.message());
@@ -221,6 +233,7 @@ void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
   }
   if (ec) {
     if (RetryOnFreshConnection(ec)) return;
+    if (IsResetOnFreshConnection(ec, *upstream_)) NoteEndpointFailure();
     if (IsParseError(ec)) {
       UpstreamFailed(UpstreamError::kBadResponse, 502, "invalid upstream response: " + ec.message());
     } else {
@@ -256,6 +269,7 @@ void HttpSession::HandleUpgradeResponse() {
   }
   exchange_.status = kSwitchingProtocols;
   RemoveHopByHop(response);
+  if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   response.version(11);
   response.set(bhttp::field::connection, "Upgrade");
   response.set(bhttp::field::upgrade, "websocket");
@@ -297,6 +311,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   identity.started = exchange_.started;
   identity.handshake_bytes_in = exchange_.bytes_in;
   identity.handshake_bytes_out = exchange_.bytes_out;
+  identity.lease = std::move(exchange_.choice.lease);
 
   handed_off_ = true;
   auto tunnel = std::make_shared<websocket::Tunnel>(
@@ -314,6 +329,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
 void HttpSession::DoWriteResponseHeader() {
   auto& response = response_->get();
   RemoveHopByHop(response);
+  if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   response.version(11);
   exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);
   if (!exchange_.response_bodyless) {
@@ -429,6 +445,34 @@ bool HttpSession::RetryOnFreshConnection(boost::system::error_code ec) {
   ReleaseUpstream(false);
   DoConnect();
   return true;
+}
+
+bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason) {
+  // The connect failed, so not a byte of the request reached any upstream: whatever the method
+  // or body, it can go to another endpoint. Only once, so a dead cluster fails fast.
+  upstream::Choice next = worker_.balancers().ChooseAgain(*exchange_.route, exchange_.choice);
+  if (!next.endpoint) return false;
+  exchange_.metrics->CountUpstreamError(error);
+  spdlog::warn("upstream {} for {}{} ({}): {}; retrying on {}", exchange_.endpoint_id, exchange_.host, exchange_.path,
+               exchange_.route->name, reason, next.endpoint->id);
+  ReleaseUpstream(false);
+  exchange_.choice = std::move(next);
+  exchange_.endpoint = exchange_.choice.endpoint->address;
+  exchange_.endpoint_id = exchange_.choice.endpoint->id;
+  upstream_ = worker_.pool().Take(exchange_.endpoint_id);
+  if (upstream_) {
+    DoWriteRequestHeader();
+  } else {
+    DoConnect();
+  }
+  return true;
+}
+
+void HttpSession::NoteEndpointFailure() {
+  if (!worker_.balancers().ReportFailure(exchange_.choice)) return;
+  exchange_.metrics->CountEjection();
+  spdlog::info("upstream {} of {} ejected by passive health", exchange_.endpoint_id,
+               exchange_.route ? exchange_.route->service : "");
 }
 
 void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason) {

@@ -92,6 +92,10 @@ ProxyMetrics::ProxyMetrics()
                           .Name("pier_upstream_errors_total")
                           .Help("Upstream failures by reason.")
                           .Register(pier::metrics::Registry())),
+      upstream_ejections(prometheus::BuildCounter()
+                             .Name("pier_upstream_ejections_total")
+                             .Help("Upstream endpoints ejected by passive health after a failed connection.")
+                             .Register(pier::metrics::Registry())),
       websocket_active(prometheus::BuildGauge()
                            .Name("pier_websocket_connections_active")
                            .Help("Open WebSocket tunnels.")
@@ -158,6 +162,7 @@ RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view 
     labels.emplace("result", std::string(UpgradeResultName(static_cast<UpgradeResult>(i))));
     upgrades_[i] = &metrics.websocket_upgrades.Add(labels);
   }
+  upstream_ejections_ = &metrics.upstream_ejections.Add(labels_);
 }
 
 void RouteMetrics::CountRequest(unsigned status, Method method) {

@@ -60,6 +60,9 @@ class ProxyMetrics final {
   prometheus::Family<prometheus::Histogram>& request_duration;
   prometheus::Family<prometheus::Histogram>& upstream_connect_duration;
   prometheus::Family<prometheus::Counter>& upstream_errors;
+  // Not in DESIGN.md's list (an addition, documented in docs/load-balancing.md): endpoints
+  // ejected by passive health after a failed connection.
+  prometheus::Family<prometheus::Counter>& upstream_ejections;
   prometheus::Family<prometheus::Gauge>& websocket_active;
   prometheus::Family<prometheus::Counter>& websocket_upgrades;
   prometheus::Family<prometheus::Histogram>& websocket_duration;
@@ -90,6 +93,7 @@ class RouteMetrics final {
   void CountRequest(unsigned status, Method method);
   void CountUpstreamError(UpstreamError error) { upstream_errors_[static_cast<std::size_t>(error)]->Increment(); }
   void CountUpgrade(UpgradeResult result) { upgrades_[static_cast<std::size_t>(result)]->Increment(); }
+  void CountEjection() { upstream_ejections_->Increment(); }
 
   prometheus::Histogram& request_duration;
   prometheus::Histogram& connect_duration;
@@ -103,6 +107,7 @@ class RouteMetrics final {
   std::unordered_map<uint32_t, prometheus::Counter*> requests_;
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
+  prometheus::Counter* upstream_ejections_ = nullptr;
 };
 
 // Per-thread map route -> RouteMetrics. Entries are keyed by the RouteConfig's address and

@@ -29,6 +29,8 @@ struct ServerState {
   const ConfigStore& config;
   const ProxyOptions options;
   const CidrSet trusted_proxies;
+  // Upstream endpoints' load and health, shared by every thread's balancers.
+  upstream::EndpointRegistry endpoints;
 
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
@@ -88,7 +90,7 @@ class Worker final {
   http::RouteMetricsCache metrics_;
   boost::asio::io_context ioc_{1};
   upstream::ConnectionPool pool_;
-  upstream::BalancerSet balancers_;
+  upstream::BalancerSet balancers_{server_.endpoints};
 };
 
 }  // namespace pier::dataplane

@@ -1,51 +1,82 @@
-// Choosing an endpoint of a cluster for one request. Round robin today; least_conn, consistent
-// hashing and cookie affinity implement the same interface later, so the HTTP session only
-// ever asks a Balancer.
+// Choosing the endpoint for one request: what the HTTP session asks, per route.
+//
+// Order of precedence: a valid affinity cookie, then the upstream-hash-by key, then the
+// route's policy (round_robin or least_conn). Ejected endpoints are skipped by all three unless
+// every endpoint is ejected (then they are tried anyway: a guess beats a certain 503). See
+// docs/load-balancing.md for what happens to sticky clients when endpoints come and go.
+//
+// Each io_context thread owns one BalancerSet (no locks); the endpoint tables and states behind
+// it are shared through the process' EndpointRegistry.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <unordered_map>
 
 #include "routing/config.h"
+#include "upstream/endpoint_state.h"
+#include "upstream/endpoint_table.h"
+#include "upstream/policies.h"
+#include "upstream/request_keys.h"
 
 namespace pier::dataplane::upstream {
 
-// What a policy may look at. Filled lazily by later policies (hash keys, cookies); round robin
-// needs nothing.
-struct PickContext {
-  std::string_view client_address;
+// The outcome of a choice, kept with the exchange until it ends.
+struct Choice {
+  // Null when the cluster has no endpoint left to try.
+  const UpstreamEndpoint* endpoint = nullptr;
+  // Counts this request (and the tunnel it may become) on the endpoint for least_conn.
+  EndpointLease lease;
+  // Set-Cookie value to add to the response from `endpoint`; "" when the client's cookie
+  // already names it (or the route has no affinity).
+  std::string set_cookie;
+  RequestKeys keys;
+  // This choice replaced one whose connect failed; there is no second retry.
+  bool retry = false;
 };
 
-class Balancer {
- public:
-  virtual ~Balancer() = default;
-  // Null only when the cluster has no endpoints.
-  virtual const UpstreamEndpoint* Pick(const ClusterConfig& cluster, const PickContext& context) = 0;
-};
-
-// Plain rotation over the endpoint list. Weights are not honoured yet.
-class RoundRobinBalancer final : public Balancer {
- public:
-  const UpstreamEndpoint* Pick(const ClusterConfig& cluster, const PickContext& context) override;
-
- private:
-  std::size_t next_ = 0;
-};
-
-// One thread's balancers, one per cluster name. Keyed by name, not by ClusterConfig, so the
-// rotation carries on across snapshots instead of restarting at the first endpoint every time
-// endpoints change. Not thread-safe: each io_context thread owns one.
 class BalancerSet final {
  public:
-  Balancer& For(const RouteConfig& route);
-  std::size_t size() const noexcept { return balancers_.size(); }
+  explicit BalancerSet(EndpointRegistry& registry) : registry_(registry) {}
+  BalancerSet(const BalancerSet&) = delete;
+  BalancerSet& operator=(const BalancerSet&) = delete;
+
+  // `route.cluster` must be set; a cluster without endpoints gives a Choice without endpoint.
+  Choice Choose(const RouteConfig& route, RequestKeys keys);
+
+  // After the connect to `failed.endpoint` failed (report it first): another endpoint for the
+  // same request, decided on the same keys, or a Choice without endpoint when `failed` was
+  // already a retry or no other endpoint exists. `failed` is left as it was.
+  Choice ChooseAgain(const RouteConfig& route, const Choice& failed);
+
+  // Passive health. ReportFailure returns true when the failure ejected the endpoint.
+  bool ReportFailure(const Choice& choice);
+  void ReportSuccess(const Choice& choice);
+
+  std::size_t size() const noexcept { return views_.size(); }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<Balancer>> balancers_;
+  // One cluster as this thread sees it.
+  struct ClusterView {
+    std::shared_ptr<const ClusterConfig> cluster;  // the one `table` was last matched against
+    std::shared_ptr<const EndpointTable> table;
+    RoundRobinBalancer round_robin;
+    LeastConnBalancer least_conn;
+    std::chrono::steady_clock::time_point last_used;
+  };
+
+  ClusterView& ViewFor(const std::shared_ptr<const ClusterConfig>& cluster, std::chrono::steady_clock::time_point now);
+  Choice Decide(const RouteConfig& route, ClusterView& view, RequestKeys keys, std::optional<uint32_t> excluded,
+                HealthClock::time_point now);
+  std::optional<uint32_t> Balance(const RouteConfig& route, ClusterView& view, const RequestKeys& keys,
+                                  const Eligibility& eligible);
+  void Prune(std::chrono::steady_clock::time_point now);
+
+  EndpointRegistry& registry_;
+  std::unordered_map<std::string, ClusterView> views_;  // by cluster name
+  std::size_t prune_at_ = 0;
 };
 
 }  // namespace pier::dataplane::upstream

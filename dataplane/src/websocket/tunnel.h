@@ -42,6 +42,8 @@ struct TunnelIdentity {
   std::chrono::steady_clock::time_point started;
   uint64_t handshake_bytes_in = 0;   // the upgrade request as received from the client
   uint64_t handshake_bytes_out = 0;  // the 101 as sent to the client
+  // Counts the tunnel on its endpoint (least_conn) until the tunnel is destroyed.
+  upstream::EndpointLease lease;
 };
 
 class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainable {
