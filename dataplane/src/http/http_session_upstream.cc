@@ -292,6 +292,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   identity.handshake_bytes_out = exchange_.bytes_out;
 
   handed_off_ = true;
+  guard_.HoldLease(std::move(exchange_.lease));
   auto tunnel = std::make_shared<websocket::Tunnel>(
       worker_, exchange_.route, metrics, std::move(guard_), client_.release_socket(),
       upstream_->stream.release_socket(), std::move(client_pending), std::move(upstream_pending), std::move(identity));
