@@ -277,7 +277,9 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
   spdlog::debug("{} {} {}{}: {} {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, status,
                 reason);
   error_response_.emplace(MakeErrorResponse(status, reason, keep_alive, exchange_.head));
-  if (exchange_.retry_after_s != 0) error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
+  if (exchange_.retry_after_s != 0) {
+    error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
+  }
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);
   bhttp::async_write(client_, *error_response_,

@@ -44,7 +44,9 @@ TEST(RateLimiter, FullBucketsExpireAndANewOneStartsFull) {
   testing::ManualClock clock;
   RateLimiter limiter(RateLimiter::Options{milliseconds(1000), 16384});
   const BucketSpec spec{10, 20};
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kAllowed);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kAllowed);
+  }
   ASSERT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kLimited);
   clock.Advance(milliseconds(1500));  // 15 of 20 tokens back: not full, so it must stay
   limiter.SweepAll(clock.Now());
@@ -52,7 +54,9 @@ TEST(RateLimiter, FullBucketsExpireAndANewOneStartsFull) {
   clock.Advance(milliseconds(500));
   limiter.SweepAll(clock.Now());
   EXPECT_EQ(limiter.size(), 0u);
-  for (int i = 0; i < 20; ++i) ASSERT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kAllowed);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kAllowed);
+  }
   EXPECT_EQ(limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome, RateLimiter::Outcome::kLimited);
 }
 
@@ -106,7 +110,8 @@ TEST(RateLimiter, ConcurrentTakesNeverExceedTheBurst) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
       for (int i = 0; i < 1000; ++i) {
-        if (limiter.Take("r", Client("10.0.0.1"), spec, clock.Now()).outcome == RateLimiter::Outcome::kAllowed) ++allowed;
+        auto result = limiter.Take("r", Client("10.0.0.1"), spec, clock.Now());
+        if (result.outcome == RateLimiter::Outcome::kAllowed) ++allowed;
       }
     });
   }
