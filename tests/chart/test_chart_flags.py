@@ -38,7 +38,9 @@ EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngres
               "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s"]
 
 
+@pytest.fixture(scope="module")
 def rendered_flags(helm) -> dict[str, set[str]]:
+    """component -> every flag name the chart renders for it, over all variants."""
     flags = {"controller": set(), "dataplane": set()}
     variants = [EVERY_FLAG] + [["-f", str(path)] for path in CI_VALUES]
     for variant in variants:
@@ -49,8 +51,8 @@ def rendered_flags(helm) -> dict[str, set[str]]:
     return flags
 
 
-def test_chart_flags_are_in_the_contract(helm):
-    flags = rendered_flags(helm)
+def test_chart_flags_are_in_the_contract(rendered_flags):
+    flags = rendered_flags
     for component, used in flags.items():
         assert used - CONTRACT_FLAGS[component] == set(), component
     # Every flag the chart should be able to set is reachable from some values.
@@ -69,9 +71,9 @@ def built_binary(name: str) -> Path:
 
 
 @pytest.mark.parametrize("component", ["controller", "dataplane"])
-def test_binaries_accept_the_chart_flags(helm, component):
+def test_binaries_accept_the_chart_flags(rendered_flags, component):
     binary = built_binary(f"pier-{component}")
     help_text = subprocess.run([str(binary), "--help"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, timeout=30, check=False).stdout
     accepted = set(re.findall(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*)", help_text))
-    assert rendered_flags(helm)[component] - accepted == set()
+    assert rendered_flags[component] - accepted == set()

@@ -38,6 +38,9 @@ EVENT_TIMEOUT_S = 30.0
 # The watcher's retry backoff is capped low so a reconnect after the relay comes back is quick.
 MAX_BACKOFF_MS = 2000
 STOP_BUDGET_S = 2.0
+# Printed by the sanitizers (ASan/UBSan builds); a watcher that logged one failed.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
 NAMESPACE = "pier-e2e"
 OTHER_NAMESPACE = "pier-e2e-other"
 
@@ -181,7 +184,8 @@ class Watcher:
                              f"{self.lines(since)}\nwatcher log tail:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 30) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     def stop(self) -> float:
@@ -194,8 +198,13 @@ class Watcher:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-        self._log.close()
-        return time.monotonic() - started
+        took = time.monotonic() - started
+        if not self._log.closed:
+            self._log.close()
+            log = self.log_path.read_text(errors="replace")
+            for marker in SANITIZER_MARKERS:
+                assert marker not in log, f"{self.log_path} has {marker!r}:\n{self.log_tail(60)}"
+        return took
 
     def metric(self, name: str, **labels: str) -> float:
         wanted = ",".join(f'{key}="{value}"' for key, value in sorted(labels.items()))
@@ -430,6 +439,25 @@ def test_rotated_token_file_is_picked_up(cluster):
             rotating.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind} after the token rotated")
     finally:
         rotating.stop()
+
+
+def test_watches_ended_by_the_server_resume_without_relisting(cluster):
+    """timeoutSeconds makes the apiserver end each watch cleanly; the informer resumes it."""
+    watcher = Watcher(cluster.kubeconfig_path, cluster.workdir, "short-watches",
+                      "--min-watch-timeout=1", "--max-watch-timeout=2")
+    try:
+        for kind in ALL_KINDS:
+            watcher.wait_for(is_event("SYNCED", kind), what=f"SYNCED {kind}")
+        time.sleep(5.0)  # several server-side timeouts
+        since = watcher.mark()
+        apply(cluster, service("after-timeouts"))
+        watcher.wait_for(is_event("UPSERT", "Service", f"{NAMESPACE}/after-timeouts"), since,
+                         what="UPSERT after several watch timeouts")
+        assert sum(1 for line in watcher.lines() if is_event("REPLACE", "Service")(line)) == 1
+    finally:
+        watcher.stop()
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="closed") >= 2
+    assert watcher.metric("pier_controller_watch_restarts_total", kind="Service", reason="error") == 0
 
 
 def test_change_made_while_the_apiserver_restarts_arrives(cluster, relay, watcher):

@@ -1,6 +1,8 @@
 """The chat backend on its own: the endpoints the other tests and the demo rely on."""
 
 import json
+import socket
+import time
 
 import pytest
 from websockets.sync.client import connect
@@ -111,3 +113,38 @@ def test_static_dir_serves_files_and_nothing_outside(launcher, tmp_path):
     assert script.status == 200 and script.header("content-type").startswith("text/javascript")
     for path in ["/../outside.txt", "/.secret", "/%2e%2e/outside.txt", "//etc/passwd", "/app.js/"]:
         assert request(port, "GET", path).status == 404, path
+
+
+def test_a_chat_client_that_stops_reading_is_dropped_not_buffered(backend):
+    with Connection(backend, timeout=10) as slow, \
+            connect(f"ws://127.0.0.1:{backend}/ws/chat", open_timeout=5) as fast:
+        # A small receive buffer and no reading: the backend's queue for this client fills up.
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        slow.send(format_request("GET", "/ws/chat", UPGRADE_HEADERS))
+        assert slow.read_response().status == 101
+        fast_id = json.loads(fast.recv(timeout=5))["client"]
+
+        # The sender reads its own broadcasts in batches well under the queue bound, so it never
+        # falls behind; ~22 MB is far more than socket buffers plus a 256-message queue.
+        text, batch = "x" * 15000, 50
+        for _ in range(1500 // batch):
+            for _ in range(batch):
+                fast.send(text)
+            for _ in range(batch):
+                assert json.loads(fast.recv(timeout=5))["from"] == fast_id
+
+        # The slow client now finds a bounded backlog and then the end of the connection (a
+        # large buffer again, so that backlog arrives at loopback speed).
+        slow.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+        received = 0
+        started = time.monotonic()
+        try:
+            while chunk := slow.sock.recv(1 << 16):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+        assert time.monotonic() - started < 8, "the slow client was never disconnected"
+        assert received < 12 * 1024 * 1024, f"{received} bytes were buffered for a client that did not read"
+
+        fast.send("still fine")
+        assert json.loads(fast.recv(timeout=5))["text"] == "still fine"

@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from harness import REPO_ROOT, bin_dir
@@ -99,8 +100,13 @@ def test_demo_serves_the_chat_until_sigterm(tmp_path):
             hello = json.loads(ws.recv(timeout=5))
             assert hello["backend"] in {"chat-1", "chat-2", "chat-3"}
 
-        # Only the script gets the signal: its trap must stop every child by itself.
-        process.send_signal(signal.SIGTERM)
+            # Only the script gets the signal: its trap must stop every child by itself, and
+            # the open chat is closed by the draining dataplane (with 1001 when a close frame
+            # is sent; the demo only promises the socket does not hang).
+            process.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is None or closed.value.rcvd.code == 1001
         assert process.wait(timeout=20) == 143  # 128 + SIGTERM, after the trap ran
         assert "demo stopped" in output.rest(timeout=5)
         assert_port_closed(port)

@@ -54,7 +54,11 @@ void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
   affinity.set_mode(values.affinity_mode == annotations::AffinityMode::kPersistent ? pier::v1::Affinity::COOKIE_PERSISTENT
                                                                                     : pier::v1::Affinity::COOKIE_BALANCED);
   affinity.set_cookie_name(values.session_cookie_name);
-  affinity.set_cookie_path(values.session_cookie_path.value_or(route.match().path()));
+  // The route path is a fine default, unless it holds a ";" that would end the cookie
+  // attribute (the dataplane refuses such a snapshot); "/" then covers the route too.
+  const std::string& route_path = route.match().path();
+  affinity.set_cookie_path(values.session_cookie_path.value_or(
+      route_path.find(';') == std::string::npos ? route_path : std::string("/")));
   affinity.set_cookie_max_age_s(values.session_cookie_max_age ? static_cast<uint64_t>(values.session_cookie_max_age->count()) : 0);
   affinity.set_cookie_secure(values.session_cookie_secure);
   affinity.set_cookie_samesite(values.session_cookie_samesite);

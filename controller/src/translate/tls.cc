@@ -1,5 +1,6 @@
 #include "translate/tls.h"
 
+#include "pier/common/pem_check.h"
 #include "translate/names.h"
 
 namespace pier::translate {
@@ -7,8 +8,8 @@ namespace {
 
 constexpr const char* kTlsSecretType = "kubernetes.io/tls";
 
-// Checks presence only; whether the PEM parses and the key matches is the dataplane's
-// (and later the controller's TLS validation's) business.
+// A Secret that cannot serve TLS is reported here and left out of the snapshot: the dataplane
+// refuses a whole snapshot holding one, which would freeze every other change.
 std::string SecretProblem(const model::ClusterState& state, const std::string& key) {
   const auto it = state.secrets.find(key);
   if (it == state.secrets.end()) return "secret " + key + " not found";
@@ -19,6 +20,9 @@ std::string SecretProblem(const model::ClusterState& state, const std::string& k
   for (const char* field : {"tls.crt", "tls.key"}) {
     const auto data = secret.data.find(field);
     if (data == secret.data.end() || data->second.empty()) return "secret " + key + " has no " + field;
+  }
+  if (auto usable = tls::CheckKeyPair(secret.data.at("tls.crt"), secret.data.at("tls.key")); !usable) {
+    return "secret " + key + ": " + usable.error();
   }
   return {};
 }

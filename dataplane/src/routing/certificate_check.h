@@ -2,6 +2,7 @@
 // with the snapshot, not discovered at the first handshake.
 #pragma once
 
+#include "pier/common/pem_check.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
 
@@ -9,6 +10,8 @@ namespace pier::dataplane {
 
 // The chain is PEM with at least one certificate, every block parses, and the private key
 // parses and belongs to the first (leaf) certificate. The error says which of these failed.
-Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate);
+inline Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate) {
+  return tls::CheckKeyPair(certificate.certificate_chain_pem(), certificate.private_key_pem());
+}
 
 }  // namespace pier::dataplane

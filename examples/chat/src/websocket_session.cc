@@ -13,13 +13,20 @@ constexpr std::size_t kResumeReadingBelow = kMaxQueuedMessages / 2;
 constexpr std::size_t kMaxChatMessageBytes = 16 * 1024;
 constexpr std::size_t kMaxEchoMessageBytes = 1024 * 1024;
 constexpr std::chrono::seconds kHandshakeTimeout{10};
+// How long a closing peer has to take our last message and the close frame. A client that
+// stopped reading never will: the write stays stuck, and only cutting TCP frees the session.
+constexpr std::chrono::seconds kCloseGrace{2};
 
 }  // namespace
 
 WebSocketSession::WebSocketSession(beast::tcp_stream stream, WebSocketEndpoint endpoint,
                                    std::shared_ptr<ChatRoom> room, const WebSocketOptions& options,
                                    std::string peer)
-    : ws_(std::move(stream)), endpoint_(endpoint), room_(std::move(room)), peer_(std::move(peer)) {
+    : ws_(std::move(stream)),
+      endpoint_(endpoint),
+      room_(std::move(room)),
+      peer_(std::move(peer)),
+      close_deadline_(ws_.get_executor()) {
   // The websocket stream keeps its own timers; the HTTP read deadline must not follow it.
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeout{};
@@ -72,6 +79,7 @@ void WebSocketSession::OnRead(beast::error_code ec, std::size_t) {
     // that Beast has already answered with a close frame) only end this one client.
     if (ec != websocket::error::closed) spdlog::debug("websocket read from {} ended: {}", peer_, ec.message());
     finished_ = true;
+    close_deadline_.cancel();
     LeaveRoom();
     return;
   }
@@ -114,6 +122,8 @@ void WebSocketSession::Close(websocket::close_code code) {
   if (finished_ || pending_close_) return;
   pending_close_ = websocket::close_reason(code);
   LeaveRoom();
+  close_deadline_.expires_after(kCloseGrace);
+  close_deadline_.async_wait(beast::bind_front_handler(&WebSocketSession::OnCloseDeadline, shared_from_this()));
   // The front message may be in the middle of async_write, which still references it.
   if (writing_) {
     queue_.erase(queue_.begin() + 1, queue_.end());
@@ -142,6 +152,7 @@ void WebSocketSession::OnWrite(beast::error_code ec, std::size_t) {
   if (ec) {
     spdlog::debug("websocket write to {} failed: {}", peer_, ec.message());
     finished_ = true;
+    close_deadline_.cancel();
     queue_.clear();
     LeaveRoom();
     return;
@@ -166,6 +177,13 @@ void WebSocketSession::DoClose() {
 void WebSocketSession::OnClose(beast::error_code ec) {
   // The peer may already be gone; there is nothing left to do either way.
   if (ec) spdlog::debug("websocket close to {}: {}", peer_, ec.message());
+}
+
+void WebSocketSession::OnCloseDeadline(beast::error_code ec) {
+  if (ec == boost::asio::error::operation_aborted) return;  // the peer read everything and left
+  spdlog::info("websocket peer {} did not take its close frame within {} s; cutting the connection", peer_,
+               kCloseGrace.count());
+  beast::get_lowest_layer(ws_).close();
 }
 
 void WebSocketSession::LeaveRoom() noexcept {

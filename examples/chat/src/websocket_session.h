@@ -3,6 +3,7 @@
 // that does not read is not read from either, a chat client that falls behind is dropped.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
@@ -39,6 +40,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   // Queues a text message; a member whose queue is full is closed instead (1008).
   void SendText(std::shared_ptr<const std::string> text);
   // Sends a close frame once the message being written (if any) is out; queued ones are dropped.
+  // A peer that does not read gets its connection cut after a short grace instead.
   void Close(boost::beast::websocket::close_code code);
 
  private:
@@ -55,6 +57,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   void OnWrite(boost::beast::error_code ec, std::size_t bytes);
   void DoClose();
   void OnClose(boost::beast::error_code ec);
+  void OnCloseDeadline(boost::beast::error_code ec);
   void LeaveRoom() noexcept;
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
@@ -62,6 +65,7 @@ class WebSocketSession final : public std::enable_shared_from_this<WebSocketSess
   std::shared_ptr<ChatRoom> room_;
   std::string peer_;
   boost::beast::flat_buffer buffer_;
+  boost::asio::steady_timer close_deadline_;
   std::deque<Outgoing> queue_;
   uint64_t client_id_ = 0;
   bool in_room_ = false;

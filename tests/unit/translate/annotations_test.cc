@@ -112,6 +112,15 @@ TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
   EXPECT_TRUE(FindCluster(out.snapshot, "default/chat:80")->backend_tls().enabled());
 }
 
+TEST(AnnotationsOnRoutes, CookiePathNeverCarriesASemicolon) {
+  State state;
+  state.Backend("chat");
+  state.Add(IngressBuilder("app").annotation("pier.dev/affinity", "cookie").host("a.example").path("/a;b", "chat", 80));
+  const Output out = state.Translate();
+  EXPECT_EQ(OnlyRoute(out).match().path(), "/a;b");
+  EXPECT_EQ(OnlyRoute(out).affinity().cookie_path(), "/");
+}
+
 TEST(AnnotationsOnRoutes, RpmFoldsIntoAPerSecondRate) {
   const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/limit-rpm", "120")).Translate();
   EXPECT_DOUBLE_EQ(OnlyRoute(out).limits().requests_per_second(), 2.0);

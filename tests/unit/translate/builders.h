@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "test_pem.h"
 #include "model/objects.h"
 #include "translate/translate.h"
 
@@ -140,8 +141,8 @@ inline model::Secret TlsSecret(std::string name, std::string ns = "default", std
   secret.meta.name = std::move(name);
   secret.meta.namespace_ = std::move(ns);
   secret.type = std::move(type);
-  secret.data["tls.crt"] = "-----BEGIN CERTIFICATE-----\n...";
-  secret.data["tls.key"] = "-----BEGIN PRIVATE KEY-----\n...";
+  secret.data["tls.crt"] = testdata::kCertificatePem;
+  secret.data["tls.key"] = testdata::kPrivateKeyPem;
   return secret;
 }
 

@@ -1,4 +1,4 @@
-#include "routing/certificate_check.h"
+#include "pier/common/pem_check.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-namespace pier::dataplane {
+namespace pier::tls {
 namespace {
 
 struct BioFree {
@@ -46,15 +46,15 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
-Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate) {
+Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem) {
   // BIO_new_mem_buf takes an int length.
   constexpr std::size_t kMaxPemBytes = 1u << 24;
-  if (certificate.certificate_chain_pem().size() > kMaxPemBytes ||
-      certificate.private_key_pem().size() > kMaxPemBytes) {
+  if (certificate_chain_pem.size() > kMaxPemBytes ||
+      private_key_pem.size() > kMaxPemBytes) {
     return Fail("PEM data larger than 16 MiB");
   }
   ERR_clear_error();
-  BioPtr chain_bio = MemoryBio(certificate.certificate_chain_pem());
+  BioPtr chain_bio = MemoryBio(certificate_chain_pem);
   if (!chain_bio) return Fail("out of memory reading the certificate chain");
   X509Ptr leaf(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
   if (!leaf) return Fail("certificate chain holds no PEM certificate: " + TakeOpenSslError());
@@ -70,7 +70,7 @@ Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate) {
     return Fail("certificate " + std::to_string(index) + " of the chain does not parse: " + TakeOpenSslError());
   }
 
-  BioPtr key_bio = MemoryBio(certificate.private_key_pem());
+  BioPtr key_bio = MemoryBio(private_key_pem);
   if (!key_bio) return Fail("out of memory reading the private key");
   KeyPtr key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, NoPassphrase, nullptr));
   if (!key) return Fail("private key does not parse: " + TakeOpenSslError());
@@ -80,4 +80,4 @@ Result<bool> CheckCertificate(const pier::v1::TlsCertificate& certificate) {
   return true;
 }
 
-}  // namespace pier::dataplane
+}  // namespace pier::tls

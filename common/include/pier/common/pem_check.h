@@ -1,0 +1,17 @@
+// Whether a PEM certificate chain and private key can serve TLS. The controller checks a Secret
+// with it before putting it in a snapshot (a bad Secret must not get the whole snapshot refused),
+// and the dataplane checks again before accepting a snapshot (it trusts nothing it receives).
+#pragma once
+
+#include <string>
+
+#include "pier/common/result.h"
+
+namespace pier::tls {
+
+// The chain is PEM with at least one certificate, every block parses, and the private key
+// parses, is not encrypted, and belongs to the first (leaf) certificate. The error says which of
+// these failed.
+Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem);
+
+}  // namespace pier::tls
