@@ -1,8 +1,9 @@
 // A throwaway key pair for unit tests only (self-signed, example.com and *.example.com, valid
 // for a century): translation checks that a TLS Secret really holds a usable pair, so the test
 // Secrets must hold real PEM. Made with:
-//   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 36500 \
+//   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 36500
 //     -subj /CN=example.com -addext subjectAltName=DNS:example.com,DNS:*.example.com
+// (one command; no line-continuation backslash here, which would continue the comment)
 #pragma once
 
 namespace pier::testdata {
