@@ -3,11 +3,13 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <optional>
 #include <thread>
@@ -24,6 +26,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+
+// accept() failing (EMFILE when the process is out of descriptors) keeps failing while the
+// connection waits in the queue; retrying at once would spin the admin thread and flood the log.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
 AdminResponse Text(unsigned status, std::string body) {
   return AdminResponse{status, "text/plain; charset=utf-8", std::move(body)};
@@ -96,6 +102,7 @@ class AdminServer::Impl final : public std::enable_shared_from_this<AdminServer:
   uint64_t next_session_id_ = 0;
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_{io_};
   tcp::endpoint local_;
   std::thread thread_;
   std::atomic<bool> stopped_{false};
@@ -182,9 +189,15 @@ void AdminServer::Impl::DoAccept() {
   acceptor_.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
     if (ec) {
-      // Typically EMFILE: keep accepting, the condition is usually transient.
+      // Typically EMFILE: keep accepting after a pause, the condition is usually transient.
       spdlog::warn("admin server: accept failed: {}", ec.message());
-    } else if (self->sessions_.size() >= self->limits_.max_connections) {
+      self->accept_retry_.expires_after(kAcceptRetryDelay);
+      self->accept_retry_.async_wait([self](boost::system::error_code timer_ec) {
+        if (!timer_ec && self->acceptor_.is_open()) self->DoAccept();
+      });
+      return;
+    }
+    if (self->sessions_.size() >= self->limits_.max_connections) {
       spdlog::debug("admin server: connection limit {} reached, closing new connection", self->limits_.max_connections);
       boost::system::error_code ignored;
       socket.close(ignored);
@@ -201,6 +214,7 @@ void AdminServer::Impl::DoAccept() {
 void AdminServer::Impl::CloseAll() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  accept_retry_.cancel();
   // Copy first: closing a session may destroy it, which erases it from sessions_.
   std::vector<std::shared_ptr<Session>> live;
   for (auto& [id, weak] : sessions_) {

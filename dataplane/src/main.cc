@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstddef>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,6 +48,7 @@ struct Flags {
   std::string max_header_bytes = "16k";
   std::string header_timeout = "10s";
   std::string tcp_keepalive = "60s";
+  std::size_t max_connections = 0;
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -91,6 +93,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--tcp-keepalive", flags.tcp_keepalive,
                  "Idle time before TCP keepalive probes on client and upstream connections (0 disables)")
+  app.add_option("--max-connections", flags.max_connections,
+                 "Client connections open at once; more are closed at accept (0 = no limit)")
       ->capture_default_str();
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
@@ -139,6 +143,7 @@ Result<Settings> Resolve(const Flags& flags) {
   if (!header_bytes) return Fail("--max-header-bytes: " + header_bytes.error());
   if (*header_bytes == 0) return Fail("--max-header-bytes must be more than 0");
   proxy.max_header_bytes = static_cast<std::size_t>(*header_bytes);
+  proxy.max_connections = flags.max_connections;
   if (!flags.trusted_proxies.empty()) {
     auto cidrs = ParseCidrList(flags.trusted_proxies);
     if (!cidrs) return Fail("--trusted-proxies: " + cidrs.error());

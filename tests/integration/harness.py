@@ -14,7 +14,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Callable, Optional, Sequence, TypeVar
 
 from rawhttp import Response, request
 
@@ -231,12 +231,13 @@ class PierStack:
             "--log-level", "debug"])
         return self.controller
 
-    def start_dataplane(self) -> ManagedProcess:
+    def start_dataplane(self, extra_args: Sequence[str] = (), wrapper: Sequence[str] = ()) -> ManagedProcess:
+        """`extra_args` go after the usual flags; `wrapper` runs the binary (e.g. prlimit ...)."""
         self.dataplane = self.launcher.start("dataplane", [
-            binary("pier-dataplane"), "--controller", f"127.0.0.1:{self.grpc_port}",
+            *wrapper, binary("pier-dataplane"), "--controller", f"127.0.0.1:{self.grpc_port}",
             "--http-listen", f"127.0.0.1:{self.http_port}", "--https-listen", "",
             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--threads", "2",
-            "--log-level", "debug", *self.dataplane_args])
+            "--log-level", "debug", *self.dataplane_args, *extra_args])
         return self.dataplane
 
     def start(self) -> "PierStack":

@@ -1,6 +1,8 @@
 #include "translate/route_policy.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 namespace pier::translate {
 namespace {
@@ -69,14 +71,18 @@ void ApplyLimits(const IngressAnnotations& values, pier::v1::Route& route) {
   limits.set_connections_per_route(values.max_connections.value_or(0));
   // rps and rpm fold into one token rate; with both set the per-second one is the finer
   // control, as a burst of a minute's quota in one second is what rps exists to prevent.
+  // The product is taken in 64 bits: limit-rpm 60,000,000 x multiplier 1,000 does not fit 32.
+  const auto burst = [](uint64_t tokens) {
+    return static_cast<uint32_t>(std::clamp<uint64_t>(tokens, 1, std::numeric_limits<uint32_t>::max()));
+  };
   if (values.limit_rps) {
     limits.set_requests_per_second(*values.limit_rps);
-    limits.set_burst(*values.limit_rps * values.limit_burst_multiplier);
+    limits.set_burst(burst(uint64_t{*values.limit_rps} * values.limit_burst_multiplier));
   } else if (values.limit_rpm) {
     // The bucket holds multiplier seconds' worth of the rate (ingress-nginx would allow
     // multiplier minutes' worth at once, which defeats a per-minute limit).
     limits.set_requests_per_second(*values.limit_rpm / 60.0);
-    limits.set_burst(std::max<uint32_t>(1, *values.limit_rpm * values.limit_burst_multiplier / 60));
+    limits.set_burst(burst(uint64_t{*values.limit_rpm} * values.limit_burst_multiplier / 60));
   }
   for (const Cidr& cidr : values.limit_allowlist) limits.add_exempt_cidrs(cidr.ToString());
 

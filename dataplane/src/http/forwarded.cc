@@ -90,7 +90,8 @@ ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingCo
   std::string forwarded_for = JoinedField(fields, "X-Forwarded-For");
   static const CidrSet kNobody;
   const CidrSet& trusted = context.trusted_proxies ? *context.trusted_proxies : kNobody;
-  result.client = FormatAddress(ClientAddress(context.peer, forwarded_for, trusted));
+  result.address = ClientAddress(context.peer, forwarded_for, trusted);
+  result.client = FormatAddress(result.address);
 
   // The chain records hops: the peer is the hop that reached us, whatever it claims.
   std::string peer = FormatAddress(context.peer);

@@ -32,6 +32,7 @@ struct ForwardingContext {
 };
 
 struct ForwardedRequest {
+  boost::asio::ip::address address;  // the client, per ClientAddress (what limits and access rules see)
   std::string client;      // formatted client address
   std::string request_id;  // kept or generated
 };

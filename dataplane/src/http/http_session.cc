@@ -203,6 +203,7 @@ void HttpSession::RouteRequest() {
     SendError(route->unavailable_status, route->unavailable_reason);
     return;
   }
+  if (!Admit(forwarded.address)) return;
   if (exchange_.upgrade && !route->websocket_enabled) {
     exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
     SendError(403, route->websocket_disabled_reason.empty() ? "websocket upgrades are disabled for this route"
@@ -242,6 +243,21 @@ void HttpSession::RouteRequest() {
   DoAcquireUpstream();
 }
 
+bool HttpSession::Admit(const asio::ip::address& client) {
+  const auto& request = request_->get();
+  // Only an upgrade's Origin is judged; several Origin headers join into one that matches nothing.
+  const std::string origin = exchange_.upgrade ? JoinedField(request, "Origin") : std::string();
+  auto admission = worker_.server().admission.Admit({*exchange_.route, client, exchange_.upgrade, origin});
+  if (!admission.refusal) {
+    exchange_.lease = std::move(admission.lease);
+    return true;
+  }
+  if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
+  exchange_.retry_after_s = admission.refusal->retry_after_s;
+  SendError(admission.refusal->status, admission.refusal->message);
+  return false;
+}
+
 void HttpSession::SendError(unsigned status, std::string_view reason, bool force_close) {
   bool keep_alive = !force_close && ClientMayKeepAlive();
   if (!keep_alive && request_ && !request_->is_done()) linger_on_close_ = true;
@@ -249,6 +265,9 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
   spdlog::debug("{} {} {}{}: {} {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, status,
                 reason);
   error_response_.emplace(MakeErrorResponse(status, reason, keep_alive, exchange_.head));
+  if (exchange_.retry_after_s != 0) {
+    error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
+  }
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);
   bhttp::async_write(client_, *error_response_,

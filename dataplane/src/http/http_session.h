@@ -29,6 +29,7 @@
 
 #include "http/error_response.h"
 #include "http/proxy_metrics.h"
+#include "limits/connection_limiter.h"
 #include "listener/worker.h"
 #include "routing/config.h"
 #include "upstream/balancer.h"
@@ -86,6 +87,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     unsigned status = 0;
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
+    uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
+    limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 
   // Client side (http_session.cc).
@@ -94,6 +97,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void DoReadHeader();
   void OnHeader(boost::system::error_code ec, std::size_t bytes);
   void RouteRequest();
+  bool Admit(const boost::asio::ip::address& client);  // false: refused, the answer is on its way
   void SendError(unsigned status, std::string_view reason, bool force_close = false);
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
   void OnHeaderDeadline(boost::system::error_code ec);

@@ -314,6 +314,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   identity.lease = std::move(exchange_.choice.lease);
 
   handed_off_ = true;
+  guard_.HoldLease(std::move(exchange_.lease));
   auto tunnel = std::make_shared<websocket::Tunnel>(
       worker_, exchange_.route, metrics, std::move(guard_), client_.release_socket(),
       upstream_->stream.release_socket(), std::move(client_pending), std::move(upstream_pending), std::move(identity));

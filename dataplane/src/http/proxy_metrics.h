@@ -40,7 +40,7 @@ std::string_view UpstreamErrorName(UpstreamError error) noexcept;
 
 enum class UpgradeResult : uint8_t {
   kTunnelled,      // 101 with a valid accept: the tunnel is open
-  kDisabled,       // refused by the route (403)
+  kDisabled,       // refused by the route (403, or 429 from its limits)
   kDeclined,       // the upstream answered something other than 101 (relayed as is)
   kInvalidAccept,  // 101 with a wrong Sec-WebSocket-Accept (502)
   kFailed,         // no upstream, connect or I/O error
@@ -48,7 +48,13 @@ enum class UpgradeResult : uint8_t {
 };
 std::string_view UpgradeResultName(UpgradeResult result) noexcept;
 
-enum class Rejection : uint8_t { kAcceptFailed, kDraining, kCount };
+enum class Rejection : uint8_t {
+  kAcceptFailed,
+  kDraining,
+  kMaxConnections,  // --max-connections reached: closed at accept
+  kFdExhausted,     // accept failed with EMFILE/ENFILE: accepting pauses briefly
+  kCount
+};
 std::string_view RejectionName(Rejection reason) noexcept;
 
 // The process-wide families, registered on pier::metrics::Registry() on first use.

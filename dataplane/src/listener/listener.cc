@@ -6,6 +6,8 @@
 
 #include <sys/socket.h>
 
+#include <cerrno>
+
 #include "http/http_session.h"
 #include "pier/common/address.h"
 
@@ -19,6 +21,11 @@ namespace {
 // accept() failing (EMFILE, ENOBUFS) usually persists for a moment; retrying at once would spin.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+bool IsDescriptorExhaustion(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors ||
+         ec == boost::system::error_code(ENFILE, boost::system::system_category());
+}
 }  // namespace
 
 Listener::Listener(Worker& worker, bool tls)
@@ -64,21 +71,43 @@ void Listener::DoAccept() {
 
 void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
+  auto& rejected = http::ProxyMetrics::Get().rejected;
   if (ec) {
-    http::ProxyMetrics::Get().rejected[static_cast<std::size_t>(http::Rejection::kAcceptFailed)]->Increment();
-    spdlog::warn("accept failed: {}", ec.message());
+    // Out of descriptors: the pending connection stays in the kernel's queue, so accepting
+    // again at once would fail again in a busy loop. Pause; closing connections frees some.
+    if (IsDescriptorExhaustion(ec)) {
+      rejected[static_cast<std::size_t>(http::Rejection::kFdExhausted)]->Increment();
+      if (!fd_exhausted_) spdlog::error("accept: {}; pausing accepts until descriptors are free", ec.message());
+      fd_exhausted_ = true;
+    } else {
+      rejected[static_cast<std::size_t>(http::Rejection::kAcceptFailed)]->Increment();
+      spdlog::warn("accept failed: {}", ec.message());
+    }
     retry_timer_.expires_after(kAcceptRetryDelay);
     retry_timer_.async_wait([self = shared_from_this()](boost::system::error_code timer_ec) {
       if (!timer_ec && !self->stopped_) self->DoAccept();
     });
     return;
   }
+  if (fd_exhausted_) {
+    fd_exhausted_ = false;
+    spdlog::info("accept: descriptors available again");
+  }
   if (worker_.server().draining.load(std::memory_order_relaxed)) {
     // Accepted in the instant before the acceptor closed: refuse rather than serve.
-    http::ProxyMetrics::Get().rejected[static_cast<std::size_t>(http::Rejection::kDraining)]->Increment();
+    rejected[static_cast<std::size_t>(http::Rejection::kDraining)]->Increment();
     return;
   }
-  std::make_shared<http::HttpSession>(worker_, std::move(socket), ConnectionGuard(worker_.server()), tls_)->Start();
+  auto guard = ConnectionGuard::TryAcquire(worker_.server());
+  if (!guard) {
+    // --max-connections: closing at once is the cheapest answer and frees the descriptor.
+    rejected[static_cast<std::size_t>(http::Rejection::kMaxConnections)]->Increment();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+    DoAccept();
+    return;
+  }
+  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard), tls_)->Start();
   DoAccept();
 }
 

@@ -34,6 +34,7 @@ class Listener final : public std::enable_shared_from_this<Listener> {
   boost::asio::steady_timer retry_timer_;
   const bool tls_;
   bool stopped_ = false;
+  bool fd_exhausted_ = false;  // the last accept failed for lack of descriptors (logged once)
 };
 
 }  // namespace pier::dataplane

@@ -23,6 +23,9 @@ struct ProxyOptions {
   std::size_t max_header_bytes = 16 * 1024;
   std::vector<std::string> trusted_proxies;  // CIDRs
   std::chrono::milliseconds drain_timeout{30000};
+  // Client connections open at once on this dataplane (--max-connections); beyond it a new
+  // connection is closed as soon as it is accepted. 0 = no limit.
+  std::size_t max_connections = 0;
   std::chrono::seconds tcp_keepalive_idle{60};
 };
 

@@ -9,10 +9,25 @@ ConnectionGuard::ConnectionGuard(ServerState& server) : server_(&server) {
   http::ProxyMetrics::Get().http_connections_active.Increment();
 }
 
+ConnectionGuard::ConnectionGuard(ServerState& server, AlreadyCounted) : server_(&server) {
+  http::ProxyMetrics::Get().http_connections_active.Increment();
+}
+
+std::optional<ConnectionGuard> ConnectionGuard::TryAcquire(ServerState& server) {
+  const std::size_t limit = server.options.max_connections;
+  if (limit == 0) return ConnectionGuard(server);
+  std::size_t current = server.connections.load(std::memory_order_relaxed);
+  do {
+    if (current >= limit) return std::nullopt;
+  } while (!server.connections.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+  return ConnectionGuard(server, AlreadyCounted{});
+}
+
 ConnectionGuard& ConnectionGuard::operator=(ConnectionGuard&& other) noexcept {
   if (this != &other) {
     Release();
     server_ = std::exchange(other.server_, nullptr);
+    lease_ = std::move(other.lease_);
   }
   return *this;
 }
@@ -20,6 +35,7 @@ ConnectionGuard& ConnectionGuard::operator=(ConnectionGuard&& other) noexcept {
 ConnectionGuard::~ConnectionGuard() { Release(); }
 
 void ConnectionGuard::Release() noexcept {
+  lease_.Release();
   if (server_ == nullptr) return;
   http::ProxyMetrics::Get().http_connections_active.Decrement();
   if (server_->connections.fetch_sub(1, std::memory_order_acq_rel) == 1 &&

@@ -9,10 +9,13 @@
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 
 #include "http/proxy_metrics.h"
+#include "limits/admission.h"
+#include "limits/connection_limiter.h"
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
 #include "routing/config.h"
@@ -32,6 +35,9 @@ struct ServerState {
   // Upstream endpoints' load and health, shared by every thread's balancers.
   upstream::EndpointRegistry endpoints;
 
+  // Access rules and limits of every route, shared by all threads (sharded inside).
+  limits::AdmissionControl admission;
+
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
   // Wait() sleeps on this; it is notified when the last connection goes during a drain.
@@ -45,15 +51,26 @@ class ConnectionGuard final {
  public:
   ConnectionGuard() = default;
   explicit ConnectionGuard(ServerState& server);
-  ConnectionGuard(ConnectionGuard&& other) noexcept : server_(std::exchange(other.server_, nullptr)) {}
+  // Counts the connection only if that keeps it within --max-connections (0 = no limit):
+  // check and count are one atomic step, so threads accepting at once cannot overshoot.
+  static std::optional<ConnectionGuard> TryAcquire(ServerState& server);
+  ConnectionGuard(ConnectionGuard&& other) noexcept
+      : server_(std::exchange(other.server_, nullptr)), lease_(std::move(other.lease_)) {}
   ConnectionGuard& operator=(ConnectionGuard&& other) noexcept;
   ConnectionGuard(const ConnectionGuard&) = delete;
   ConnectionGuard& operator=(const ConnectionGuard&) = delete;
   ~ConnectionGuard();
 
+  // A WebSocket stays counted by its route's connection limits for the tunnel's whole life:
+  // the session hands the upgrade request's lease over, and it travels with the sockets.
+  void HoldLease(limits::ConnectionLease lease) noexcept { lease_ = std::move(lease); }
+
  private:
+  struct AlreadyCounted {};
+  ConnectionGuard(ServerState& server, AlreadyCounted);
   void Release() noexcept;
   ServerState* server_ = nullptr;
+  limits::ConnectionLease lease_;
 };
 
 // A connection that Drain() must reach: HTTP sessions and tunnels register for their lifetime.

@@ -127,6 +127,15 @@ TEST(AnnotationsOnRoutes, RpmFoldsIntoAPerSecondRate) {
   EXPECT_EQ(OnlyRoute(out).limits().burst(), 10u);
 }
 
+TEST(AnnotationsOnRoutes, BurstOfTheLargestRatesDoesNotOverflow) {
+  const Output out = OneIngress(IngressBuilder("app")
+                                    .annotation("pier.dev/limit-rpm", "60000000")
+                                    .annotation("pier.dev/limit-burst-multiplier", "1000"))
+                         .Translate();
+  EXPECT_DOUBLE_EQ(OnlyRoute(out).limits().requests_per_second(), 1'000'000.0);
+  EXPECT_EQ(OnlyRoute(out).limits().burst(), 1'000'000'000u);
+}
+
 TEST(AnnotationsOnRoutes, BodySizeZeroIsUnlimited) {
   const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-body-size", "0")).Translate();
   EXPECT_TRUE(OnlyRoute(out).body_unlimited());
