@@ -10,5 +10,5 @@ corpus=$2
 seconds=${3:-30}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-exec "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   "$scratch" "$corpus"
