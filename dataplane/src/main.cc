@@ -93,6 +93,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--tcp-keepalive", flags.tcp_keepalive,
                  "Idle time before TCP keepalive probes on client and upstream connections (0 disables)")
+      ->capture_default_str();
   app.add_option("--max-connections", flags.max_connections,
                  "Client connections open at once; more are closed at accept (0 = no limit)")
       ->capture_default_str();
