@@ -52,6 +52,16 @@ Result<bool> SetCount(std::string_view text, A& out) {
   return true;
 }
 
+// ingress-nginx reads "0" as "no limit", and Ingresses migrating from it carry that value: it
+// must not turn into a route that fails closed.
+template <std::optional<uint32_t> A::*Member, uint32_t kMax>
+Result<bool> SetLimit(std::string_view text, A& out) {
+  auto value = Count(text, 0, kMax);
+  if (!value) return Fail(value.error());
+  out.*Member = *value == 0 ? std::nullopt : std::optional<uint32_t>(*value);
+  return true;
+}
+
 template <std::vector<Cidr> A::*Member>
 Result<bool> SetCidrs(std::string_view text, A& out) {
   auto value = ParseCidrList(text);
@@ -222,19 +232,19 @@ const AnnotationSpec kRegistry[] = {
     {"session-cookie-domain", "host name", "unset", 0, "Domain attribute of the affinity cookie.", {},
      SetString<&A::session_cookie_domain, CookieDomain>},
     {"limit-connections", "integer", "none", kUnavailable,
-     "Concurrent connections per client IP, per dataplane; over it: 429.", {},
-     SetCount<&A::limit_connections, 1, 1'000'000>},
-    {"limit-rps", "integer", "none", kUnavailable, "Requests per second per client IP (token bucket); over it: 429.", {},
-     SetCount<&A::limit_rps, 1, 1'000'000>},
-    {"limit-rpm", "integer", "none", kUnavailable, "Requests per minute per client IP (token bucket); over it: 429.", {},
-     SetCount<&A::limit_rpm, 1, 60'000'000>},
+     "Concurrent connections per client IP, per dataplane; over it: 429. `0`: no limit.", {},
+     SetLimit<&A::limit_connections, 1'000'000>},
+    {"limit-rps", "integer", "none", kUnavailable, "Requests per second per client IP (token bucket); over it: 429. `0`: no limit.", {},
+     SetLimit<&A::limit_rps, 1'000'000>},
+    {"limit-rpm", "integer", "none", kUnavailable, "Requests per minute per client IP (token bucket); over it: 429. `0`: no limit.", {},
+     SetLimit<&A::limit_rpm, 60'000'000>},
     {"limit-burst-multiplier", "integer", "5", kUnavailable, "Bucket size as a multiple of the rate limit.", {},
      SetCount<&A::limit_burst_multiplier, 1, 1'000>},
     {"limit-allowlist", "CIDR list", "none", kUnavailable, "Client networks exempt from the limits.",
      kLimitAllowlistAliases, SetCidrs<&A::limit_allowlist>},
     {"max-connections", "integer", "none", kUnavailable,
-     "Concurrent connections to this Ingress' routes from all clients, per dataplane; over it: 429.", {},
-     SetCount<&A::max_connections, 1, 10'000'000>},
+     "Concurrent connections to this Ingress' routes from all clients, per dataplane; over it: 429. `0`: no limit.",
+     {}, SetLimit<&A::max_connections, 10'000'000>},
     {"allowlist-source-range", "CIDR list", "none", kForbidden, "Only clients from these networks are served; others get 403.",
      kAllowlistAliases, SetCidrs<&A::allowlist_source_range>},
     {"denylist-source-range", "CIDR list", "none", kForbidden, "Clients from these networks get 403.", {},
