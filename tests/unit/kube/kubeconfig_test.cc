@@ -1,9 +1,6 @@
 #include "kube/kubeconfig.h"
 
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <unistd.h>
 
 #include <boost/asio/ssl/context.hpp>
@@ -11,6 +8,7 @@
 #include <fstream>
 
 #include "kube/tls_context.h"
+#include "test_certificates.h"
 
 namespace pier::kube {
 namespace {
@@ -218,39 +216,9 @@ TEST(InClusterConfig, Errors) {
   EXPECT_NE(InClusterConfig("10.0.0.1", "443", dir.path().string()).error().find("empty"), std::string::npos);
 }
 
-// Real key material for the TLS context checks.
-struct KeyPair {
-  std::string cert_pem;
-  std::string key_pem;
-};
+using KeyPair = fake::Certificate;
 
-KeyPair SelfSigned(const char* common_name) {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(common_name), -1, -1,
-                             0);
-  X509_set_issuer_name(cert, name);
-  X509_sign(cert, key, EVP_sha256());
-  auto to_pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(size));
-    BIO_free(bio);
-    return pem;
-  };
-  KeyPair pair{to_pem([&](BIO* bio) { PEM_write_bio_X509(bio, cert); }),
-               to_pem([&](BIO* bio) { PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr); })};
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return pair;
-}
+KeyPair SelfSigned(const char* common_name) { return fake::MakeSelfSigned(common_name); }
 
 TEST(ConfigureTlsContext, AcceptsMatchingMaterial) {
   const KeyPair ca = SelfSigned("ca");

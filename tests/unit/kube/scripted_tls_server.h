@@ -3,11 +3,6 @@
 // really sees events split across reads), then the connection is closed. Requests are recorded.
 #pragma once
 
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl.hpp>
@@ -21,50 +16,12 @@
 #include <thread>
 #include <vector>
 
+#include "test_certificates.h"
+
 namespace pier::kube::fake {
 
-struct Certificate {
-  std::string cert_pem;
-  std::string key_pem;
-};
-
 // A self-signed certificate valid for IP 127.0.0.1; it is its own CA.
-inline Certificate MakeLoopbackCertificate() {
-  EVP_PKEY* key = EVP_EC_gen("P-256");
-  X509* cert = X509_new();
-  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
-  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
-  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
-  X509_set_pubkey(cert, key);
-  X509_NAME* name = X509_get_subject_name(cert);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("test-apiserver"), -1,
-                             -1, 0);
-  X509_set_issuer_name(cert, name);
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
-  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
-                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
-    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
-    X509_add_ext(cert, extension, -1);
-    X509_EXTENSION_free(extension);
-  }
-  X509_sign(cert, key, EVP_sha256());
-  auto to_pem = [](auto write) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    write(bio);
-    char* data = nullptr;
-    const long size = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(size));
-    BIO_free(bio);
-    return pem;
-  };
-  Certificate out{to_pem([&](BIO* bio) { PEM_write_bio_X509(bio, cert); }),
-                  to_pem([&](BIO* bio) { PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr); })};
-  X509_free(cert);
-  EVP_PKEY_free(key);
-  return out;
-}
+inline Certificate MakeLoopbackCertificate() { return MakeSelfSigned("test-apiserver", "IP:127.0.0.1"); }
 
 struct ScriptedResponse {
   std::vector<std::string> pieces;  // written one after another
