@@ -107,7 +107,9 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     DoAccept();
     return;
   }
-  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard), tls_)->Start();
+  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard),
+                                      tls_ ? worker_.server().tls.get() : nullptr)
+      ->Start();
   DoAccept();
 }
 

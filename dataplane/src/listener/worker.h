@@ -19,6 +19,7 @@
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
 #include "routing/config.h"
+#include "tls/server_tls.h"
 #include "upstream/balancer.h"
 #include "upstream/connection_pool.h"
 
@@ -37,6 +38,10 @@ struct ServerState {
 
   // Access rules and limits of every route, shared by all threads (sharded inside).
   limits::AdmissionControl admission;
+
+  // The HTTPS listener's TLS and port (redirects point there); null / 0 when it is disabled.
+  std::unique_ptr<tls::ServerTls> tls;
+  uint16_t https_port = 0;
 
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
