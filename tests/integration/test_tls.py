@@ -1,0 +1,279 @@
+"""TLS termination on the dataplane's HTTPS listener, driven through the controller's manifests
+source: certificates chosen by SNI, the default certificate, wss://, rotation without touching
+open connections, 421 when Host and certificate disagree, redirects, refused protocol versions,
+and the pier_tls_* metrics. Real clients: openssl s_client, curl, Python ssl and websockets."""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+import pytest
+from websockets.sync.client import connect
+
+import manifests as m
+import tlsutil as t
+from harness import PierStack, free_port, wait_until
+from rawhttp import request
+
+HOSTS = ("a.test", "b.test", "c.test")
+WILDCARD = "*.wild.test"
+DEFAULT_SUBJECT = "CN = Pier Default Certificate"
+ROTATION_DEADLINE_S = 2.0
+
+
+@pytest.fixture(scope="module")
+def tls_stack(module_launcher, tmp_path_factory):
+    """One chat backend behind `chat`, reachable as a.test, b.test, c.test and *.wild.test with
+    a certificate each; plain.test without TLS, force.test without TLS but force-ssl-redirect,
+    optout.test with TLS and ssl-redirect "false"."""
+    workdir = tmp_path_factory.mktemp("tls")
+    certs = workdir / "certs"
+    stack = PierStack(module_launcher, workdir)
+    stack.https_port = free_port()
+    stack.ca = t.make_ca(certs)
+    stack.certs = certs
+    backend = stack.start_backend("chat-tls")
+    objects = [m.ingress_class(), *m.service_with_backends("chat", [backend.port])]
+    stack.pairs = {}
+    for host in (*HOSTS, WILDCARD, "optout.test", "hsts.test"):
+        pair = t.issue(stack.ca, certs, host)
+        stack.pairs[host] = pair
+        secret = host.replace("*", "star").replace(".", "-")
+        objects.append(t.tls_secret(secret, pair.cert_pem, pair.key_pem))
+        annotations = {"optout.test": {"pier.dev/ssl-redirect": "false"},
+                       "hsts.test": {"pier.dev/ssl-redirect": "false", "pier.dev/hsts": "true",
+                                     "pier.dev/hsts-max-age": "600", "pier.dev/hsts-include-subdomains": "true"},
+                       }.get(host)
+        objects.append(t.tls_ingress(secret, host, "chat", secret, annotations))
+    objects.append(t.tls_ingress("plain", "plain.test", "chat", None))
+    objects.append(t.tls_ingress("force", "force.test", "chat", None, {"pier.dev/force-ssl-redirect": "true"}))
+    stack.write_manifest("tls.yaml", m.render(*objects))
+    stack.write_manifest("rot.yaml", rotation_manifest(t.issue(stack.ca, certs, "rot.test")))
+    stack.start()
+    # The controller's first snapshot holds everything; wait until the certificates are served.
+    wait_until(lambda: t.presented_certificate(stack.https_port, "a.test").subject == "CN = a.test", 10,
+               "a.test's certificate on the HTTPS listener", alive=stack.check_alive)
+    return stack
+
+
+def rotation_manifest(pair: t.KeyPair) -> str:
+    return m.render(t.tls_secret("rot-test", pair.cert_pem, pair.key_pem),
+                    t.tls_ingress("rot-test", "rot.test", "chat", "rot-test"))
+
+
+def cn(host: str) -> str:
+    return f"CN = {host}"
+
+
+def test_each_host_gets_its_certificate_by_sni(tls_stack):
+    for host in HOSTS:
+        presented = t.presented_certificate(tls_stack.https_port, host)
+        assert presented.subject == cn(host)
+        assert presented.sans == f"DNS:{host}"
+    wildcard = t.presented_certificate(tls_stack.https_port, "x.wild.test")
+    assert wildcard.subject == cn(WILDCARD)
+    assert wildcard.sans == f"DNS:{WILDCARD}"
+    # SNI is case-insensitive.
+    assert t.presented_certificate(tls_stack.https_port, "B.TEST").subject == cn("b.test")
+
+
+def test_unknown_and_absent_sni_get_the_default_certificate(tls_stack):
+    for servername in ("unknown.test", "a.b.wild.test", "wild.test", None):
+        presented = t.presented_certificate(tls_stack.https_port, servername)
+        assert presented.subject == DEFAULT_SUBJECT, servername
+        assert presented.sans == ""
+
+
+def test_https_request_reaches_the_backend_with_forwarded_proto(tls_stack):
+    response = t.https_get(tls_stack.https_port, "a.test", "/headers", tls_stack.ca)
+    assert response.status == 200, response.text
+    headers = response.json()["headers"]
+    assert headers.get("x-forwarded-proto") == "https", headers
+    assert headers.get("host") == "a.test", headers
+    assert response.header("Strict-Transport-Security") is None  # HSTS is off by default
+
+
+def test_curl_resolve_over_https(tls_stack):
+    port = tls_stack.https_port
+    completed = subprocess.run(
+        ["curl", "-sS", "--max-time", "5", "--cacert", str(tls_stack.ca.cert), "--resolve", f"c.test:{port}:127.0.0.1",
+         "-o", "/dev/null", "-w", "%{http_code} %{http_version} %{scheme}", f"https://c.test:{port}/healthz"],
+        capture_output=True, text=True, timeout=10)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == "200 1.1 HTTPS"
+
+
+def test_alpn_is_http11_and_h2_is_not_chosen(tls_stack):
+    hello = t.s_client(tls_stack.https_port, "a.test", ["-alpn", "h2,http/1.1"])
+    assert "ALPN protocol: http/1.1" in hello.stdout, hello.stdout
+    only_h2 = t.s_client(tls_stack.https_port, "a.test", ["-alpn", "h2"])
+    assert "No ALPN negotiated" in only_h2.stdout, only_h2.stdout
+
+
+def test_wss_echo_through_the_dataplane(tls_stack):
+    context = t.client_context(tls_stack.ca)
+    raw = socket.create_connection(("127.0.0.1", tls_stack.https_port), timeout=5)
+    with connect(f"wss://b.test:{tls_stack.https_port}/ws/echo", sock=raw, ssl=context, server_hostname="b.test",
+                 open_timeout=5, close_timeout=2) as ws:
+        for i in range(20):
+            ws.send(f"secure {i}")
+            assert ws.recv(timeout=5) == f"secure {i}"
+        payload = bytes(range(256)) * 1024  # 256 KiB: many TLS records, more than any buffer
+        ws.send(payload)
+        assert ws.recv(timeout=5) == payload
+
+
+def test_sni_and_host_disagreeing_is_421(tls_stack):
+    port, ca = tls_stack.https_port, tls_stack.ca
+    mismatch = t.https_get(port, "b.test", "/healthz", ca, sni="a.test")
+    assert mismatch.status == 421
+    assert "does not cover host b.test" in mismatch.text
+    # The wildcard certificate covers every one-label host under it.
+    assert t.https_get(port, "y.wild.test", "/healthz", ca, sni="x.wild.test").status == 200
+    # No SNI: the default certificate covers no TLS host.
+    assert t.https_get(port, "a.test", "/healthz", None, sni=None).status == 421
+    # A host without TLS reached through the default certificate is served.
+    assert t.https_get(port, "plain.test", "/healthz", None, sni=None).status == 200
+    assert t.https_get(port, "a.test", "/healthz", ca).status == 200
+
+
+def test_tls_1_0_and_1_1_are_refused(tls_stack):
+    port = tls_stack.https_port
+    for version in ("-tls1", "-tls1_1"):
+        # SECLEVEL=0 lets the client offer them at all, so the refusal is the server's.
+        refused = t.s_client(port, "a.test", [version, "-cipher", "DEFAULT@SECLEVEL=0"])
+        assert refused.returncode != 0, refused.stdout
+        assert "BEGIN CERTIFICATE" not in refused.stdout
+    for version, name in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+        accepted = t.s_client(port, "a.test", [version])
+        assert accepted.returncode == 0, accepted.stderr
+        assert f"New, {name}, Cipher is" in accepted.stdout, accepted.stdout
+
+    context = t.client_context(tls_stack.ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1
+    context.maximum_version = ssl.TLSVersion.TLSv1_1
+    context.set_ciphers("DEFAULT@SECLEVEL=0")
+    with pytest.raises(ssl.SSLError):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            context.wrap_socket(raw, server_hostname="a.test").close()
+
+
+def test_plain_http_to_a_tls_host_is_redirected(tls_stack):
+    port = tls_stack.https_port
+    response = request(tls_stack.http_port, "GET", "/some/path?x=1&y=2", headers={"Host": "a.test"})
+    assert response.status == 308
+    assert response.header("Location") == f"https://a.test:{port}/some/path?x=1&y=2"
+    # The port of the Host header is the plain listener's: it is replaced, not kept.
+    with_port = request(tls_stack.http_port, "GET", "/", headers={"Host": f"A.test:{tls_stack.http_port}"})
+    assert with_port.header("Location") == f"https://a.test:{port}/"
+    # force-ssl-redirect redirects a host without TLS too; without it a plain host is served.
+    forced = request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "force.test"})
+    assert forced.status == 308
+    assert forced.header("Location") == f"https://force.test:{port}/healthz"
+    assert request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "plain.test"}).status == 200
+    # ssl-redirect "false" keeps plain HTTP on a TLS host.
+    assert request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "optout.test"}).status == 200
+
+
+def test_rotated_secret_is_served_within_two_seconds_while_wss_keeps_echoing(tls_stack):
+    port, ca = tls_stack.https_port, tls_stack.ca
+    before = t.presented_certificate(port, "rot.test")
+    assert before.subject == cn("rot.test")
+
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    with connect(f"wss://rot.test:{port}/ws/echo", sock=raw, ssl=t.client_context(ca), server_hostname="rot.test",
+                 open_timeout=5, close_timeout=2) as ws:
+        sent = 0
+
+        def echo() -> None:
+            nonlocal sent
+            ws.send(f"rot {sent}")
+            assert ws.recv(timeout=5) == f"rot {sent}"
+            sent += 1
+
+        for _ in range(5):
+            echo()
+        rotated = t.issue(ca, tls_stack.certs, "rot.test", tag="-rotated")
+        tls_stack.write_manifest("rot.yaml", rotation_manifest(rotated))
+        started = time.monotonic()
+        after = before
+        while time.monotonic() - started < ROTATION_DEADLINE_S + 1:
+            echo()  # the open tunnel keeps working during the swap
+            after = t.presented_certificate(port, "rot.test")
+            if after.fingerprint != before.fingerprint:
+                break
+        elapsed = time.monotonic() - started
+        assert after.fingerprint != before.fingerprint, "the rotated certificate was never served"
+        assert elapsed <= ROTATION_DEADLINE_S, f"rotation took {elapsed:.2f}s"
+        assert after.subject == cn("rot.test")
+        for _ in range(5):
+            echo()
+    # New connections verify against the new certificate (same CA, new key).
+    assert t.https_get(port, "rot.test", "/healthz", ca).status == 200
+
+
+def test_hsts_only_when_enabled_and_only_over_https(tls_stack):
+    if not t.controller_has_tls_side():
+        pytest.skip("this pier-controller has no hsts annotations yet (branch tlsctl)")
+    secure = t.https_get(tls_stack.https_port, "hsts.test", "/healthz", tls_stack.ca)
+    assert secure.status == 200
+    assert secure.header("Strict-Transport-Security") == "max-age=600; includeSubDomains"
+    plain = request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "hsts.test"})
+    assert plain.status == 200
+    assert plain.header("Strict-Transport-Security") is None
+    # A TLS host without the annotation gets no header.
+    other = t.https_get(tls_stack.https_port, "a.test", "/healthz", tls_stack.ca)
+    assert other.header("Strict-Transport-Security") is None
+
+
+def scrape(stack: PierStack) -> str:
+    response = request(stack.admin_port, "GET", "/metrics")
+    assert response.status == 200
+    return response.text
+
+
+def sample(text: str, name: str, labels: str) -> float:
+    match = re.search(rf"^{re.escape(name)}\{{{re.escape(labels)}\}} (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def handshakes(stack: PierStack) -> dict:
+    text = scrape(stack)
+    return {result: sample(text, "pier_tls_handshakes_total", f'result="{result}"')
+            for result in ("ok", "unknown_sni_default", "protocol_version", "no_shared_cipher", "error")}
+
+
+def test_handshake_metrics_count_each_result_exactly(tls_stack):
+    port = tls_stack.https_port
+    before = handshakes(tls_stack)
+    for host in ("a.test", "x.wild.test"):
+        assert t.s_client(port, host).returncode == 0
+    assert t.s_client(port, "unknown.test").returncode == 0
+    assert t.s_client(port, None).returncode == 0
+    assert t.s_client(port, "a.test", ["-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"]).returncode != 0
+    assert t.s_client(port, "a.test", ["-tls1_2", "-cipher", "AES128-SHA"]).returncode != 0  # no RSA kx offered
+    after = wait_until(lambda: (lambda h: h if h["no_shared_cipher"] > before["no_shared_cipher"] else None)(
+        handshakes(tls_stack)), 5, "the handshake counters")
+    assert after["ok"] - before["ok"] == 2
+    assert after["unknown_sni_default"] - before["unknown_sni_default"] == 2
+    assert after["protocol_version"] - before["protocol_version"] == 1
+    assert after["no_shared_cipher"] - before["no_shared_cipher"] == 1
+    assert after["error"] == before["error"]
+
+
+def test_certificate_expiry_series_follow_the_secrets(tls_stack):
+    text = scrape(tls_stack)
+    for host in HOSTS:
+        secret = "default/" + host.replace(".", "-")
+        expected = t.not_after(tls_stack.pairs[host].cert)
+        assert sample(text, "pier_tls_certificate_expiry_timestamp_seconds", f'secret="{secret}"') == expected
+    assert 'secret="default/rot-test"' in text
+    tls_stack.remove_manifest("rot.yaml")
+    wait_until(lambda: 'secret="default/rot-test"' not in scrape(tls_stack) or None, 5,
+               "the removed Secret's expiry series to go")
+    assert t.presented_certificate(tls_stack.https_port, "rot.test").subject == DEFAULT_SUBJECT
