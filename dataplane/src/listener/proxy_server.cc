@@ -42,11 +42,7 @@ class ProxyServer::Impl {
     http_endpoint_ = *http;
     if (https_endpoint_) {
       auto https = BindAll(*https_endpoint_, /*tls=*/true);
-      if (!https) {
-        for (auto& bound : listeners_) bound->Stop();
-        listeners_.clear();
-        return Fail(https.error());
-      }
+      if (!https) return Fail(https.error());
       https_endpoint_ = *https;
       state_.https_port = https->port();
     }
@@ -101,7 +97,8 @@ class ProxyServer::Impl {
   tcp::endpoint HttpsEndpoint() const noexcept { return https_endpoint_.value_or(tcp::endpoint()); }
 
  private:
-  // One listener per worker on `endpoint`, appended to listeners_; the bound address.
+  // One listener per worker on `endpoint`, appended to listeners_; the bound address. On
+  // failure every listener bound so far (this address or another) is closed.
   Result<tcp::endpoint> BindAll(tcp::endpoint endpoint, bool tls) {
     for (auto& worker : workers_) {
       auto listener = Listener::Bind(*worker, endpoint, tls);
