@@ -9,7 +9,6 @@ import re
 import socket
 import ssl
 import subprocess
-import threading
 import time
 
 import pytest
@@ -51,6 +50,10 @@ def tls_stack(module_launcher, tmp_path_factory):
                        }.get(host)
         objects.append(t.tls_ingress(secret, host, "chat", secret, annotations))
     objects.append(t.tls_ingress("plain", "plain.test", "chat", None))
+    # Served under the wildcard certificate (by SNI), with the smallest chunk buffer: a TLS record
+    # (up to 16 KiB) is then read in many pieces while OpenSSL holds the rest.
+    objects.append(t.tls_ingress("tiny", "tiny.wild.test", "chat", None, {"pier.dev/proxy-buffer-size": "1k",
+                                                                          "pier.dev/ssl-redirect": "false"}))
     objects.append(t.tls_ingress("force", "force.test", "chat", None, {"pier.dev/force-ssl-redirect": "true"}))
     stack.write_manifest("tls.yaml", m.render(*objects))
     stack.write_manifest("rot.yaml", rotation_manifest(t.issue(stack.ca, certs, "rot.test")))
@@ -126,6 +129,20 @@ def test_wss_echo_through_the_dataplane(tls_stack):
         payload = bytes(range(256)) * 1024  # 256 KiB: many TLS records, more than any buffer
         ws.send(payload)
         assert ws.recv(timeout=5) == payload
+
+
+def test_wss_with_a_chunk_buffer_smaller_than_a_tls_record(tls_stack):
+    raw = socket.create_connection(("127.0.0.1", tls_stack.https_port), timeout=5)
+    with connect(f"wss://tiny.wild.test:{tls_stack.https_port}/ws/echo", sock=raw, ssl=t.client_context(tls_stack.ca),
+                 server_hostname="tiny.wild.test", open_timeout=5, close_timeout=2) as ws:
+        for size in (10, 1000, 16 * 1024, 100 * 1024):
+            payload = bytes(i % 251 for i in range(size))
+            ws.send(payload)
+            assert ws.recv(timeout=5) == payload
+        # Idle, then more: the tunnel must wake up on new records after waiting on the socket.
+        time.sleep(0.3)
+        ws.send("after a pause")
+        assert ws.recv(timeout=5) == "after a pause"
 
 
 def test_sni_and_host_disagreeing_is_421(tls_stack):
@@ -264,6 +281,16 @@ def test_handshake_metrics_count_each_result_exactly(tls_stack):
     assert after["protocol_version"] - before["protocol_version"] == 1
     assert after["no_shared_cipher"] - before["no_shared_cipher"] == 1
     assert after["error"] == before["error"]
+
+
+def test_https_connections_are_counted_on_their_listener(tls_stack):
+    def active() -> float:
+        return sample(scrape(tls_stack), "pier_connections_active", 'listener="https"')
+
+    wait_until(lambda: active() == 0 or None, 5, "no HTTPS connection left open by earlier tests")
+    with t.TlsConnection(tls_stack.https_port, "a.test", tls_stack.ca):
+        wait_until(lambda: active() == 1 or None, 5, "pier_connections_active{listener=https} == 1")
+    wait_until(lambda: active() == 0 or None, 5, "pier_connections_active{listener=https} back to 0")
 
 
 def test_certificate_expiry_series_follow_the_secrets(tls_stack):
