@@ -248,6 +248,42 @@ def test_hsts_only_when_enabled_and_only_over_https(tls_stack):
     assert other.header("Strict-Transport-Security") is None
 
 
+def broken_manifest(chain_pem: str, key_pem: str, marker: str) -> str:
+    """broken.test's Secret and Ingress, plus a plain Ingress for `marker`: once the marker host
+    is routed, the controller has processed this version of the file."""
+    return m.render(t.tls_secret("broken-test", chain_pem, key_pem),
+                    t.tls_ingress("broken-test", "broken.test", "chat", "broken-test"),
+                    t.tls_ingress("marker", marker, "chat", None))
+
+
+def test_broken_secret_keeps_the_last_good_certificate_and_other_hosts(tls_stack):
+    if not t.controller_has_tls_side():
+        pytest.skip("this pier-controller does not keep the last good certificate yet (branch tlsctl)")
+    port = tls_stack.https_port
+    good = t.issue(tls_stack.ca, tls_stack.certs, "broken.test")
+    other = t.issue(tls_stack.ca, tls_stack.certs, "other.test")
+
+    def apply(chain_pem: str, key_pem: str, marker: str) -> None:
+        tls_stack.write_manifest("broken.yaml", broken_manifest(chain_pem, key_pem, marker))
+        wait_until(lambda: request(tls_stack.http_port, "GET", "/healthz", headers={"Host": marker}).status == 200,
+                   5, f"the controller to process the manifest with {marker}", alive=tls_stack.check_alive)
+
+    apply(good.cert_pem, good.key_pem, "marker-1.test")
+    served = t.presented_certificate(port, "broken.test")
+    assert served.subject == cn("broken.test")
+    broken_versions = {
+        "garbage PEM": ("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n", good.key_pem),
+        "key of another certificate": (good.cert_pem, other.key_pem),
+    }
+    for index, (what, (chain_pem, key_pem)) in enumerate(broken_versions.items(), start=2):
+        apply(chain_pem, key_pem, f"marker-{index}.test")
+        assert t.presented_certificate(port, "broken.test").fingerprint == served.fingerprint, what
+        assert t.https_get(port, "broken.test", "/healthz", tls_stack.ca).status == 200, what
+        for host in HOSTS:
+            assert t.presented_certificate(port, host).subject == cn(host), what
+    tls_stack.remove_manifest("broken.yaml")
+
+
 def scrape(stack: PierStack) -> str:
     response = request(stack.admin_port, "GET", "/metrics")
     assert response.status == 200
