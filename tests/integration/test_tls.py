@@ -340,3 +340,24 @@ def test_certificate_expiry_series_follow_the_secrets(tls_stack):
     wait_until(lambda: 'secret="default/rot-test"' not in scrape(tls_stack) or None, 5,
                "the removed Secret's expiry series to go")
     assert t.presented_certificate(tls_stack.https_port, "rot.test").subject == DEFAULT_SUBJECT
+
+
+def test_default_tls_secret_replaces_the_self_signed_certificate(stack, tmp_path):
+    if not t.controller_has_tls_side():
+        pytest.skip("this pier-controller has no --default-tls-secret yet (branch tlsctl)")
+    ca = t.make_ca(tmp_path / "certs")
+    fallback = t.issue(ca, tmp_path / "certs", "fallback.example")
+    own = t.issue(ca, tmp_path / "certs", "own.test")
+    backend = stack.start_backend("chat-default")
+    stack.https_port = free_port()
+    stack.controller_args = ["--default-tls-secret=default/fallback"]
+    stack.write_manifest("default.yaml", m.render(
+        m.ingress_class(), *m.service_with_backends("chat", [backend.port]),
+        t.tls_secret("fallback", fallback.cert_pem, fallback.key_pem),
+        t.tls_secret("own", own.cert_pem, own.key_pem),
+        t.tls_ingress("own", "own.test", "chat", "own")))
+    stack.start()
+    wait_until(lambda: t.presented_certificate(stack.https_port, "own.test").subject == cn("own.test"), 10,
+               "own.test's certificate", alive=stack.check_alive)
+    for servername in ("unknown.test", None):
+        assert t.presented_certificate(stack.https_port, servername).subject == cn("fallback.example"), servername
