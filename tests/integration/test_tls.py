@@ -118,6 +118,28 @@ def test_alpn_is_http11_and_h2_is_not_chosen(tls_stack):
     assert "No ALPN negotiated" in only_h2.stdout, only_h2.stdout
 
 
+def test_sessions_resume(tls_stack, tmp_path):
+    session = tmp_path / "session.pem"
+    first = t.s_client(tls_stack.https_port, "a.test", ["-tls1_2", "-sess_out", str(session)])
+    assert first.returncode == 0 and "New, TLSv1.2" in first.stdout, first.stdout
+    resumed = t.s_client(tls_stack.https_port, "a.test", ["-tls1_2", "-sess_in", str(session)])
+    assert resumed.returncode == 0
+    assert "Reused, TLSv1.2" in resumed.stdout, resumed.stdout
+
+    # A resumed session still knows which certificate it stands for: the Host check passes.
+    context = t.client_context(tls_stack.ca)
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    saved = None
+    for attempt in range(2):
+        with socket.create_connection(("127.0.0.1", tls_stack.https_port), timeout=5) as raw:
+            with context.wrap_socket(raw, server_hostname="a.test", session=saved) as tls:
+                tls.sendall(b"GET /healthz HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n")
+                reply = tls.recv(4096)
+                assert reply.startswith(b"HTTP/1.1 200"), reply
+                assert tls.session_reused == (attempt == 1)
+                saved = tls.session
+
+
 def test_wss_echo_through_the_dataplane(tls_stack):
     context = t.client_context(tls_stack.ca)
     raw = socket.create_connection(("127.0.0.1", tls_stack.https_port), timeout=5)

@@ -100,9 +100,9 @@ void Tunnel::DoWaitReadable(Direction& direction) {
 void Tunnel::WaitForSocket(Direction& direction) {
   direction.waiting = true;
   direction.from->socket().async_wait(tcp::socket::wait_read,
-                             [self = shared_from_this(), &direction](boost::system::error_code ec) {
-                               self->OnReadable(direction, ec);
-                             });
+                                      [self = shared_from_this(), &direction](boost::system::error_code ec) {
+                                        self->OnReadable(direction, ec);
+                                      });
 }
 
 void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
