@@ -383,3 +383,18 @@ def test_default_tls_secret_replaces_the_self_signed_certificate(stack, tmp_path
                "own.test's certificate", alive=stack.check_alive)
     for servername in ("unknown.test", None):
         assert t.presented_certificate(stack.https_port, servername).subject == cn("fallback.example"), servername
+
+
+def test_redirect_port_flag_points_at_the_port_clients_use(stack, tmp_path):
+    ca = t.make_ca(tmp_path / "certs")
+    pair = t.issue(ca, tmp_path / "certs", "lb.test")
+    backend = stack.start_backend("chat-lb")
+    stack.https_port = free_port()
+    stack.dataplane_args = ["--https-redirect-port", "443"]
+    stack.write_manifest("lb.yaml", m.render(
+        m.ingress_class(), *m.service_with_backends("chat", [backend.port]),
+        t.tls_secret("lb", pair.cert_pem, pair.key_pem), t.tls_ingress("lb", "lb.test", "chat", "lb")))
+    stack.start()
+    response = wait_until(lambda: (lambda r: r if r.status == 308 else None)(
+        request(stack.http_port, "GET", "/a?b=c", headers={"Host": "lb.test"})), 10, "the redirect for lb.test")
+    assert response.header("Location") == "https://lb.test/a?b=c"

@@ -44,7 +44,7 @@ class ProxyServer::Impl {
       auto https = BindAll(*https_endpoint_, /*tls=*/true);
       if (!https) return Fail(https.error());
       https_endpoint_ = *https;
-      state_.https_port = https->port();
+      state_.https_port = state_.options.https_redirect_port != 0 ? state_.options.https_redirect_port : https->port();
     }
     started_ = true;
     for (std::size_t i = 0; i < workers_.size(); ++i) {

@@ -18,6 +18,8 @@ namespace pier::dataplane {
 struct ProxyOptions {
   std::string http_listen = "0.0.0.0:8080";
   std::string https_listen;  // "" = no TLS listener
+  // The port redirects to https:// name (omitted when 443); 0 = the HTTPS listener's own port.
+  uint16_t https_redirect_port = 0;
   int threads = 0;           // 0 = hardware concurrency
   std::chrono::milliseconds header_timeout{10000};
   std::size_t max_header_bytes = 16 * 1024;

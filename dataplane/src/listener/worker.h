@@ -39,7 +39,7 @@ struct ServerState {
   // Access rules and limits of every route, shared by all threads (sharded inside).
   limits::AdmissionControl admission;
 
-  // The HTTPS listener's TLS and port (redirects point there); null / 0 when it is disabled.
+  // The HTTPS listener's TLS, and the port redirects to https:// name; null / 0 when it is disabled.
   std::unique_ptr<tls::ServerTls> tls;
   uint16_t https_port = 0;
 
