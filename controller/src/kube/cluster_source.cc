@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/kubeconfig.h"
-#include "kube/resource.h"
 #include "kube/secret_filter.h"
 #include "kube/rest_client.h"
 
@@ -34,21 +33,14 @@ Result<bool> ClusterSource::Start(sources::EventSink& sink) {
   InformerOptions informer_options = options_.informer;
   informer_options.namespace_ = options_.namespace_;
   InformerCallbacks callbacks;
-  // Secrets the controller does not read never reach the sink; one that stops qualifying
-  // (its ca.crt removed) is a deletion.
   callbacks.on_replace = [this](model::Kind kind, std::vector<nlohmann::json> objects) {
-    if (kind == model::Kind::kSecret) std::erase_if(objects, [](const nlohmann::json& o) { return !KeepSecret(o); });
     sink_->Replace(kind, std::move(objects));
   };
-  callbacks.on_upsert = [this](model::Kind kind, nlohmann::json object) {
-    if (kind == model::Kind::kSecret && !KeepSecret(object)) {
-      sink_->Delete(kind, ObjectKey(object));
-      return;
-    }
-    sink_->Upsert(std::move(object));
-  };
+  callbacks.on_upsert = [this](model::Kind, nlohmann::json object) { sink_->Upsert(std::move(object)); };
   callbacks.on_delete = [this](model::Kind kind, std::string key) { sink_->Delete(kind, std::move(key)); };
   callbacks.on_synced = [this](model::Kind kind) { OnKindSynced(kind); };
+  // Secrets the controller does not read never reach the sink.
+  callbacks = FilteringSecrets(std::move(callbacks));
   for (const Resource& resource : WatchedResources()) {
     informers_.push_back(std::make_unique<Informer>(*client_, resource, informer_options, callbacks));
   }

@@ -8,6 +8,8 @@
 
 #include <string_view>
 
+#include "kube/informer.h"
+
 namespace pier::kube {
 
 // The fieldSelector of every Secret list and watch.
@@ -15,5 +17,10 @@ inline constexpr std::string_view kSecretFieldSelector =
     "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token";
 
 bool KeepSecret(const nlohmann::json& object);
+
+// `inner` behind the filter, for Secrets only: a relist passes on the kept ones, an upsert of a
+// Secret that is not kept is dropped, or turned into a deletion when it was kept before (its
+// ca.crt removed), and only deletions of kept Secrets pass. Other kinds pass untouched.
+InformerCallbacks FilteringSecrets(InformerCallbacks inner);
 
 }  // namespace pier::kube

@@ -96,7 +96,7 @@ nlohmann::json SecretObject(const std::string& name, const std::string& type, co
 }
 
 // The API server cannot select "TLS or has ca.crt": the source drops the other Secrets itself,
-// and a Secret that stops qualifying is a deletion.
+// a Secret that stops qualifying is a deletion, and one never kept is never mentioned.
 TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
   auto client = std::make_shared<FakeKubeClient>();
   for (const char* path : {"/apis/networking.k8s.io/v1/namespaces/ns/ingresses", "/apis/networking.k8s.io/v1/ingressclasses",
@@ -109,7 +109,8 @@ TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
                   "/api/v1/namespaces/ns/secrets");
   client->AddWatch({{Event(WatchEventType::kModified, SecretObject("ca", "Opaque", "other", "11")),
                      Event(WatchEventType::kAdded, SecretObject("token", "Opaque", "token", "12")),
-                     Event(WatchEventType::kAdded, SecretObject("ca2", "kubernetes.io/generic", "ca.crt", "13"))},
+                     Event(WatchEventType::kDeleted, SecretObject("password", "Opaque", "password", "13")),
+                     Event(WatchEventType::kAdded, SecretObject("ca2", "kubernetes.io/generic", "ca.crt", "14"))},
                     WatchEnd::kClosedByServer},
                    "/api/v1/namespaces/ns/secrets");
   ClusterSourceOptions options;
@@ -122,8 +123,9 @@ TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
   const auto lines = sink.Lines();
   EXPECT_LT(IndexOf(lines, "replace Secret ns/cert ns/ca"), lines.size());
   EXPECT_LT(IndexOf(lines, "delete Secret ns/ca"), lines.size()) << "ca.crt removed: no longer read";
-  EXPECT_LT(IndexOf(lines, "delete Secret ns/token"), lines.size()) << "never kept: a deletion is harmless";
+  EXPECT_EQ(IndexOf(lines, "delete Secret ns/token"), lines.size()) << "never kept, nothing to delete";
   EXPECT_EQ(IndexOf(lines, "upsert Secret ns/token"), lines.size());
+  EXPECT_EQ(IndexOf(lines, "delete Secret ns/password"), lines.size());
 }
 
 TEST(ClusterSource, StopIsPromptAndFinal) {
