@@ -165,3 +165,15 @@ def test_default_tls_secret_is_used_once_it_is_usable(launcher, tmp_path, pki):
     assert vhost_certificate(second, "b.example") == "default/b-tls"
     wait_until(lambda: "default TLS secret default/wild is in use" in log(), CHANGE_TIMEOUT_S, "the recovery log line")
     assert "pier_controller_tls_secrets_rejected 1" in controller.metrics()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--default-tls-secret", "noslash"], "--default-tls-secret must be NAMESPACE/NAME"),
+    (["--default-tls-secret", "a/b/c"], "--default-tls-secret must be NAMESPACE/NAME"),
+    (["--namespace", "apps", "--default-tls-secret", "pier-system/wildcard"], "outside --namespace apps"),
+])
+def test_bad_default_tls_secret_flag_exits_2(args, message):
+    result = subprocess.run([str(binary("pier-controller")), "--source=manifests", "--manifests", ".", *args],
+                            capture_output=True, text=True, timeout=10)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
