@@ -129,6 +129,20 @@ def ingress(name: str, ns: str, host: str, paths: list[tuple[str, str]],
                 for path, svc in paths]}}]}}
 
 
+def tls_secret(name: str, ns: str, host: str, workdir: Path) -> tuple[dict, str]:
+    """A kubernetes.io/tls Secret with a fresh self-signed certificate for `host`; returns the
+    Secret and the certificate's PEM."""
+    key, cert = workdir / f"{name}.key", workdir / f"{name}.crt"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "2",
+                    "-subj", f"/CN={host}", "-addext", f"subjectAltName=DNS:{host}"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=30, check=True)
+    certificate = cert.read_text()
+    return ({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
+             "type": "kubernetes.io/tls",
+             "stringData": {"tls.crt": certificate, "tls.key": key.read_text()}}, certificate)
+
+
 def apply_rendered_rbac(cluster: KubeCluster, ns: str) -> None:
     """The controller's RBAC exactly as the chart grants it, for ServiceAccount pier-controller."""
     helm_home = cluster.workdir / "helm"
@@ -210,6 +224,15 @@ class ClusterPierStack(PierStack):
             "--metrics-listen", f"127.0.0.1:{self.controller_metrics_port}",
             "--log-level", "debug"])
         return self.controller
+
+    def snapshot(self) -> dict:
+        """The controller's current snapshot, as a second dataplane would receive it."""
+        result = subprocess.run(
+            [str(binary("pier-snapshot-dump")), "--controller", f"127.0.0.1:{self.grpc_port}",
+             "--node-id", "e2e-inspector", "--count", "1", "--timeout", "10"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=20, check=False)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.splitlines()[-1])
 
     def controller_metric(self, name: str, **labels: str) -> float:
         """One series of the controller's /metrics (0 when absent: counters start unexported)."""

@@ -26,7 +26,7 @@ from kuberelay import Relay
 from kubetraffic import (  # noqa: F401 - fixtures are used by name
     ClusterPierStack, NetnsBackends, apply, apply_rendered_rbac, backend_network, backend_of,
     backends_seen, e2e_launcher, echo, endpoint_slice, ingress, ingress_class, kube_cluster,
-    namespace, open_websocket, service, service_account_kubeconfig, wait_for_backend,
+    namespace, open_websocket, service, service_account_kubeconfig, tls_secret, wait_for_backend,
     wait_for_status)
 
 pytestmark = pytest.mark.timeout(180)
@@ -99,6 +99,22 @@ def test_http_and_websocket_are_routed(stack, live_socket):
         assert ws.recv(timeout=5) == b"\x00\x01\xff"
     assert stack.get("/", headers={"Host": "unknown.example"}).status == 404
     echo(live_socket, "after the first requests")
+
+
+def test_tls_secret_reaches_the_snapshot(kube_cluster, stack, tmp_path, live_socket):
+    secret, certificate = tls_secret("secure-tls", NS, "secure.example", tmp_path)
+    secure = ingress("secure", NS, "secure.example", [("/", "blue")])
+    secure["spec"]["tls"] = [{"hosts": ["secure.example"], "secretName": "secure-tls"}]
+    # Plain HTTP keeps being served on this host, whatever the dataplane does with TLS.
+    secure["metadata"]["annotations"] = {"pier.dev/ssl-redirect": "false"}
+    apply(kube_cluster, secret, secure)
+    wait_for_backend(stack, "secure.example", "/", "blue")
+    certificates = {c["name"]: c for c in stack.snapshot().get("certificates", [])}
+    assert f"{NS}/secure-tls" in certificates, certificates.keys()
+    offered = certificates[f"{NS}/secure-tls"]
+    assert offered["sni_names"] == ["secure.example"]
+    assert offered["certificate_chain_pem"].strip() == certificate.strip()
+    echo(live_socket, "after the TLS Ingress")
 
 
 def test_changing_an_ingress_reroutes_within_a_second(kube_cluster, stack, live_socket):
