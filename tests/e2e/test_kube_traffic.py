@@ -24,10 +24,10 @@ import pytest
 
 from kuberelay import Relay
 from kubetraffic import (  # noqa: F401 - fixtures are used by name
-    ClusterPierStack, NetnsBackends, apply, apply_rendered_rbac, backend_network, backend_of,
-    backends_seen, e2e_launcher, echo, endpoint_slice, ingress, ingress_class, kube_cluster,
-    namespace, open_websocket, service, service_account_kubeconfig, tls_secret, wait_for_backend,
-    wait_for_status)
+    ROUTE_TIMEOUT_S, ClusterPierStack, NetnsBackends, apply, apply_rendered_rbac,
+    backend_network, backend_of, backends_seen, e2e_launcher, echo, endpoint_slice, ingress,
+    ingress_class, kube_cluster, namespace, open_websocket, service, service_account_kubeconfig,
+    tls_secret, wait_for_backend, wait_for_status)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -168,7 +168,7 @@ def test_endpoint_slice_changes_are_followed(kube_cluster, stack, backends, live
 
 def wait_for_backend_alone(stack, host: str, path: str, name: str) -> None:
     """Until a whole round of requests is answered by `name` only."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + ROUTE_TIMEOUT_S
     while backends_seen(stack, host, path, SCALE_REQUESTS) != {name}:
         assert time.monotonic() < deadline, f"{host}{path} not answered by {name} alone"
         time.sleep(0.05)
