@@ -67,7 +67,8 @@ def unavailable_reason() -> str | None:
         return "network namespaces need root (run the e2e tests as root, as CI does)"
     if shutil.which("ip") is None:
         return "`ip` (iproute2) is not installed; ./dev deps installs it"
-    probe = f"{NAME_PREFIX}{os.getpid()}-probe"
+    # Named like a real one, so cleanup_stale() removes it should this process die right here.
+    probe = f"{NAME_PREFIX}{os.getpid()}-{secrets.token_hex(2)}"
     result = _ip("netns", "add", probe, check=False)
     if result.returncode != 0:
         return f"`ip netns add` does not work here: {result.stderr.strip()}"
