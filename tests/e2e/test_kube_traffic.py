@@ -214,9 +214,22 @@ def test_deletion_while_the_watch_is_down_is_noticed_after_relist(kube_cluster, 
     echo(live_socket, "after the relist")
 
 
+def test_a_restarted_controller_lists_again_and_tunnels_stay(kube_cluster, stack, live_socket):
+    stack.controller.kill()  # a crash: no goodbye to the dataplane or the apiserver
+    apply(kube_cluster, ingress("after-crash", NS, "after-crash.example", [("/", "blue")]))
+    # The dataplane keeps its last snapshot while no controller is there.
+    assert backend_of(stack, "pool.example", "/") == "pool-a"
+    echo(live_socket, "with no controller")
+
+    stack.start_controller()
+    wait_for_backend(stack, "after-crash.example", "/", "blue", timeout=RECONNECT_TIMEOUT_S)
+    assert backend_of(stack, "pool.example", "/") == "pool-a"
+    echo(live_socket, "after the controller restart")
+
+
 def test_the_first_websocket_lived_through_everything(stack, backends, live_socket):
     echo(live_socket, "still here")
-    # Same process throughout: nothing above restarted the controller or the dataplane.
+    # The dataplane never restarted, and the restarted controller is still up.
     stack.check_alive()
     for backend in backends.backends.values():
         backend.process.check_alive()
