@@ -133,6 +133,14 @@ def main(argv: list[str]) -> int:
             except Exception as error:  # one target failing must not lose the others' figures
                 failures.append(f"{name}: {error}")
                 print(f"  {name}: FAILED: {error}", flush=True)
+        if "6" in args.scenarios and "pier" in args.targets:
+            try:
+                started = time.monotonic()
+                results.setdefault("6b", {})["pier"] = sc.pushed_churn(ctx, backend.port)
+                print(f"  pier     scenario 6b: done in {time.monotonic() - started:.1f}s", flush=True)
+            except Exception as error:
+                failures.append(f"scenario 6b: {error}")
+                print(f"  scenario 6b: FAILED: {error}", flush=True)
         if "7" in args.scenarios and "pier" in args.targets:
             try:
                 started = time.monotonic()

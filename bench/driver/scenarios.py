@@ -100,8 +100,7 @@ def idle_connections(ctx: Context, target: Target, count: int) -> dict:
             raise RuntimeError(f"pier-loadgen idle ended early: {proc.stderr.read()}")
         time.sleep(IDLE_SETTLE_S)
         held = rss_bytes(target.proxy_pids())  # nginx may have started no new workers, but look again
-        proc.stdin.close()
-        out, err = proc.communicate(timeout=load.TOOL_GRACE_S)
+        out, err = proc.communicate(timeout=load.TOOL_GRACE_S)  # closes stdin: the hold ends
     except BaseException:
         proc.kill()
         proc.wait()
@@ -350,3 +349,68 @@ def controller_scale(ctx: Context, backend_port: int) -> dict:
     finally:
         dataplane.stop()
         controller.stop()
+
+
+def pushed_churn(ctx: Context, backend_port: int) -> dict:
+    """Scenario 2 on a dataplane fed by pier-churn-controller (tests/tools), which pushes a new
+    snapshot every 1/churn_per_s seconds after the previous one is acknowledged: the real
+    controller coalesces bursts (debounce), so only this reaches churn_per_s applied snapshots."""
+    import signal
+
+    from procs import free_ports, wait_for_port
+
+    sizes = ctx.sizes
+    snapshots = int(sizes.churn_per_s * sizes.echo_s * 2)  # more than the run needs
+    port, grpc, admin = free_ports(3)
+    churn = Process("churn-controller", [
+        str(ctx.bin_dir / "pier-churn-controller"), "--port", str(grpc), "--backend", f"127.0.0.1:{backend_port}",
+        "--snapshots", str(snapshots), "--interval-ms", str(int(1000 / sizes.churn_per_s))], ctx.work)
+    dataplane = None
+    try:
+        wait_for_port(grpc, 30, churn)
+        dataplane = Process("churn-dataplane", [
+            str(ctx.bin_dir / "pier-dataplane"), "--controller", f"127.0.0.1:{grpc}", "--http-listen",
+            f"127.0.0.1:{port}", "--https-listen", "", "--admin-listen", f"127.0.0.1:{admin}", "--threads",
+            str(ctx.threads), "--node-id", "churn", "--log-level", "warn", "--drain-timeout", "1s"], ctx.work,
+            stdout_to_null=True)
+        deadline = time.monotonic() + 30
+        while True:
+            dataplane.check_alive()
+            try:
+                if http_get(admin, "/readyz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the churn dataplane was not ready after 30 s")
+            time.sleep(0.05)
+
+        def applies() -> float:
+            from targets import prometheus_value
+
+            return prometheus_value(http_get(admin, "/metrics")[1], "pier_config_applies_total") or 0
+
+        argv = [str(ctx.bin_dir / "pier-loadgen"), "echo", "--url", f"ws://127.0.0.1:{port}/ws", "-c",
+                str(sizes.echo_connections), "-d", str(sizes.echo_s), "-s", str(sizes.message_bytes), "-t",
+                str(ctx.threads), "--json"]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            if not proc.stdout.readline():  # every connection open: start the churn now
+                raise RuntimeError(f"pier-loadgen echo ended early: {proc.stderr.read()}")
+            before, started = applies(), time.monotonic()
+            churn.popen.send_signal(signal.SIGUSR1)
+            out, err = proc.communicate(timeout=sizes.echo_s + load.TOOL_GRACE_S)
+            after, elapsed = applies(), time.monotonic() - started
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        result = load.parse_loadgen(out, err)
+        result["snapshots_applied"] = after - before
+        result["snapshots_per_s"] = (after - before) / elapsed
+        return result
+    finally:
+        if dataplane is not None:
+            dataplane.stop()
+        churn.stop()
+

@@ -122,8 +122,13 @@ bool EchoMatches(const beast::flat_buffer& buffer, const std::string& payload, u
   return std::memcmp(bytes, payload.data(), payload.size()) == 0;
 }
 
+// The last worker of a thread lets its io_context finish: the watchdog goes, and so do the
+// streams, whose idle-timeout timers would otherwise keep run() waiting for up to io_timeout.
+// Posted, because the worker calling this still holds a reference to its stream.
 void WorkerDone(ThreadState& state) {
-  if (--state.active == 0 && state.watchdog) state.watchdog->cancel();
+  if (--state.active != 0) return;
+  if (state.watchdog) state.watchdog->cancel();
+  asio::post(state.ioc, [&state] { state.streams.clear(); });
 }
 
 uint64_t Nanoseconds(Clock::duration duration) {
@@ -272,7 +277,7 @@ LoadResult Run(const LoadOptions& options, void (*on_open)(unsigned opened)) {
   }
   unsigned opened = 0;
   for (auto& state : states) opened += static_cast<unsigned>(state->streams.size());
-  if (on_open) on_open(opened);
+  if (on_open && options.mode != Mode::kHandshake) on_open(opened);  // handshake opens as it goes
 
   auto started = Clock::now();
   shared.deadline = started + options.duration;

@@ -28,7 +28,8 @@ def bin_dir() -> Path:
     if not value:
         pytest.skip("PIER_BIN_DIR is not set")
     path = Path(value)
-    for tool in ("pier-loadgen", "pier-bench-backend", "pier-metrics-cost", "pier-controller", "pier-dataplane"):
+    for tool in ("pier-loadgen", "pier-bench-backend", "pier-metrics-cost", "pier-controller", "pier-dataplane",
+                 "pier-churn-controller"):
         if not (path / tool).exists():
             pytest.skip(f"{tool} is not built in {path} (the bench tools are off in this preset)")
     return path
@@ -83,6 +84,14 @@ def test_config_churn_applies_snapshots_without_drops(quick_run):
     assert result["snapshots_applied"] > 0
     assert result["messages"] > 0
     assert result["errors"]["dropped"] == 0
+
+
+@pytest.mark.timeout(660)
+def test_pushed_snapshots_apply_without_drops(quick_run):
+    result = quick_run["results"]["6b"]["pier"]
+    assert result["snapshots_applied"] > 0
+    assert result["messages"] > 0
+    assert result["errors"] == {"connect": 0, "validation": 0, "dropped": 0}
 
 
 @pytest.mark.timeout(660)

@@ -20,7 +20,9 @@ TEST(LatencyHistogram, BucketsCoverEveryValueWithinTwoPercent) {
     auto upper = LatencyHistogram::UpperBoundOf(index);
     EXPECT_GE(upper, v) << v;
     EXPECT_LE(static_cast<double>(upper - v), static_cast<double>(v) * 0.02) << v;
-    if (index > 0) EXPECT_LT(LatencyHistogram::UpperBoundOf(index - 1), v) << v;
+    if (index > 0) {
+      EXPECT_LT(LatencyHistogram::UpperBoundOf(index - 1), v) << v;
+    }
   }
 }
 
