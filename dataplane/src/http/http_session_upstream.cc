@@ -52,7 +52,7 @@ bool IsResetOnFreshConnection(const boost::system::error_code& ec, const upstrea
 void HttpSession::EnsureBodyBuffer() {
   std::size_t size = std::max<std::size_t>(exchange_.route->buffer_bytes, kMinBodyChunkBytes);
   if (body_buffer_ && body_buffer_size_ == size) return;
-  body_buffer_ = std::make_unique<char[]>(size);
+  body_buffer_ = std::make_unique_for_overwrite<char[]>(size);  // only what a read fills is used
   body_buffer_size_ = size;
 }
 
