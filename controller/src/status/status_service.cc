@@ -31,6 +31,8 @@ StatusService::StatusService(std::shared_ptr<kube::KubeClient> client, StatusSer
 StatusService::~StatusService() { Stop(); }
 
 void StatusService::Start() {
+  spdlog::info("status: this replica is {}, {}", options_.election.identity,
+               election_ ? "leading when elected" : "always leading (no --leader-elect)");
   if (options_.publish_service.empty()) {
     spdlog::info("status: no --publish-service, Ingress status is not written");
   }
