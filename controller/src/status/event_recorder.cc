@@ -32,16 +32,20 @@ std::string Truncate(std::string text, std::size_t limit) {
 EventRecorder::EventRecorder(kube::KubeClient& client, EventRecorderConfig config, const Clock& clock)
     : client_(client), config_(std::move(config)), clock_(clock) {}
 
-bool EventRecorder::TakeToken(const std::string& object_key, std::chrono::steady_clock::time_point now) {
-  auto [it, inserted] = buckets_.try_emplace(object_key, Bucket{config_.burst, now});
-  Bucket& bucket = it->second;
+double EventRecorder::TokensAt(const Bucket& bucket, std::chrono::steady_clock::time_point now) const {
   const std::chrono::duration<double> elapsed = now - bucket.updated;
-  const std::chrono::duration<double> refill = config_.refill_every;
-  bucket.tokens = std::min(config_.burst, bucket.tokens + elapsed / refill);
-  bucket.updated = now;
-  if (bucket.tokens < 1.0) return false;
-  bucket.tokens -= 1.0;
-  return true;
+  return std::min(config_.burst, bucket.tokens + elapsed / std::chrono::duration<double>(config_.refill_every));
+}
+
+bool EventRecorder::HasToken(const std::string& object_key, std::chrono::steady_clock::time_point now) const {
+  const auto it = buckets_.find(object_key);
+  return it == buckets_.end() || TokensAt(it->second, now) >= 1.0;
+}
+
+void EventRecorder::SpendToken(const std::string& object_key, std::chrono::steady_clock::time_point now) {
+  auto [it, inserted] = buckets_.try_emplace(object_key, Bucket{config_.burst, now});
+  it->second.tokens = TokensAt(it->second, now) - 1.0;
+  it->second.updated = now;
 }
 
 EventOutcome EventRecorder::Warning(const EventTarget& target, const std::string& reason, const std::string& note) {
@@ -52,18 +56,12 @@ EventOutcome EventRecorder::Warning(const EventTarget& target, const std::string
 
   auto it = recorded_.find(key);
   const bool in_series = it != recorded_.end() && now - it->second.last_observed < config_.series_window;
-  // Tokens are checked before anything is written, but only spent on success (below), so a
-  // failing API server does not drain the bucket.
-  auto bucket = buckets_.find(object_key);
-  if (bucket != buckets_.end()) {
-    const std::chrono::duration<double> elapsed = now - bucket->second.updated;
-    const double tokens =
-        std::min(config_.burst, bucket->second.tokens + elapsed / std::chrono::duration<double>(config_.refill_every));
-    if (tokens < 1.0) {
-      spdlog::warn("events: rate limit reached for ingress {}/{}; dropped {}: {}", target.namespace_, target.name,
-                   reason, note);
-      return EventOutcome::kRateLimited;
-    }
+  // A token is checked before anything is written but spent only on success, so a failing API
+  // server does not drain the bucket.
+  if (!HasToken(object_key, now)) {
+    spdlog::warn("events: rate limit reached for ingress {}/{}; dropped {}: {}", target.namespace_, target.name,
+                 reason, note);
+    return EventOutcome::kRateLimited;
   }
 
   if (in_series) {
@@ -74,7 +72,7 @@ EventOutcome EventRecorder::Warning(const EventTarget& target, const std::string
         kube::ObjectPath(kEventApiVersion, kEventPlural, true, target.namespace_, recorded.name);
     auto patched = client_.Patch(path, kube::PatchType::kMerge, patch);
     if (patched) {
-      TakeToken(object_key, now);
+      SpendToken(object_key, now);
       ++recorded.count;
       recorded.last_observed = now;
       return EventOutcome::kSeriesUpdated;
@@ -124,7 +122,7 @@ EventOutcome EventRecorder::Create(const EventTarget& target, const std::string&
     return EventOutcome::kFailed;
   }
   const std::string object_key = target.uid.empty() ? target.namespace_ + "/" + target.name : target.uid;
-  TakeToken(object_key, now);
+  SpendToken(object_key, now);
   recorded_[key] = Recorded{name, 1, now};
   return EventOutcome::kCreated;
 }
@@ -133,10 +131,7 @@ void EventRecorder::Forget(std::chrono::steady_clock::time_point now) {
   if (recorded_.size() <= config_.max_remembered) return;
   std::erase_if(recorded_, [&](const auto& entry) { return now - entry.second.last_observed >= config_.series_window; });
   // A full bucket is the same as no bucket.
-  std::erase_if(buckets_, [&](const auto& entry) {
-    const std::chrono::duration<double> elapsed = now - entry.second.updated;
-    return entry.second.tokens + elapsed / std::chrono::duration<double>(config_.refill_every) >= config_.burst;
-  });
+  std::erase_if(buckets_, [&](const auto& entry) { return TokensAt(entry.second, now) >= config_.burst; });
 }
 
 }  // namespace pier::status

@@ -55,7 +55,9 @@ class EventRecorder final {
     std::chrono::steady_clock::time_point updated;
   };
 
-  bool TakeToken(const std::string& object_key, std::chrono::steady_clock::time_point now);
+  double TokensAt(const Bucket& bucket, std::chrono::steady_clock::time_point now) const;
+  bool HasToken(const std::string& object_key, std::chrono::steady_clock::time_point now) const;
+  void SpendToken(const std::string& object_key, std::chrono::steady_clock::time_point now);
   EventOutcome Create(const EventTarget& target, const std::string& reason, const std::string& note,
                       const std::string& key, std::chrono::steady_clock::time_point now);
   void Forget(std::chrono::steady_clock::time_point now);
