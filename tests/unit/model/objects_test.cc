@@ -136,6 +136,18 @@ TEST(IngressFromJson, IntegralFloatPortIsAccepted) {
   EXPECT_EQ(IngressFromJson(object)->rules[0].paths[0].backend.service->port.number, 80);
 }
 
+TEST(IngressFromJson, ReadsLoadBalancerStatusLeniently) {
+  auto ingress = IngressFromJson(json::parse(R"({"metadata": {"name": "a", "namespace": "n"},
+    "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}, {"hostname": "lb.example"}, 7, {"ip": 3}]}}})"));
+  ASSERT_TRUE(ingress.ok()) << ingress.error();
+  // Odd entries (someone else's writes) are skipped, never a reason to drop the Ingress.
+  ASSERT_EQ(ingress->status_load_balancer.size(), 3u);
+  EXPECT_EQ(ingress->status_load_balancer[0].ip, "10.0.0.1");
+  EXPECT_EQ(ingress->status_load_balancer[1].hostname, "lb.example");
+  EXPECT_EQ(ingress->status_load_balancer[2], LoadBalancerIngress{});
+  EXPECT_TRUE(IngressFromJson(json::parse(R"({"metadata": {"name": "a"}, "status": "odd"})")).ok());
+}
+
 TEST(IngressClassFromJson, ReadsController) {
   auto cls = IngressClassFromJson(json::parse(R"({
     "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
