@@ -120,8 +120,7 @@ struct Service {
   std::string cluster_ip;
   std::string external_name;
   std::vector<ServicePort> ports;
-  std::vector<std::string> load_balancer_ips;       // status.loadBalancer.ingress[].ip
-  std::vector<std::string> load_balancer_hostnames;  // status.loadBalancer.ingress[].hostname
+  std::vector<LoadBalancerIngress> load_balancer;  // status.loadBalancer.ingress, ip and hostname kept paired
 
   friend bool operator==(const Service&, const Service&) = default;
 };

@@ -222,10 +222,10 @@ Result<Service> ServiceFromJson(const json& object) {
             reader.Fail(item_path, std::string("expected an object, got ") + JsonReader::TypeName(item));
             break;
           }
-          if (auto ip = reader.OptionalString(item, "ip", item_path)) service.load_balancer_ips.push_back(*ip);
-          if (auto host = reader.OptionalString(item, "hostname", item_path)) {
-            service.load_balancer_hostnames.push_back(*host);
-          }
+          LoadBalancerIngress entry;
+          entry.ip = reader.OptionalString(item, "ip", item_path).value_or("");
+          entry.hostname = reader.OptionalString(item, "hostname", item_path).value_or("");
+          service.load_balancer.push_back(std::move(entry));
         }
       }
     }

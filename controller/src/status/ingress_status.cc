@@ -14,8 +14,9 @@ void SortUnique(Addresses& addresses) {
 
 Addresses PublishedAddresses(const model::Service& service) {
   Addresses out;
-  for (const auto& ip : service.load_balancer_ips) out.push_back({.ip = ip, .hostname = ""});
-  for (const auto& host : service.load_balancer_hostnames) out.push_back({.ip = "", .hostname = host});
+  for (const auto& entry : service.load_balancer) {
+    if (!entry.ip.empty() || !entry.hostname.empty()) out.push_back(entry);
+  }
   if (out.empty() && !service.cluster_ip.empty() && service.cluster_ip != "None") {
     out.push_back({.ip = service.cluster_ip, .hostname = ""});
   }

@@ -168,7 +168,8 @@ TEST(ServiceFromJson, ReadsPortsAndStatus) {
              "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
                        {"name": "ws", "port": 81, "targetPort": "ws-port"},
                        {"port": 82}]},
-    "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"}]}}})"));
+    "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"},
+                                            {"ip": "198.51.100.2", "hostname": "both.example.com"}]}}})"));
   ASSERT_TRUE(service.ok()) << service.error();
   EXPECT_EQ(service->type, "LoadBalancer");
   EXPECT_EQ(service->cluster_ip, "10.96.0.10");
@@ -180,8 +181,9 @@ TEST(ServiceFromJson, ReadsPortsAndStatus) {
   EXPECT_FALSE(service->ports[1].target_port_number.has_value());
   EXPECT_EQ(service->ports[2].name, "");
   EXPECT_EQ(service->ports[2].protocol, "TCP");
-  EXPECT_EQ(service->load_balancer_ips, std::vector<std::string>{"203.0.113.5"});
-  EXPECT_EQ(service->load_balancer_hostnames, std::vector<std::string>{"lb.example.com"});
+  EXPECT_EQ(service->load_balancer, (std::vector<LoadBalancerIngress>{{"203.0.113.5", ""},
+                                                                     {"", "lb.example.com"},
+                                                                     {"198.51.100.2", "both.example.com"}}));
 }
 
 TEST(ServiceFromJson, DefaultsAndBadTypes) {

@@ -22,9 +22,12 @@ TEST(PublishedAddressesTest, ClusterIpWhenNoLoadBalancer) {
 TEST(PublishedAddressesTest, LoadBalancerIngressWinsOverClusterIp) {
   model::Service service;
   service.cluster_ip = "10.96.0.10";
-  service.load_balancer_ips = {"203.0.113.7", "198.51.100.1"};
-  service.load_balancer_hostnames = {"lb.example.com"};
-  EXPECT_EQ(PublishedAddresses(service), (Addresses{Host("lb.example.com"), Ip("198.51.100.1"), Ip("203.0.113.7")}));
+  service.load_balancer = {Ip("203.0.113.7"), Host("lb.example.com"), Ip("198.51.100.1"),
+                           {.ip = "192.0.2.1", .hostname = "both.example.com"}};
+  // Sorted; an entry with both an IP and a hostname stays one entry.
+  EXPECT_EQ(PublishedAddresses(service),
+            (Addresses{Host("lb.example.com"), {.ip = "192.0.2.1", .hostname = "both.example.com"},
+                       Ip("198.51.100.1"), Ip("203.0.113.7")}));
 }
 
 TEST(PublishedAddressesTest, HeadlessServiceHasNoAddress) {
