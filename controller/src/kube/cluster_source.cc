@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/kubeconfig.h"
+#include "kube/secret_filter.h"
 #include "kube/rest_client.h"
 
 namespace pier::kube {
@@ -18,7 +19,9 @@ Result<std::unique_ptr<ClusterSource>> ClusterSource::FromKubeconfig(const std::
   if (!client) return Fail(client.error());
   spdlog::info("kube: API server {} via {}", config->server, config->origin);
   std::shared_ptr<KubeClient> shared = std::move(*client);
-  return std::make_unique<ClusterSource>(std::move(shared), std::move(options));
+  auto source = std::make_unique<ClusterSource>(std::move(shared), std::move(options));
+  source->config_namespace_ = config->namespace_;
+  return source;
 }
 
 ClusterSource::ClusterSource(std::shared_ptr<KubeClient> client, ClusterSourceOptions options)
@@ -38,6 +41,8 @@ Result<bool> ClusterSource::Start(sources::EventSink& sink) {
   callbacks.on_upsert = [this](model::Kind, nlohmann::json object) { sink_->Upsert(std::move(object)); };
   callbacks.on_delete = [this](model::Kind kind, std::string key) { sink_->Delete(kind, std::move(key)); };
   callbacks.on_synced = [this](model::Kind kind) { OnKindSynced(kind); };
+  // Secrets the controller does not read never reach the sink.
+  callbacks = FilteringSecrets(std::move(callbacks));
   for (const Resource& resource : WatchedResources()) {
     informers_.push_back(std::make_unique<Informer>(*client_, resource, informer_options, callbacks));
   }

@@ -1,7 +1,8 @@
 // --source=cluster: one Informer per watched kind (Ingress, IngressClass, Service,
-// EndpointSlice, TLS Secret), mapped onto the controller's EventSink. All the Kubernetes
-// specifics (paging, bookmarks, 410 re-lists, backoff) live in the informers; this only
-// translates their callbacks and reports Synced() once every kind has been listed.
+// EndpointSlice, Secret: TLS ones and CA bundles, see secret_filter.h), mapped onto the
+// controller's EventSink. All the Kubernetes specifics (paging, bookmarks, 410 re-lists,
+// backoff) live in the informers; this only translates their callbacks (dropping Secrets the
+// controller does not read) and reports Synced() once every kind has been listed.
 #pragma once
 
 #include <memory>
@@ -40,6 +41,8 @@ class ClusterSource final : public sources::Source {
 
   // The client, for the parts that also talk to the API (status updates, leader election).
   const std::shared_ptr<KubeClient>& client() const { return client_; }
+  // The kubeconfig context's namespace (in-cluster: the pod's); "" if it names none.
+  const std::string& config_namespace() const { return config_namespace_; }
 
  private:
   void OnKindSynced(model::Kind kind);
@@ -50,6 +53,7 @@ class ClusterSource final : public sources::Source {
   std::vector<std::unique_ptr<Informer>> informers_;
   std::mutex synced_mutex_;
   std::set<model::Kind> synced_kinds_;
+  std::string config_namespace_;
 };
 
 }  // namespace pier::kube
