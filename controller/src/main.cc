@@ -13,6 +13,7 @@
 #include "pier/common/admin_server.h"
 #include "pier/common/log.h"
 #include "pier/common/metrics.h"
+#include "pier/common/process_metrics.h"
 #include "pier/common/version.h"
 #include "server/controller_metrics.h"
 #include "server/event_loop.h"
@@ -139,6 +140,7 @@ int Run(const Flags& flags) {
   if (!flags.publish_service.empty()) spdlog::warn("--publish-service: Ingress status updates are not built yet");
 
   pier::metrics::RegisterBuildInfo(pier::Version());
+  pier::metrics::RegisterProcessMetrics();
   pier::server::ControllerMetrics::Get().is_leader.Set(1);
   pier::sources::WatchMetrics::Get();
 
