@@ -1,6 +1,9 @@
 // Prints the controller's metric catalog (docs/metrics.md; `--names`: one "name type" per line).
 // It registers every family the way pier-controller does; invalid annotations get one example
 // child because prometheus-cpp exposes no family without one.
+// A component that registers a new family must be initialised here too; the integration test
+// test_every_scraped_metric_is_in_the_generated_reference fails while pier-controller exports a metric
+// this catalog lacks.
 #include <cstdio>
 #include <cstring>
 #include <string>

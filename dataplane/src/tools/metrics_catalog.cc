@@ -1,6 +1,9 @@
 // Prints the dataplane's metric catalog (docs/metrics.md; `--names`: one "name type" per line).
 // It registers every family the way pier-dataplane does, plus one example route so the per-route
 // families have a child to describe (prometheus-cpp exposes no family without one).
+// A component that registers a new family must be initialised here too; the integration test
+// test_every_scraped_metric_is_in_the_generated_reference fails while pier-dataplane exports a metric
+// this catalog lacks.
 #include <cstdio>
 #include <cstring>
 #include <string>
