@@ -1,5 +1,7 @@
 #include "pier/common/metrics_catalog.h"
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -13,9 +15,6 @@ namespace {
 // catalog says what they hold instead of listing the catalog tool's example values.
 const std::map<std::string, std::string, std::less<>>& FreeFormLabels() {
   static const std::map<std::string, std::string, std::less<>> kLabels = {
-      {"namespace", "namespace of the Ingress (empty: no route matched)"},
-      {"ingress", "name of the Ingress (empty: no route matched)"},
-      {"service", "backend Service (empty: no route matched)"},
       {"code", "HTTP status code sent to the client (`200`, `404`, `503`, ...)"},
       {"version", "the build's version, as `--version` prints it"},
       {"secret", "`namespace/name` of the TLS Secret"},
@@ -67,9 +66,22 @@ std::map<std::string, Entry> Merge(const std::vector<prometheus::MetricFamily>& 
   return entries;
 }
 
+// The route labels go together, first: they are on most dataplane families and mean one thing.
+constexpr const char* kRouteLabels[] = {"namespace", "ingress", "service"};
+constexpr const char* kRouteLabelsText =
+    "`namespace`, `ingress`, `service`: the route's Ingress and backend Service (all empty: no route matched)";
+
+bool IsRouteLabel(const std::string& name) {
+  return std::find(std::begin(kRouteLabels), std::end(kRouteLabels), name) != std::end(kRouteLabels);
+}
+
 std::string LabelsCell(const Entry& entry) {
   std::string cell;
+  const bool routed = std::all_of(std::begin(kRouteLabels), std::end(kRouteLabels),
+                                  [&](const char* name) { return entry.labels.count(name) != 0; });
+  if (routed) cell = kRouteLabelsText;
   for (const auto& [name, values] : entry.labels) {
+    if (routed && IsRouteLabel(name)) continue;
     if (!cell.empty()) cell += "<br>";
     cell += "`" + name + "`: ";
     auto free = FreeFormLabels().find(name);
