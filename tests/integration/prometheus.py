@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -80,7 +79,7 @@ class Prometheus:
         assert len(result) == 1, f"{expr}: {result}"
         return float(result[0]["value"][1])
 
-    def wait_for_scrapes_after(self, moment: float, jobs: tuple[str, ...], timeout: float = 15.0) -> None:
+    def wait_for_scrapes_after(self, moment: float, jobs: tuple[str, ...], timeout: float = 30.0) -> None:
         """Returns once every job was scraped successfully after `moment` (Unix time): the
         timestamp of a target's `up` sample is the time of its last scrape."""
         def scraped() -> bool:
