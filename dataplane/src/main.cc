@@ -21,8 +21,8 @@
 #include "pier/common/cidr.h"
 #include "pier/common/log.h"
 #include "pier/common/metrics.h"
-#include "pier/common/process_metrics.h"
 #include "pier/common/parse.h"
+#include "pier/common/process_metrics.h"
 #include "pier/common/version.h"
 #include "routing/config.h"
 
