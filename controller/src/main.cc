@@ -21,6 +21,7 @@
 #include "server/snapshot_service.h"
 #include "sources/manifests_source.h"
 #include "sources/watch_metrics.h"
+#include "translate/snapshot_translator.h"
 #include "translate/translate.h"
 #if PIER_HAVE_CLUSTER_SOURCE
 #include "kube/cluster_source.h"
@@ -68,12 +69,20 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--grpc-insecure", flags.grpc.insecure, "Allow plaintext gRPC on a non-loopback address");
   app.add_option("--metrics-listen", flags.metrics_listen, "Admin address: /metrics, /healthz, /readyz")
       ->capture_default_str();
+  app.add_option("--default-tls-secret", flags.translate.default_tls_secret,
+                 "NAMESPACE/NAME of a kubernetes.io/tls Secret served for unknown SNI (default: self-signed)");
   app.add_option("--publish-service", flags.publish_service, "NAMESPACE/NAME of the dataplane Service for Ingress status");
   app.add_flag("--leader-elect", flags.leader_elect, "Run leader election (cluster mode)");
   app.add_option("--leader-election-namespace", flags.leader_election_namespace, "Namespace of the election Lease");
   app.add_option("--leader-election-id", flags.leader_election_id, "Name of the election Lease")->capture_default_str();
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")->capture_default_str();
+}
+
+bool IsNamespacedName(const std::string& text) {
+  const auto slash = text.find('/');
+  return slash != std::string::npos && slash != 0 && slash + 1 != text.size() &&
+         text.find('/', slash + 1) == std::string::npos;
 }
 
 // Problems with the flags themselves; the process exits with status 2.
@@ -93,11 +102,14 @@ pier::Result<bool> Validate(const Flags& flags) {
   if (!grpc) return pier::Fail(grpc.error());
   auto metrics = pier::parse::ListenAddress(flags.metrics_listen);
   if (!metrics) return pier::Fail("--metrics-listen: " + metrics.error());
-  if (!flags.publish_service.empty()) {
-    const auto slash = flags.publish_service.find('/');
-    if (slash == std::string::npos || slash == 0 || slash + 1 == flags.publish_service.size() ||
-        flags.publish_service.find('/', slash + 1) != std::string::npos) {
-      return pier::Fail("--publish-service must be NAMESPACE/NAME, got \"" + flags.publish_service + "\"");
+  if (!flags.publish_service.empty() && !IsNamespacedName(flags.publish_service)) {
+    return pier::Fail("--publish-service must be NAMESPACE/NAME, got \"" + flags.publish_service + "\"");
+  }
+  if (const std::string& secret = flags.translate.default_tls_secret; !secret.empty()) {
+    if (!IsNamespacedName(secret)) return pier::Fail("--default-tls-secret must be NAMESPACE/NAME, got \"" + secret + "\"");
+    // Only the --namespace is watched: a Secret elsewhere would never be seen.
+    if (!flags.translate.namespace_.empty() && !secret.starts_with(flags.translate.namespace_ + "/")) {
+      return pier::Fail("--default-tls-secret " + secret + " is outside --namespace " + flags.translate.namespace_);
     }
   }
   return true;
@@ -154,9 +166,8 @@ int Run(const Flags& flags) {
   }
 
   pier::server::EventLoopOptions loop_options;
-  loop_options.translate = [options = flags.translate](const pier::model::ClusterState& state) {
-    return pier::translate::Translate(state, options);
-  };
+  loop_options.translate = [translator = std::make_shared<pier::translate::SnapshotTranslator>(flags.translate)](
+                               const pier::model::ClusterState& state) { return (*translator)(state); };
   pier::server::EventLoop loop(std::move(loop_options), instance,
                                [&service](pier::server::SnapshotMessage message) { service.Publish(std::move(message)); });
   auto& sink = loop.AddSource(flags.source);

@@ -14,7 +14,7 @@ if(TARGET pier_translate AND TARGET pier_server)
   endif()
   # The controller's part of docs/metrics.md, from the same registrations as pier-controller.
   add_executable(pier-controller-metrics-catalog ${CMAKE_CURRENT_LIST_DIR}/tools/metrics_catalog.cc)
-  target_link_libraries(pier-controller-metrics-catalog PRIVATE pier_server pier_sources pier_common)
+  target_link_libraries(pier-controller-metrics-catalog PRIVATE pier_server pier_sources pier_translate pier_common)
   if(TARGET pier_kube)
     target_link_libraries(pier-controller-metrics-catalog PRIVATE pier_kube)
     target_compile_definitions(pier-controller-metrics-catalog PRIVATE PIER_HAVE_CLUSTER_SOURCE=1)

@@ -28,9 +28,18 @@ CONTRACT_FLAGS = {
         "--header-timeout", "--log-format", "--log-level"},
 }
 
+# Flags the binaries take beyond DESIGN.md's list; each is documented where it is described.
+EXTRA_FLAGS = {
+    # docs/architecture.md ("Certificates and Secrets") and docs/migrating-from-ingress-nginx.md:
+    # the certificate for unknown SNI, as ingress-nginx's --default-ssl-certificate.
+    "controller": {"--default-tls-secret"},
+    "dataplane": set(),
+}
+
 # Values that, together, make the chart pass every optional flag.
 EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngressWithoutClass=true",
-              "--set", "controller.watchNamespace=apps", "--set", "dataplane.threads=4",
+              "--set", "controller.watchNamespace=apps",
+              "--set", "controller.defaultTLSSecret=apps/wildcard-tls", "--set", "dataplane.threads=4",
               "--set", "dataplane.config.connectTimeout=5s", "--set", "dataplane.config.readTimeout=1m",
               "--set", "dataplane.config.sendTimeout=1m",
               "--set", "dataplane.config.websocketIdleTimeout=1h",
@@ -54,10 +63,10 @@ def rendered_flags(helm) -> dict[str, set[str]]:
 def test_chart_flags_are_in_the_contract(rendered_flags):
     flags = rendered_flags
     for component, used in flags.items():
-        assert used - CONTRACT_FLAGS[component] == set(), component
+        assert used - CONTRACT_FLAGS[component] - EXTRA_FLAGS[component] == set(), component
     # Every flag the chart should be able to set is reachable from some values.
-    assert CONTRACT_FLAGS["dataplane"] - flags["dataplane"] == set()
-    assert CONTRACT_FLAGS["controller"] - flags["controller"] == {
+    assert (CONTRACT_FLAGS["dataplane"] | EXTRA_FLAGS["dataplane"]) - flags["dataplane"] == set()
+    assert (CONTRACT_FLAGS["controller"] | EXTRA_FLAGS["controller"]) - flags["controller"] == {
         "--kubeconfig", "--manifests", "--grpc-insecure"}
 
 

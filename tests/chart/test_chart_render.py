@@ -53,6 +53,7 @@ def test_default_objects(helm):
     ["--set", "dataplane.config.readTimeout=an hour"],      # duration format
     ["--set-string", "dataplane.replicas=two"],             # type
     ["--set", "metrics.serviceMonitor.enable=true"],
+    ["--set", "controller.defaultTLSSecret=wildcard-tls"],   # NAMESPACE/NAME
 ])
 def test_schema_refuses_typos(helm, typo):
     result = helm.run("template", "pier", str(CHART), *typo)
@@ -88,6 +89,13 @@ def test_controller_flags(helm):
     assert container(controller)["command"] == ["/usr/local/bin/pier-controller"]
     volume = controller["spec"]["template"]["spec"]["volumes"][0]
     assert volume["secret"]["secretName"] == "pier-grpc-controller"
+
+
+def test_default_tls_secret_becomes_the_flag(helm):
+    args = args_of(find(helm.template(), "Deployment", "pier-controller"))
+    assert not any(a.startswith("--default-tls-secret") for a in args)
+    objects = helm.template("--set", "controller.defaultTLSSecret=pier-system/wildcard-tls")
+    assert "--default-tls-secret=pier-system/wildcard-tls" in args_of(find(objects, "Deployment", "pier-controller"))
 
 
 def test_leader_election_only_with_more_than_one_replica(helm):

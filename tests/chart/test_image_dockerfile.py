@@ -23,6 +23,8 @@ DOCKERFILE = REPO_ROOT / "Dockerfile"
 NOT_FOR_BUILDING = {
     "libgtest-dev", "libgmock-dev", "curl", "openssl", "nginx", "haproxy", "prometheus",
     "etcd-server", "etcd-client", "wrk", "clang", "libclang-rt-14-dev",
+    # The e2e tests put backends in a network namespace (ip netns).
+    "iproute2",
     # Speeds up rebuilds on a developer's machine; an image is built once.
     "ccache",
 }

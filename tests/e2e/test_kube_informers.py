@@ -272,9 +272,12 @@ def test_every_kind_is_added_modified_and_deleted(cluster, watcher):
            "endpoints": [{"addresses": ["198.51.100.10"], "conditions": {"ready": True}}],
            "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]},
           # Applied before the TLS one: once the TLS Secret's event is in, this one would
-          # have been too, had the field selector let it through.
+          # have been too, had the controller's Secret filter let it through.
           {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "opaque", "namespace": NAMESPACE},
            "type": "Opaque", "stringData": {"password": "x"}},
+          # Any type with a ca.crt is read (a proxy-ssl-secret CA), filtered by the controller.
+          {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "backend-ca", "namespace": NAMESPACE},
+           "type": "Opaque", "stringData": {"ca.crt": "ca"}},
           {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-tls", "namespace": NAMESPACE},
            "type": "kubernetes.io/tls", "stringData": {"tls.crt": "cert", "tls.key": "key"}},
           {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
@@ -293,6 +296,7 @@ def test_every_kind_is_added_modified_and_deleted(cluster, watcher):
         line = watcher.wait_for(is_event("UPSERT", kind, key), since, what=f"UPSERT {kind} {key}")
         assert line["objectKind"] == kind  # apiVersion/kind present on delivered objects
     assert not any(line.get("key") == f"{NAMESPACE}/opaque" for line in watcher.lines(since))
+    watcher.wait_for(is_event("UPSERT", "Secret", f"{NAMESPACE}/backend-ca"), since, what="UPSERT backend-ca")
 
     since = watcher.mark()
     cluster.kubectl("label", "service", "web", "-n", NAMESPACE, "tier=frontend")

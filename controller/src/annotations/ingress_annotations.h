@@ -26,6 +26,14 @@ struct HashBy {
 enum class AffinityMode { kBalanced, kPersistent };
 enum class BackendProtocol { kHttp, kHttps };
 
+// A Secret named by an annotation: "NAME" (the Ingress' namespace) or "NAMESPACE/NAME".
+struct SecretRef {
+  std::string namespace_;  // "" = the Ingress' namespace
+  std::string name;
+
+  friend bool operator==(const SecretRef&, const SecretRef&) = default;
+};
+
 // Why the routes of an Ingress must refuse every request: an invalid security annotation.
 struct FailClosed {
   uint32_t status = 403;
@@ -71,7 +79,16 @@ struct IngressAnnotations {
   // TLS and the backend
   std::optional<bool> ssl_redirect;  // nullopt: redirect when the host has TLS
   bool force_ssl_redirect = false;
+  // Strict-Transport-Security, sent only for hosts with TLS.
+  bool hsts = false;
+  std::chrono::seconds hsts_max_age{31'536'000};
+  bool hsts_include_subdomains = false;
   BackendProtocol backend_protocol = BackendProtocol::kHttp;
+  // TLS to the backend (with backend-protocol HTTPS only). The CA Secret is resolved by the
+  // translator, which is where a missing Secret or a bad ca.crt is found.
+  std::optional<SecretRef> proxy_ssl_secret;
+  std::optional<bool> proxy_ssl_verify;  // nullopt: verify exactly when proxy_ssl_secret is set
+  std::string proxy_ssl_name;  // "": the Service's DNS name
 
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;

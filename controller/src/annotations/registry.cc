@@ -163,6 +163,31 @@ Result<bool> SetBackendProtocol(std::string_view text, A& out) {
   return true;
 }
 
+// Up to two years: browsers cap max-age themselves, and a larger value is a unit mistake.
+Result<bool> SetHstsMaxAge(std::string_view text, A& out) {
+  constexpr int64_t kMaxSeconds = int64_t{2} * 366 * 24 * 3600;
+  auto value = parse::Duration(text);
+  if (!value) return Fail(value.error());
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*value);
+  if (seconds.count() > kMaxSeconds) return Fail("must be at most " + std::to_string(kMaxSeconds) + "s");
+  out.hsts_max_age = seconds;
+  return true;
+}
+
+Result<bool> SetProxySslSecret(std::string_view text, A& out) {
+  auto value = SecretReference(text);
+  if (!value) return Fail(value.error());
+  out.proxy_ssl_secret = std::move(*value);
+  return true;
+}
+
+Result<bool> SetProxySslVerify(std::string_view text, A& out) {
+  auto value = OnOff(text);
+  if (!value) return Fail(value.error());
+  out.proxy_ssl_verify = *value;
+  return true;
+}
+
 Result<bool> SetBodySize(std::string_view text, A& out) {
   auto value = parse::Size(text);
   if (!value) return Fail(value.error());
@@ -253,7 +278,29 @@ const AnnotationSpec kRegistry[] = {
      SetOptionalBool<&A::ssl_redirect>},
     {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},
      SetBool<&A::force_ssl_redirect>},
-    {"backend-protocol", "HTTP, HTTPS", "HTTP", 0, "Protocol spoken to the backend.", {}, SetBackendProtocol},
+    {"hsts", "bool", "false", 0,
+     "Send `Strict-Transport-Security` on HTTPS responses of hosts with TLS (Pier-only: ingress-nginx sets HSTS in "
+     "its ConfigMap).",
+     {}, SetBool<&A::hsts>},
+    {"hsts-max-age", "duration", "31536000", 0,
+     "HSTS max-age; seconds (`31536000`) or a duration (`8760h`), at most two years. `0` sends no header.", {},
+     SetHstsMaxAge},
+    {"hsts-include-subdomains", "bool", "false", 0, "Add `includeSubDomains` to the HSTS header.", {},
+     SetBool<&A::hsts_include_subdomains>},
+    {"backend-protocol", "HTTP, HTTPS", "HTTP", 0,
+     "Protocol spoken to the backend; `HTTPS` is TLS to the backend, configured by the `proxy-ssl-*` annotations.", {},
+     SetBackendProtocol},
+    {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
+     "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "
+     "A missing Secret or a `ca.crt` that does not parse makes the routes answer 503.",
+     {}, SetProxySslSecret},
+    {"proxy-ssl-verify", "on, off", "on with proxy-ssl-secret, else off", kUnavailable,
+     "With `backend-protocol: HTTPS`: verify the backend's certificate and name (against system roots without "
+     "`proxy-ssl-secret`).",
+     {}, SetProxySslVerify},
+    {"proxy-ssl-name", "host name", "NAME.NAMESPACE.svc", kUnavailable,
+     "With `backend-protocol: HTTPS`: the name sent as SNI and verified in the backend's certificate.", {},
+     SetString<&A::proxy_ssl_name, ServerName>},
     {"proxy-body-size", "size", "1m", 0, "Largest request body (`0` = unlimited); over it: 413.", {}, SetBodySize},
     {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 4m).", {}, SetBufferSize},
 };

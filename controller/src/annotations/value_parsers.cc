@@ -192,4 +192,35 @@ Result<std::string> SameSite(std::string_view text) {
   return Fail("invalid SameSite \"" + std::string(text) + "\": expected Strict, Lax or None");
 }
 
+Result<SecretRef> SecretReference(std::string_view text) {
+  auto fail = [&] {
+    return Fail("invalid secret \"" + std::string(text) + "\": expected NAME or NAMESPACE/NAME");
+  };
+  SecretRef out;
+  std::string_view name = text;
+  if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+    const std::string_view namespace_ = text.substr(0, slash);
+    name = text.substr(slash + 1);
+    // Namespaces are DNS-1123 labels; object names are subdomains (labels joined by dots).
+    if (!IsDns1123Label(namespace_)) return fail();
+    out.namespace_ = std::string(namespace_);
+  }
+  if (!IsHostName(name)) return fail();
+  out.name = std::string(name);
+  return out;
+}
+
+Result<std::string> ServerName(std::string_view text) {
+  std::string name = Lower(text);
+  if (!IsHostName(name)) return Fail("invalid server name \"" + std::string(text) + "\": expected a host name");
+  return name;
+}
+
+Result<bool> OnOff(std::string_view text) {
+  const std::string value = Lower(text);
+  if (value == "on" || value == "true") return true;
+  if (value == "off" || value == "false") return false;
+  return Fail("invalid value \"" + std::string(text) + "\": expected on or off");
+}
+
 }  // namespace pier::annotations

@@ -39,4 +39,11 @@ Result<std::string> CookieDomain(std::string_view text);
 // Strict, Lax or None, any case; returned capitalised.
 Result<std::string> SameSite(std::string_view text);
 
+// "NAME" or "NAMESPACE/NAME", each a DNS-1123 subdomain as Kubernetes object names are.
+Result<SecretRef> SecretReference(std::string_view text);
+// A host name to send as SNI and verify a backend's certificate against (no wildcard, no port).
+Result<std::string> ServerName(std::string_view text);
+// ingress-nginx's "on"/"off", and true/false; any case.
+Result<bool> OnOff(std::string_view text);
+
 }  // namespace pier::annotations

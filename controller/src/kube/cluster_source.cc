@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kube/kubeconfig.h"
+#include "kube/secret_filter.h"
 #include "kube/rest_client.h"
 
 namespace pier::kube {
@@ -38,6 +39,8 @@ Result<bool> ClusterSource::Start(sources::EventSink& sink) {
   callbacks.on_upsert = [this](model::Kind, nlohmann::json object) { sink_->Upsert(std::move(object)); };
   callbacks.on_delete = [this](model::Kind kind, std::string key) { sink_->Delete(kind, std::move(key)); };
   callbacks.on_synced = [this](model::Kind kind) { OnKindSynced(kind); };
+  // Secrets the controller does not read never reach the sink.
+  callbacks = FilteringSecrets(std::move(callbacks));
   for (const Resource& resource : WatchedResources()) {
     informers_.push_back(std::make_unique<Informer>(*client_, resource, informer_options, callbacks));
   }

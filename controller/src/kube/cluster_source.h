@@ -1,7 +1,8 @@
 // --source=cluster: one Informer per watched kind (Ingress, IngressClass, Service,
-// EndpointSlice, TLS Secret), mapped onto the controller's EventSink. All the Kubernetes
-// specifics (paging, bookmarks, 410 re-lists, backoff) live in the informers; this only
-// translates their callbacks and reports Synced() once every kind has been listed.
+// EndpointSlice, Secret: TLS ones and CA bundles, see secret_filter.h), mapped onto the
+// controller's EventSink. All the Kubernetes specifics (paging, bookmarks, 410 re-lists,
+// backoff) live in the informers; this only translates their callbacks (dropping Secrets the
+// controller does not read) and reports Synced() once every kind has been listed.
 #pragma once
 
 #include <memory>

@@ -1,5 +1,7 @@
 #include "kube/resource.h"
 
+#include "kube/secret_filter.h"
+
 #include <nlohmann/json.hpp>
 
 #include <array>
@@ -14,7 +16,7 @@ constexpr std::array<Resource, 5> kResources = {{
     {Kind::kIngressClass, "networking.k8s.io/v1", "IngressClass", "ingressclasses", false, ""},
     {Kind::kService, "v1", "Service", "services", true, ""},
     {Kind::kEndpointSlice, "discovery.k8s.io/v1", "EndpointSlice", "endpointslices", true, ""},
-    {Kind::kSecret, "v1", "Secret", "secrets", true, "type=kubernetes.io/tls"},
+    {Kind::kSecret, "v1", "Secret", "secrets", true, kSecretFieldSelector},
 }};
 
 bool IsUnreserved(char c) {

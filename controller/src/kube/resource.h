@@ -20,8 +20,8 @@ struct Resource final {
   std::string_view kind_name;    // "Ingress", as in an object's "kind"
   std::string_view plural;       // "ingresses", as in the URL
   bool namespaced;
-  // Server-side filter every list and watch of this resource uses ("" = none): the controller
-  // reads only TLS Secrets, so it neither transfers nor holds the others.
+  // Server-side filter every list and watch of this resource uses ("" = none): Secrets skip the
+  // bulky types the controller never reads (see secret_filter.h).
   std::string_view field_selector;
 };
 

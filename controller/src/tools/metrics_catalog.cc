@@ -14,6 +14,7 @@
 #include "pier/common/version.h"
 #include "server/controller_metrics.h"
 #include "sources/watch_metrics.h"
+#include "translate/snapshot_translator.h"
 #if PIER_HAVE_CLUSTER_SOURCE
 #include "kube/resource.h"
 #include "kube/watch_metrics.h"
@@ -29,6 +30,8 @@ int main(int argc, char** argv) {
   pier::metrics::RegisterProcessMetrics();
   pier::server::ControllerMetrics::Get().CountInvalidAnnotation("example");
   pier::sources::WatchMetrics::Get();
+  // Its constructor registers pier_controller_tls_secrets_rejected.
+  const pier::translate::SnapshotTranslator translator{pier::translate::Options{}};
 #if PIER_HAVE_CLUSTER_SOURCE
   for (const auto& resource : pier::kube::WatchedResources()) pier::kube::WatchMetricsFor(resource.kind_name);
 #endif

@@ -2,7 +2,9 @@
 
 #include <boost/asio/ip/address.hpp>
 
+#include <cstdio>
 #include <set>
+#include <string_view>
 #include <utility>
 
 namespace pier::translate {
@@ -34,6 +36,28 @@ std::string DescribePort(const model::ServiceBackendPort& port) {
   return port.number ? std::to_string(*port.number) : "\"" + port.name + "\"";
 }
 
+// FNV-1a: stable across runs and builds (std::hash is not), so names stay deterministic.
+uint64_t StableHash(std::string_view text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return hash;
+}
+
+std::string ClusterName(const std::string& service_key, int32_t port, const pier::v1::BackendTls& tls) {
+  std::string name = service_key + ":" + std::to_string(port);
+  if (!tls.enabled()) return name;
+  name += "+tls";
+  if (!tls.verify() && tls.ca_pem().empty() && tls.server_name().empty()) return name;
+  // Separators that cannot occur in a host name keep ("a", "bc") and ("ab", "c") apart.
+  const uint64_t hash = StableHash(std::string(tls.verify() ? "1" : "0") + '\n' + tls.server_name() + '\n' + tls.ca_pem());
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+  return name + "-" + std::string(hex, 8);
+}
+
 }  // namespace
 
 BackendResolver::BackendResolver(const model::ClusterState& state) : state_(state) {
@@ -43,8 +67,8 @@ BackendResolver::BackendResolver(const model::ClusterState& state) : state_(stat
   }
 }
 
-ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const model::IngressBackend& backend, bool https,
-                                         WarningSink& warnings) {
+ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
+                                         const pier::v1::BackendTls& tls, WarningSink& warnings) {
   ResolvedBackend out;
   if (!backend.service) {
     const std::string reason =
@@ -77,22 +101,23 @@ ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const mo
     return out;
   }
 
-  out.cluster = service_key + ":" + std::to_string(port->port);
+  out.cluster = ClusterName(service_key, port->port, tls);
   auto it = clusters_.find(out.cluster);
-  if (it == clusters_.end()) it = clusters_.emplace(out.cluster, BuildCluster(service, *port, https)).first;
+  if (it == clusters_.end()) it = clusters_.emplace(out.cluster, BuildCluster(out.cluster, service, *port, tls)).first;
   if (it->second.endpoints().empty()) {
-    warnings.Add(ingress, "NoEndpoints", "service " + out.cluster + " has no ready endpoints");
+    warnings.Add(ingress, "NoEndpoints",
+                 "service " + service_key + ":" + std::to_string(port->port) + " has no ready endpoints");
   }
   return out;
 }
 
-pier::v1::Cluster BackendResolver::BuildCluster(const model::Service& service, const model::ServicePort& port,
-                                                bool https) const {
+pier::v1::Cluster BackendResolver::BuildCluster(std::string name, const model::Service& service,
+                                                const model::ServicePort& port, const pier::v1::BackendTls& tls) const {
   pier::v1::Cluster cluster;
-  cluster.set_name(model::KeyOf(service.meta) + ":" + std::to_string(port.port));
+  cluster.set_name(std::move(name));
   cluster.set_service_namespace(service.meta.namespace_);
   cluster.set_service_name(service.meta.name);
-  if (https) cluster.mutable_backend_tls()->set_enabled(true);
+  if (tls.enabled()) *cluster.mutable_backend_tls() = tls;
 
   // The union of every slice of the Service, each endpoint once; ready ones, else the
   // serving-and-terminating ones so a rollout's last pods still answer.

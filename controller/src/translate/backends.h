@@ -1,5 +1,7 @@
 // Ingress backend -> Service port -> Cluster with the endpoints the dataplane may use.
-// Clusters are keyed "namespace/service:port" and built once however many routes share one.
+// Clusters are keyed "namespace/service:port" and built once however many routes share one;
+// TLS to the backend is part of the key ("...:port+tls", or "...:port+tls-HASH" with a CA, a
+// server name or verification), so Ingresses that want different TLS never share a cluster.
 #pragma once
 
 #include <map>
@@ -28,16 +30,16 @@ class BackendResolver final {
  public:
   explicit BackendResolver(const model::ClusterState& state);
 
-  // Problems are reported on `ingress`. `https` asks for TLS to the backend; the first
-  // (oldest) Ingress to use a cluster decides it.
-  ResolvedBackend Resolve(const model::Ingress& ingress, const model::IngressBackend& backend, bool https,
-                          WarningSink& warnings);
+  // Problems are reported on `ingress`. `tls` is how to speak to the backend.
+  ResolvedBackend Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
+                          const pier::v1::BackendTls& tls, WarningSink& warnings);
 
   // Every cluster resolved so far, sorted by name.
   std::vector<pier::v1::Cluster> TakeClusters();
 
  private:
-  pier::v1::Cluster BuildCluster(const model::Service& service, const model::ServicePort& port, bool https) const;
+  pier::v1::Cluster BuildCluster(std::string name, const model::Service& service, const model::ServicePort& port,
+                                 const pier::v1::BackendTls& tls) const;
 
   const model::ClusterState& state_;
   std::map<std::string, std::vector<const model::EndpointSlice*>> slices_by_service_;  // "namespace/service"

@@ -106,6 +106,11 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   pier::v1::TlsRedirect& redirect = *route.mutable_redirect();
   redirect.set_ssl_redirect(host_has_tls && values.ssl_redirect.value_or(true));
   redirect.set_force_ssl_redirect(values.force_ssl_redirect);
+  // HSTS on a host without TLS would be sent over plain HTTP, where browsers ignore it.
+  if (host_has_tls && values.hsts) {
+    redirect.set_hsts_max_age_s(static_cast<uint64_t>(values.hsts_max_age.count()));
+    redirect.set_hsts_include_subdomains(values.hsts_include_subdomains);
+  }
 
   if (values.proxy_body_size) {
     if (*values.proxy_body_size == 0) {

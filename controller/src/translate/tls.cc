@@ -1,68 +1,106 @@
 #include "translate/tls.h"
 
-#include "pier/common/pem_check.h"
 #include "translate/names.h"
 
 namespace pier::translate {
 namespace {
 
-constexpr const char* kTlsSecretType = "kubernetes.io/tls";
-
-// A Secret that cannot serve TLS is reported here and left out of the snapshot: the dataplane
-// refuses a whole snapshot holding one, which would freeze every other change.
-std::string SecretProblem(const model::ClusterState& state, const std::string& key) {
-  const auto it = state.secrets.find(key);
-  if (it == state.secrets.end()) return "secret " + key + " not found";
-  const model::Secret& secret = it->second;
-  if (secret.type != kTlsSecretType) {
-    return "secret " + key + " has type " + secret.type + ", not " + kTlsSecretType;
-  }
-  for (const char* field : {"tls.crt", "tls.key"}) {
-    const auto data = secret.data.find(field);
-    if (data == secret.data.end() || data->second.empty()) return "secret " + key + " has no " + field;
-  }
-  if (auto usable = tls::CheckKeyPair(secret.data.at("tls.crt"), secret.data.at("tls.key")); !usable) {
-    return "secret " + key + ": " + usable.error();
-  }
-  return {};
+std::string JoinHosts(const std::set<std::string>& hosts) {
+  std::string out;
+  for (const std::string& host : hosts) out += (out.empty() ? "" : ", ") + host;
+  return out.empty() ? "(none)" : out;
 }
 
 }  // namespace
 
-void TlsCatalog::Add(const model::Ingress& ingress, const model::ClusterState& state, WarningSink& warnings) {
+const TlsCatalog::Outcome& TlsCatalog::Resolve(const std::string& key) {
+  if (const auto found = outcomes_.find(key); found != outcomes_.end()) return found->second;
+  Outcome& outcome = outcomes_[key];
+  const auto secret = state_.secrets.find(key);
+  if (secret == state_.secrets.end()) {
+    // A deleted Secret takes its certificate with it: no history is consulted.
+    outcome.problem = "not found";
+    return outcome;
+  }
+  auto checked = CheckTlsSecret(secret->second);
+  if (checked) {
+    outcome.material = &good_.emplace(key, std::move(*checked)).first->second;
+  } else {
+    outcome.problem = checked.error();
+    if (context_.history != nullptr) outcome.material = context_.history->LastGood(key, state_);
+    outcome.previous = outcome.material != nullptr;
+  }
+  // An expired certificate is still served, as ingress-nginx does: refusing it would break
+  // clients that do not check expiry and change nothing for those that do.
+  if (outcome.material != nullptr && context_.now) {
+    outcome.expired = ExpiredAt(outcome.material->chain_pem, *context_.now).value_or("");
+  }
+  return outcome;
+}
+
+void TlsCatalog::Offer(const std::string& key, const CertificateMaterial& material) {
+  auto [certificate, inserted] = certificates_.try_emplace(key);
+  if (!inserted) return;
+  certificate->second.set_name(key);
+  certificate->second.set_certificate_chain_pem(material.chain_pem);
+  certificate->second.set_private_key_pem(material.key_pem);
+}
+
+void TlsCatalog::SetDefault(const std::string& key) {
+  if (key.empty()) return;
+  const Outcome& outcome = Resolve(key);
+  if (outcome.material != nullptr) {
+    Offer(key, *outcome.material);
+    default_name_ = key;
+  }
+  if (!outcome.problem.empty()) {
+    default_problem_ = "default TLS secret " + key + ": " + outcome.problem +
+                       (outcome.previous ? "; serving its previous good certificate"
+                                         : "; the dataplane's self-signed certificate is used");
+  } else if (!outcome.expired.empty()) {
+    default_problem_ = "default TLS secret " + key + ": certificate " + outcome.expired + "; served anyway";
+  }
+}
+
+void TlsCatalog::Add(const model::Ingress& ingress, WarningSink& warnings) {
+  const std::string fallback =
+      default_name_.empty() ? "the dataplane's self-signed certificate" : "the default certificate " + default_name_;
   for (std::size_t i = 0; i < ingress.tls.size(); ++i) {
     const model::IngressTLS& entry = ingress.tls[i];
-    if (entry.secret_name.empty()) {
-      warnings.Add(ingress, "BadTLSSecret", "spec.tls[" + std::to_string(i) + "] names no secret");
-      continue;
-    }
-    const std::string key = ingress.meta.namespace_ + "/" + entry.secret_name;
-    if (std::string problem = SecretProblem(state, key); !problem.empty()) {
-      warnings.Add(ingress, "BadTLSSecret", problem);
-      continue;
-    }
-
     std::set<std::string> hosts;
-    if (!entry.hosts.empty()) {
-      for (const std::string& host : entry.hosts) hosts.insert(LowercaseAscii(host));
-    } else {
-      for (const model::IngressRule& rule : ingress.rules) {
-        if (!rule.host.empty()) hosts.insert(LowercaseAscii(rule.host));
-      }
-    }
-
-    auto [certificate, inserted] = certificates_.try_emplace(key);
-    if (inserted) {
-      const model::Secret& secret = state.secrets.at(key);
-      certificate->second.set_name(key);
-      certificate->second.set_certificate_chain_pem(secret.data.at("tls.crt"));
-      certificate->second.set_private_key_pem(secret.data.at("tls.key"));
-    }
-    for (const std::string& host : hosts) {
+    const auto add_host = [&](const std::string& name) {
+      const std::string host = LowercaseAscii(name);
       if (host.empty() || !IsValidHost(host)) {
         warnings.Add(ingress, "InvalidHost", "spec.tls[" + std::to_string(i) + "] host \"" + host + "\" is not a DNS name");
-        continue;
+        return;
       }
+      hosts.insert(host);
+    };
+    if (!entry.hosts.empty()) {
+      for (const std::string& host : entry.hosts) add_host(host);
+    } else {
+      for (const model::IngressRule& rule : ingress.rules) {
+        if (!rule.host.empty()) add_host(rule.host);
+      }
+    }
+    tls_hosts_.insert(hosts.begin(), hosts.end());
+    // No secretName asks for the default certificate (Kubernetes: "TLS routing based on SNI
+    // hostname alone"), as with ingress-nginx.
+    if (entry.secret_name.empty()) continue;
+
+    const std::string key = ingress.meta.namespace_ + "/" + entry.secret_name;
+    const Outcome& outcome = Resolve(key);
+    if (!outcome.problem.empty()) {
+      warnings.Add(ingress, "BadTLSSecret",
+                   "secret " + key + ": " + outcome.problem + "; hosts " + JoinHosts(hosts) +
+                       (outcome.previous ? " keep its previous good certificate" : " are served with " + fallback));
+    }
+    if (!outcome.expired.empty()) {
+      warnings.Add(ingress, "BadTLSSecret", "secret " + key + ": certificate " + outcome.expired + "; served anyway");
+    }
+    if (outcome.material == nullptr) continue;
+    Offer(key, *outcome.material);
+    for (const std::string& host : hosts) {
       sni_names_[key].insert(host);
       host_certificate_.try_emplace(host, key);
     }
@@ -70,19 +108,23 @@ void TlsCatalog::Add(const model::Ingress& ingress, const model::ClusterState& s
 }
 
 std::string TlsCatalog::CertificateFor(const std::string& host) const {
-  const auto it = host_certificate_.find(host);
-  return it == host_certificate_.end() ? std::string() : it->second;
+  if (const auto it = host_certificate_.find(host); it != host_certificate_.end()) return it->second;
+  return tls_hosts_.contains(host) ? default_name_ : std::string();
 }
 
-std::vector<pier::v1::TlsCertificate> TlsCatalog::TakeCertificates() {
-  std::vector<pier::v1::TlsCertificate> out;
-  out.reserve(certificates_.size());
+void TlsCatalog::Finish(Output& out) {
   for (auto& [name, certificate] : certificates_) {
     for (const std::string& host : sni_names_[name]) certificate.add_sni_names(host);
-    out.push_back(std::move(certificate));
+    *out.snapshot.add_certificates() = std::move(certificate);
   }
   certificates_.clear();
-  return out;
+  out.snapshot.set_default_certificate(default_name_);
+  out.good_certificates = std::move(good_);
+  good_.clear();
+  for (const auto& [key, outcome] : outcomes_) {
+    if (!outcome.problem.empty()) out.rejected_secrets.push_back(key);
+  }
+  out.default_certificate_problem = default_problem_;
 }
 
 }  // namespace pier::translate

@@ -10,6 +10,7 @@
 
 #include "annotations/registry.h"
 #include "pier/common/match.h"
+#include "translate/backend_tls.h"
 #include "translate/backends.h"
 #include "translate/names.h"
 #include "translate/route_policy.h"
@@ -22,6 +23,7 @@ namespace {
 struct ServedIngress {
   const model::Ingress* ingress;
   annotations::IngressAnnotations annotations;
+  BackendTlsChoice backend_tls;
 };
 
 // Oldest first: creationTimestamp (RFC 3339, compares lexically), then namespace/name.
@@ -41,8 +43,8 @@ using ClaimKey = std::tuple<std::string, bool, std::string>;
 
 class Translator final {
  public:
-  Translator(const model::ClusterState& state, const Options& options)
-      : state_(state), options_(options), backends_(state) {}
+  Translator(const model::ClusterState& state, const Options& options, const BuildContext& context)
+      : state_(state), options_(options), backends_(state), tls_(state, context) {}
 
   Output Run();
 
@@ -70,13 +72,15 @@ Output Translator::Run() {
     if (IsOurs(ingress, state_, options_)) ours.push_back(&ingress);
   }
   std::sort(ours.begin(), ours.end(), Older);
+  tls_.SetDefault(options_.default_tls_secret);
 
   std::vector<ServedIngress> served;
   served.reserve(ours.size());
   for (const model::Ingress* ingress : ours) {
-    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}});
+    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}});
     ReadAnnotations(entry);
-    tls_.Add(*ingress, state_, warnings_);
+    entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
+    tls_.Add(*ingress, warnings_);
   }
   for (const ServedIngress& entry : served) AddRulePaths(entry);
   // Default backends only take what no rule of any Ingress claimed.
@@ -181,15 +185,21 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
   route.mutable_match()->set_type(type);
   route.mutable_match()->set_path(normalized);
 
-  const bool https = served.annotations.backend_protocol == annotations::BackendProtocol::kHttps;
-  ResolvedBackend resolved = backends_.Resolve(ingress, backend, https, warnings_);
-  route.set_cluster(resolved.cluster);
-  route.set_service(resolved.service);
-  if (resolved.unresolved) {
-    route.mutable_unavailable()->set_status(resolved.unresolved->status);
-    route.mutable_unavailable()->set_reason(resolved.unresolved->reason);
+  std::optional<Unresolved> unavailable = served.backend_tls.failure;
+  if (unavailable) {
+    // No cluster: nothing may be proxied without the verification the user asked for.
+    if (backend.service) route.set_service(backend.service->name);
+  } else {
+    ResolvedBackend resolved = backends_.Resolve(ingress, backend, served.backend_tls.settings, warnings_);
+    route.set_cluster(resolved.cluster);
+    route.set_service(resolved.service);
+    unavailable = std::move(resolved.unresolved);
   }
-  ApplyPolicy(served.annotations, !tls_.CertificateFor(host).empty(), route);
+  if (unavailable) {
+    route.mutable_unavailable()->set_status(unavailable->status);
+    route.mutable_unavailable()->set_reason(unavailable->reason);
+  }
+  ApplyPolicy(served.annotations, tls_.HasTls(host), route);
 }
 
 void Translator::Assemble(Output& out) {
@@ -214,15 +224,13 @@ void Translator::Assemble(Output& out) {
     for (PendingRoute* pending : routes) *vhost.add_routes() = std::move(pending->route);
   }
   for (pier::v1::Cluster& cluster : backends_.TakeClusters()) *snapshot.add_clusters() = std::move(cluster);
-  for (pier::v1::TlsCertificate& certificate : tls_.TakeCertificates()) {
-    *snapshot.add_certificates() = std::move(certificate);
-  }
+  tls_.Finish(out);
 }
 
 }  // namespace
 
-Output Translate(const model::ClusterState& state, const Options& options) {
-  return Translator(state, options).Run();
+Output Translate(const model::ClusterState& state, const Options& options, const BuildContext& context) {
+  return Translator(state, options, context).Run();
 }
 
 }  // namespace pier::translate

@@ -3,11 +3,15 @@
 // nothing and tests can compare whole outputs.
 #pragma once
 
+#include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "model/objects.h"
 #include "pier/v1/snapshot.pb.h"
+#include "translate/certificate_history.h"
 
 namespace pier::translate {
 
@@ -17,6 +21,18 @@ struct Options {
   bool watch_ingress_without_class = false;
   std::string namespace_;  // "" = all namespaces
   pier::v1::Defaults defaults;  // filled from the global defaults
+  // --default-tls-secret "namespace/name": the certificate for unknown SNI and for TLS hosts
+  // whose own Secret is unusable; "" = the dataplane's self-signed one.
+  std::string default_tls_secret;
+};
+
+// What a build may read besides the cluster state; both are explicit so a build stays a pure
+// function of its inputs.
+struct BuildContext {
+  // The last good certificate per Secret; nullptr: a bad Secret has no fallback but the default.
+  const CertificateHistory* history = nullptr;
+  // For "certificate expired" warnings; nullopt: expiry is not checked.
+  std::optional<std::chrono::system_clock::time_point> now;
 };
 
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log
@@ -37,12 +53,20 @@ struct Output {
   std::vector<Warning> warnings;
   // namespace/name of every Ingress this controller serves (for status updates).
   std::vector<std::string> served_ingresses;
+  // TLS Secrets that passed every check in this build (for the next build's history).
+  std::map<std::string, CertificateMaterial> good_certificates;
+  // "namespace/name" of every TLS Secret in use (named by a served Ingress or the default) that
+  // failed its checks, sorted.
+  std::vector<std::string> rejected_secrets;
+  // Why --default-tls-secret is not used as is ("" = fine or not set); it concerns no Ingress,
+  // so it is not a Warning.
+  std::string default_certificate_problem;
 };
 
 // Whether this Ingress belongs to us under the class rules (legacy annotation wins, then
 // spec.ingressClassName, then the default-class / watch-without-class rules).
 bool IsOurs(const model::Ingress& ingress, const model::ClusterState& state, const Options& options);
 
-Output Translate(const model::ClusterState& state, const Options& options);
+Output Translate(const model::ClusterState& state, const Options& options, const BuildContext& context = {});
 
 }  // namespace pier::translate

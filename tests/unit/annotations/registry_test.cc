@@ -103,7 +103,19 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"backend-protocol", "HTTPS", [](const auto& a) { EXPECT_EQ(a.backend_protocol, BackendProtocol::kHttps); }},
         Good{"proxy-body-size", "8m", [](const auto& a) { EXPECT_EQ(a.proxy_body_size, 8u << 20); }},
         Good{"proxy-body-size", "0", [](const auto& a) { EXPECT_EQ(a.proxy_body_size, 0u); }},
-        Good{"proxy-buffer-size", "32k", [](const auto& a) { EXPECT_EQ(a.proxy_buffer_size, 32u * 1024); }}));
+        Good{"proxy-buffer-size", "32k", [](const auto& a) { EXPECT_EQ(a.proxy_buffer_size, 32u * 1024); }},
+        Good{"hsts", "true", [](const auto& a) { EXPECT_TRUE(a.hsts); }},
+        Good{"hsts-max-age", "86400", [](const auto& a) { EXPECT_EQ(a.hsts_max_age, std::chrono::seconds(86400)); }},
+        Good{"hsts-max-age", "1h", [](const auto& a) { EXPECT_EQ(a.hsts_max_age, std::chrono::seconds(3600)); }},
+        Good{"hsts-max-age", "0", [](const auto& a) { EXPECT_EQ(a.hsts_max_age, std::chrono::seconds(0)); }},
+        Good{"hsts-include-subdomains", "true", [](const auto& a) { EXPECT_TRUE(a.hsts_include_subdomains); }},
+        Good{"proxy-ssl-secret", "backend-ca",
+             [](const auto& a) { EXPECT_EQ(a.proxy_ssl_secret, (SecretRef{"", "backend-ca"})); }},
+        Good{"proxy-ssl-secret", "certs/backend.ca",
+             [](const auto& a) { EXPECT_EQ(a.proxy_ssl_secret, (SecretRef{"certs", "backend.ca"})); }},
+        Good{"proxy-ssl-verify", "on", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, true); }},
+        Good{"proxy-ssl-verify", "OFF", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, false); }},
+        Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }}));
 
 // Bad values: reported with key, value and why; the field keeps its default.
 struct Bad {
@@ -162,7 +174,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"denylist-source-range", "", true}, Bad{"ssl-redirect", "on", false},
                       Bad{"force-ssl-redirect", "off", false}, Bad{"backend-protocol", "GRPC", false},
                       Bad{"proxy-body-size", "1mb", false}, Bad{"proxy-buffer-size", "16", false},
-                      Bad{"proxy-buffer-size", "5m", false}));
+                      Bad{"proxy-buffer-size", "5m", false}, Bad{"hsts", "yes", false},
+                      Bad{"hsts-max-age", "-1", false}, Bad{"hsts-max-age", "20000h", false},
+                      Bad{"hsts-include-subdomains", "1", false}, Bad{"proxy-ssl-secret", "a/b/c", true},
+                      Bad{"proxy-ssl-secret", "Upper/ca", true}, Bad{"proxy-ssl-secret", "", true},
+                      Bad{"proxy-ssl-verify", "maybe", true}, Bad{"proxy-ssl-name", "a b", true},
+                      Bad{"proxy-ssl-name", "*.example.com", true}));
 
 TEST(Parse, PierKeyWinsOverNginxAlias) {
   const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "30s"},

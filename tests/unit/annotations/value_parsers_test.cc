@@ -85,5 +85,27 @@ TEST(CookieAttributes, RejectInjection) {
   EXPECT_FALSE(SameSite("sometimes").ok());
 }
 
+TEST(SecretReference, NameOrNamespaceSlashName) {
+  EXPECT_EQ(*SecretReference("ca"), (SecretRef{"", "ca"}));
+  EXPECT_EQ(*SecretReference("certs/backend.ca"), (SecretRef{"certs", "backend.ca"}));
+  for (const char* bad : {"", "/ca", "certs/", "a/b/c", "Certs/ca", "ca;x", "a.b/ca", "ca cert"}) {
+    EXPECT_FALSE(SecretReference(bad).ok()) << bad;
+  }
+}
+
+TEST(ServerName, IsAHostNameLowercased) {
+  EXPECT_EQ(*ServerName("Chat.Default.svc"), "chat.default.svc");
+  for (const char* bad : {"", "*.example.com", "a b", "example.com:443", "-a.example"}) EXPECT_FALSE(ServerName(bad).ok()) << bad;
+}
+
+TEST(OnOff, AcceptsNginxAndBoolSpellings) {
+  EXPECT_TRUE(*OnOff("on"));
+  EXPECT_TRUE(*OnOff("TRUE"));
+  EXPECT_FALSE(*OnOff("off"));
+  EXPECT_FALSE(*OnOff("false"));
+  EXPECT_FALSE(OnOff("1").ok());
+  EXPECT_FALSE(OnOff("").ok());
+}
+
 }  // namespace
 }  // namespace pier::annotations

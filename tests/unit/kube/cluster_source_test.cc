@@ -86,6 +86,48 @@ TEST(ClusterSource, SyncedOnlyAfterEveryKindIsListed) {
   EXPECT_LT(IndexOf(lines, "upsert Service ns/web"), IndexOf(lines, "delete Service ns/web"));
 }
 
+nlohmann::json SecretObject(const std::string& name, const std::string& type, const std::string& data_key,
+                            const std::string& version) {
+  nlohmann::json object = Object("ns", name, version);
+  object["type"] = type;
+  object["data"] = nlohmann::json::object();
+  object["data"][data_key] = "Y2VydA==";
+  return object;
+}
+
+// The API server cannot select "TLS or has ca.crt": the source drops the other Secrets itself,
+// a Secret that stops qualifying is a deletion, and one never kept is never mentioned.
+TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
+  auto client = std::make_shared<FakeKubeClient>();
+  for (const char* path : {"/apis/networking.k8s.io/v1/namespaces/ns/ingresses", "/apis/networking.k8s.io/v1/ingressclasses",
+                           "/api/v1/namespaces/ns/services", "/apis/discovery.k8s.io/v1/namespaces/ns/endpointslices"}) {
+    client->AddList(Page({}, "10"), path);
+  }
+  client->AddList(Page({SecretObject("cert", "kubernetes.io/tls", "tls.crt", "3"),
+                        SecretObject("ca", "Opaque", "ca.crt", "4"), SecretObject("password", "Opaque", "password", "5")},
+                       "10"),
+                  "/api/v1/namespaces/ns/secrets");
+  client->AddWatch({{Event(WatchEventType::kModified, SecretObject("ca", "Opaque", "other", "11")),
+                     Event(WatchEventType::kAdded, SecretObject("token", "Opaque", "token", "12")),
+                     Event(WatchEventType::kDeleted, SecretObject("password", "Opaque", "password", "13")),
+                     Event(WatchEventType::kAdded, SecretObject("ca2", "kubernetes.io/generic", "ca.crt", "14"))},
+                    WatchEnd::kClosedByServer},
+                   "/api/v1/namespaces/ns/secrets");
+  ClusterSourceOptions options;
+  options.namespace_ = "ns";
+  ClusterSource source(client, options);
+  RecordingSink sink;
+  ASSERT_TRUE(source.Start(sink).ok());
+  ASSERT_TRUE(sink.WaitFor("upsert Secret ns/ca2"));
+  source.Stop();
+  const auto lines = sink.Lines();
+  EXPECT_LT(IndexOf(lines, "replace Secret ns/cert ns/ca"), lines.size());
+  EXPECT_LT(IndexOf(lines, "delete Secret ns/ca"), lines.size()) << "ca.crt removed: no longer read";
+  EXPECT_EQ(IndexOf(lines, "delete Secret ns/token"), lines.size()) << "never kept, nothing to delete";
+  EXPECT_EQ(IndexOf(lines, "upsert Secret ns/token"), lines.size());
+  EXPECT_EQ(IndexOf(lines, "delete Secret ns/password"), lines.size());
+}
+
 TEST(ClusterSource, StopIsPromptAndFinal) {
   auto client = std::make_shared<FakeKubeClient>();
   for (int i = 0; i < 5; ++i) client->AddList(Page({}, "10"));

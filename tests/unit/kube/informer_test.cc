@@ -1,4 +1,5 @@
 #include "kube/informer.h"
+#include "kube/secret_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -238,9 +239,9 @@ TEST(Informer, SecretsAreFilteredServerSideAndNamespaced) {
   ASSERT_TRUE(client.WaitForWatchCalls(1));
   informer.Stop();
   EXPECT_EQ(client.ListCalls()[0].path, "/api/v1/namespaces/team-a/secrets");
-  EXPECT_EQ(client.ListCalls()[0].list.field_selector, "type=kubernetes.io/tls");
+  EXPECT_EQ(client.ListCalls()[0].list.field_selector, kSecretFieldSelector);
   EXPECT_EQ(client.WatchCalls()[0].path, "/api/v1/namespaces/team-a/secrets");
-  EXPECT_EQ(client.WatchCalls()[0].watch.field_selector, "type=kubernetes.io/tls");
+  EXPECT_EQ(client.WatchCalls()[0].watch.field_selector, kSecretFieldSelector);
 }
 
 TEST(Informer, StopIsPromptWhileWatching) {

@@ -1,4 +1,5 @@
 #include "kube/resource.h"
+#include "kube/secret_filter.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -28,7 +29,7 @@ TEST(WatchedResources, CoverEveryKindOnceWithTlsSecretsOnly) {
   auto resources = WatchedResources();
   ASSERT_EQ(resources.size(), 5u);
   for (const auto& resource : resources) EXPECT_EQ(&ResourceFor(resource.kind), &resource);
-  EXPECT_EQ(ResourceFor(Kind::kSecret).field_selector, "type=kubernetes.io/tls");
+  EXPECT_EQ(ResourceFor(Kind::kSecret).field_selector, kSecretFieldSelector);
   EXPECT_EQ(ResourceFor(Kind::kIngress).field_selector, "");
   EXPECT_FALSE(ResourceFor(Kind::kIngressClass).namespaced);
 }

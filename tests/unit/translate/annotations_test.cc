@@ -109,7 +109,7 @@ TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
   EXPECT_EQ(Strings(route.access().deny_cidrs().begin(), route.access().deny_cidrs().end()), Strings{"192.168.1.0/24"});
   EXPECT_EQ(route.max_body_bytes(), 8u << 20);
   EXPECT_EQ(route.buffer_bytes(), 32u * 1024);
-  EXPECT_TRUE(FindCluster(out.snapshot, "default/chat:80")->backend_tls().enabled());
+  EXPECT_TRUE(FindCluster(out.snapshot, "default/chat:80+tls")->backend_tls().enabled());
 }
 
 TEST(AnnotationsOnRoutes, CookiePathNeverCarriesASemicolon) {

@@ -36,4 +36,27 @@ g3TMIvVY8Q6+k/cgkCHt05sRdLNBUrDT2+WD13Qjl/v+6hgS51OMajBv
 -----END PRIVATE KEY-----
 )PEM";
 
+// A second, unrelated pair (CN second.example.com, made the same way): a Secret's content
+// "before" and "after" an update must be told apart.
+inline constexpr const char kSecondCertificatePem[] = R"PEM(-----BEGIN CERTIFICATE-----
+MIIBsTCCAVagAwIBAgIUIDCSwZdtopPOH2B4ga5mWE1zS5kwCgYIKoZIzj0EAwIw
+HTEbMBkGA1UEAwwSc2Vjb25kLmV4YW1wbGUuY29tMCAXDTI2MTEyNTE4MDQxOFoY
+DzIxMjYxMTAxMTgwNDE4WjAdMRswGQYDVQQDDBJzZWNvbmQuZXhhbXBsZS5jb20w
+WTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAARUf6UIUuobLHv5aq6guPpSg3o3qA+0
+AEr2SVpg0MBxTY6oFsDZ13LWWxgBOd5GmQ4pheRGy0WpQzdk8VtvT86mo3IwcDAd
+BgNVHQ4EFgQUcNMfWdsjbfx7pJQv31u3CfpWAmIwHwYDVR0jBBgwFoAUcNMfWdsj
+bfx7pJQv31u3CfpWAmIwDwYDVR0TAQH/BAUwAwEB/zAdBgNVHREEFjAUghJzZWNv
+bmQuZXhhbXBsZS5jb20wCgYIKoZIzj0EAwIDSQAwRgIhANbRekYK/rZa6/e3Ly5o
+i/UHO7IHD5QusSuq+j8fRekPAiEAjwgWLzvEiy2NPbRO/5RWSi+ekTbufsHt/9Ge
+6FbRLsk=
+-----END CERTIFICATE-----
+)PEM";
+
+inline constexpr const char kSecondPrivateKeyPem[] = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgGdl3wvsepXiOnenv
+3pfmZHSe3mbiNumQD9lpnORzwiahRANCAARUf6UIUuobLHv5aq6guPpSg3o3qA+0
+AEr2SVpg0MBxTY6oFsDZ13LWWxgBOd5GmQ4pheRGy0WpQzdk8VtvT86m
+-----END PRIVATE KEY-----
+)PEM";
+
 }  // namespace pier::testdata

@@ -66,7 +66,7 @@ TEST(Tls, HostClaimedByTwoSecretsKeepsTheOlderIngressCertificate) {
   EXPECT_EQ(FindHost(state.Translate().snapshot, "a.example")->tls_certificate(), "default/old");
 }
 
-TEST(Tls, BadSecretsAreWarnedAndTheHostServedWithoutTls) {
+TEST(Tls, BadSecretsAreWarnedAndTheHostFallsBackToTheDefaultCertificate) {
   struct Case {
     std::optional<model::Secret> secret;
     std::string expected_message;
@@ -83,18 +83,21 @@ TEST(Tls, BadSecretsAreWarnedAndTheHostServedWithoutTls) {
   mismatched.data["tls.key"] = testdata::kOtherPrivateKeyPem;
   for (const Case& c : {Case{garbage, "secret default/tls: certificate chain holds no PEM certificate"},
                         Case{mismatched, "secret default/tls: private key does not match the leaf certificate"},
-                        Case{std::nullopt, "secret default/tls not found"},
-                        Case{opaque, "secret default/tls has type Opaque, not kubernetes.io/tls"},
-                        Case{no_key, "secret default/tls has no tls.key"},
-                        Case{empty_cert, "secret default/tls has no tls.crt"},
-                        Case{other_namespace, "secret default/tls not found"}}) {
+                        Case{std::nullopt, "secret default/tls: not found; hosts a.example are served with the dataplane's"},
+                        Case{opaque, "secret default/tls: has type Opaque, not kubernetes.io/tls; hosts a.example"},
+                        Case{no_key, "secret default/tls: has no tls.key"},
+                        Case{empty_cert, "secret default/tls: has no tls.crt"},
+                        Case{other_namespace, "secret default/tls: not found"}}) {
     State state;
     state.Backend("svc");
     if (c.secret) state.Add(*c.secret);
     state.Add(IngressBuilder("app").tls({"a.example"}, "tls").host("a.example").path("/", "svc", 80));
     const Output out = state.Translate();
     EXPECT_EQ(out.snapshot.certificates_size(), 0);
+    // "": the dataplane's own default certificate; the host is still a TLS host.
     EXPECT_EQ(FindHost(out.snapshot, "a.example")->tls_certificate(), "");
+    EXPECT_TRUE(FindHost(out.snapshot, "a.example")->routes(0).redirect().ssl_redirect());
+    EXPECT_EQ(out.rejected_secrets, std::vector<std::string>{"default/tls"});
     ASSERT_EQ(out.warnings.size(), 1u) << c.expected_message;
     EXPECT_EQ(out.warnings[0].reason, "BadTLSSecret");
     // OpenSSL's own detail follows the reason; the reason is what the user acts on.

@@ -21,6 +21,7 @@
 #include "kube/informer.h"
 #include "kube/kubeconfig.h"
 #include "kube/rest_client.h"
+#include "kube/secret_filter.h"
 #include "pier/common/log.h"
 #include "pier/common/metrics.h"
 #include "pier/common/version.h"
@@ -67,7 +68,8 @@ pier::kube::InformerCallbacks PrintingCallbacks(LinePrinter& out) {
   callbacks.on_synced = [&out](pier::model::Kind kind) {
     out.Print({{"event", "SYNCED"}, {"kind", KindLabel(kind)}});
   };
-  return callbacks;
+  // As the controller's ClusterSource does: Secrets it does not read are not shown.
+  return pier::kube::FilteringSecrets(std::move(callbacks));
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#include "translate/backend_tls.h"
+
+#include "annotations/registry.h"
+#include "translate/tls_secret.h"
+
+namespace pier::translate {
+namespace {
+
+constexpr uint32_t kUnavailable = 503;
+
+// The key as the user wrote it (pier.dev/ wins over the ingress-nginx alias), for the warning
+// and its metric label.
+std::string WrittenKey(const model::Ingress& ingress, const std::string& key) {
+  const std::string pier = std::string(annotations::kPrefix) + key;
+  if (ingress.meta.annotations.contains(pier)) return pier;
+  return std::string(annotations::kNginxPrefix) + key;
+}
+
+}  // namespace
+
+BackendTlsChoice ResolveBackendTls(const model::Ingress& ingress, const annotations::IngressAnnotations& values,
+                                   const model::ClusterState& state, WarningSink& warnings) {
+  BackendTlsChoice out;
+  if (values.backend_protocol != annotations::BackendProtocol::kHttps) return out;
+  out.settings.set_enabled(true);
+  out.settings.set_verify(values.proxy_ssl_verify.value_or(values.proxy_ssl_secret.has_value()));
+  out.settings.set_server_name(values.proxy_ssl_name);
+  if (!values.proxy_ssl_secret) return out;
+
+  const annotations::SecretRef& ref = *values.proxy_ssl_secret;
+  const std::string key = (ref.namespace_.empty() ? ingress.meta.namespace_ : ref.namespace_) + "/" + ref.name;
+  std::string problem;
+  const auto secret = state.secrets.find(key);
+  if (secret == state.secrets.end()) {
+    problem = "secret " + key + " not found";
+  } else if (const auto ca = secret->second.data.find("ca.crt"); ca == secret->second.data.end() || ca->second.empty()) {
+    problem = "secret " + key + " has no ca.crt";
+  } else if (auto bundle = CheckCaBundle(ca->second); !bundle) {
+    problem = "secret " + key + ": " + bundle.error();
+  } else {
+    out.settings.set_ca_pem(ca->second);
+    return out;
+  }
+  const std::string written = WrittenKey(ingress, "proxy-ssl-secret");
+  const auto value = ingress.meta.annotations.find(written);
+  warnings.Add(ingress, "InvalidAnnotation",
+               "annotation " + written + "=\"" + (value == ingress.meta.annotations.end() ? "" : value->second) +
+                   "\": " + problem + "; routes of this Ingress fail closed",
+               written);
+  out.failure = Unresolved{kUnavailable, "backend TLS CA unusable: " + problem};
+  return out;
+}
+
+}  // namespace pier::translate

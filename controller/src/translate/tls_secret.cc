@@ -1,0 +1,87 @@
+#include "translate/tls_secret.h"
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <ctime>
+#include <memory>
+
+#include "pier/common/pem_check.h"
+
+namespace pier::translate {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* bio) const noexcept { BIO_free(bio); }
+};
+struct X509Free {
+  void operator()(X509* cert) const noexcept { X509_free(cert); }
+};
+using BioPtr = std::unique_ptr<BIO, BioFree>;
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+// BIO_new_mem_buf takes an int length; CA bundles and chains are far smaller.
+constexpr std::size_t kMaxPemBytes = 1u << 24;
+
+BioPtr MemoryBio(const std::string& pem) {
+  if (pem.size() > kMaxPemBytes) return nullptr;
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// Never asks for a passphrase on the terminal (which would block the event loop).
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+}  // namespace
+
+Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret) {
+  if (secret.type != kTlsSecretType) return Fail("has type " + secret.type + ", not " + kTlsSecretType);
+  for (const char* field : {"tls.crt", "tls.key"}) {
+    const auto data = secret.data.find(field);
+    if (data == secret.data.end() || data->second.empty()) return Fail(std::string("has no ") + field);
+  }
+  CertificateMaterial material{secret.meta.uid, secret.data.at("tls.crt"), secret.data.at("tls.key")};
+  if (auto usable = tls::CheckKeyPair(material.chain_pem, material.key_pem); !usable) return Fail(usable.error());
+  return material;
+}
+
+std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now) {
+  BioPtr bio = MemoryBio(chain_pem);
+  if (!bio) return std::nullopt;
+  X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+  ERR_clear_error();
+  if (!leaf) return std::nullopt;
+  const ASN1_TIME* not_after = X509_get0_notAfter(leaf.get());
+  std::time_t when = std::chrono::system_clock::to_time_t(now);
+  if (X509_cmp_time(not_after, &when) >= 0) return std::nullopt;
+  std::tm expiry{};
+  if (ASN1_TIME_to_tm(not_after, &expiry) != 1) return "expired";
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &expiry);
+  return std::string("expired at ") + text;
+}
+
+Result<bool> CheckCaBundle(const std::string& pem) {
+  BioPtr bio = MemoryBio(pem);
+  if (!bio) return Fail("ca.crt is larger than 16 MiB");
+  ERR_clear_error();
+  int count = 0;
+  for (;;) {
+    X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (certificate) {
+      ++count;
+      continue;
+    }
+    // Running out of input ends the loop; anything else is a broken block.
+    const unsigned long code = ERR_peek_last_error();
+    ERR_clear_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) break;
+    return Fail("certificate " + std::to_string(count + 1) + " of ca.crt does not parse");
+  }
+  if (count == 0) return Fail("ca.crt holds no PEM certificate");
+  return true;
+}
+
+}  // namespace pier::translate

@@ -1,0 +1,36 @@
+// Whether a Secret can serve TLS, or verify a backend: the checks the controller makes before
+// it ships PEM to dataplanes (which refuse a whole snapshot holding one bad certificate).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "model/objects.h"
+#include "pier/common/result.h"
+
+namespace pier::translate {
+
+inline constexpr const char* kTlsSecretType = "kubernetes.io/tls";
+
+// The PEM a kubernetes.io/tls Secret serves.
+struct CertificateMaterial {
+  std::string uid;  // of the Secret it came from: a recreated Secret is a different one
+  std::string chain_pem;
+  std::string key_pem;
+
+  friend bool operator==(const CertificateMaterial&, const CertificateMaterial&) = default;
+};
+
+// The Secret has type kubernetes.io/tls, tls.crt and tls.key, the chain parses and the key
+// matches the leaf. The error says which check failed (without the Secret's name).
+Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret);
+
+// When the leaf certificate of `chain_pem` stopped being valid, if it did before `now`
+// ("expired at 2025-01-01 00:00:00 UTC"); nullopt when it is still valid or cannot be read.
+std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now);
+
+// At least one certificate, every PEM block a certificate that parses.
+Result<bool> CheckCaBundle(const std::string& pem);
+
+}  // namespace pier::translate
