@@ -25,6 +25,7 @@
 #include "translate/translate.h"
 #if PIER_HAVE_CLUSTER_SOURCE
 #include "kube/cluster_source.h"
+#include "status/status_service.h"
 #endif
 
 namespace {
@@ -71,9 +72,14 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--default-tls-secret", flags.translate.default_tls_secret,
                  "NAMESPACE/NAME of a kubernetes.io/tls Secret served for unknown SNI (default: self-signed)");
-  app.add_option("--publish-service", flags.publish_service, "NAMESPACE/NAME of the dataplane Service for Ingress status");
-  app.add_flag("--leader-elect", flags.leader_elect, "Run leader election (cluster mode)");
-  app.add_option("--leader-election-namespace", flags.leader_election_namespace, "Namespace of the election Lease");
+  app.add_option("--publish-service", flags.publish_service,
+                 "NAMESPACE/NAME of the dataplane Service whose address (LoadBalancer ingress, else ClusterIP) "
+                 "goes into the status of served Ingresses (default: no status writes)");
+  app.add_flag("--leader-elect", flags.leader_elect,
+               "Elect one leader among replicas on a Lease; only it writes Ingress status and Events "
+               "(default: this replica always leads)");
+  app.add_option("--leader-election-namespace", flags.leader_election_namespace,
+                 "Namespace of the election Lease (default: the kubeconfig's or pod's namespace, else default)");
   app.add_option("--leader-election-id", flags.leader_election_id, "Name of the election Lease")->capture_default_str();
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")->capture_default_str();
@@ -142,21 +148,54 @@ pier::Result<std::unique_ptr<pier::sources::Source>> MakeSource(const Flags& fla
 #endif
 }
 
+#if PIER_HAVE_CLUSTER_SOURCE
+using pier::status::StatusService;
+
+// Status, Events and leader election exist only against an API server.
+std::unique_ptr<StatusService> MakeStatusService(const Flags& flags, pier::sources::Source& source,
+                                                 prometheus::Gauge& is_leader) {
+  auto* cluster = dynamic_cast<pier::kube::ClusterSource*>(&source);
+  if (cluster == nullptr) return nullptr;
+  pier::status::StatusServiceOptions options;
+  options.publish_service = flags.publish_service;
+  options.controller_name = flags.translate.controller_name;
+  options.leader_elect = flags.leader_elect;
+  options.election.name = flags.leader_election_id;
+  options.election.namespace_ = !flags.leader_election_namespace.empty() ? flags.leader_election_namespace
+                                : !cluster->config_namespace().empty()    ? cluster->config_namespace()
+                                                                          : "default";
+  options.on_leader_change = [&is_leader](bool leader) { is_leader.Set(leader ? 1 : 0); };
+  return std::make_unique<StatusService>(cluster->client(), std::move(options));
+}
+#else
+struct StatusService {};
+std::unique_ptr<StatusService> MakeStatusService(const Flags&, pier::sources::Source&, prometheus::Gauge&) {
+  return nullptr;
+}
+#endif
+
 int Run(const Flags& flags) {
   const std::string instance = pier::server::NewControllerInstance();
   spdlog::info("pier-controller {} starting: instance {}, source {}", pier::Version(), instance,
                flags.source == "manifests" ? flags.manifests : "cluster");
-  // Leader election and Ingress status belong to cluster mode and are not built yet: every
-  // replica publishes snapshots to its own dataplanes, which is safe, and nobody writes status.
-  if (flags.leader_elect) spdlog::warn("--leader-elect: leader election is not built yet; acting as leader");
-  if (!flags.publish_service.empty()) spdlog::warn("--publish-service: Ingress status updates are not built yet");
+  if (flags.source == "manifests" && (flags.leader_elect || !flags.publish_service.empty())) {
+    spdlog::warn("--leader-elect and --publish-service apply to --source=cluster only; ignored");
+  }
 
   pier::metrics::RegisterBuildInfo(pier::Version());
   pier::metrics::RegisterProcessMetrics();
-  pier::server::ControllerMetrics::Get().is_leader.Set(1);
+  auto& is_leader = pier::server::ControllerMetrics::Get().is_leader;
+  is_leader.Set(flags.leader_elect && flags.source == "cluster" ? 0 : 1);
   pier::sources::WatchMetrics::Get();
 
   const sigset_t stop_signals = BlockStopSignals();
+
+  auto source = MakeSource(flags);
+  if (!source) {
+    spdlog::error("{}", source.error());
+    return kExitFailure;
+  }
+  std::unique_ptr<StatusService> status = MakeStatusService(flags, **source, is_leader);
 
   pier::server::SnapshotService service;
   auto grpc = pier::server::GrpcServer::Start(flags.grpc, service);
@@ -168,6 +207,9 @@ int Run(const Flags& flags) {
   pier::server::EventLoopOptions loop_options;
   loop_options.translate = [translator = std::make_shared<pier::translate::SnapshotTranslator>(flags.translate)](
                                const pier::model::ClusterState& state) { return (*translator)(state); };
+#if PIER_HAVE_CLUSTER_SOURCE
+  if (status) loop_options.observe = status->Observer();
+#endif
   pier::server::EventLoop loop(std::move(loop_options), instance,
                                [&service](pier::server::SnapshotMessage message) { service.Publish(std::move(message)); });
   auto& sink = loop.AddSource(flags.source);
@@ -180,8 +222,10 @@ int Run(const Flags& flags) {
     return kExitFailure;
   }
 
-  auto source = MakeSource(flags);
-  auto started = source ? (*source)->Start(sink) : pier::Result<bool>(pier::Fail(source.error()));
+#if PIER_HAVE_CLUSTER_SOURCE
+  if (status) status->Start();
+#endif
+  auto started = (*source)->Start(sink);
   if (!started) {
     spdlog::error("{}", started.error());
     (*grpc)->Shutdown(kGrpcShutdownGrace);
@@ -191,6 +235,10 @@ int Run(const Flags& flags) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   spdlog::info("{} received, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+#if PIER_HAVE_CLUSTER_SOURCE
+  // First, so the lease is released (and another replica leads) without waiting for the rest.
+  if (status) status->Stop();
+#endif
   (*source)->Stop();
   (*grpc)->Shutdown(kGrpcShutdownGrace);
   loop.Stop();

@@ -9,7 +9,7 @@ if(TARGET pier_translate AND TARGET pier_server)
   target_link_libraries(pier-controller PRIVATE pier_server pier_sources pier_translate pier_model pier_proto pier_common)
   # --source=cluster, once controller/src/kube provides it.
   if(TARGET pier_kube AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/kube/cluster_source.h)
-    target_link_libraries(pier-controller PRIVATE pier_kube)
+    target_link_libraries(pier-controller PRIVATE pier_kube pier_status)
     target_compile_definitions(pier-controller PRIVATE PIER_HAVE_CLUSTER_SOURCE=1)
   endif()
   # The controller's part of docs/metrics.md, from the same registrations as pier-controller.

@@ -19,7 +19,9 @@ Result<std::unique_ptr<ClusterSource>> ClusterSource::FromKubeconfig(const std::
   if (!client) return Fail(client.error());
   spdlog::info("kube: API server {} via {}", config->server, config->origin);
   std::shared_ptr<KubeClient> shared = std::move(*client);
-  return std::make_unique<ClusterSource>(std::move(shared), std::move(options));
+  auto source = std::make_unique<ClusterSource>(std::move(shared), std::move(options));
+  source->config_namespace_ = config->namespace_;
+  return source;
 }
 
 ClusterSource::ClusterSource(std::shared_ptr<KubeClient> client, ClusterSourceOptions options)

@@ -41,6 +41,8 @@ class ClusterSource final : public sources::Source {
 
   // The client, for the parts that also talk to the API (status updates, leader election).
   const std::shared_ptr<KubeClient>& client() const { return client_; }
+  // The kubeconfig context's namespace (in-cluster: the pod's); "" if it names none.
+  const std::string& config_namespace() const { return config_namespace_; }
 
  private:
   void OnKindSynced(model::Kind kind);
@@ -51,6 +53,7 @@ class ClusterSource final : public sources::Source {
   std::vector<std::unique_ptr<Informer>> informers_;
   std::mutex synced_mutex_;
   std::set<model::Kind> synced_kinds_;
+  std::string config_namespace_;
 };
 
 }  // namespace pier::kube

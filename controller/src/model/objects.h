@@ -5,6 +5,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -76,12 +77,22 @@ struct IngressTLS {
   friend bool operator==(const IngressTLS&, const IngressTLS&) = default;
 };
 
+// One status.loadBalancer.ingress entry: where an Ingress (or a LoadBalancer Service) is reached.
+struct LoadBalancerIngress {
+  std::string ip;
+  std::string hostname;
+
+  friend auto operator<=>(const LoadBalancerIngress&, const LoadBalancerIngress&) = default;
+};
+
 struct Ingress {
   ObjectMeta meta;
   std::optional<std::string> ingress_class_name;
   std::optional<IngressBackend> default_backend;
   std::vector<IngressRule> rules;
   std::vector<IngressTLS> tls;
+  // status.loadBalancer.ingress as last written (by us or anyone): read only for status updates.
+  std::vector<LoadBalancerIngress> status_load_balancer;
 
   friend bool operator==(const Ingress&, const Ingress&) = default;
 };
@@ -109,8 +120,7 @@ struct Service {
   std::string cluster_ip;
   std::string external_name;
   std::vector<ServicePort> ports;
-  std::vector<std::string> load_balancer_ips;       // status.loadBalancer.ingress[].ip
-  std::vector<std::string> load_balancer_hostnames;  // status.loadBalancer.ingress[].hostname
+  std::vector<LoadBalancerIngress> load_balancer;  // status.loadBalancer.ingress, ip and hostname kept paired
 
   friend bool operator==(const Service&, const Service&) = default;
 };

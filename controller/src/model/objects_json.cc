@@ -82,6 +82,28 @@ std::optional<PathType> ReadPathType(JsonReader& reader, const json& parent, con
   return std::nullopt;
 }
 
+// Lenient on purpose: status is only compared with what we would write, and an odd entry
+// written by someone else must not make the whole Ingress unreadable (and drop its routes).
+std::vector<LoadBalancerIngress> ReadIngressStatus(const json& object) {
+  std::vector<LoadBalancerIngress> out;
+  const auto status = object.find("status");
+  if (status == object.end() || !status->is_object()) return out;
+  const auto lb = status->find("loadBalancer");
+  if (lb == status->end() || !lb->is_object()) return out;
+  const auto entries = lb->find("ingress");
+  if (entries == lb->end() || !entries->is_array()) return out;
+  for (const json& entry : *entries) {
+    if (!entry.is_object()) continue;
+    LoadBalancerIngress item;
+    if (auto ip = entry.find("ip"); ip != entry.end() && ip->is_string()) item.ip = ip->get<std::string>();
+    if (auto host = entry.find("hostname"); host != entry.end() && host->is_string()) {
+      item.hostname = host->get<std::string>();
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Ingress> IngressFromJson(const json& object) {
@@ -140,6 +162,7 @@ Result<Ingress> IngressFromJson(const json& object) {
       }
     }
   }
+  ingress.status_load_balancer = ReadIngressStatus(object);
   return Finish(reader, "Ingress", std::move(ingress));
 }
 
@@ -199,10 +222,10 @@ Result<Service> ServiceFromJson(const json& object) {
             reader.Fail(item_path, std::string("expected an object, got ") + JsonReader::TypeName(item));
             break;
           }
-          if (auto ip = reader.OptionalString(item, "ip", item_path)) service.load_balancer_ips.push_back(*ip);
-          if (auto host = reader.OptionalString(item, "hostname", item_path)) {
-            service.load_balancer_hostnames.push_back(*host);
-          }
+          LoadBalancerIngress entry;
+          entry.ip = reader.OptionalString(item, "ip", item_path).value_or("");
+          entry.hostname = reader.OptionalString(item, "hostname", item_path).value_or("");
+          service.load_balancer.push_back(std::move(entry));
         }
       }
     }

@@ -173,6 +173,7 @@ void EventLoop::Build() {
     return;
   }
   warnings_.Report(output.warnings);
+  if (options_.observe) options_.observe(state_, output);
   const auto& snapshot = output.snapshot;
   const std::size_t hosts = snapshot.virtual_hosts_size();
   const std::size_t clusters = snapshot.clusters_size();

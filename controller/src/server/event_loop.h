@@ -28,8 +28,13 @@ namespace pier::server {
 // Cluster state -> snapshot; translate::Translate bound to the flags in production, a fake in tests.
 using Translator = std::function<translate::Output(const model::ClusterState&)>;
 
+// Sees every successful build on the loop thread, before the snapshot is stamped (e.g. to hand
+// served Ingresses and warnings to the status writer). Must be quick: it holds up the loop.
+using BuildObserver = std::function<void(const model::ClusterState&, const translate::Output&)>;
+
 struct EventLoopOptions {
   Translator translate;
+  BuildObserver observe;  // optional
   std::chrono::milliseconds quiet{100};
   std::chrono::milliseconds max_delay{500};
 };

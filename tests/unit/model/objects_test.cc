@@ -136,6 +136,18 @@ TEST(IngressFromJson, IntegralFloatPortIsAccepted) {
   EXPECT_EQ(IngressFromJson(object)->rules[0].paths[0].backend.service->port.number, 80);
 }
 
+TEST(IngressFromJson, ReadsLoadBalancerStatusLeniently) {
+  auto ingress = IngressFromJson(json::parse(R"({"metadata": {"name": "a", "namespace": "n"},
+    "status": {"loadBalancer": {"ingress": [{"ip": "10.0.0.1"}, {"hostname": "lb.example"}, 7, {"ip": 3}]}}})"));
+  ASSERT_TRUE(ingress.ok()) << ingress.error();
+  // Odd entries (someone else's writes) are skipped, never a reason to drop the Ingress.
+  ASSERT_EQ(ingress->status_load_balancer.size(), 3u);
+  EXPECT_EQ(ingress->status_load_balancer[0].ip, "10.0.0.1");
+  EXPECT_EQ(ingress->status_load_balancer[1].hostname, "lb.example");
+  EXPECT_EQ(ingress->status_load_balancer[2], LoadBalancerIngress{});
+  EXPECT_TRUE(IngressFromJson(json::parse(R"({"metadata": {"name": "a"}, "status": "odd"})")).ok());
+}
+
 TEST(IngressClassFromJson, ReadsController) {
   auto cls = IngressClassFromJson(json::parse(R"({
     "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
@@ -156,7 +168,8 @@ TEST(ServiceFromJson, ReadsPortsAndStatus) {
              "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"},
                        {"name": "ws", "port": 81, "targetPort": "ws-port"},
                        {"port": 82}]},
-    "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"}]}}})"));
+    "status": {"loadBalancer": {"ingress": [{"ip": "203.0.113.5"}, {"hostname": "lb.example.com"},
+                                            {"ip": "198.51.100.2", "hostname": "both.example.com"}]}}})"));
   ASSERT_TRUE(service.ok()) << service.error();
   EXPECT_EQ(service->type, "LoadBalancer");
   EXPECT_EQ(service->cluster_ip, "10.96.0.10");
@@ -168,8 +181,9 @@ TEST(ServiceFromJson, ReadsPortsAndStatus) {
   EXPECT_FALSE(service->ports[1].target_port_number.has_value());
   EXPECT_EQ(service->ports[2].name, "");
   EXPECT_EQ(service->ports[2].protocol, "TCP");
-  EXPECT_EQ(service->load_balancer_ips, std::vector<std::string>{"203.0.113.5"});
-  EXPECT_EQ(service->load_balancer_hostnames, std::vector<std::string>{"lb.example.com"});
+  EXPECT_EQ(service->load_balancer, (std::vector<LoadBalancerIngress>{{"203.0.113.5", ""},
+                                                                     {"", "lb.example.com"},
+                                                                     {"198.51.100.2", "both.example.com"}}));
 }
 
 TEST(ServiceFromJson, DefaultsAndBadTypes) {
