@@ -14,7 +14,7 @@ RUN apt-get update \
       libboost-dev libboost-system-dev libssl-dev \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libcpprest-dev prometheus-cpp-dev \
-      libyaml-cpp-dev libcli11-dev libspdlog-dev nlohmann-json3-dev \
+      libyaml-cpp-dev libyaml-dev libcli11-dev libspdlog-dev nlohmann-json3-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -33,7 +33,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
-      libgrpc++1.51 libprotobuf32 libssl3 libyaml-cpp0.7 \
+      libgrpc++1.51 libprotobuf32 libssl3 libyaml-cpp0.7 libyaml-0-2 \
       libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libcpprest2.10 \
  && rm -rf /var/lib/apt/lists/*
 

@@ -1,9 +1,11 @@
 #include "http/access_log.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <ctime>
+
+#include "http/line_sink.h"
 
 namespace pier::dataplane::http {
 
@@ -46,11 +48,11 @@ void AppendNumber(fmt::memory_buffer& out, std::string_view name, Number value) 
 spdlog::logger& AccessLogger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
     if (auto existing = spdlog::get(kLoggerName)) return existing;
-    auto created = std::make_shared<spdlog::logger>(kLoggerName, std::make_shared<spdlog::sinks::stdout_sink_mt>());
+    auto created = std::make_shared<spdlog::logger>(kLoggerName, std::make_shared<LineSink>(STDOUT_FILENO));
     created->set_pattern("%v");
     created->set_level(spdlog::level::info);
-    // Lines are complete records; flushing each keeps `kubectl logs` and pipes current.
-    created->flush_on(spdlog::level::info);
+    // Lines are complete records, each written as it is logged (LineSink buffers nothing),
+    // which keeps `kubectl logs` and pipes current.
     spdlog::register_logger(created);
     return created;
   }();

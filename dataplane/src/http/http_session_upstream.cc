@@ -52,7 +52,7 @@ bool IsResetOnFreshConnection(const boost::system::error_code& ec, const upstrea
 void HttpSession::EnsureBodyBuffer() {
   std::size_t size = std::max<std::size_t>(exchange_.route->buffer_bytes, kMinBodyChunkBytes);
   if (body_buffer_ && body_buffer_size_ == size) return;
-  body_buffer_ = std::make_unique<char[]>(size);
+  body_buffer_ = std::make_unique_for_overwrite<char[]>(size);  // only what a read fills is used
   body_buffer_size_ = size;
 }
 
@@ -348,6 +348,14 @@ void HttpSession::DoWriteResponseHeader() {
   body.size = 0;
   body.more = !exchange_.response_bodyless;
   response_serializer_.emplace(response);
+  // A small body usually arrives with its header: parsing it first sends header and body in
+  // one write (the serializer emits the header with the first body buffer) instead of two.
+  // Only when body bytes are already here, so a streaming response (SSE, long polls) never
+  // has its header held back waiting for the upstream.
+  if (!exchange_.response_bodyless && upstream_->buffer.size() != 0) {
+    DoReadResponseBody();
+    return;
+  }
   client_.expires_after(exchange_.route->send_timeout);
   bhttp::async_write_header(client_, *response_serializer_,
                             beast::bind_front_handler(&HttpSession::OnWriteResponseHeader, shared_from_this()));
@@ -383,11 +391,15 @@ void HttpSession::DoReadResponseBody() {
 void HttpSession::OnReadResponseBody(boost::system::error_code ec, std::size_t) {
   if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) {
-    // The header is already with the client: all that is left is to cut the connection so the
+    // Once the header is with the client, all that is left is to cut the connection so the
     // client sees a truncated response rather than a complete-looking one.
     UpstreamError error = ec == beast::error::timeout ? UpstreamError::kReadTimeout
                           : IsParseError(ec)           ? UpstreamError::kBadResponse
                                                        : UpstreamError::kReadFailed;
+    if (!exchange_.response_started) {  // the header was held back with the body: still a clean error
+      UpstreamFailed(error, error == UpstreamError::kReadTimeout ? 504 : 502, "upstream response body: " + ec.message());
+      return;
+    }
     exchange_.metrics->CountUpstreamError(error);
     spdlog::warn("upstream {} failed mid-response for {}{}: {}", exchange_.endpoint_id, exchange_.host,
                  exchange_.path, ec.message());
@@ -414,6 +426,7 @@ void HttpSession::DoWriteResponseBody(std::size_t size) {
 
 void HttpSession::OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes) {
   exchange_.bytes_out += bytes;
+  exchange_.response_started = true;  // the header may have gone out with this first body write
   if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) {
     Abort("client write failed: " + ec.message());

@@ -167,14 +167,19 @@ RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view 
 
 void RouteMetrics::CountRequest(unsigned status, Method method) {
   uint32_t key = (status << 4) | static_cast<uint32_t>(method);
-  auto it = requests_.find(key);
-  if (it == requests_.end()) {
-    auto labels = labels_;
-    labels.emplace("code", std::to_string(status));
-    labels.emplace("method", std::string(MethodName(method)));
-    it = requests_.emplace(key, &ProxyMetrics::Get().requests.Add(labels)).first;
+  // A route answers mostly one (status, method): the last series used skips the map.
+  if (last_request_ == nullptr || key != last_request_key_) {
+    auto it = requests_.find(key);
+    if (it == requests_.end()) {
+      auto labels = labels_;
+      labels.emplace("code", std::to_string(status));
+      labels.emplace("method", std::string(MethodName(method)));
+      it = requests_.emplace(key, &ProxyMetrics::Get().requests.Add(labels)).first;
+    }
+    last_request_key_ = key;
+    last_request_ = it->second;
   }
-  it->second->Increment();
+  last_request_->Increment();
 }
 
 RouteMetricsCache::RouteMetricsCache() : prune_at_(kInitialPruneThreshold), unrouted_("", "", "") {}
@@ -183,7 +188,12 @@ RouteMetrics& RouteMetricsCache::For(const std::shared_ptr<const RouteConfig>& r
   if (!route) return unrouted_;
   auto it = entries_.find(route.get());
   if (it != entries_.end()) {
-    if (it->second.route.lock() == route) return *it->second.metrics;
+    // Same control block, same route. Comparing owners touches no reference count, where
+    // lock() would increment and decrement one that every worker thread shares, per request.
+    // A new route at a recycled address cannot match: the cached weak_ptr keeps the old
+    // control block allocated.
+    const auto& cached = it->second.route;
+    if (!cached.owner_before(route) && !route.owner_before(cached)) return *it->second.metrics;
     entries_.erase(it);
   }
   if (entries_.size() >= prune_at_) Prune();

@@ -111,6 +111,8 @@ class RouteMetrics final {
  private:
   prometheus::Labels labels_;
   std::unordered_map<uint32_t, prometheus::Counter*> requests_;
+  uint32_t last_request_key_ = 0;
+  prometheus::Counter* last_request_ = nullptr;
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
   prometheus::Counter* upstream_ejections_ = nullptr;

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""./dev bench: Pier against nginx, HAProxy and a direct connection, scenario by scenario.
+
+    bench.py --bin-dir build/release/bin [--quick] [--scenarios 1,2,...] [--threads 2] [--json FILE]
+
+Each target starts fresh, runs every chosen scenario (the idle one first, on an untouched
+proxy, so earlier load does not hide its memory), and stops. Scenario 6 (config churn) and 7
+(controller scale) are Pier's alone. Prints the table and writes every raw figure as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import report  # noqa: E402
+import scenarios as sc  # noqa: E402
+from procs import raise_fd_limit  # noqa: E402
+from targets import Backend, Direct, Haproxy, Nginx, Pier, version_of  # noqa: E402
+
+ALL_SCENARIOS = ["1", "2", "3", "4", "5", "6", "7"]
+# Two descriptors per proxied connection plus headroom for listeners, logs and the admin port.
+FD_HEADROOM = 200
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin-dir", type=Path, required=True)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run of every scenario")
+    parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS), help="comma-separated, e.g. 1,2,5")
+    parser.add_argument("--targets", default="direct,pier,nginx,haproxy")
+    parser.add_argument("--threads", type=int, default=2, help="proxy worker threads/processes")
+    parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs)")
+    args = parser.parse_args(argv)
+    args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = set(args.scenarios) - set(ALL_SCENARIOS)
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    return args
+
+
+def environment(bin_dir: Path) -> dict:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).resolve().parent).stdout.strip()
+    return {
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "kernel": platform.release(),
+        "pier_commit": commit or "unknown",
+        "nginx": version_of(["nginx", "-v"]),
+        "haproxy": version_of(["haproxy", "-v"]),
+        "wrk": version_of(["wrk", "-v"]),
+    }
+
+
+def start_target(name: str, ctx: sc.Context, backend: Backend, nofile: int):
+    if name == "direct":
+        return Direct(backend)
+    if name == "pier":
+        return Pier(ctx.bin_dir, ctx.work / "pier", backend, ctx.threads)
+    if name == "nginx":
+        return Nginx(ctx.work, backend, ctx.threads, nofile)
+    if name == "haproxy":
+        return Haproxy(ctx.work, backend, ctx.threads, nofile)
+    raise ValueError(f"unknown target {name}")
+
+
+def run_target(name: str, ctx: sc.Context, backend: Backend, wanted: list[str], nofile: int, idle_count: int,
+               results: dict) -> None:
+    (ctx.work / "pier").mkdir(parents=True, exist_ok=True)
+    target = start_target(name, ctx, backend, nofile)
+    steps = [
+        ("5", lambda: sc.idle_connections(ctx, target, idle_count)),
+        ("1", lambda: sc.http_keepalive(ctx, target)),
+        ("2", lambda: sc.websocket_echo(ctx, target)),
+        ("3", lambda: sc.websocket_stream(ctx, target)),
+        ("4", lambda: sc.handshakes(ctx, target)),
+        ("6", lambda: sc.config_churn(ctx, target) if isinstance(target, Pier) else None),
+    ]
+    try:
+        for key, step in steps:
+            if key not in wanted:
+                continue
+            started = time.monotonic()
+            result = step()
+            if result is None:
+                continue
+            results.setdefault(key, {})[name] = result
+            print(f"  {name:8} scenario {key}: done in {time.monotonic() - started:.1f}s, "
+                  f"errors {report.errors_of(result)}", flush=True)
+    finally:
+        target.stop()
+
+
+def metrics_cost(bin_dir: Path, quick: bool) -> list[dict]:
+    argv = [str(bin_dir / "pier-metrics-cost"), "--json", "--iterations", "20000" if quick else "2000000"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    sizes = sc.QUICK if args.quick else sc.Sizes()
+    nofile = raise_fd_limit()
+    # The proxy holds two sockets per idle WebSocket: 10,000 needs more than a 20,000 hard limit.
+    idle_count = min(sizes.idle_connections, (nofile - FD_HEADROOM) // 2)
+    env = environment(args.bin_dir)
+    env["threads"] = args.threads
+    env["idle_connections"] = idle_count
+    env["fd_limit"] = nofile
+    results: dict = {}
+    work = Path(tempfile.mkdtemp(prefix="pier-bench."))
+    ctx = sc.Context(bin_dir=args.bin_dir, work=work, sizes=sizes, threads=args.threads)
+    print(f"pier bench: {'quick' if args.quick else 'full'} run, scenarios {','.join(args.scenarios)}, "
+          f"{args.threads} proxy threads, work folder {work}", flush=True)
+    failures = []
+    backend = Backend(args.bin_dir, work, args.threads)
+    try:
+        for name in args.targets:
+            try:
+                run_target(name, ctx, backend, args.scenarios, nofile, idle_count, results)
+            except Exception as error:  # one target failing must not lose the others' figures
+                failures.append(f"{name}: {error}")
+                print(f"  {name}: FAILED: {error}", flush=True)
+        if "6" in args.scenarios and "pier" in args.targets:
+            try:
+                started = time.monotonic()
+                results.setdefault("6b", {})["pier"] = sc.pushed_churn(ctx, backend.port)
+                print(f"  pier     scenario 6b: done in {time.monotonic() - started:.1f}s", flush=True)
+            except Exception as error:
+                failures.append(f"scenario 6b: {error}")
+                print(f"  scenario 6b: FAILED: {error}", flush=True)
+        if "7" in args.scenarios and "pier" in args.targets:
+            try:
+                started = time.monotonic()
+                results.setdefault("7", {})["pier"] = sc.controller_scale(ctx, backend.port)
+                print(f"  pier     scenario 7: done in {time.monotonic() - started:.1f}s", flush=True)
+            except Exception as error:
+                failures.append(f"scenario 7: {error}")
+                print(f"  scenario 7: FAILED: {error}", flush=True)
+    finally:
+        backend.stop()
+    cost = []
+    try:
+        cost = metrics_cost(args.bin_dir, args.quick)
+    except (subprocess.SubprocessError, OSError, ValueError) as error:
+        failures.append(f"metrics cost: {error}")
+
+    print()
+    print(f"machine: {env['cpus']} CPUs, kernel {env['kernel']}; Pier {env['pier_commit']}; {env['nginx']}; "
+          f"{env['haproxy']}; {args.threads} proxy threads; {idle_count} idle connections")
+    print(report.table(results, set(args.scenarios)))
+    if cost:
+        print(report.metrics_cost_lines(cost, results))
+    if args.json:
+        args.json.write_text(json.dumps({"environment": env, "results": results, "metrics_cost": cost,
+                                         "failures": failures, "quick": args.quick}, indent=2))
+    if args.keep:
+        print(f"work folder kept: {work}")
+    else:
+        import shutil
+
+        shutil.rmtree(work, ignore_errors=True)
+    for failure in failures:
+        print(f"FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,134 @@
+"""./dev bench --quick keeps working: every scenario against every target with tiny sizes.
+
+This checks the harness (processes start, tools run, figures come back non-zero, nothing
+errors or drops), never how fast anything is: timing belongs to ./dev bench, not to tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = REPO / "bench" / "driver" / "bench.py"
+sys.path.insert(0, str(DRIVER.parent))
+
+import load  # noqa: E402
+
+TARGETS = ("direct", "pier", "nginx", "haproxy")
+
+
+def bin_dir() -> Path:
+    value = os.environ.get("PIER_BIN_DIR")
+    if not value:
+        pytest.skip("PIER_BIN_DIR is not set")
+    path = Path(value)
+    for tool in ("pier-loadgen", "pier-bench-backend", "pier-metrics-cost", "pier-controller", "pier-dataplane",
+                 "pier-churn-controller"):
+        if not (path / tool).exists():
+            pytest.skip(f"{tool} is not built in {path} (the bench tools are off in this preset)")
+    return path
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    proc = subprocess.run([sys.executable, str(DRIVER), "--bin-dir", str(bin_dir()), "--quick", "--json", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert out.exists(), f"no JSON written:\n{proc.stdout}\n{proc.stderr}"
+    data = json.loads(out.read_text())
+    assert proc.returncode == 0, f"{data['failures']}\n{proc.stdout}\n{proc.stderr}"
+    return data
+
+
+@pytest.mark.timeout(660)
+def test_every_target_answers_http(quick_run):
+    for target in TARGETS:
+        result = quick_run["results"]["1"][target]
+        assert result["requests"] > 0, target
+        assert result["errors"] == 0, target
+        assert result["latency_us"]["p99"] > 0, target
+
+
+@pytest.mark.timeout(660)
+@pytest.mark.parametrize("scenario", ["2", "3", "4"])
+def test_websocket_scenarios_move_validated_messages(quick_run, scenario):
+    for target in TARGETS:
+        result = quick_run["results"][scenario][target]
+        assert result["messages"] > 0, (scenario, target)
+        assert result["errors"] == {"connect": 0, "validation": 0, "dropped": 0}, (scenario, target)
+        if scenario != "4":
+            assert result["payload_bytes"] > 0, (scenario, target)
+
+
+@pytest.mark.timeout(660)
+def test_idle_connections_are_held_and_measured(quick_run):
+    wanted = quick_run["environment"]["idle_connections"]
+    for target in TARGETS:
+        result = quick_run["results"]["5"][target]
+        assert result["opened"] == wanted, target
+        assert result["errors"]["dropped"] == 0, target
+        if target != "direct":
+            assert result["rss_held_bytes"] > 0, target
+
+
+@pytest.mark.timeout(660)
+def test_config_churn_applies_snapshots_without_drops(quick_run):
+    result = quick_run["results"]["6"]["pier"]
+    assert result["manifest_edits"] > 0
+    assert result["snapshots_applied"] > 0
+    assert result["messages"] > 0
+    assert result["errors"]["dropped"] == 0
+
+
+@pytest.mark.timeout(660)
+def test_pushed_snapshots_apply_without_drops(quick_run):
+    result = quick_run["results"]["6b"]["pier"]
+    assert result["snapshots_applied"] > 0
+    assert result["messages"] > 0
+    assert result["errors"] == {"connect": 0, "validation": 0, "dropped": 0}
+
+
+@pytest.mark.timeout(660)
+def test_controller_scale_routes_every_edit(quick_run):
+    result = quick_run["results"]["7"]["pier"]
+    assert result["first_snapshot_s"] > 0
+    assert result["controller_rss_bytes"] > 0
+    assert result["edit_to_applied_ms"]["count"] == 3
+
+
+@pytest.mark.timeout(660)
+def test_metrics_cost_is_measured(quick_run):
+    threads = [row["threads"] for row in quick_run["metrics_cost"]]
+    assert threads == [1, 2]
+    assert all(row["ns_per_request"] > 0 and row["ns_per_message"] > 0 for row in quick_run["metrics_cost"])
+
+
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:1/
+  2 threads and 4 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    51.00us   20.00us   1.20ms   90.00%
+  Latency Distribution
+     50%   45.00us
+     75%   60.00us
+     90%  100.00us
+     99%    1.10ms
+  40000 requests in 1.00s, 3.00MB read
+  Socket errors: connect 0, read 2, write 0, timeout 1
+  Non-2xx or 3xx responses: 3
+Requests/sec:  39990.12
+Transfer/sec:      2.99MB
+"""
+
+
+def test_wrk_output_is_parsed():
+    result = load.parse_wrk(WRK_OUTPUT)
+    assert result["requests_per_s"] == pytest.approx(39990.12)
+    assert result["requests"] == 40000
+    assert result["latency_us"] == {"p50": 45.0, "p75": 60.0, "p90": 100.0, "p99": 1100.0}
+    assert result["errors"] == 6
