@@ -13,6 +13,7 @@
 #include "pier/common/admin_server.h"
 #include "pier/common/log.h"
 #include "pier/common/metrics.h"
+#include "pier/common/process_metrics.h"
 #include "pier/common/version.h"
 #include "server/controller_metrics.h"
 #include "server/event_loop.h"
@@ -182,6 +183,7 @@ int Run(const Flags& flags) {
   }
 
   pier::metrics::RegisterBuildInfo(pier::Version());
+  pier::metrics::RegisterProcessMetrics();
   auto& is_leader = pier::server::ControllerMetrics::Get().is_leader;
   is_leader.Set(flags.leader_elect && flags.source == "cluster" ? 0 : 1);
   pier::sources::WatchMetrics::Get();

@@ -22,6 +22,7 @@
 #include "pier/common/log.h"
 #include "pier/common/metrics.h"
 #include "pier/common/parse.h"
+#include "pier/common/process_metrics.h"
 #include "pier/common/version.h"
 #include "routing/config.h"
 
@@ -179,6 +180,7 @@ sigset_t BlockShutdownSignals() {
 int Run(const Settings& settings) {
   const sigset_t signals = BlockShutdownSignals();
   metrics::RegisterBuildInfo(pier::Version());
+  metrics::RegisterProcessMetrics();
   spdlog::info("pier-dataplane {} starting, node {}", pier::Version(), settings.client.node_id);
 
   ConfigStore store;

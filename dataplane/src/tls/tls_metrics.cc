@@ -21,11 +21,11 @@ TlsMetrics& TlsMetrics::Get() {
 TlsMetrics::TlsMetrics()
     : expiry_family_(prometheus::BuildGauge()
                          .Name("pier_tls_certificate_expiry_timestamp_seconds")
-                         .Help("Expiry (notAfter, Unix seconds) of the leaf certificate of each TLS Secret in use")
+                         .Help("Expiry (notAfter, Unix seconds) of the leaf certificate of each TLS Secret in use.")
                          .Register(metrics::Registry())) {
   auto& family = prometheus::BuildCounter()
                      .Name("pier_tls_handshakes_total")
-                     .Help("TLS handshakes on the HTTPS listener by result")
+                     .Help("TLS handshakes on the HTTPS listener by result.")
                      .Register(metrics::Registry());
   for (std::size_t i = 0; i < handshakes_.size(); ++i) {
     handshakes_[i] = &family.Add({{"result", std::string(HandshakeResultName(static_cast<HandshakeResult>(i)))}});

@@ -3,17 +3,26 @@
 // takes a lock; a child's Increment does not), so nothing on a hot path looks a metric up.
 #pragma once
 
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
 #include <prometheus/registry.h>
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace pier::metrics {
 
 prometheus::Registry& Registry();
 std::shared_ptr<prometheus::Registry> RegistryPtr();
 
-// The Prometheus text exposition (format 0.0.4) of everything registered.
+// Collectors computed at scrape time (process_*), exposed after the registry's families.
+void AddCollectable(std::shared_ptr<prometheus::Collectable> collectable);
+
+// Everything exposed: the registry's families, then every added collectable's.
+std::vector<prometheus::MetricFamily> CollectAll();
+
+// The Prometheus text exposition (format 0.0.4) of CollectAll().
 std::string Serialize();
 
 // pier_build_info{version} 1.
