@@ -38,6 +38,7 @@ struct Flags {
   std::string node_id;
   std::string http_listen = ":8080";
   std::string https_listen = ":8443";
+  int https_redirect_port = 0;
   std::string admin_listen = ":9090";
   int threads = 0;
   std::string drain_timeout = "30s";
@@ -74,6 +75,11 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--node-id", flags.node_id, "Name reported to the controller (default: hostname)");
   app.add_option("--http-listen", flags.http_listen, "Plain HTTP listener")->capture_default_str();
   app.add_option("--https-listen", flags.https_listen, "TLS listener (\"\" disables it)")->capture_default_str();
+  app.add_option("--https-redirect-port", flags.https_redirect_port,
+                 "Port that redirects to https:// name, when clients reach the HTTPS listener through another "
+                 "port (a Service on 443); 0 = the HTTPS listener's own port")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
   app.add_option("--admin-listen", flags.admin_listen, "/metrics, /healthz, /readyz")->capture_default_str();
   app.add_option("--threads", flags.threads, "Proxy threads (default: cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--drain-timeout", flags.drain_timeout, "Longest graceful drain on SIGTERM")->capture_default_str();
@@ -116,6 +122,7 @@ Result<Settings> Resolve(const Flags& flags) {
   ProxyOptions& proxy = settings.proxy;
   proxy.http_listen = flags.http_listen;
   proxy.https_listen = flags.https_listen;
+  proxy.https_redirect_port = static_cast<uint16_t>(flags.https_redirect_port);
   proxy.threads = flags.threads > 0 ? flags.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   BuildOptions& build = settings.client.build;
   struct {

@@ -33,7 +33,9 @@ EXTRA_FLAGS = {
     # docs/architecture.md ("Certificates and Secrets") and docs/migrating-from-ingress-nginx.md:
     # the certificate for unknown SNI, as ingress-nginx's --default-ssl-certificate.
     "controller": {"--default-tls-secret"},
-    "dataplane": set(),
+    # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
+    # cluster is the Service's, not the pod's listener port.
+    "dataplane": {"--https-redirect-port"},
 }
 
 # Values that, together, make the chart pass every optional flag.

@@ -208,6 +208,10 @@ class PierStack:
         self.controller_metrics_port = free_port()
         self.http_port = free_port()
         self.admin_port = free_port()
+        # Extra pier-controller flags, set before start().
+        self.controller_args: list[str] = []
+        # Set (e.g. to free_port()) before start() to give the dataplane an HTTPS listener.
+        self.https_port: Optional[int] = None
         # Extra pier-dataplane flags (e.g. ["--drain-timeout", "5s"]), set before start().
         self.dataplane_args: list[str] = []
 
@@ -228,14 +232,14 @@ class PierStack:
             binary("pier-controller"), "--source=manifests", "--manifests", self.manifests_dir,
             "--grpc-listen", f"127.0.0.1:{self.grpc_port}",
             "--metrics-listen", f"127.0.0.1:{self.controller_metrics_port}",
-            "--log-level", "debug"])
+            "--log-level", "debug", *self.controller_args])
         return self.controller
 
     def start_dataplane(self, extra_args: Sequence[str] = (), wrapper: Sequence[str] = ()) -> ManagedProcess:
         """`extra_args` go after the usual flags; `wrapper` runs the binary (e.g. prlimit ...)."""
         self.dataplane = self.launcher.start("dataplane", [
             *wrapper, binary("pier-dataplane"), "--controller", f"127.0.0.1:{self.grpc_port}",
-            "--http-listen", f"127.0.0.1:{self.http_port}", "--https-listen", "",
+            "--http-listen", f"127.0.0.1:{self.http_port}", "--https-listen", f"127.0.0.1:{self.https_port}" if self.https_port else "",
             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--threads", "2",
             "--log-level", "debug", *self.dataplane_args, *extra_args])
         return self.dataplane

@@ -5,6 +5,7 @@ thread so many asyncio clients can run beside the synchronous test code."""
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from dataclasses import dataclass
 from typing import Optional
@@ -19,9 +20,14 @@ class ClosedConnection:
 
 
 class EchoServer:
-    """Echoes every message; records the close frame each connection received."""
+    """Echoes every message; records the close frame each connection received.
 
-    def __init__(self):
+    With `ssl_context` it serves wss (a TLS backend); with `http_reply` a request that is not an
+    upgrade gets 200 and that text instead of 426."""
+
+    def __init__(self, ssl_context: Optional[ssl.SSLContext] = None, http_reply: Optional[str] = None):
+        self._ssl_context = ssl_context
+        self._http_reply = http_reply
         self.closed: list[ClosedConnection] = []
         self.open_count = 0
         self._loop = asyncio.new_event_loop()
@@ -44,12 +50,18 @@ class EchoServer:
             received = ws.protocol.close_rcvd
             self.closed.append(ClosedConnection(ws.request.path, received.code if received else None))
 
+    def _process_request(self, connection, request):
+        if self._http_reply is None or request.headers.get("Upgrade", "").lower() == "websocket":
+            return None
+        return connection.respond(200, self._http_reply)
+
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
 
         async def main():
             self._stop = self._loop.create_future()
-            async with serve(self._handler, "127.0.0.1", 0, ping_interval=None, max_size=None) as server:
+            async with serve(self._handler, "127.0.0.1", 0, ping_interval=None, max_size=None,
+                             ssl=self._ssl_context, process_request=self._process_request) as server:
                 self.port = server.sockets[0].getsockname()[1]
                 self._ready.set()
                 await self._stop

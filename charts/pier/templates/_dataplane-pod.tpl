@@ -48,6 +48,9 @@ spec:
         - --node-id=$(POD_NAME)
         - --http-listen=:8080
         - --https-listen={{ if .Values.dataplane.https.enabled }}:8443{{ end }}
+        {{- if .Values.dataplane.https.enabled }}
+        - --https-redirect-port={{ .Values.dataplane.service.ports.https }}
+        {{- end }}
         - --admin-listen=:9090
         {{- if gt (int .Values.dataplane.threads) 0 }}
         - --threads={{ .Values.dataplane.threads }}

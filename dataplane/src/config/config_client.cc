@@ -7,6 +7,7 @@
 
 #include "config/config_metrics.h"
 #include "pier/common/version.h"
+#include "tls/tls_metrics.h"
 
 namespace pier::dataplane {
 namespace {
@@ -123,6 +124,7 @@ v1::Ack ConfigClient::Apply(const v1::Snapshot& snapshot) {
     ack.set_error(config.error());
     return ack;
   }
+  tls::TlsMetrics::Get().PublishExpiry((*config)->certificates());
   store_.Swap(std::move(*config));
   metrics.applies_success.Increment();
   metrics.version.Set(static_cast<double>(snapshot.version()));

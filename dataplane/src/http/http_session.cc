@@ -45,11 +45,14 @@ bool IsClientGone(const boost::system::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls)
+HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard,
+                         tls::ServerTls* server_tls)
     : worker_(worker),
       guard_(std::move(guard)),
-      client_(std::move(socket)),
-      tls_(tls),
+      server_tls_(server_tls),
+      client_(server_tls != nullptr ? tls::Stream(std::move(socket), server_tls->context())
+                                    : tls::Stream(std::move(socket))),
+      tls_(server_tls != nullptr),
       header_timer_(client_.get_executor()) {
   boost::system::error_code ec;
   auto remote = client_.socket().remote_endpoint(ec);
@@ -62,6 +65,32 @@ HttpSession::~HttpSession() { worker_.Unregister(this); }
 
 void HttpSession::Start() {
   worker_.Register(this);
+  if (server_tls_ != nullptr) {
+    DoHandshake();
+    return;
+  }
+  DoReadRequest();
+}
+
+void HttpSession::DoHandshake() {
+  // A handshake is like a request header: it gets --header-timeout, and a drain may cut it.
+  idle_ = true;
+  tls::ServerTls::Attach(client_.native_handle(), &handshake_);
+  client_.expires_after(worker_.server().options.header_timeout);
+  client_.tls().async_handshake(asio::ssl::stream_base::server,
+                                beast::bind_front_handler(&HttpSession::OnHandshake, shared_from_this()));
+}
+
+void HttpSession::OnHandshake(boost::system::error_code ec) {
+  idle_ = false;
+  tls::ServerTls::Attach(client_.native_handle(), nullptr);
+  tls::ServerTls::Count(ec, handshake_);
+  if (ec) {
+    spdlog::debug("{}: TLS handshake failed: {}", FormatAddress(peer_), ec.message());
+    boost::system::error_code ignored;
+    client_.socket().close(ignored);
+    return;
+  }
   DoReadRequest();
 }
 
@@ -191,6 +220,7 @@ void HttpSession::RouteRequest() {
   exchange_.client = std::move(forwarded.client);
   exchange_.request_id = std::move(forwarded.request_id);
 
+  if (!CheckConnectionFitsHost()) return;
   auto config = worker_.server().config.Current();
   exchange_.route = config ? config->Match(exchange_.host, exchange_.path) : nullptr;
   exchange_.metrics = &worker_.metrics().For(exchange_.route);
@@ -203,6 +233,7 @@ void HttpSession::RouteRequest() {
     SendError(route->unavailable_status, route->unavailable_reason);
     return;
   }
+  if (RedirectToHttps()) return;
   if (!Admit(forwarded.address)) return;
   if (exchange_.upgrade && !route->websocket_enabled) {
     exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
@@ -268,6 +299,8 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
   if (exchange_.retry_after_s != 0) {
     error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
   }
+  if (!exchange_.location.empty()) error_response_->set(bhttp::field::location, exchange_.location);
+  AddStrictTransportSecurity(*error_response_);
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);
   bhttp::async_write(client_, *error_response_,
@@ -324,6 +357,10 @@ void HttpSession::DoClose() {
   if (handed_off_) return;
   boost::system::error_code ignored;
   header_timer_.cancel();
+  if (client_.is_tls()) {
+    DoTlsShutdown();
+    return;
+  }
   client_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   if (!linger_on_close_ && client_buffer_.size() == 0) {
     client_.socket().close(ignored);

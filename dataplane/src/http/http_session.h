@@ -32,6 +32,8 @@
 #include "limits/connection_limiter.h"
 #include "listener/worker.h"
 #include "routing/config.h"
+#include "tls/server_tls.h"
+#include "tls/stream.h"
 #include "upstream/balancer.h"
 #include "upstream/upstream_connection.h"
 
@@ -39,7 +41,8 @@ namespace pier::dataplane::http {
 
 class HttpSession final : public std::enable_shared_from_this<HttpSession>, public Drainable {
  public:
-  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionGuard guard, bool tls);
+  // server_tls: the HTTPS listener's TLS (the session starts with a handshake), or null.
+  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionGuard guard, tls::ServerTls* server_tls);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
@@ -88,16 +91,25 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     uint64_t bytes_in = 0;
     uint64_t bytes_out = 0;
     uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
+    std::string location;            // the response is a redirect to here
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 
   // Client side (http_session.cc).
+  void DoHandshake();
+  void OnHandshake(boost::system::error_code ec);
   void DoReadRequest();
   void OnFirstBytes(boost::system::error_code ec, std::size_t bytes);
   void DoReadHeader();
   void OnHeader(boost::system::error_code ec, std::size_t bytes);
   void RouteRequest();
   bool Admit(const boost::asio::ip::address& client);  // false: refused, the answer is on its way
+  // TLS rules of the routed request (http_session_tls.cc): false when answered already (421,
+  // a redirect to https).
+  bool CheckConnectionFitsHost();
+  bool RedirectToHttps();
+  void AddStrictTransportSecurity(boost::beast::http::fields& fields) const;
+  void DoTlsShutdown();
   void SendError(unsigned status, std::string_view reason, bool force_close = false);
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
   void OnHeaderDeadline(boost::system::error_code ec);
@@ -111,6 +123,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void DoAcquireUpstream();
   void DoConnect();
   void OnConnect(std::chrono::steady_clock::time_point started, boost::system::error_code ec);
+  void DoUpstreamHandshake();
+  void OnUpstreamHandshake(boost::system::error_code ec);
+  std::string PoolKey() const;
   void PrepareUpstreamRequest();
   void DoWriteRequestHeader();
   void OnWriteRequestHeader(boost::system::error_code ec, std::size_t bytes);
@@ -140,7 +155,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
 
   Worker& worker_;
   ConnectionGuard guard_;
-  boost::beast::tcp_stream client_;
+  tls::ServerTls* server_tls_;  // null on the plain listener
+  tls::HandshakeInfo handshake_;  // what the TLS handshake presented
+  tls::Stream client_;
   boost::beast::flat_buffer client_buffer_;
   boost::asio::ip::address peer_;
   const bool tls_;

@@ -59,7 +59,7 @@ void HttpSession::EnsureBodyBuffer() {
 void HttpSession::DoAcquireUpstream() {
   EnsureBodyBuffer();
   PrepareUpstreamRequest();
-  upstream_ = worker_.pool().Take(exchange_.endpoint_id);
+  upstream_ = worker_.pool().Take(PoolKey());
   if (upstream_) {
     DoWriteRequestHeader();
     return;
@@ -68,10 +68,13 @@ void HttpSession::DoAcquireUpstream() {
 }
 
 void HttpSession::DoConnect() {
-  upstream_ = std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
-  upstream_->endpoint_id = exchange_.endpoint_id;
+  const tls::UpstreamTls& upstream_tls = exchange_.route->cluster->upstream_tls;
+  upstream_ = upstream_tls.context
+                  ? std::make_shared<upstream::UpstreamConnection>(client_.get_executor(), *upstream_tls.context)
+                  : std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
+  upstream_->endpoint_id = PoolKey();
   upstream_->stream.expires_after(exchange_.route->connect_timeout);
-  upstream_->stream.async_connect(
+  upstream_->stream.tcp().async_connect(
       exchange_.endpoint, [self = shared_from_this(), started = Clock::now()](boost::system::error_code ec) {
         self->OnConnect(started, ec);
       });
@@ -95,6 +98,10 @@ void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code
   exchange_.metrics->connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
   upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
+  if (upstream_->stream.is_tls()) {
+    DoUpstreamHandshake();
+    return;
+  }
   DoWriteRequestHeader();
 }
 
@@ -315,9 +322,10 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
 
   handed_off_ = true;
   guard_.HoldLease(std::move(exchange_.lease));
-  auto tunnel = std::make_shared<websocket::Tunnel>(
-      worker_, exchange_.route, metrics, std::move(guard_), client_.release_socket(),
-      upstream_->stream.release_socket(), std::move(client_pending), std::move(upstream_pending), std::move(identity));
+  auto tunnel = std::make_shared<websocket::Tunnel>(worker_, exchange_.route, metrics, std::move(guard_),
+                                                    std::move(client_), std::move(upstream_->stream),
+                                                    std::move(client_pending), std::move(upstream_pending),
+                                                    std::move(identity));
   upstream_.reset();
   request_serializer_.reset();
   response_serializer_.reset();
@@ -332,6 +340,7 @@ void HttpSession::DoWriteResponseHeader() {
   RemoveHopByHop(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   response.version(11);
+  AddStrictTransportSecurity(response);
   exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);
   if (!exchange_.response_bodyless) {
     if (auto length = response_->content_length()) {
@@ -473,7 +482,7 @@ bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view r
   exchange_.choice = std::move(next);
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
-  upstream_ = worker_.pool().Take(exchange_.endpoint_id);
+  upstream_ = worker_.pool().Take(PoolKey());
   if (upstream_) {
     DoWriteRequestHeader();
   } else {

@@ -122,7 +122,12 @@ ProxyMetrics::ProxyMetrics()
                                   .Name("pier_connections_active")
                                   .Help("Open client connections by listener.")
                                   .Register(pier::metrics::Registry())
-                                  .Add({{"listener", "http"}})) {
+                                  .Add({{"listener", "http"}})),
+      https_connections_active(prometheus::BuildGauge()
+                                   .Name("pier_connections_active")
+                                   .Help("Open client connections by listener.")
+                                   .Register(pier::metrics::Registry())
+                                   .Add({{"listener", "https"}})) {
   auto& rejected_family = prometheus::BuildCounter()
                               .Name("pier_connections_rejected_total")
                               .Help("Client connections refused or closed before serving, by reason.")

@@ -80,6 +80,7 @@ class ProxyMetrics final {
   prometheus::Counter& bytes_in;
   prometheus::Counter& bytes_out;
   prometheus::Gauge& http_connections_active;
+  prometheus::Gauge& https_connections_active;
   std::array<prometheus::Counter*, static_cast<std::size_t>(Rejection::kCount)> rejected{};
 
   static const prometheus::Histogram::BucketBoundaries& RequestBuckets();

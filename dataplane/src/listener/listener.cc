@@ -98,7 +98,9 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     rejected[static_cast<std::size_t>(http::Rejection::kDraining)]->Increment();
     return;
   }
-  auto guard = ConnectionGuard::TryAcquire(worker_.server());
+  auto& metrics = http::ProxyMetrics::Get();
+  auto guard = ConnectionGuard::TryAcquire(worker_.server(),
+                                           tls_ ? metrics.https_connections_active : metrics.http_connections_active);
   if (!guard) {
     // --max-connections: closing at once is the cheapest answer and frees the descriptor.
     rejected[static_cast<std::size_t>(http::Rejection::kMaxConnections)]->Increment();
@@ -107,7 +109,9 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     DoAccept();
     return;
   }
-  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard), tls_)->Start();
+  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard),
+                                      tls_ ? worker_.server().tls.get() : nullptr)
+      ->Start();
   DoAccept();
 }
 

@@ -17,7 +17,9 @@ namespace pier::dataplane {
 
 struct ProxyOptions {
   std::string http_listen = "0.0.0.0:8080";
-  std::string https_listen;  // "" = no TLS listener (until TLS lands)
+  std::string https_listen;  // "" = no TLS listener
+  // The port redirects to https:// name (omitted when 443); 0 = the HTTPS listener's own port.
+  uint16_t https_redirect_port = 0;
   int threads = 0;           // 0 = hardware concurrency
   std::chrono::milliseconds header_timeout{10000};
   std::size_t max_header_bytes = 16 * 1024;
@@ -46,6 +48,8 @@ class ProxyServer final {
 
   // The bound HTTP address after Start() (the real port when http_listen asked for port 0).
   boost::asio::ip::tcp::endpoint HttpEndpoint() const noexcept;
+  // The bound HTTPS address after Start(); unspecified when https_listen is "".
+  boost::asio::ip::tcp::endpoint HttpsEndpoint() const noexcept;
 
  private:
   class Impl;

@@ -4,29 +4,31 @@
 
 namespace pier::dataplane {
 
-ConnectionGuard::ConnectionGuard(ServerState& server) : server_(&server) {
+ConnectionGuard::ConnectionGuard(ServerState& server, prometheus::Gauge& active) : server_(&server), active_(&active) {
   server_->connections.fetch_add(1, std::memory_order_relaxed);
-  http::ProxyMetrics::Get().http_connections_active.Increment();
+  active_->Increment();
 }
 
-ConnectionGuard::ConnectionGuard(ServerState& server, AlreadyCounted) : server_(&server) {
-  http::ProxyMetrics::Get().http_connections_active.Increment();
+ConnectionGuard::ConnectionGuard(ServerState& server, prometheus::Gauge& active, AlreadyCounted)
+    : server_(&server), active_(&active) {
+  active_->Increment();
 }
 
-std::optional<ConnectionGuard> ConnectionGuard::TryAcquire(ServerState& server) {
+std::optional<ConnectionGuard> ConnectionGuard::TryAcquire(ServerState& server, prometheus::Gauge& active) {
   const std::size_t limit = server.options.max_connections;
-  if (limit == 0) return ConnectionGuard(server);
+  if (limit == 0) return ConnectionGuard(server, active);
   std::size_t current = server.connections.load(std::memory_order_relaxed);
   do {
     if (current >= limit) return std::nullopt;
   } while (!server.connections.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
-  return ConnectionGuard(server, AlreadyCounted{});
+  return ConnectionGuard(server, active, AlreadyCounted{});
 }
 
 ConnectionGuard& ConnectionGuard::operator=(ConnectionGuard&& other) noexcept {
   if (this != &other) {
     Release();
     server_ = std::exchange(other.server_, nullptr);
+    active_ = std::exchange(other.active_, nullptr);
     lease_ = std::move(other.lease_);
   }
   return *this;
@@ -37,7 +39,7 @@ ConnectionGuard::~ConnectionGuard() { Release(); }
 void ConnectionGuard::Release() noexcept {
   lease_.Release();
   if (server_ == nullptr) return;
-  http::ProxyMetrics::Get().http_connections_active.Decrement();
+  active_->Decrement();
   if (server_->connections.fetch_sub(1, std::memory_order_acq_rel) == 1 &&
       server_->draining.load(std::memory_order_acquire)) {
     std::lock_guard lock(server_->mutex);

@@ -19,6 +19,7 @@
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
 #include "routing/config.h"
+#include "tls/server_tls.h"
 #include "upstream/balancer.h"
 #include "upstream/connection_pool.h"
 
@@ -38,6 +39,10 @@ struct ServerState {
   // Access rules and limits of every route, shared by all threads (sharded inside).
   limits::AdmissionControl admission;
 
+  // The HTTPS listener's TLS, and the port redirects to https:// name; null / 0 when it is disabled.
+  std::unique_ptr<tls::ServerTls> tls;
+  uint16_t https_port = 0;
+
   std::atomic<bool> draining{false};
   std::atomic<std::size_t> connections{0};
   // Wait() sleeps on this; it is notified when the last connection goes during a drain.
@@ -50,12 +55,15 @@ struct ServerState {
 class ConnectionGuard final {
  public:
   ConnectionGuard() = default;
-  explicit ConnectionGuard(ServerState& server);
+  // active: the listener's pier_connections_active child.
+  ConnectionGuard(ServerState& server, prometheus::Gauge& active);
   // Counts the connection only if that keeps it within --max-connections (0 = no limit):
   // check and count are one atomic step, so threads accepting at once cannot overshoot.
-  static std::optional<ConnectionGuard> TryAcquire(ServerState& server);
+  static std::optional<ConnectionGuard> TryAcquire(ServerState& server, prometheus::Gauge& active);
   ConnectionGuard(ConnectionGuard&& other) noexcept
-      : server_(std::exchange(other.server_, nullptr)), lease_(std::move(other.lease_)) {}
+      : server_(std::exchange(other.server_, nullptr)),
+        active_(std::exchange(other.active_, nullptr)),
+        lease_(std::move(other.lease_)) {}
   ConnectionGuard& operator=(ConnectionGuard&& other) noexcept;
   ConnectionGuard(const ConnectionGuard&) = delete;
   ConnectionGuard& operator=(const ConnectionGuard&) = delete;
@@ -67,9 +75,10 @@ class ConnectionGuard final {
 
  private:
   struct AlreadyCounted {};
-  ConnectionGuard(ServerState& server, AlreadyCounted);
+  ConnectionGuard(ServerState& server, prometheus::Gauge& active, AlreadyCounted);
   void Release() noexcept;
   ServerState* server_ = nullptr;
+  prometheus::Gauge* active_ = nullptr;
   limits::ConnectionLease lease_;
 };
 

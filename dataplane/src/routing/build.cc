@@ -56,6 +56,9 @@ Result<std::shared_ptr<const ClusterConfig>> CompileCluster(const v1::Cluster& c
   compiled->service_namespace = cluster.service_namespace();
   compiled->service_name = cluster.service_name();
   compiled->backend_tls = cluster.backend_tls();
+  auto upstream_tls = tls::MakeUpstreamTls(cluster.backend_tls(), cluster.service_namespace(), cluster.service_name());
+  if (!upstream_tls) return Fail("backend TLS: " + upstream_tls.error());
+  compiled->upstream_tls = std::move(*upstream_tls);
   compiled->endpoints.reserve(static_cast<std::size_t>(cluster.endpoints_size()));
   for (const v1::Endpoint& endpoint : cluster.endpoints()) {
     boost::system::error_code ec;
@@ -251,6 +254,10 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
       return Fail("certificate " + Quote(certificate.name()) + ": " + ok.error());
     }
   }
+
+  auto compiled_certificates = tls::CertificateSet::Build(snapshot);
+  if (!compiled_certificates) return Fail(compiled_certificates.error());
+  config->certificates_ = std::move(*compiled_certificates);
 
   std::set<std::string_view> hosts;
   for (const v1::VirtualHost& vhost : snapshot.virtual_hosts()) {

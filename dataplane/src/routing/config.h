@@ -18,6 +18,8 @@
 #include "pier/common/cidr.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
+#include "tls/certificate_set.h"
+#include "tls/upstream_context.h"
 
 namespace pier::dataplane {
 
@@ -34,6 +36,7 @@ struct ClusterConfig {
   std::string service_name;
   std::vector<UpstreamEndpoint> endpoints;
   pier::v1::BackendTls backend_tls;
+  tls::UpstreamTls upstream_tls;  // context null when backend_tls is off
 };
 
 // One route with every default resolved, so the per-request code never looks at Defaults.
@@ -109,6 +112,8 @@ class Config final {
   const VirtualHostConfig* FindHost(std::string_view host) const;
   const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
   const pier::v1::Snapshot& snapshot() const noexcept { return snapshot_; }
+  // The snapshot's certificates as server contexts, and the SNI lookup over them.
+  const tls::CertificateSet& certificates() const noexcept { return *certificates_; }
 
  private:
   Config() = default;
@@ -122,6 +127,7 @@ class Config final {
   std::vector<VirtualHostConfig> wildcard_hosts_;  // sorted by host, i.e. by the ".suffix" after "*"
   std::optional<VirtualHostConfig> catch_all_;
   std::vector<std::shared_ptr<const ClusterConfig>> clusters_;  // sorted by name
+  std::shared_ptr<const tls::CertificateSet> certificates_;
 };
 
 // The current Config, swapped atomically. Readers take a reference-counted copy per request;

@@ -15,6 +15,9 @@
 #include "pier/common/metrics_catalog.h"
 #include "pier/common/process_metrics.h"
 #include "pier/common/version.h"
+#include "tls/certificate_set.h"
+#include "tls/default_certificate.h"
+#include "tls/tls_metrics.h"
 
 int main(int argc, char** argv) {
   const bool names = argc > 1 && std::strcmp(argv[1], "--names") == 0;
@@ -28,6 +31,16 @@ int main(int argc, char** argv) {
   http::ProxyMetrics::Get();
   pier::dataplane::ConfigMetrics::Get();
   pier::dataplane::limits::LimitMetrics::Get();
+  // One example certificate, so the per-Secret expiry family has a child to describe.
+  auto& tls_metrics = pier::dataplane::tls::TlsMetrics::Get();
+  if (auto pair = pier::dataplane::tls::GenerateDefaultCertificate()) {
+    pier::v1::Snapshot snapshot;
+    auto* certificate = snapshot.add_certificates();
+    certificate->set_name("namespace/secret");
+    certificate->set_certificate_chain_pem(pair->chain_pem);
+    certificate->set_private_key_pem(pair->key_pem);
+    if (auto set = pier::dataplane::tls::CertificateSet::Build(snapshot)) tls_metrics.PublishExpiry(**set);
+  }
   http::RouteMetrics route("namespace", "ingress", "service");
   // Every method: the label's values are a fixed list, and the catalog lists what it sees.
   for (int method = 0; method < static_cast<int>(http::Method::kCount); ++method) {

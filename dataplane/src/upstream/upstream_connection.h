@@ -1,24 +1,29 @@
-// One TCP connection to an upstream endpoint, owned by one HTTP session at a time or parked in
-// its thread's ConnectionPool between requests.
+// One TCP (or TLS over TCP, backend-protocol HTTPS) connection to an upstream endpoint, owned by
+// one HTTP session at a time or parked in its thread's ConnectionPool between requests.
 #pragma once
 
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "tls/stream.h"
+
 namespace pier::dataplane::upstream {
 
 struct UpstreamConnection final {
   explicit UpstreamConnection(boost::asio::any_io_executor executor) : stream(std::move(executor)) {}
+  UpstreamConnection(boost::asio::any_io_executor executor, boost::asio::ssl::context& tls)
+      : stream(std::move(executor), tls) {}
 
-  boost::beast::tcp_stream stream;
+  tls::Stream stream;
   // Read buffer for response parsing. Bytes left in it after a response mean the upstream sent
   // more than it framed, and the connection is not reusable.
   boost::beast::flat_buffer buffer;
+  // The pool key: the endpoint id, prefixed for TLS connections so TLS and plain never mix.
   std::string endpoint_id;
   // How many requests this connection carried before the current one; 0 = freshly connected.
   uint32_t requests_served = 0;

@@ -1,5 +1,7 @@
 #include "websocket/tunnel.h"
 
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
@@ -24,7 +26,7 @@ constexpr std::chrono::milliseconds kDrainCloseWait{5000};
 }  // namespace
 
 Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
-               ConnectionGuard guard, tcp::socket client, tcp::socket upstream, std::string client_pending,
+               ConnectionGuard guard, tls::Stream client, tls::Stream upstream, std::string client_pending,
                std::string upstream_pending, TunnelIdentity identity)
     : worker_(worker),
       route_(std::move(route)),
@@ -62,8 +64,11 @@ void Tunnel::Start() {
   metrics_.websocket_active.Increment();
   boost::system::error_code ec;
   // Reads happen only after a readiness wait, and then must not block the thread.
-  client_.non_blocking(true, ec);
-  if (!ec) upstream_.non_blocking(true, ec);
+  client_.socket().non_blocking(true, ec);
+  if (!ec) upstream_.socket().non_blocking(true, ec);
+  // Deadlines left by the HTTP exchange must not cut the tunnel: the idle timer rules now.
+  client_.expires_never();
+  upstream_.expires_never();
   if (ec) {
     spdlog::warn("websocket tunnel {}: cannot make sockets non-blocking: {}", identity_.request_id, ec.message());
     Close("error");
@@ -83,11 +88,21 @@ void Tunnel::Start() {
 }
 
 void Tunnel::DoWaitReadable(Direction& direction) {
+  if (direction.from->is_tls()) {
+    // Try a read first (see tunnel.h); posted, so a busy stream cannot recurse without bound.
+    direction.waiting = true;
+    asio::post(client_.get_executor(), [self = shared_from_this(), &direction] { self->OnReadable(direction, {}); });
+    return;
+  }
+  WaitForSocket(direction);
+}
+
+void Tunnel::WaitForSocket(Direction& direction) {
   direction.waiting = true;
-  direction.from->async_wait(tcp::socket::wait_read,
-                             [self = shared_from_this(), &direction](boost::system::error_code ec) {
-                               self->OnReadable(direction, ec);
-                             });
+  direction.from->socket().async_wait(tcp::socket::wait_read,
+                                      [self = shared_from_this(), &direction](boost::system::error_code ec) {
+                                        self->OnReadable(direction, ec);
+                                      });
 }
 
 void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
@@ -104,12 +119,13 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
   if (!direction.buffer) direction.buffer = std::make_unique_for_overwrite<char[]>(chunk);
   std::size_t n = direction.from->read_some(asio::buffer(direction.buffer.get(), chunk), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    // Readiness was spurious (or another wake-up consumed it): give the buffer back and wait again.
+    // Readiness was spurious, or (TLS) nothing whole is buffered: give the buffer back and wait.
     direction.buffer.reset();
-    DoWaitReadable(direction);
+    WaitForSocket(direction);
     return;
   }
-  if (ec == asio::error::eof) {
+  // A TLS peer that closes without close_notify ends its stream all the same.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
     direction.buffer.reset();
     OnEndOfStream(direction);
     return;
@@ -252,7 +268,9 @@ void Tunnel::OnEndOfStream(Direction& direction) {
   // Pass the FIN on and keep the other direction running until it ends as well.
   direction.finished = true;
   boost::system::error_code ignored;
-  direction.to->shutdown(tcp::socket::shutdown_send, ignored);
+  // Over TLS this is a plain FIN without close_notify: a TLS shutdown would need the read side
+  // the other direction is still using, and the WebSocket close frames already said goodbye.
+  direction.to->socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (to_upstream_.finished && to_client_.finished) {
     Close(draining_ ? "draining" : "closed");
     return;
@@ -308,8 +326,8 @@ void Tunnel::Close(const char* reason) noexcept {
   idle_timer_.cancel();
   drain_timer_.cancel();
   boost::system::error_code ignored;
-  client_.close(ignored);
-  upstream_.close(ignored);
+  client_.socket().close(ignored);
+  upstream_.socket().close(ignored);
   Account();
 }
 

@@ -3,7 +3,10 @@
 //
 // Each direction waits for readability without a buffer, then reads into a buffer of the
 // route's buffer_bytes that lives only until the chunk is written on, so an idle tunnel holds
-// no buffers. A FIN from one side is passed on as shutdown(send) to the other while the other
+// no buffers. A TLS side (wss://, or a backend-protocol HTTPS upstream) is read until OpenSSL
+// reports would_block before the tunnel waits on its socket again: OpenSSL may hold decrypted
+// bytes, or whole records, that the socket no longer signals. An idle TLS side still holds
+// OpenSSL's connection state and asio's two record buffers (about 34 KiB), not a chunk buffer. A FIN from one side is passed on as shutdown(send) to the other while the other
 // direction keeps flowing (half-close).
 //
 // A FrameTracker per direction follows the frame headers (payloads are never unmasked or
@@ -26,6 +29,7 @@
 #include "http/proxy_metrics.h"
 #include "listener/worker.h"
 #include "routing/config.h"
+#include "tls/stream.h"
 #include "websocket/frame_observer.h"
 #include "websocket/frame_tracker.h"
 
@@ -51,7 +55,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   // `client_pending` / `upstream_pending`: bytes already read past the handshake on each side
   // (the client's first frames, the upstream's first frames); they are sent on first.
   Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
-         ConnectionGuard guard, boost::asio::ip::tcp::socket client, boost::asio::ip::tcp::socket upstream,
+         ConnectionGuard guard, tls::Stream client, tls::Stream upstream,
          std::string client_pending, std::string upstream_pending, TunnelIdentity identity);
   ~Tunnel();
   Tunnel(const Tunnel&) = delete;
@@ -69,8 +73,8 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
  private:
   struct Direction {
     const char* name;  // "client" / "upstream": the side bytes are read from
-    boost::asio::ip::tcp::socket* from;
-    boost::asio::ip::tcp::socket* to;
+    tls::Stream* from;
+    tls::Stream* to;
     prometheus::Counter* messages_metric = nullptr;
     std::unique_ptr<char[]> buffer;  // only while a chunk is in flight
     std::string pending;             // handshake leftovers, later the injected close frame
@@ -85,6 +89,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   };
 
   void DoWaitReadable(Direction& direction);
+  void WaitForSocket(Direction& direction);
   void OnReadable(Direction& direction, boost::system::error_code ec);
   void Forward(Direction& direction, const char* data, std::size_t size);
   std::size_t Follow(Direction& direction, const char* data, std::size_t size, bool stop_at_boundary);
@@ -105,8 +110,8 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   std::shared_ptr<const RouteConfig> route_;  // this tunnel's own route: config swaps do not touch it
   http::RouteMetrics& metrics_;
   ConnectionGuard guard_;
-  boost::asio::ip::tcp::socket client_;
-  boost::asio::ip::tcp::socket upstream_;
+  tls::Stream client_;
+  tls::Stream upstream_;
   Direction to_upstream_;
   Direction to_client_;
   boost::asio::steady_timer idle_timer_;

@@ -1,0 +1,119 @@
+// The TLS half of HttpSession: what the handshake means for a request (421 when the
+// certificate does not cover the Host, HSTS), redirects from plain HTTP to HTTPS, close_notify,
+// and the TLS handshake to a backend-protocol HTTPS upstream.
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <spdlog/spdlog.h>
+
+#include "http/http_session.h"
+#include "pier/common/match.h"
+
+namespace pier::dataplane::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+namespace {
+// How long a closing TLS connection waits for the client's close_notify after sending its own.
+constexpr std::chrono::seconds kTlsShutdownTimeout{1};
+constexpr unsigned kPermanentRedirect = 308;
+constexpr unsigned kMisdirectedRequest = 421;
+constexpr uint16_t kDefaultHttpsPort = 443;
+}  // namespace
+
+bool HttpSession::CheckConnectionFitsHost() {
+  if (server_tls_ == nullptr) return true;
+  const std::string host = match::NormalizeHost(exchange_.host);
+  if (server_tls_->MayServe(handshake_, host)) return true;
+  // A client that reuses a connection for another host (HTTP/2-style coalescing, or a Host
+  // header that disagrees with SNI) would otherwise be served under a certificate that does not
+  // name that host.
+  SendError(kMisdirectedRequest, "the TLS certificate of this connection does not cover host " + host +
+                                     "; connect with SNI " + host);
+  return false;
+}
+
+bool HttpSession::RedirectToHttps() {
+  if (tls_) return false;
+  const v1::TlsRedirect& redirect = exchange_.route->proto.redirect();
+  if (!redirect.ssl_redirect() && !redirect.force_ssl_redirect()) return false;
+  const uint16_t port = worker_.server().https_port;
+  if (port == 0) return false;  // no HTTPS listener to send anyone to
+  exchange_.location = "https://" + match::NormalizeHost(exchange_.host);
+  if (port != kDefaultHttpsPort) exchange_.location += ":" + std::to_string(port);
+  exchange_.location += std::string_view(request_->get().target());
+  SendError(kPermanentRedirect, "redirecting to " + exchange_.location);
+  return true;
+}
+
+void HttpSession::AddStrictTransportSecurity(bhttp::fields& fields) const {
+  if (!tls_ || !exchange_.route) return;
+  const v1::TlsRedirect& redirect = exchange_.route->proto.redirect();
+  if (redirect.hsts_max_age_s() == 0) return;
+  std::string value = "max-age=" + std::to_string(redirect.hsts_max_age_s());
+  if (redirect.hsts_include_subdomains()) value += "; includeSubDomains";
+  fields.set(bhttp::field::strict_transport_security, value);
+}
+
+void HttpSession::DoTlsShutdown() {
+  // close_notify tells the client the last response ended here rather than being cut; its
+  // answer is waited for only briefly, a client that never sends one does not hold the socket.
+  client_buffer_.clear();
+  client_.expires_after(kTlsShutdownTimeout);
+  client_.tls().async_shutdown([self = shared_from_this()](boost::system::error_code) {
+    boost::system::error_code ignored;
+    self->client_.socket().close(ignored);
+  });
+}
+
+std::string HttpSession::PoolKey() const {
+  const ClusterConfig& cluster = *exchange_.route->cluster;
+  if (!cluster.upstream_tls.context) return exchange_.endpoint_id;
+  return "tls " + cluster.name + " " + exchange_.endpoint_id;
+}
+
+void HttpSession::DoUpstreamHandshake() {
+  const tls::UpstreamTls& settings = exchange_.route->cluster->upstream_tls;
+  SSL* ssl = upstream_->stream.native_handle();
+  boost::system::error_code not_an_address;
+  asio::ip::make_address(settings.server_name, not_an_address);
+  const bool dns_name = static_cast<bool>(not_an_address);
+  // SNI carries DNS names only; an IP address is verified against the certificate's IP SANs.
+  if (dns_name) SSL_set_tlsext_host_name(ssl, settings.server_name.c_str());
+  if (settings.verify) {
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+    if (dns_name) {
+      X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+      X509_VERIFY_PARAM_set1_host(param, settings.server_name.c_str(), settings.server_name.size());
+    } else {
+      X509_VERIFY_PARAM_set1_ip_asc(param, settings.server_name.c_str());
+    }
+  }
+  upstream_->stream.expires_after(exchange_.route->connect_timeout);
+  upstream_->stream.tls().async_handshake(
+      asio::ssl::stream_base::client,
+      beast::bind_front_handler(&HttpSession::OnUpstreamHandshake, shared_from_this()));
+}
+
+void HttpSession::OnUpstreamHandshake(boost::system::error_code ec) {
+  if (!ec) {
+    DoWriteRequestHeader();
+    return;
+  }
+  if (ec == beast::error::timeout) {
+    UpstreamFailed(UpstreamError::kConnectTimeout, 504, "upstream TLS handshake timeout");
+    return;
+  }
+  const long verify = SSL_get_verify_result(upstream_->stream.native_handle());
+  const std::string reason =
+      verify != X509_V_OK
+          ? "upstream TLS certificate not trusted for " + exchange_.route->cluster->upstream_tls.server_name + ": " +
+                X509_verify_cert_error_string(verify)
+          : "upstream TLS handshake failed: " + ec.message();
+  UpstreamFailed(UpstreamError::kConnectFailed, 502, reason);
+}
+
+}  // namespace pier::dataplane::http
