@@ -14,6 +14,8 @@ from targets import Pier, Target, churn_ingress, write_atomically
 
 # Idle WebSockets settle (kernel buffers, allocator) before their memory is read.
 IDLE_SETTLE_S = 1.0
+# How long scenario 6 waits after its last edit for the debounced snapshot to be applied.
+CHURN_SETTLE_S = 3.0
 EDIT_POLL_S = 0.005
 EDIT_TIMEOUT_S = 10.0
 
@@ -136,7 +138,14 @@ def config_churn(ctx: Context, target: Pier) -> dict:
     finally:
         stop.set()
         thread.join()
-    applies = (target.dataplane_metric("pier_config_applies_total") or 0) - applies_before
+    # The controller debounces (100 ms quiet, 500 ms at most), so the snapshot for the last
+    # edits lands shortly after they stop; a short run may not have applied any before that.
+    deadline = time.monotonic() + CHURN_SETTLE_S
+    while True:
+        applies = (target.dataplane_metric("pier_config_applies_total") or 0) - applies_before
+        if applies > 0 or time.monotonic() >= deadline:
+            break
+        time.sleep(0.05)
     result["manifest_edits"] = edits[0]
     result["snapshots_applied"] = applies
     result["edits_per_s"] = edits[0] / ctx.sizes.echo_s
