@@ -1,4 +1,4 @@
-"""The container image recipe. No Docker engine runs here, so the image is not built; instead:
+"""The container image recipe. Building the image takes too long for the test suite (tools/build-image.sh builds it with buildah); instead:
 every package the Dockerfile installs exists in Debian bookworm (this machine is bookworm), the
 build stage installs what `./dev deps` installs for building, the runtime stage provides every
 shared library the real binaries link, and the build context (.dockerignore) still configures."""
