@@ -220,6 +220,7 @@ void Summarize(std::string_view name, std::string_view value, FieldSummary& summ
     if (!ParseDecimal(value, ignored)) summary.content_length_invalid = true;
   } else if (IEquals(name, "transfer-encoding")) {
     ++summary.transfer_encodings;
+    const std::size_t codings_before = summary.codings;
     ForEachListElement(value, [&](std::string_view element) {
       // transfer-coding = token *( OWS ";" OWS transfer-parameter ); chunked takes none.
       auto coding = TrimOws(element.substr(0, element.find(';')));
@@ -236,6 +237,8 @@ void Summarize(std::string_view name, std::string_view value, FieldSummary& summ
         summary.unknown_coding = true;
       }
     });
+    // A field line with no coding at all (Beast refuses it too) even after a valid one.
+    if (summary.codings == codings_before) summary.coding_malformed = true;
   } else if (IEquals(name, "host")) {
     ++summary.hosts;
     if (!IsValidHostPort(value)) summary.host_invalid = true;

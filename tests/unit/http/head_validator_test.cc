@@ -90,6 +90,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"te_identity", Get("Host: a\r\nTransfer-Encoding: identity\r\n", "POST / HTTP/1.1"),
              Violation::kUnsupportedTransferCoding},
         Case{"te_empty", Get("Host: a\r\nTransfer-Encoding: \r\n", "POST / HTTP/1.1"), Violation::kBadTransferEncoding},
+        Case{"te_chunked_then_empty_field", Get("Host: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n", "POST / HTTP/1.1"),
+             Violation::kBadTransferEncoding},
         Case{"te_chunked_with_parameter", Get("Host: a\r\nTransfer-Encoding: chunked;q=1\r\n", "POST / HTTP/1.1"),
              Violation::kBadTransferEncoding},
         Case{"te_http10", Get("Transfer-Encoding: chunked\r\n", "POST / HTTP/1.0"), Violation::kTransferEncodingOnHttp10},
