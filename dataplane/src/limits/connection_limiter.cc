@@ -9,7 +9,8 @@ ConnectionLease::ConnectionLease(ConnectionLease&& other) noexcept
       client_shard_(std::exchange(other.client_shard_, nullptr)),
       client_key_(std::exchange(other.client_key_, nullptr)),
       route_shard_(std::exchange(other.route_shard_, nullptr)),
-      route_key_(std::exchange(other.route_key_, nullptr)) {}
+      route_key_(std::exchange(other.route_key_, nullptr)),
+      counted_(std::exchange(other.counted_, false)) {}
 
 ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
   if (this != &other) {
@@ -19,6 +20,7 @@ ConnectionLease& ConnectionLease::operator=(ConnectionLease&& other) noexcept {
     client_key_ = std::exchange(other.client_key_, nullptr);
     route_shard_ = std::exchange(other.route_shard_, nullptr);
     route_key_ = std::exchange(other.route_key_, nullptr);
+    counted_ = std::exchange(other.counted_, false);
   }
   return *this;
 }
@@ -30,6 +32,7 @@ void ConnectionLease::Release() noexcept {
   client_key_ = nullptr;
   route_shard_ = nullptr;
   route_key_ = nullptr;
+  counted_ = false;
 }
 
 ConnectionLimiter::Outcome ConnectionLimiter::Acquire(std::string_view route, const ClientKey& client,
@@ -38,11 +41,7 @@ ConnectionLimiter::Outcome ConnectionLimiter::Acquire(std::string_view route, co
   if (limits.per_client == 0 && limits.per_route == 0) return Outcome::kAcquired;
   // The lease owns each count from the moment it is taken, so a count is given back even if
   // a later step fails (the route is full, or an allocation throws).
-  auto attach = [&] {
-    if (lease.limiter_ != nullptr) return;
-    lease.limiter_ = this;
-    Adjust(leases_, gauges_.leases, 1);
-  };
+  auto attach = [&] { lease.limiter_ = this; };
 
   if (limits.per_client != 0) {
     detail::ClientShard& shard = client_shards_[ShardOf(HashOf(route, client))];
@@ -85,13 +84,16 @@ ConnectionLimiter::Outcome ConnectionLimiter::Acquire(std::string_view route, co
       return Outcome::kRouteLimit;
     }
   }
+  lease.counted_ = true;
+  Adjust(leases_, gauges_.leases, 1);
   return Outcome::kAcquired;
 }
 
 void ConnectionLimiter::Release(ConnectionLease& lease) noexcept {
+  // Uncounted first, so the gauge never shows more leases than the tables hold.
+  if (lease.counted_) Adjust(leases_, gauges_.leases, -1);
   if (lease.client_shard_ != nullptr) ReleaseClient(*lease.client_shard_, *lease.client_key_);
   if (lease.route_shard_ != nullptr) ReleaseRoute(*lease.route_shard_, *lease.route_key_);
-  Adjust(leases_, gauges_.leases, -1);
 }
 
 void ConnectionLimiter::ReleaseClient(detail::ClientShard& shard, const RouteClientKey& key) noexcept {

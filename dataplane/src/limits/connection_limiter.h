@@ -68,6 +68,9 @@ class ConnectionLease final {
   const RouteClientKey* client_key_ = nullptr;
   detail::RouteShard* route_shard_ = nullptr;
   const std::string* route_key_ = nullptr;
+  // Whether leases() and its gauge count this lease: only once Acquire has succeeded, so a
+  // connection refused by the route limit never shows in them, not even for an instant.
+  bool counted_ = false;
 };
 
 struct ConnectionLimits {

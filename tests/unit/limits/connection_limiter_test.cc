@@ -123,6 +123,9 @@ TEST(ConnectionLimiter, ConcurrentClientsNeverExceedTheLimitAndEndAtZero) {
         ConnectionLease lease;
         if (limiter.Acquire("r", client, {kPerClient, kPerRoute}, lease) == Outcome::kAcquired) {
           if (limiter.ClientCount("r", client) > kPerClient || limiter.RouteCount("r") > kPerRoute) over_limit = true;
+          // The lease count (the pier_limit_connections_active gauge) counts only leases that
+          // got in: a connection the route refuses must not show in it even for an instant.
+          if (limiter.leases() > kPerRoute) over_limit = true;
           held.push_back(std::move(lease));
         } else {
           ++refused;
