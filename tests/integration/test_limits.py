@@ -14,6 +14,7 @@ import re
 import resource
 import socket
 import struct
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Optional
@@ -23,7 +24,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 import manifests as m
-from harness import PierStack, wait_until
+from harness import PierStack, binary, wait_until
 from rawhttp import Connection, Response, format_request, request
 
 UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket",
@@ -455,6 +456,21 @@ def _open_fds(pid: int) -> int:
 
 
 @pytest.mark.timeout(90)
+def _dataplane_links_ubsan() -> bool:
+    try:
+        path = binary("pier-dataplane")
+    except FileNotFoundError:
+        return False  # the test itself then says what is missing
+    dynamic = subprocess.run(["readelf", "--dynamic", str(path)], capture_output=True, text=True, check=True).stdout
+    return "libubsan" in dynamic
+
+
+# UBSan's vptr check probes a vtable's memory by writing it into a pipe; with every descriptor
+# taken the pipe cannot be made and the check reports "invalid vptr" for a perfectly good object
+# and aborts (seen in fmt's buffer constructor). Runtime suppressions do not help: matching one
+# needs the dynamic type the failed probe could not read. The release build runs this test.
+@pytest.mark.skipif(_dataplane_links_ubsan(),
+                    reason="UBSan's vptr check cannot probe memory without a free descriptor")
 def test_descriptor_exhaustion_pauses_accepting_and_recovers(stack):
     _simple_stack(stack)
     stack.start_dataplane()
