@@ -19,7 +19,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from kubeharness import KubeCluster, free_port
+import pytest
+
+from kubeharness import KubeCluster, KubeToolsUnavailable, free_port, kube_tools_bin_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RENDER_RBAC = REPO_ROOT / "tools" / "render-rbac.sh"
@@ -34,6 +36,19 @@ def controller_binary() -> Path:
     if not os.access(path, os.X_OK):
         raise FileNotFoundError(f"{path} is missing: build it (ninja pier-controller) or set PIER_BIN_DIR")
     return path
+
+
+def cluster_for_controller(namespace: str):
+    """A started KubeCluster with `namespace` created, for a module fixture to yield from;
+    skips the module when the kube tools or pier-controller are not built."""
+    try:
+        kube_tools_bin_dir()
+        controller_binary()
+    except (KubeToolsUnavailable, FileNotFoundError) as error:
+        pytest.skip(f"missing binaries: {error}")
+    with KubeCluster() as started:
+        started.kubectl("create", "namespace", namespace)
+        yield started
 
 
 def chart_rbac_kubeconfig(cluster: KubeCluster, namespace: str = RBAC_NAMESPACE) -> Path:

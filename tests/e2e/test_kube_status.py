@@ -14,8 +14,8 @@ import json
 import pytest
 
 from controller_process import (RBAC_NAMESPACE, ControllerProcess, apply, chart_rbac_kubeconfig,
-                                controller_binary, wait_until)
-from kubeharness import KubeCluster, KubeToolsUnavailable, kube_tools_bin_dir
+                                cluster_for_controller, wait_until)
+from kubeharness import KubeCluster
 
 NAMESPACE = "pier-status-e2e"
 PUBLISH = "pier-dataplane"
@@ -48,14 +48,7 @@ BASE_OBJECTS = [
 
 @pytest.fixture(scope="module")
 def cluster():
-    try:
-        kube_tools_bin_dir()
-        controller_binary()
-    except (KubeToolsUnavailable, FileNotFoundError) as error:
-        pytest.skip(f"missing binaries: {error}")
-    with KubeCluster() as started:
-        started.kubectl("create", "namespace", NAMESPACE)
-        yield started
+    yield from cluster_for_controller(NAMESPACE)
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,8 @@ import socket
 import struct
 import threading
 import time
-from typing import Optional
 
 import pytest
-from websockets.asyncio.server import serve
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
@@ -22,6 +20,7 @@ from harness import PierStack, wait_until
 from promtext import metric
 from rawhttp import request
 from recorder import Recorder, ok_json
+from wsutil import ThreadedServer
 
 IDLE_S = 1.0
 SETTLE_S = 10.0
@@ -31,19 +30,9 @@ SLOW_RESPONSE_S = 4.0
 DRAIN_TIMEOUT_S = 10
 
 
-class ScriptedServer:
+class ScriptedServer(ThreadedServer):
     """A WebSocket backend that echoes, except: "close" -> it closes (1000), "reset" -> it drops
     the TCP connection without a close frame."""
-
-    def __init__(self):
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: Optional[asyncio.Future] = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("scripted server did not start")
 
     async def _handler(self, ws):
         try:
@@ -58,23 +47,6 @@ class ScriptedServer:
                     await ws.send(message)
         except Exception:  # noqa: BLE001 - every way a connection ends is one of the test cases
             pass
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-
-        async def main():
-            self._stop = self._loop.create_future()
-            async with serve(self._handler, "127.0.0.1", 0, ping_interval=None) as server:
-                self.port = server.sockets[0].getsockname()[1]
-                self._ready.set()
-                await self._stop
-
-        self._loop.run_until_complete(main())
-
-    def close(self) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(lambda: self._stop.done() or self._stop.set_result(None))
-        self._thread.join(timeout=10)
 
 
 def slow(req):
