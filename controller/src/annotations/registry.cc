@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "annotations/unsupported.h"
 #include "annotations/value_parsers.h"
 #include "pier/common/cidr.h"
 #include "pier/common/parse.h"
@@ -320,6 +321,15 @@ std::string FindValue(const std::map<std::string, std::string>& annotations, con
   return found ? annotations.at(used_key) : std::string();
 }
 
+bool IsExtraAlias(std::string_view full_key) {
+  for (const AnnotationSpec& spec : kRegistry) {
+    for (std::string_view alias : spec.extra_aliases) {
+      if (alias == full_key) return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::span<const AnnotationSpec> Registry() { return kRegistry; }
@@ -351,6 +361,18 @@ ParseOutput Parse(const std::map<std::string, std::string>& annotations) {
     if (Find(key) == nullptr) {
       out.problems.push_back(Problem{it->first, it->second, "unknown annotation", true, false});
     }
+  }
+  for (auto it = annotations.lower_bound(std::string(kNginxPrefix));
+       it != annotations.end() && it->first.starts_with(kNginxPrefix); ++it) {
+    const std::string_view key = std::string_view(it->first).substr(kNginxPrefix.size());
+    if (Find(key) != nullptr || IsExtraAlias(it->first)) continue;
+    Unsupported unsupported = DescribeUnsupported(key);
+    const bool closes = unsupported.fail_closed_status != 0;
+    if (closes && !out.values.fail_closed) {
+      out.values.fail_closed =
+          FailClosed{unsupported.fail_closed_status, "unsupported annotation " + it->first + ": " + unsupported.why};
+    }
+    out.problems.push_back(Problem{it->first, it->second, std::move(unsupported.why), false, closes, true});
   }
   return out;
 }

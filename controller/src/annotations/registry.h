@@ -37,18 +37,22 @@ struct AnnotationSpec {
 std::span<const AnnotationSpec> Registry();
 const AnnotationSpec* Find(std::string_view key);
 
-// A bad value or an unknown pier.dev/ key.
+// A bad value, an unknown pier.dev/ key, or an nginx.ingress.kubernetes.io/ key Pier does not
+// implement.
 struct Problem {
   std::string key;  // the full key as written, e.g. "nginx.ingress.kubernetes.io/proxy-read-timeout"
   std::string value;
   std::string why;
   bool unknown = false;  // an unknown pier.dev/ key rather than a bad value
-  bool security = false;  // the bad value made the routes fail closed
+  bool security = false;  // the routes fail closed because of it
+  bool unsupported = false;  // an ingress-nginx key Pier does not implement
 };
 
 struct ParseOutput {
   IngressAnnotations values;
-  std::vector<Problem> problems;  // in registry order, then unknown keys in key order
+  // In registry order, then unknown pier.dev/ keys, then unsupported ingress-nginx keys, each
+  // in key order.
+  std::vector<Problem> problems;
 };
 
 // Reads an Ingress' metadata.annotations. A pier.dev/ key wins over its aliases.

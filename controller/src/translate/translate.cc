@@ -101,6 +101,13 @@ void Translator::ReadAnnotations(ServedIngress& served) {
       warnings_.Add(*served.ingress, "UnknownAnnotation", "unknown annotation " + problem.key, problem.key);
       continue;
     }
+    if (problem.unsupported) {
+      warnings_.Add(*served.ingress, "UnsupportedAnnotation",
+                    "annotation " + problem.key + ": " + problem.why +
+                        (problem.security ? "; routes of this Ingress fail closed" : ""),
+                    problem.key);
+      continue;
+    }
     std::string message = "annotation " + problem.key + "=\"" + problem.value + "\": " + problem.why +
                           (problem.security ? "; routes of this Ingress fail closed" : "; using the default");
     warnings_.Add(*served.ingress, "InvalidAnnotation", std::move(message), problem.key);

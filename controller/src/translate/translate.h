@@ -37,14 +37,14 @@ struct BuildContext {
 
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log
 // line in manifests mode). `reason` is one of InvalidAnnotation, UnknownAnnotation,
-// ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend, InvalidPath,
+// UnsupportedAnnotation, ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend, InvalidPath,
 // InvalidHost.
 struct Warning {
   std::string ingress_namespace;
   std::string ingress_name;
   std::string reason;
   std::string message;
-  std::string annotation;  // the key, for InvalidAnnotation/UnknownAnnotation (metric label)
+  std::string annotation;  // the key, for the *Annotation reasons (InvalidAnnotation's metric label)
 };
 
 struct Output {

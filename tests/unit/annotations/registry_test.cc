@@ -227,15 +227,56 @@ TEST(Parse, UnknownPierKeysAreReported) {
                                  {"nginx.ingress.kubernetes.io/rewrite-target", "/"},
                                  {"example.com/other", "x"},
                                  {"pier.dev/websocket", "false"}});
-  ASSERT_EQ(out.problems.size(), 2u);
+  ASSERT_EQ(out.problems.size(), 3u);
   EXPECT_EQ(out.problems[0].key, "pier.dev/configuration-snippet");
   EXPECT_EQ(out.problems[1].key, "pier.dev/websockets");
-  for (const Problem& problem : out.problems) {
-    EXPECT_TRUE(problem.unknown);
-    EXPECT_FALSE(problem.security);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_TRUE(out.problems[i].unknown);
+    EXPECT_FALSE(out.problems[i].security);
   }
+  // An ingress-nginx key Pier does not implement is reported as unsupported, not unknown.
+  EXPECT_EQ(out.problems[2].key, "nginx.ingress.kubernetes.io/rewrite-target");
+  EXPECT_TRUE(out.problems[2].unsupported);
+  EXPECT_FALSE(out.problems[2].unknown);
   EXPECT_FALSE(out.values.websocket);
   EXPECT_FALSE(out.values.fail_closed) << "unknown keys do not close routes";
+}
+
+TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
+  const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/proxy-read-timeout", "30"},
+                                 {"nginx.ingress.kubernetes.io/whitelist-source-range", "10.0.0.0/8"},
+                                 {"nginx.ingress.kubernetes.io/limit-whitelist", "10.0.0.0/8"},
+                                 {"nginx.org/websocket-services", "chat"}});
+  EXPECT_TRUE(out.problems.empty());
+}
+
+TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
+  for (const char* key : {"auth-url", "auth-type", "auth-secret", "auth-tls-secret"}) {
+    const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
+    ASSERT_EQ(out.problems.size(), 1u) << key;
+    EXPECT_TRUE(out.problems[0].unsupported) << key;
+    EXPECT_TRUE(out.problems[0].security) << key;
+    ASSERT_TRUE(out.values.fail_closed) << key;
+    EXPECT_EQ(out.values.fail_closed->status, 403u) << key;
+    EXPECT_NE(out.values.fail_closed->reason.find(std::string("unsupported annotation nginx.ingress.kubernetes.io/") + key),
+              std::string::npos);
+  }
+  // Modifiers of those keys, and everything else, are reported without closing anything.
+  for (const char* key : {"auth-realm", "auth-signin", "auth-tls-verify-client", "satisfy", "enable-cors",
+                          "server-snippet"}) {
+    const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
+    ASSERT_EQ(out.problems.size(), 1u) << key;
+    EXPECT_TRUE(out.problems[0].unsupported) << key;
+    EXPECT_FALSE(out.problems[0].security) << key;
+    EXPECT_FALSE(out.values.fail_closed) << key;
+  }
+}
+
+TEST(Parse, AnInvalidSecurityAnnotationKeepsItsOwnFailureBeforeAnUnsupportedOne) {
+  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-url", "x"}});
+  ASSERT_TRUE(out.values.fail_closed);
+  EXPECT_EQ(out.values.fail_closed->status, 503u);
+  ASSERT_EQ(out.problems.size(), 2u);
 }
 
 TEST(Parse, SecurityFailureStatusDependsOnTheAnnotation) {

@@ -1,0 +1,77 @@
+"""ingress-nginx annotations Pier does not implement, on an Ingress Pier serves.
+
+Each one is reported (UnsupportedAnnotation in the controller's log; a Warning Event in cluster
+mode). The authentication ones close the Ingress' routes with 403: an application that counted on
+ingress-nginx to keep strangers out is not served open. The others leave the Ingress serving.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import manifests as m
+from harness import PierStack, wait_until
+from rawhttp import request
+
+AUTH_HOST = "auth.example.com"
+BASIC_HOST = "basic.example.com"
+REWRITE_HOST = "rewrite.example.com"
+ALIAS_HOST = "alias.example.com"
+NGINX = "nginx.ingress.kubernetes.io/"
+
+
+@pytest.fixture(scope="module")
+def stack(module_launcher, tmp_path_factory) -> PierStack:
+    stack = PierStack(module_launcher, tmp_path_factory.mktemp("unsupported"))
+    backend = stack.start_backend("web-1")
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("ingresses.yaml", m.render(
+        *m.service_with_backends("web", [backend.port]),
+        m.ingress("auth", [("/", "web")], host=AUTH_HOST, annotations={
+            NGINX + "auth-url": "https://auth.example.com/oauth2/auth",
+            NGINX + "auth-signin": "https://auth.example.com/oauth2/start"}),
+        m.ingress("basic", [("/", "web")], host=BASIC_HOST, annotations={
+            NGINX + "auth-type": "basic", NGINX + "auth-secret": "basic-auth"}),
+        m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
+            NGINX + "rewrite-target": "/$2", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
+        m.ingress("alias", [("/", "web")], host=ALIAS_HOST, annotations={
+            NGINX + "whitelist-source-range": "127.0.0.0/8", NGINX + "proxy-read-timeout": "30"})))
+    return stack.start()
+
+
+def get(stack: PierStack, host: str):
+    return request(stack.http_port, "GET", "/headers", headers={"Host": host, "Connection": "close"})
+
+
+def warnings(stack: PierStack, ingress: str) -> list[str]:
+    return re.findall(rf"UnsupportedAnnotation: ingress default/{ingress}: (.*)", stack.controller.log_text())
+
+
+def test_external_and_basic_auth_close_the_routes_with_403(stack):
+    for host, key in ((AUTH_HOST, "auth-url"), (BASIC_HOST, "auth-secret")):
+        response = get(stack, host)
+        assert response.status == 403, (host, response.status, response.text)
+        assert f"unsupported annotation {NGINX}" in response.text
+        assert "Pier does not authenticate requests" in response.text
+    wait_until(lambda: len(warnings(stack, "auth")) == 2 and len(warnings(stack, "basic")) == 2, 5,
+               "the controller's UnsupportedAnnotation warnings")
+    auth = warnings(stack, "auth")
+    assert any(f"{NGINX}auth-url" in line and "fail closed" in line for line in auth), auth
+    # auth-signin only modifies auth-url: reported, and it is auth-url that closes the routes.
+    assert any(f"{NGINX}auth-signin" in line and "fail closed" not in line for line in auth), auth
+
+
+def test_other_unsupported_keys_are_reported_and_the_ingress_still_serves(stack):
+    assert get(stack, REWRITE_HOST).status == 200
+    wait_until(lambda: len(warnings(stack, "rewrite")) == 2, 5, "warnings for ingress default/rewrite")
+    lines = warnings(stack, "rewrite")
+    assert any(f"{NGINX}rewrite-target: not implemented by Pier" in line for line in lines), lines
+    assert any(f"{NGINX}configuration-snippet: snippets are never applied" in line for line in lines), lines
+
+
+def test_keys_pier_reads_under_the_nginx_prefix_are_not_reported(stack):
+    assert get(stack, ALIAS_HOST).status == 200
+    wait_until(lambda: "default/rewrite" in stack.controller.log_text(), 5, "the controller's first build")
+    assert warnings(stack, "alias") == []
