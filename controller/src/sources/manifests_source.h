@@ -62,8 +62,17 @@ class ManifestsSource final : public Source {
   // stat signature looks unchanged (coarse timestamps on some filesystems).
   void Scan(const std::set<std::string>& changed_names);
   // Re-reads one file into `state`; false when it could not be read or parsed (state untouched).
-  bool Load(const std::string& name, const FileSignature& signature, FileState& state);
-  void Publish();
+  // The ids of objects the file added, removed or changed go to `affected`.
+  bool Load(const std::string& name, const FileSignature& signature, FileState& state,
+            std::set<ObjectId>& affected);
+  // Sends the sink what changed for the objects in `affected` (ids of files re-read or removed):
+  // only those can differ from what was published, so an edit of one small file costs that
+  // file, not every object in the folder. Falls back to PublishAll when that is cheaper.
+  void Publish(const std::set<ObjectId>& affected);
+  void PublishAll();
+  // Sends one object's change (or deletion when `desired` is null) if it differs from what was
+  // published last.
+  void PublishOne(const ObjectId& id, const nlohmann::json* desired);
 
   ManifestsOptions options_;
   EventSink* sink_ = nullptr;
