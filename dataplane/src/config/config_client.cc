@@ -115,7 +115,9 @@ v1::Ack ConfigClient::Apply(const v1::Snapshot& snapshot) {
   ConfigMetrics& metrics = ConfigMetrics::Get();
   v1::Ack ack;
   ack.set_version(snapshot.version());
-  auto config = Config::Build(snapshot, options_.build);
+  // The config in use lends the compiled form of whatever this snapshot repeats unchanged.
+  const std::shared_ptr<const Config> current = store_.Current();
+  auto config = Config::Build(snapshot, options_.build, current.get());
   if (!config) {
     metrics.applies_failure.Increment();
     spdlog::warn("snapshot version {} from {} refused, keeping the last good config: {}", snapshot.version(),
