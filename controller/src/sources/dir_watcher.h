@@ -31,6 +31,10 @@ class DirWatcher final {
   // Re-adds the inotify watch if the folder was removed and recreated (the old watch dies with it).
   void EnsureWatching();
   bool watching() const noexcept { return watch_ >= 0; }
+  // Whether some entry was created or modified and not yet closed, renamed or deleted since
+  // (a writer is still at it). A rename into place, how editors and tools save atomically, leaves
+  // nothing open, so the caller can read at once instead of waiting for quiet.
+  bool Writing() const noexcept { return !writing_.empty(); }
 
  private:
   DirWatcher(std::string dir, int inotify_fd, int wake_fd);
@@ -40,6 +44,7 @@ class DirWatcher final {
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
   int watch_ = -1;
+  std::set<std::string> writing_;
 };
 
 }  // namespace pier::sources

@@ -81,8 +81,11 @@ void ManifestsSource::Run() {
     auto event = watcher_->Wait(options_.rescan_interval, changed);
     if (event == DirWatcher::Event::kWoken) continue;
     if (event == DirWatcher::Event::kChanged) {
+      // Only a file still being written is waited for; finished changes (a rename into place, a
+      // closed write, a deletion) are read at once, and the event loop's debounce coalesces a
+      // burst of them.
       const auto give_up = std::chrono::steady_clock::now() + kMaxSettle;
-      while (std::chrono::steady_clock::now() < give_up) {
+      while (watcher_->Writing() && std::chrono::steady_clock::now() < give_up) {
         event = watcher_->Wait(options_.settle, changed);
         if (event != DirWatcher::Event::kChanged) break;
       }

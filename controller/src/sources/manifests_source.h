@@ -26,7 +26,8 @@ struct ManifestsOptions {
   // Safety net for changes inotify cannot see (network filesystems, inotify limits). A rescan
   // only stats the files; unchanged ones are not read again.
   std::chrono::milliseconds rescan_interval{500};
-  // Editors save in several steps; wait for this much quiet before reading.
+  // A file written in place is read once it is closed, or after this much quiet while it is
+  // still open (at most 300 ms); an atomic rename into place is read at once.
   std::chrono::milliseconds settle{50};
 };
 

@@ -299,6 +299,29 @@ TEST_F(ManifestsSourceTest, RandomEditsPublishExactlyTheFolderAndOnlyTheChanges)
   }
 }
 
+// A rename into place is complete: it is read at once, not after the settle time. A file still
+// open for writing waits for its close (or for quiet).
+TEST_F(ManifestsSourceTest, RenameIsReadAtOnceAndAnOpenFileWhenClosed) {
+  Write("a.yaml", Service("one", 80));
+  source_ = std::make_unique<ManifestsSource>(ManifestsOptions{.dir = dir_, .rescan_interval = 10s, .settle = 2s});
+  ASSERT_TRUE(source_->Start(sink_));
+  sink_.Take();
+  auto start = std::chrono::steady_clock::now();
+  Write("a.yaml", Service("one", 81));
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/one"), 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  sink_.Take();
+
+  std::ofstream open(fs::path(dir_) / "b.yaml");
+  open << Service("two", 80);
+  open.flush();
+  EXPECT_FALSE(sink_.WaitFor(IsUpsert("web/two"), 150ms)) << "read while still open for writing";
+  start = std::chrono::steady_clock::now();
+  open.close();
+  ASSERT_TRUE(sink_.WaitFor(IsUpsert("web/two"), 1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
 // Kubernetes ConfigMap volumes: name.yaml -> ..data/name.yaml, and an update swaps the ..data
 // symlink to a new folder in one rename; the file name itself never changes.
 TEST_F(ManifestsSourceTest, ConfigMapStyleSymlinkSwap) {
