@@ -96,6 +96,9 @@ ConfigClient::StreamOutcome ConfigClient::RunStream() {
     v1::DataplaneMessage ack;
     *ack.mutable_ack() = Apply(message.snapshot());
     writable = stream->Write(ack);
+    // Parsing into a message first frees what it held; freeing a large snapshot here, while
+    // waiting, keeps that off the time the next snapshot takes to apply.
+    message.Clear();
   }
   if (!writable) {
     // A failed write means the call is over; cancelling makes sure the reads below end.
