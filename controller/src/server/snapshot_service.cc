@@ -134,14 +134,15 @@ grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage>* SnapshotService::S
 }
 
 void SnapshotService::Publish(SnapshotMessage message) {
-  // Freeing a large snapshot takes about as long as serialising it: the previous one goes only
-  // after the new one is on its way, and outside the lock.
+  // Freeing a large snapshot takes about as long as serialising it: the previous one goes on
+  // the janitor's low-priority thread, after the new one is on its way.
   SnapshotMessage previous;
   {
     std::lock_guard lock(mutex_);
     previous = std::exchange(current_, message);
     for (StreamReactor* stream : streams_) stream->Offer(message);
   }
+  janitor_.Dispose(std::move(previous));
 }
 
 bool SnapshotService::Register(StreamReactor* stream) {
