@@ -79,6 +79,9 @@ void DirWatcher::ReadEvents(std::set<std::string>& names) {
         } else if (event->mask & (IN_CREATE | IN_MODIFY)) {
           writing_.insert(event->name);
         }
+        if (event->mask & IN_DELETE) removed_ = true;
+        if (event->mask & IN_MOVED_FROM) moved_out_.insert(event->cookie);
+        if (event->mask & IN_MOVED_TO) moved_out_.erase(event->cookie);
       }
       if (event->wd == watch_ && (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
         // The folder is gone (or moved away): the watch is dead, EnsureWatching() re-adds it.
@@ -87,7 +90,8 @@ void DirWatcher::ReadEvents(std::set<std::string>& names) {
       }
       if (event->mask & IN_Q_OVERFLOW) {
         spdlog::debug("manifests: inotify queue overflow; rescanning everything");
-        writing_.clear();  // what was lost cannot be tracked; the settle's cap still applies
+        writing_.clear();  // what was lost cannot be tracked: wait for quiet
+        removed_ = true;
       }
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
     }

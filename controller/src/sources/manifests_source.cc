@@ -81,16 +81,17 @@ void ManifestsSource::Run() {
     auto event = watcher_->Wait(options_.rescan_interval, changed);
     if (event == DirWatcher::Event::kWoken) continue;
     if (event == DirWatcher::Event::kChanged) {
-      // Only a file still being written is waited for; finished changes (a rename into place, a
-      // closed write, a deletion) are read at once, and the event loop's debounce coalesces a
-      // burst of them.
+      // Only half-done changes wait for quiet (a file still open for writing, a deletion that may
+      // be the whole folder going); a rename into place or a closed write is read at once, and
+      // the event loop's debounce coalesces a burst of them.
       const auto give_up = std::chrono::steady_clock::now() + kMaxSettle;
-      while (watcher_->Writing() && std::chrono::steady_clock::now() < give_up) {
+      while (watcher_->Unsettled() && std::chrono::steady_clock::now() < give_up) {
         event = watcher_->Wait(options_.settle, changed);
         if (event != DirWatcher::Event::kChanged) break;
       }
       if (event == DirWatcher::Event::kWoken) continue;
     }
+    watcher_->Settled();
     watcher_->EnsureWatching();
     try {
       Scan(changed);

@@ -27,7 +27,8 @@ struct ManifestsOptions {
   // only stats the files; unchanged ones are not read again.
   std::chrono::milliseconds rescan_interval{500};
   // A file written in place is read once it is closed, or after this much quiet while it is
-  // still open (at most 300 ms); an atomic rename into place is read at once.
+  // still open; a deletion waits for this much quiet too (at most 300 ms either way). An atomic
+  // rename into place is read at once.
   std::chrono::milliseconds settle{50};
 };
 
