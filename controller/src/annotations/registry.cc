@@ -306,18 +306,23 @@ const AnnotationSpec kRegistry[] = {
     {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 4m).", {}, SetBufferSize},
 };
 
+// `buffer` is scratch space shared by every lookup of one Parse: building each candidate key in
+// a fresh string cost an allocation per key per Ingress, most of a build's annotation time.
 std::string FindValue(const std::map<std::string, std::string>& annotations, const AnnotationSpec& spec,
-                      std::string& used_key, bool& found) {
-  auto lookup = [&](std::string key) {
+                      std::string& used_key, bool& found, std::string& buffer) {
+  if (annotations.empty()) return std::string();
+  auto lookup = [&](std::string_view prefix, std::string_view key) {
     if (found) return;
-    if (auto it = annotations.find(key); it != annotations.end()) {
+    buffer.assign(prefix);
+    buffer.append(key);
+    if (auto it = annotations.find(buffer); it != annotations.end()) {
       found = true;
-      used_key = std::move(key);
+      used_key = buffer;
     }
   };
-  lookup(std::string(kPrefix) + std::string(spec.key));
-  lookup(std::string(kNginxPrefix) + std::string(spec.key));
-  for (std::string_view alias : spec.extra_aliases) lookup(std::string(alias));
+  lookup(kPrefix, spec.key);
+  lookup(kNginxPrefix, spec.key);
+  for (std::string_view alias : spec.extra_aliases) lookup({}, alias);
   return found ? annotations.at(used_key) : std::string();
 }
 
@@ -343,10 +348,11 @@ const AnnotationSpec* Find(std::string_view key) {
 
 ParseOutput Parse(const std::map<std::string, std::string>& annotations) {
   ParseOutput out;
+  std::string buffer;
   for (const AnnotationSpec& spec : kRegistry) {
     std::string key;
     bool found = false;
-    const std::string value = FindValue(annotations, spec, key, found);
+    const std::string value = FindValue(annotations, spec, key, found, buffer);
     if (!found) continue;
     auto parsed = spec.parse(parse::TrimSpace(value), out.values);
     if (parsed) continue;

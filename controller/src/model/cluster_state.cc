@@ -1,5 +1,7 @@
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+
 
 #include "model/objects.h"
 
@@ -62,6 +64,16 @@ bool ReplaceMap(std::map<std::string, T>& current, std::map<std::string, T> next
   }
   current = std::move(next);
   return changed;
+}
+
+std::atomic<uint64_t> g_backend_revision{0};
+
+void Touch(std::map<std::string, uint64_t>& revisions, const std::string& service_key) {
+  revisions[service_key] = ++g_backend_revision;
+}
+
+std::string SliceServiceKey(const EndpointSlice& slice) {
+  return slice.service_name.empty() ? std::string() : slice.meta.namespace_ + "/" + slice.service_name;
 }
 
 template <class T, class Parse>
@@ -132,12 +144,26 @@ Result<bool> ClusterState::Upsert(const json& object) {
     case Kind::kService: {
       auto parsed = ServiceFromJson(object);
       if (!parsed) return Fail(parsed.error());
-      return Store(services, std::move(*parsed));
+      std::string key = KeyOf(parsed->meta);
+      const bool changed = Store(services, std::move(*parsed));
+      if (changed) Touch(backend_revisions, key);
+      return changed;
     }
     case Kind::kEndpointSlice: {
       auto parsed = EndpointSliceFromJson(object);
       if (!parsed) return Fail(parsed.error());
-      return Store(endpoint_slices, std::move(*parsed));
+      // The slice may have moved from one Service to another: both change.
+      std::string before;
+      if (const auto it = endpoint_slices.find(KeyOf(parsed->meta)); it != endpoint_slices.end()) {
+        before = SliceServiceKey(it->second);
+      }
+      std::string after = SliceServiceKey(*parsed);
+      const bool changed = Store(endpoint_slices, std::move(*parsed));
+      if (changed) {
+        if (!before.empty()) Touch(backend_revisions, before);
+        if (!after.empty()) Touch(backend_revisions, after);
+      }
+      return changed;
     }
     case Kind::kSecret: {
       auto parsed = SecretFromJson(object);
@@ -152,8 +178,18 @@ bool ClusterState::Remove(Kind kind, const std::string& key) {
   switch (kind) {
     case Kind::kIngress: return ingresses.erase(key) > 0;
     case Kind::kIngressClass: return ingress_classes.erase(key) > 0;
-    case Kind::kService: return services.erase(key) > 0;
-    case Kind::kEndpointSlice: return endpoint_slices.erase(key) > 0;
+    case Kind::kService: {
+      if (services.erase(key) == 0) return false;
+      backend_revisions.erase(key);  // no revision: never cached
+      return true;
+    }
+    case Kind::kEndpointSlice: {
+      const auto it = endpoint_slices.find(key);
+      if (it == endpoint_slices.end()) return false;
+      if (std::string service = SliceServiceKey(it->second); !service.empty()) Touch(backend_revisions, service);
+      endpoint_slices.erase(it);
+      return true;
+    }
     case Kind::kSecret: return secrets.erase(key) > 0;
   }
   return false;
@@ -163,8 +199,20 @@ Result<bool> ClusterState::ReplaceAll(Kind kind, const std::vector<json>& object
   switch (kind) {
     case Kind::kIngress: return Replace(ingresses, objects, kind, IngressFromJson);
     case Kind::kIngressClass: return Replace(ingress_classes, objects, kind, IngressClassFromJson);
-    case Kind::kService: return Replace(services, objects, kind, ServiceFromJson);
-    case Kind::kEndpointSlice: return Replace(endpoint_slices, objects, kind, EndpointSliceFromJson);
+    case Kind::kService:
+    case Kind::kEndpointSlice: {
+      // A relist is rare (a watch that expired): every Service it may touch counts as changed.
+      auto touch_all = [this] {
+        for (const auto& [key, service] : services) Touch(backend_revisions, key);
+        for (const auto& [key, slice] : endpoint_slices) {
+          if (std::string service = SliceServiceKey(slice); !service.empty()) Touch(backend_revisions, service);
+        }
+      };
+      Result<bool> replaced = kind == Kind::kService ? Replace(services, objects, kind, ServiceFromJson)
+                                                     : Replace(endpoint_slices, objects, kind, EndpointSliceFromJson);
+      if (replaced && *replaced) touch_all();
+      return replaced;
+    }
     case Kind::kSecret: return Replace(secrets, objects, kind, SecretFromJson);
   }
   return Fail("unhandled kind");

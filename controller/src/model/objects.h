@@ -186,6 +186,13 @@ struct ClusterState {
   std::map<std::string, EndpointSlice> endpoint_slices;
   std::map<std::string, Secret> secrets;
 
+  // "namespace/service" -> a number that changes (process-wide unique, never 0) whenever
+  // Upsert, Remove or ReplaceAll changes that Service or an EndpointSlice labelled with it:
+  // what lets a translation cache keep a Service's cluster until its inputs change. Writing
+  // `services` or `endpoint_slices` directly does not move it; such states must not be used with
+  // a cache (translate::ClusterCache treats a missing entry as "always rebuild").
+  std::map<std::string, uint64_t> backend_revisions;
+
   // Adds or replaces the object; returns whether the state changed (an identical object,
   // e.g. a resync, changes nothing). An object that does not parse is an error and leaves
   // the state untouched.

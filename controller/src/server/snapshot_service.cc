@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <optional>
+#include <utility>
 
 #include "server/controller_metrics.h"
 #include "server/hello.h"
@@ -133,9 +134,15 @@ grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage>* SnapshotService::S
 }
 
 void SnapshotService::Publish(SnapshotMessage message) {
-  std::lock_guard lock(mutex_);
-  current_ = message;
-  for (StreamReactor* stream : streams_) stream->Offer(message);
+  // Freeing a large snapshot takes about as long as serialising it: the previous one goes on
+  // the janitor's low-priority thread, after the new one is on its way.
+  SnapshotMessage previous;
+  {
+    std::lock_guard lock(mutex_);
+    previous = std::exchange(current_, message);
+    for (StreamReactor* stream : streams_) stream->Offer(message);
+  }
+  janitor_.Dispose(std::move(previous));
 }
 
 bool SnapshotService::Register(StreamReactor* stream) {

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "pier/v1/snapshot.grpc.pb.h"
+#include "server/janitor.h"
 #include "server/snapshot_versioner.h"
 
 namespace pier::server {
@@ -43,6 +44,7 @@ class SnapshotService final : public pier::v1::SnapshotService::CallbackService 
   SnapshotMessage current_;
   std::set<StreamReactor*> streams_;
   bool closed_ = false;
+  Janitor janitor_;  // frees replaced snapshots
 };
 
 }  // namespace pier::server

@@ -72,13 +72,27 @@ void DirWatcher::ReadEvents(std::set<std::string>& names) {
     if (length <= 0) return;  // EAGAIN: drained
     for (ssize_t offset = 0; offset < length;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
-      if (event->len > 0) names.insert(event->name);
+      if (event->len > 0) {
+        names.insert(event->name);
+        if (event->mask & (IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE)) {
+          writing_.erase(event->name);
+        } else if (event->mask & (IN_CREATE | IN_MODIFY)) {
+          writing_.insert(event->name);
+        }
+        if (event->mask & IN_DELETE) removed_ = true;
+        if (event->mask & IN_MOVED_FROM) moved_out_.insert(event->cookie);
+        if (event->mask & IN_MOVED_TO) moved_out_.erase(event->cookie);
+      }
       if (event->wd == watch_ && (event->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))) {
         // The folder is gone (or moved away): the watch is dead, EnsureWatching() re-adds it.
         if (!(event->mask & IN_IGNORED)) inotify_rm_watch(inotify_fd_, watch_);
         watch_ = -1;
       }
-      if (event->mask & IN_Q_OVERFLOW) spdlog::debug("manifests: inotify queue overflow; rescanning everything");
+      if (event->mask & IN_Q_OVERFLOW) {
+        spdlog::debug("manifests: inotify queue overflow; rescanning everything");
+        writing_.clear();  // what was lost cannot be tracked: wait for quiet
+        removed_ = true;
+      }
       offset += static_cast<ssize_t>(sizeof(inotify_event) + event->len);
     }
   }

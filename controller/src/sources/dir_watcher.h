@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
@@ -31,6 +32,16 @@ class DirWatcher final {
   // Re-adds the inotify watch if the folder was removed and recreated (the old watch dies with it).
   void EnsureWatching();
   bool watching() const noexcept { return watch_ >= 0; }
+  // Whether the changes seen may still be half done: an entry created or modified and not yet
+  // closed (a writer is still at it), or one deleted or moved out since the last Settled() (the
+  // folder may be on its way out, or an editor replacing a file). A rename within the folder,
+  // how editors and tools save atomically, is complete, so the caller can read at once.
+  bool Unsettled() const noexcept { return !writing_.empty() || removed_ || !moved_out_.empty(); }
+  // The caller is about to read the folder: deletions seen so far are accounted for.
+  void Settled() noexcept {
+    removed_ = false;
+    moved_out_.clear();
+  }
 
  private:
   DirWatcher(std::string dir, int inotify_fd, int wake_fd);
@@ -40,6 +51,9 @@ class DirWatcher final {
   int inotify_fd_ = -1;
   int wake_fd_ = -1;
   int watch_ = -1;
+  std::set<std::string> writing_;
+  bool removed_ = false;
+  std::set<uint32_t> moved_out_;  // rename cookies whose IN_MOVED_TO has not been seen
 };
 
 }  // namespace pier::sources

@@ -81,13 +81,17 @@ void ManifestsSource::Run() {
     auto event = watcher_->Wait(options_.rescan_interval, changed);
     if (event == DirWatcher::Event::kWoken) continue;
     if (event == DirWatcher::Event::kChanged) {
+      // Only half-done changes wait for quiet (a file still open for writing, a deletion that may
+      // be the whole folder going); a rename into place or a closed write is read at once, and
+      // the event loop's debounce coalesces a burst of them.
       const auto give_up = std::chrono::steady_clock::now() + kMaxSettle;
-      while (std::chrono::steady_clock::now() < give_up) {
+      while (watcher_->Unsettled() && std::chrono::steady_clock::now() < give_up) {
         event = watcher_->Wait(options_.settle, changed);
         if (event != DirWatcher::Event::kChanged) break;
       }
       if (event == DirWatcher::Event::kWoken) continue;
     }
+    watcher_->Settled();
     watcher_->EnsureWatching();
     try {
       Scan(changed);
@@ -124,24 +128,27 @@ void ManifestsSource::Scan(const std::set<std::string>& changed_names) {
   if (listing_failed_) spdlog::info("manifests: {} is readable again", options_.dir);
   listing_failed_ = false;
 
+  std::set<ObjectId> affected;
   for (auto file = files_.begin(); file != files_.end();) {
     if (present.contains(file->first)) {
       ++file;
     } else {
       spdlog::info("manifests: {} removed ({} objects)", file->first, file->second.objects.size());
+      for (const auto& entry : file->second.objects) affected.insert(entry.first);
       file = files_.erase(file);
     }
   }
   for (const auto& [name, signature] : present) {
     auto [file, added] = files_.try_emplace(name);
     if (added || file->second.signature != signature || changed_names.contains(name)) {
-      Load(name, signature, file->second);
+      Load(name, signature, file->second, affected);
     }
   }
-  Publish();
+  Publish(affected);
 }
 
-bool ManifestsSource::Load(const std::string& name, const FileSignature& signature, FileState& state) {
+bool ManifestsSource::Load(const std::string& name, const FileSignature& signature, FileState& state,
+                           std::set<ObjectId>& affected) {
   const std::string path = (fs::path(options_.dir) / name).string();
   // Remembering the signature of a failed file keeps it from being re-read and re-reported on
   // every rescan; its next change is read again.
@@ -191,11 +198,71 @@ bool ManifestsSource::Load(const std::string& name, const FileSignature& signatu
     spdlog::error("manifests: {}: {}; keeping the {} objects it held before", path, error, state.objects.size());
     return false;
   }
+  // Only objects that were added, removed or edited can change what is published; a file of a
+  // thousand objects with one edited costs one comparison per object here, and one publish.
+  for (const auto& [id, object] : state.objects) {
+    const auto now = objects.find(id);
+    if (now == objects.end() || now->second != object) affected.insert(id);
+  }
+  for (const auto& entry : objects) {
+    if (!state.objects.contains(entry.first)) affected.insert(entry.first);
+  }
   state.objects = std::move(objects);
   return true;
 }
 
-void ManifestsSource::Publish() {
+void ManifestsSource::Publish(const std::set<ObjectId>& affected) {
+  if (affected.empty()) return;
+  // Looking one id up in every file costs |files| lookups; a full pass costs one per object.
+  std::size_t total = 0;
+  for (const auto& entry : files_) total += entry.second.objects.size();
+  if (published_.empty() || affected.size() * files_.size() >= total) {
+    PublishAll();
+    return;
+  }
+  // The same (kind, key) order as PublishAll, deletions first, so the sink sees the same events.
+  std::vector<std::pair<const ObjectId*, const json*>> changes;
+  changes.reserve(affected.size());
+  for (const ObjectId& id : affected) {
+    const json* desired = nullptr;
+    const std::string* owner = nullptr;
+    for (const auto& [name, file] : files_) {  // by name: the last file that defines it wins
+      const auto it = file.objects.find(id);
+      if (it == file.objects.end()) continue;
+      if (owner != nullptr) {
+        spdlog::warn("manifests: {} {} is defined in both {} and {}; using {}", model::KindName(id.first), id.second,
+                     *owner, name, name);
+      }
+      desired = &it->second;
+      owner = &name;
+    }
+    changes.emplace_back(&id, desired);
+  }
+  for (const auto& [id, desired] : changes) {
+    if (desired == nullptr) PublishOne(*id, nullptr);
+  }
+  for (const auto& [id, desired] : changes) {
+    if (desired != nullptr) PublishOne(*id, desired);
+  }
+}
+
+void ManifestsSource::PublishOne(const ObjectId& id, const json* desired) {
+  auto& metrics = WatchMetrics::Get();
+  auto it = published_.find(id);
+  if (desired == nullptr) {
+    if (it == published_.end()) return;
+    metrics.CountEvent(id.first, WatchEventType::kDeleted);
+    sink_->Delete(id.first, id.second);
+    published_.erase(it);
+    return;
+  }
+  if (it != published_.end() && it->second == *desired) return;
+  metrics.CountEvent(id.first, it == published_.end() ? WatchEventType::kAdded : WatchEventType::kModified);
+  sink_->Upsert(*desired);
+  published_.insert_or_assign(id, *desired);
+}
+
+void ManifestsSource::PublishAll() {
   std::map<ObjectId, const json*> desired;
   std::map<ObjectId, const std::string*> owner;
   for (const auto& [name, file] : files_) {

@@ -26,7 +26,9 @@ struct ManifestsOptions {
   // Safety net for changes inotify cannot see (network filesystems, inotify limits). A rescan
   // only stats the files; unchanged ones are not read again.
   std::chrono::milliseconds rescan_interval{500};
-  // Editors save in several steps; wait for this much quiet before reading.
+  // A file written in place is read once it is closed, or after this much quiet while it is
+  // still open; a deletion waits for this much quiet too (at most 300 ms either way). An atomic
+  // rename into place is read at once.
   std::chrono::milliseconds settle{50};
 };
 
@@ -62,8 +64,17 @@ class ManifestsSource final : public Source {
   // stat signature looks unchanged (coarse timestamps on some filesystems).
   void Scan(const std::set<std::string>& changed_names);
   // Re-reads one file into `state`; false when it could not be read or parsed (state untouched).
-  bool Load(const std::string& name, const FileSignature& signature, FileState& state);
-  void Publish();
+  // The ids of objects the file added, removed or changed go to `affected`.
+  bool Load(const std::string& name, const FileSignature& signature, FileState& state,
+            std::set<ObjectId>& affected);
+  // Sends the sink what changed for the objects in `affected` (ids of files re-read or removed):
+  // only those can differ from what was published, so an edit of one small file costs that
+  // file, not every object in the folder. Falls back to PublishAll when that is cheaper.
+  void Publish(const std::set<ObjectId>& affected);
+  void PublishAll();
+  // Sends one object's change (or deletion when `desired` is null) if it differs from what was
+  // published last.
+  void PublishOne(const ObjectId& id, const nlohmann::json* desired);
 
   ManifestsOptions options_;
   EventSink* sink_ = nullptr;

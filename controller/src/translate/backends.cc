@@ -60,12 +60,7 @@ std::string ClusterName(const std::string& service_key, int32_t port, const pier
 
 }  // namespace
 
-BackendResolver::BackendResolver(const model::ClusterState& state) : state_(state) {
-  for (const auto& [key, slice] : state.endpoint_slices) {
-    if (slice.service_name.empty()) continue;
-    slices_by_service_[slice.meta.namespace_ + "/" + slice.service_name].push_back(&slice);
-  }
-}
+BackendResolver::BackendResolver(const model::ClusterState& state, ClusterCache* cache) : state_(state), cache_(cache) {}
 
 ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
                                          const pier::v1::BackendTls& tls, WarningSink& warnings) {
@@ -103,7 +98,9 @@ ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const mo
 
   out.cluster = ClusterName(service_key, port->port, tls);
   auto it = clusters_.find(out.cluster);
-  if (it == clusters_.end()) it = clusters_.emplace(out.cluster, BuildCluster(out.cluster, service, *port, tls)).first;
+  if (it == clusters_.end()) {
+    it = clusters_.emplace(out.cluster, CachedOrBuild(out.cluster, service_key, service, *port, tls)).first;
+  }
   if (it->second.endpoints().empty()) {
     warnings.Add(ingress, "NoEndpoints",
                  "service " + service_key + ":" + std::to_string(port->port) + " has no ready endpoints");
@@ -111,8 +108,31 @@ ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const mo
   return out;
 }
 
+pier::v1::Cluster BackendResolver::CachedOrBuild(const std::string& name, const std::string& service_key,
+                                                 const model::Service& service, const model::ServicePort& port,
+                                                 const pier::v1::BackendTls& tls) {
+  if (cache_ == nullptr) return BuildCluster(name, service, port, tls);
+  ClusterCache::Key key;
+  if (const auto revision = state_.backend_revisions.find(service_key); revision != state_.backend_revisions.end()) {
+    key.revision = revision->second;
+  }
+  key.port_name = port.name;
+  key.tls = tls.SerializeAsString();
+  if (const pier::v1::Cluster* cached = cache_->Find(name, key)) return *cached;
+  pier::v1::Cluster cluster = BuildCluster(name, service, port, tls);
+  cache_->Store(name, std::move(key), cluster);
+  return cluster;
+}
+
 pier::v1::Cluster BackendResolver::BuildCluster(std::string name, const model::Service& service,
-                                                const model::ServicePort& port, const pier::v1::BackendTls& tls) const {
+                                                const model::ServicePort& port, const pier::v1::BackendTls& tls) {
+  if (!indexed_) {
+    for (const auto& [key, slice] : state_.endpoint_slices) {
+      if (slice.service_name.empty()) continue;
+      slices_by_service_[slice.meta.namespace_ + "/" + slice.service_name].push_back(&slice);
+    }
+    indexed_ = true;
+  }
   pier::v1::Cluster cluster;
   cluster.set_name(std::move(name));
   cluster.set_service_namespace(service.meta.namespace_);
@@ -159,6 +179,7 @@ std::vector<pier::v1::Cluster> BackendResolver::TakeClusters() {
   out.reserve(clusters_.size());
   for (auto& [name, cluster] : clusters_) out.push_back(std::move(cluster));
   clusters_.clear();
+  if (cache_ != nullptr) cache_->EndBuild();
   return out;
 }
 

@@ -11,6 +11,7 @@
 
 #include "model/objects.h"
 #include "pier/v1/snapshot.pb.h"
+#include "translate/cluster_cache.h"
 #include "translate/warnings.h"
 
 namespace pier::translate {
@@ -28,20 +29,26 @@ struct ResolvedBackend {
 
 class BackendResolver final {
  public:
-  explicit BackendResolver(const model::ClusterState& state);
+  // `cache` (optional) lends clusters built by earlier builds whose inputs did not change.
+  explicit BackendResolver(const model::ClusterState& state, ClusterCache* cache = nullptr);
 
   // Problems are reported on `ingress`. `tls` is how to speak to the backend.
   ResolvedBackend Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
                           const pier::v1::BackendTls& tls, WarningSink& warnings);
 
-  // Every cluster resolved so far, sorted by name.
+  // Every cluster resolved so far, sorted by name. Ends the cache's build.
   std::vector<pier::v1::Cluster> TakeClusters();
 
  private:
   pier::v1::Cluster BuildCluster(std::string name, const model::Service& service, const model::ServicePort& port,
-                                 const pier::v1::BackendTls& tls) const;
+                                 const pier::v1::BackendTls& tls);
+  pier::v1::Cluster CachedOrBuild(const std::string& name, const std::string& service_key, const model::Service& service,
+                                  const model::ServicePort& port, const pier::v1::BackendTls& tls);
 
   const model::ClusterState& state_;
+  ClusterCache* cache_;
+  // Built on the first cluster the cache cannot give: with every cluster cached it is not needed.
+  bool indexed_ = false;
   std::map<std::string, std::vector<const model::EndpointSlice*>> slices_by_service_;  // "namespace/service"
   std::map<std::string, pier::v1::Cluster> clusters_;
 };

@@ -25,7 +25,7 @@ prometheus::Gauge& RejectedSecrets() {
 SnapshotTranslator::SnapshotTranslator(Options options) : options_(std::move(options)) { RejectedSecrets(); }
 
 Output SnapshotTranslator::operator()(const model::ClusterState& state) {
-  Output out = Translate(state, options_, BuildContext{&history_, std::chrono::system_clock::now()});
+  Output out = Translate(state, options_, BuildContext{&history_, std::chrono::system_clock::now(), &clusters_});
   history_.Update(out.good_certificates, state);
   RejectedSecrets().Set(static_cast<double>(out.rejected_secrets.size()));
   if (out.default_certificate_problem != default_problem_) {

@@ -1,5 +1,5 @@
 // Translate() with the memory it needs between builds: the last good certificate of every TLS
-// Secret. The event loop calls it for every build, always on its own thread.
+// Secret, and the clusters of the last build (ClusterCache). The event loop calls it for every build, always on its own thread.
 #pragma once
 
 #include <set>
@@ -24,6 +24,7 @@ class SnapshotTranslator final {
  private:
   const Options options_;
   CertificateHistory history_;
+  ClusterCache clusters_;
   std::string default_problem_;
 };
 

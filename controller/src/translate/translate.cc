@@ -44,7 +44,7 @@ using ClaimKey = std::tuple<std::string, bool, std::string>;
 class Translator final {
  public:
   Translator(const model::ClusterState& state, const Options& options, const BuildContext& context)
-      : state_(state), options_(options), backends_(state), tls_(state, context) {}
+      : state_(state), options_(options), backends_(state, context.clusters), tls_(state, context) {}
 
   Output Run();
 

@@ -12,6 +12,7 @@
 #include "model/objects.h"
 #include "pier/v1/snapshot.pb.h"
 #include "translate/certificate_history.h"
+#include "translate/cluster_cache.h"
 
 namespace pier::translate {
 
@@ -33,6 +34,9 @@ struct BuildContext {
   const CertificateHistory* history = nullptr;
   // For "certificate expired" warnings; nullopt: expiry is not checked.
   std::optional<std::chrono::system_clock::time_point> now;
+  // Clusters of earlier builds to reuse; nullptr: every cluster is built. Only for a state
+  // changed through its Upsert/Remove/ReplaceAll (see ClusterState::backend_revisions).
+  ClusterCache* clusters = nullptr;
 };
 
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log

@@ -96,6 +96,9 @@ ConfigClient::StreamOutcome ConfigClient::RunStream() {
     v1::DataplaneMessage ack;
     *ack.mutable_ack() = Apply(message.snapshot());
     writable = stream->Write(ack);
+    // Parsing into a message first frees what it held; freeing a large snapshot here, while
+    // waiting, keeps that off the time the next snapshot takes to apply.
+    message.Clear();
   }
   if (!writable) {
     // A failed write means the call is over; cancelling makes sure the reads below end.
@@ -115,7 +118,9 @@ v1::Ack ConfigClient::Apply(const v1::Snapshot& snapshot) {
   ConfigMetrics& metrics = ConfigMetrics::Get();
   v1::Ack ack;
   ack.set_version(snapshot.version());
-  auto config = Config::Build(snapshot, options_.build);
+  // The config in use lends the compiled form of whatever this snapshot repeats unchanged.
+  const std::shared_ptr<const Config> current = store_.Current();
+  auto config = Config::Build(snapshot, options_.build, current.get());
   if (!config) {
     metrics.applies_failure.Increment();
     spdlog::warn("snapshot version {} from {} refused, keeping the last good config: {}", snapshot.version(),

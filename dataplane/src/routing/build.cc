@@ -50,8 +50,9 @@ Result<bool> CheckDefaults(const v1::Defaults& defaults) {
   return CheckBuffer(defaults.buffer_bytes());
 }
 
-Result<std::shared_ptr<const ClusterConfig>> CompileCluster(const v1::Cluster& cluster) {
+Result<std::shared_ptr<const ClusterConfig>> CompileCluster(const v1::Cluster& cluster, std::string source) {
   auto compiled = std::make_shared<ClusterConfig>();
+  compiled->source = std::move(source);
   compiled->name = cluster.name();
   compiled->service_namespace = cluster.service_namespace();
   compiled->service_name = cluster.service_name();
@@ -184,6 +185,19 @@ std::shared_ptr<const ClusterConfig> FindCluster(const std::vector<std::shared_p
   return it != sorted.end() && (*it)->name == name ? *it : nullptr;
 }
 
+// Whether the routes compiled for `vhost` in the previous config still point at the clusters this
+// config has under their names; a cluster compiled anew means the routes must be too.
+bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::shared_ptr<const ClusterConfig>>& clusters) {
+  for (const auto& route : vhost.routes) {
+    const std::string& name = route->proto.cluster();
+    if (name.empty()) continue;
+    const auto cluster = FindCluster(clusters, name);
+    if (cluster == nullptr) return false;  // compiling reports the missing cluster
+    if (route->unavailable_status == 0 && cluster != route->cluster) return false;
+  }
+  return true;
+}
+
 RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, const BuildOptions& options,
                          std::shared_ptr<const ClusterConfig> cluster) {
   RouteConfig out;
@@ -223,18 +237,31 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
 
 }  // namespace
 
-Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot, const BuildOptions& options) {
+Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot, const BuildOptions& options,
+                                                    const Config* previous) {
   // Config's constructor is private, so make_shared cannot reach it.
   std::shared_ptr<Config> config(new Config());
   config->version_ = snapshot.version();
   config->controller_instance_ = snapshot.controller_instance();
+  config->options_ = options;
+  config->defaults_source_ = snapshot.defaults().SerializeAsString();
 
   if (auto ok = CheckDefaults(snapshot.defaults()); !ok) return Fail("defaults: " + ok.error());
 
+  // Equal bytes compile to equal objects: compiling reads nothing but the message itself (and,
+  // for routes, the defaults, the options and the clusters, checked below).
   config->clusters_.reserve(static_cast<std::size_t>(snapshot.clusters_size()));
   for (const v1::Cluster& cluster : snapshot.clusters()) {
     if (cluster.name().empty()) return Fail("a cluster has an empty name");
-    auto compiled = CompileCluster(cluster);
+    std::string source = cluster.SerializeAsString();
+    if (previous != nullptr) {
+      auto old = FindCluster(previous->clusters_, cluster.name());
+      if (old != nullptr && old->source == source) {
+        config->clusters_.push_back(std::move(old));
+        continue;
+      }
+    }
+    auto compiled = CompileCluster(cluster, std::move(source));
     if (!compiled) return Fail("cluster " + Quote(cluster.name()) + ": " + compiled.error());
     config->clusters_.push_back(std::move(*compiled));
   }
@@ -259,6 +286,8 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
   if (!compiled_certificates) return Fail(compiled_certificates.error());
   config->certificates_ = std::move(*compiled_certificates);
 
+  const bool routes_reusable = previous != nullptr && previous->options_ == options &&
+                               previous->defaults_source_ == config->defaults_source_;
   std::set<std::string_view> hosts;
   for (const v1::VirtualHost& vhost : snapshot.virtual_hosts()) {
     const std::string& host = vhost.host();
@@ -270,9 +299,13 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
     if (!vhost.tls_certificate().empty() && !certificates.contains(vhost.tls_certificate())) {
       return Fail(where + ": TLS certificate " + Quote(vhost.tls_certificate()) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, vhost.tls_certificate()};
+    VirtualHostConfig compiled{host, {}, vhost.tls_certificate(), vhost.SerializeAsString()};
+    const VirtualHostConfig* old = routes_reusable ? previous->FindCompiledHost(host) : nullptr;
+    const bool reuse = old != nullptr && old->source == compiled.source && RoutesStillResolve(*old, config->clusters_);
+    if (reuse) compiled.routes = old->routes;
     compiled.routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
-    for (const v1::Route& route : vhost.routes()) {
+    for (int i = reuse ? vhost.routes_size() : 0; i < vhost.routes_size(); ++i) {
+      const v1::Route& route = vhost.routes(i);
       const std::string route_where = where + " route " + Quote(route.name());
       if (auto ok = CheckRoutePolicy(route); !ok) return Fail(route_where + ": " + ok.error());
       auto allow = CompileCidrs(route.access().allow_cidrs(), "access.allow_cidrs");
@@ -304,9 +337,6 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
   std::sort(config->exact_hosts_.begin(), config->exact_hosts_.end(), by_host);
   std::sort(config->wildcard_hosts_.begin(), config->wildcard_hosts_.end(), by_host);
 
-  // Kept for what is not compiled (listeners, certificates for the TLS context); copied last so
-  // a refused snapshot costs no copy.
-  config->snapshot_ = snapshot;
   return std::shared_ptr<const Config>(std::move(config));
 }
 

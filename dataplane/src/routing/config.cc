@@ -51,6 +51,11 @@ const VirtualHostConfig* Config::FindNormalizedHost(std::string_view host) const
   return MostSpecific(exact_hosts_, wildcard_hosts_, catch_all_, host);
 }
 
+const VirtualHostConfig* Config::FindCompiledHost(std::string_view host) const noexcept {
+  if (host.empty()) return catch_all_ ? &*catch_all_ : nullptr;
+  return LookUp(match::IsWildcardHost(host) ? wildcard_hosts_ : exact_hosts_, host);
+}
+
 const VirtualHostConfig* Config::FindHost(std::string_view host) const {
   if (IsNormalizedHost(host)) return FindNormalizedHost(host);
   return FindNormalizedHost(match::NormalizeHost(host));

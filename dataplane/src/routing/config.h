@@ -37,6 +37,9 @@ struct ClusterConfig {
   std::vector<UpstreamEndpoint> endpoints;
   pier::v1::BackendTls backend_tls;
   tls::UpstreamTls upstream_tls;  // context null when backend_tls is off
+  // The v1::Cluster this was compiled from, serialised: an identical one in the next snapshot
+  // reuses this object instead of compiling it again.
+  std::string source;
 };
 
 // One route with every default resolved, so the per-request code never looks at Defaults.
@@ -74,6 +77,8 @@ struct VirtualHostConfig {
   std::string host;  // lowercase; "" = any; "*.a.b" = one label wildcard
   std::vector<std::shared_ptr<const RouteConfig>> routes;  // precedence order
   std::string tls_certificate;
+  // The v1::VirtualHost this was compiled from, serialised (see ClusterConfig::source).
+  std::string source;
 };
 
 // The values a route gets when neither the route nor the snapshot's Defaults set one. The
@@ -85,6 +90,8 @@ struct BuildOptions {
   std::chrono::milliseconds websocket_idle_timeout{3600000};
   uint64_t max_body_bytes = 1 << 20;  // 0 = unlimited
   uint32_t buffer_bytes = 16 * 1024;
+
+  bool operator==(const BuildOptions&) const = default;
 };
 
 class Config final {
@@ -93,8 +100,13 @@ class Config final {
   // statuses sane) and compiles it. An invalid snapshot is an error naming what is wrong.
   // A route field left 0 takes the snapshot's Defaults, and a Defaults field left 0 takes
   // `options`.
+  //
+  // With `previous` (the config in use), a cluster or virtual host whose serialised form is the
+  // same as there is taken over instead of compiled again, so the cost of a snapshot follows
+  // what changed; validation of the whole snapshot and the result are the same as without it.
   static Result<std::shared_ptr<const Config>> Build(const pier::v1::Snapshot& snapshot,
-                                                     const BuildOptions& options = {});
+                                                     const BuildOptions& options = {},
+                                                     const Config* previous = nullptr);
 
   uint64_t version() const noexcept { return version_; }
   const std::string& controller_instance() const noexcept { return controller_instance_; }
@@ -111,7 +123,6 @@ class Config final {
   // The virtual host Match would use for this Host header (or SNI name); null when none.
   const VirtualHostConfig* FindHost(std::string_view host) const;
   const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
-  const pier::v1::Snapshot& snapshot() const noexcept { return snapshot_; }
   // The snapshot's certificates as server contexts, and the SNI lookup over them.
   const tls::CertificateSet& certificates() const noexcept { return *certificates_; }
 
@@ -119,10 +130,13 @@ class Config final {
   Config() = default;
   // host: already normalised.
   const VirtualHostConfig* FindNormalizedHost(std::string_view host) const noexcept;
+  // The virtual host compiled under exactly this name ("" and "*.a.b" included); null if none.
+  const VirtualHostConfig* FindCompiledHost(std::string_view host) const noexcept;
 
   uint64_t version_ = 0;
   std::string controller_instance_;
-  pier::v1::Snapshot snapshot_;
+  BuildOptions options_;
+  std::string defaults_source_;  // the snapshot's Defaults, serialised: routes compiled with them
   std::vector<VirtualHostConfig> exact_hosts_;     // sorted by host
   std::vector<VirtualHostConfig> wildcard_hosts_;  // sorted by host, i.e. by the ".suffix" after "*"
   std::optional<VirtualHostConfig> catch_all_;
