@@ -57,6 +57,7 @@ HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, Connectio
   boost::system::error_code ec;
   auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address();
+  peer_text_ = FormatAddress(peer_);
   client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   ApplyTcpKeepAlive(client_.socket(), worker_.server().options.tcp_keepalive_idle);
 }
@@ -86,7 +87,7 @@ void HttpSession::OnHandshake(boost::system::error_code ec) {
   tls::ServerTls::Attach(client_.native_handle(), nullptr);
   tls::ServerTls::Count(ec, handshake_);
   if (ec) {
-    spdlog::debug("{}: TLS handshake failed: {}", FormatAddress(peer_), ec.message());
+    spdlog::debug("{}: TLS handshake failed: {}", peer_text_, ec.message());
     boost::system::error_code ignored;
     client_.socket().close(ignored);
     return;
@@ -165,7 +166,7 @@ void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
   exchange_.started = Clock::now();
   exchange_.started_wall = std::chrono::system_clock::now();
   exchange_.bytes_in += bytes;
-  exchange_.client = FormatAddress(peer_);
+  exchange_.client = peer_text_;
   if (ec == bhttp::error::header_limit) {
     SendError(431, "request header larger than " + std::to_string(worker_.server().options.max_header_bytes) + " bytes",
               true);
@@ -216,7 +217,7 @@ void HttpSession::RouteRequest() {
   exchange_.expect_continue = HasToken(request[bhttp::field::expect], "100-continue");
   RemoveHopByHop(request);
   ForwardingContext forwarding{peer_, tls_, &worker_.server().trusted_proxies};
-  auto forwarded = ApplyForwardedHeaders(request, forwarding);
+  auto forwarded = ApplyForwardedHeaders(request, forwarding, peer_text_);
   exchange_.client = std::move(forwarded.client);
   exchange_.request_id = std::move(forwarded.request_id);
 

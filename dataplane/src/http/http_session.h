@@ -160,6 +160,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   tls::Stream client_;
   boost::beast::flat_buffer client_buffer_;
   boost::asio::ip::address peer_;
+  std::string peer_text_;  // FormatAddress(peer_), once per connection rather than per request
   const bool tls_;
   bool idle_ = false;     // waiting for the first byte of a request: safe to close on drain
   bool handed_off_ = false;  // the sockets belong to a tunnel now
