@@ -74,7 +74,7 @@ void HttpSession::DoConnect() {
                   : std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
   upstream_->endpoint_id = PoolKey();
   upstream_->stream.expires_after(exchange_.route->connect_timeout);
-  upstream_->stream.tcp().async_connect(
+  upstream_->stream.async_connect(
       exchange_.endpoint, [self = shared_from_this(), started = Clock::now()](boost::system::error_code ec) {
         self->OnConnect(started, ec);
       });
