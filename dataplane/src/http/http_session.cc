@@ -145,23 +145,36 @@ void HttpSession::DoReadHeader() {
   // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
   client_.expires_never();
   header_timed_out_ = false;
-  header_timer_.expires_after(worker_.server().options.header_timeout);
-  header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
+  reading_header_ = true;
+  header_deadline_ = Clock::now() + worker_.server().options.header_timeout;
+  if (header_timer_armed_for_ > header_deadline_) ArmHeaderTimer();
   // Strict RFC 9112 checks on the raw head before Beast sees it (see head_validator.h).
   HeadLimits limits{.max_bytes = worker_.server().options.max_header_bytes};
   AsyncReadHead(client_, client_buffer_, *request_, limits,
                 beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
 }
 
+void HttpSession::ArmHeaderTimer() {
+  header_timer_armed_for_ = header_deadline_;
+  header_timer_.expires_at(header_deadline_);  // cancels a later wait, which then just returns
+  header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
+}
+
 void HttpSession::OnHeaderDeadline(boost::system::error_code ec) {
-  if (ec) return;  // cancelled: the header arrived in time
+  if (ec) return;  // cancelled: re-armed earlier, or the connection closed
+  header_timer_armed_for_ = Clock::time_point::max();
+  if (!reading_header_) return;  // the next header read arms it again
+  if (Clock::now() < header_deadline_) {
+    ArmHeaderTimer();  // armed for an earlier request's header; this one has until its own deadline
+    return;
+  }
   header_timed_out_ = true;
   boost::system::error_code ignored;
   client_.socket().cancel(ignored);
 }
 
 void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
-  header_timer_.cancel();
+  reading_header_ = false;
   if (header_timed_out_) ec = beast::error::timeout;
   exchange_.started = Clock::now();
   exchange_.started_wall = std::chrono::system_clock::now();
