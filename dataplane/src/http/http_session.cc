@@ -13,7 +13,6 @@
 #include "http/hop_by_hop.h"
 #include "http/read_head.h"
 #include "http/request_target.h"
-#include "listener/socket_options.h"
 #include "websocket/handshake.h"
 
 namespace pier::dataplane::http {
@@ -58,8 +57,7 @@ HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, Connectio
   auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address();
   peer_text_ = FormatAddress(peer_);
-  client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  ApplyTcpKeepAlive(client_.socket(), worker_.server().options.tcp_keepalive_idle);
+  // TCP_NODELAY and keepalive came with the socket from the listener (listener.cc).
 }
 
 HttpSession::~HttpSession() { worker_.Unregister(this); }
