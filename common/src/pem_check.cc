@@ -4,7 +4,9 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <string>
@@ -24,6 +26,10 @@ struct KeyFree {
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
+struct ContextFree {
+  void operator()(SSL_CTX* context) const noexcept { SSL_CTX_free(context); }
+};
+using ContextPtr = std::unique_ptr<SSL_CTX, ContextFree>;
 
 BioPtr MemoryBio(const std::string& pem) {
   return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -76,6 +82,22 @@ Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::s
   if (!key) return Fail("private key does not parse: " + TakeOpenSslError());
   if (X509_check_private_key(leaf.get(), key.get()) != 1) {
     return Fail("private key does not match the leaf certificate: " + TakeOpenSslError());
+  }
+  // Parsing is not all a server context asks of a certificate: installing it also decodes its
+  // extensions and applies the security level (key size, signature digest). A certificate that
+  // parses but fails there would pass this check and then make the dataplane refuse the whole
+  // snapshot, so the pair is installed the way the dataplane installs it.
+  ContextPtr context(SSL_CTX_new(TLS_server_method()));
+  if (!context) return Fail("out of memory checking the certificate");
+  // An extension that does not decode leaves an error queued even when the call succeeds, and
+  // the dataplane (asio's use_certificate_chain) counts a queued error as failure.
+  ERR_clear_error();
+  if (SSL_CTX_use_certificate(context.get(), leaf.get()) != 1 || ERR_peek_error() != 0 ||
+      (X509_get_extension_flags(leaf.get()) & EXFLAG_INVALID) != 0) {
+    return Fail("the leaf certificate cannot serve TLS: " + TakeOpenSslError());
+  }
+  if (SSL_CTX_use_PrivateKey(context.get(), key.get()) != 1 || SSL_CTX_check_private_key(context.get()) != 1) {
+    return Fail("the private key cannot serve TLS: " + TakeOpenSslError());
   }
   return true;
 }

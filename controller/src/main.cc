@@ -43,6 +43,7 @@ struct Flags {
   pier::server::GrpcServerOptions grpc;
   std::string metrics_listen = ":10254";
   std::string publish_service;
+  std::string publish_status_address;
   bool leader_elect = false;
   std::string leader_election_namespace;
   std::string leader_election_id = "pier-controller-leader";
@@ -75,6 +76,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--publish-service", flags.publish_service,
                  "NAMESPACE/NAME of the dataplane Service whose address (LoadBalancer ingress, else ClusterIP) "
                  "goes into the status of served Ingresses (default: no status writes)");
+  app.add_option("--publish-status-address", flags.publish_status_address,
+                 "Comma-separated IP addresses or DNS names written into the status of served Ingresses, "
+                 "instead of --publish-service's address (e.g. a bare-metal VIP)");
   app.add_flag("--leader-elect", flags.leader_elect,
                "Elect one leader among replicas on a Lease; only it writes Ingress status and Events "
                "(default: this replica always leads)");
@@ -111,6 +115,12 @@ pier::Result<bool> Validate(const Flags& flags) {
   if (!flags.publish_service.empty() && !IsNamespacedName(flags.publish_service)) {
     return pier::Fail("--publish-service must be NAMESPACE/NAME, got \"" + flags.publish_service + "\"");
   }
+#if PIER_HAVE_CLUSTER_SOURCE
+  if (!flags.publish_status_address.empty()) {
+    auto addresses = pier::status::ParseStatusAddresses(flags.publish_status_address);
+    if (!addresses) return pier::Fail("--publish-status-address: " + addresses.error());
+  }
+#endif
   if (const std::string& secret = flags.translate.default_tls_secret; !secret.empty()) {
     if (!IsNamespacedName(secret)) return pier::Fail("--default-tls-secret must be NAMESPACE/NAME, got \"" + secret + "\"");
     // Only the --namespace is watched: a Secret elsewhere would never be seen.
@@ -157,7 +167,10 @@ std::unique_ptr<StatusService> MakeStatusService(const Flags& flags, pier::sourc
   auto* cluster = dynamic_cast<pier::kube::ClusterSource*>(&source);
   if (cluster == nullptr) return nullptr;
   pier::status::StatusServiceOptions options;
-  options.publish_service = flags.publish_service;
+  options.publish.service = flags.publish_service;
+  if (!flags.publish_status_address.empty()) {
+    options.publish.addresses = pier::status::ParseStatusAddresses(flags.publish_status_address).value();
+  }
   options.controller_name = flags.translate.controller_name;
   options.leader_elect = flags.leader_elect;
   options.election.name = flags.leader_election_id;
@@ -178,8 +191,10 @@ int Run(const Flags& flags) {
   const std::string instance = pier::server::NewControllerInstance();
   spdlog::info("pier-controller {} starting: instance {}, source {}", pier::Version(), instance,
                flags.source == "manifests" ? flags.manifests : "cluster");
-  if (flags.source == "manifests" && (flags.leader_elect || !flags.publish_service.empty())) {
-    spdlog::warn("--leader-elect and --publish-service apply to --source=cluster only; ignored");
+  if (flags.source == "manifests" &&
+      (flags.leader_elect || !flags.publish_service.empty() || !flags.publish_status_address.empty())) {
+    spdlog::warn("--leader-elect, --publish-service and --publish-status-address apply to --source=cluster only; "
+                 "ignored");
   }
 
   pier::metrics::RegisterBuildInfo(pier::Version());

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -208,8 +209,17 @@ int Run(const Settings& settings) {
 
   int signal = 0;
   sigwait(&signals, &signal);
-  spdlog::info("{} received: draining (at most {} ms)", signal == SIGTERM ? "SIGTERM" : "SIGINT",
-               settings.proxy.drain_timeout.count());
+  spdlog::info("{} received: draining (at most {} ms; a second signal exits at once)",
+               signal == SIGTERM ? "SIGTERM" : "SIGINT", settings.proxy.drain_timeout.count());
+  // A second signal during the drain means "stop now": Ctrl-C twice at a terminal, or an
+  // operator who will not wait for the drain timeout. Open tunnels and requests are cut.
+  std::thread([signals] {
+    int again = 0;
+    sigwait(&signals, &again);
+    spdlog::warn("{} received again: exiting without finishing the drain", again == SIGTERM ? "SIGTERM" : "SIGINT");
+    spdlog::default_logger()->flush();
+    std::_Exit(1);
+  }).detach();
   readiness.SetDraining();
   (*proxy)->Drain();
   (*proxy)->Wait();

@@ -32,7 +32,10 @@ CONTRACT_FLAGS = {
 EXTRA_FLAGS = {
     # docs/architecture.md ("Certificates and Secrets") and docs/migrating-from-ingress-nginx.md:
     # the certificate for unknown SNI, as ingress-nginx's --default-ssl-certificate.
-    "controller": {"--default-tls-secret"},
+    "controller": {"--default-tls-secret",
+                   # docs/install.md ("Status, Events and replicas"): fixed addresses for Ingress
+                   # status, as ingress-nginx's flag of the same name.
+                   "--publish-status-address"},
     # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
     # cluster is the Service's, not the pod's listener port.
     "dataplane": {"--https-redirect-port"},
@@ -42,6 +45,7 @@ EXTRA_FLAGS = {
 EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngressWithoutClass=true",
               "--set", "controller.watchNamespace=apps",
               "--set", "controller.defaultTLSSecret=apps/wildcard-tls", "--set", "dataplane.threads=4",
+              "--set", "controller.publishStatusAddress=192.0.2.7\\,edge.example.com",
               "--set", "dataplane.config.connectTimeout=5s", "--set", "dataplane.config.readTimeout=1m",
               "--set", "dataplane.config.sendTimeout=1m",
               "--set", "dataplane.config.websocketIdleTimeout=1h",

@@ -125,6 +125,11 @@ def test_one_leader_writes_then_kill_and_sigterm_hand_over(cluster, kubeconfig):
         assert survivor is follower
         assert lease_transitions(cluster) == transitions + 1
         print(f"takeover after SIGKILL: {took:.1f} s")
+        # The new leader reports the same two warnings under the same Event names: it finds
+        # them recorded and adds no duplicate.
+        wait_until(lambda: survivor.log().count("already recorded as") >= 2, ELECTED_TIMEOUT_S,
+                   "the new leader to find both Events recorded")
+        assert len(events_for(cluster, "bad")) == 2, events_for(cluster, "bad")
 
         # SIGTERM: the leader releases the lease and a new follower takes over at once.
         c = start(cluster, kubeconfig, "c")

@@ -52,8 +52,12 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def controller(cluster):
-    kubeconfig = chart_rbac_kubeconfig(cluster)
+def kubeconfig(cluster):
+    return chart_rbac_kubeconfig(cluster)
+
+
+@pytest.fixture(scope="module")
+def controller(cluster, kubeconfig):
     apply(cluster, *BASE_OBJECTS)
     with ControllerProcess(kubeconfig, cluster.workdir, "status",
                            f"--publish-service={RBAC_NAMESPACE}/{PUBLISH}") as started:
@@ -143,3 +147,19 @@ def test_missing_backend_service_is_reported(cluster, controller):
         out = cluster.kubectl("describe", "ingress", "orphan", "-n", NAMESPACE)
         return out if "MissingService" in out else None
     wait_until(described, STATUS_TIMEOUT_S, "MissingService in kubectl describe ingress orphan")
+
+
+def test_publish_status_address_is_written_instead_of_the_service_address(cluster, kubeconfig, controller):
+    # A second controller for its own class, publishing fixed addresses as on bare metal where
+    # a VIP or a DNS name fronts the nodes; the first controller's Service address is not used.
+    apply(cluster, {"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "pier-fixed"},
+                    "spec": {"controller": "pier.dev/fixed"}})
+    with ControllerProcess(kubeconfig, cluster.workdir, "fixed",
+                           "--ingress-class=pier-fixed", "--controller-name=pier.dev/fixed",
+                           f"--publish-service={RBAC_NAMESPACE}/{PUBLISH}",
+                           "--publish-status-address=192.0.2.7, edge.example.com") as fixed:
+        apply(cluster, ingress("fixed", ingress_class="pier-fixed"))
+        wait_status(cluster, fixed, "fixed", [{"hostname": "edge.example.com"}, {"ip": "192.0.2.7"}])
+        assert fixed.running(), fixed.log_tail()
+    # The first controller does not serve that class and leaves the status alone.
+    assert status_of(cluster, "fixed") == [{"hostname": "edge.example.com"}, {"ip": "192.0.2.7"}]

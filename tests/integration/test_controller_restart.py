@@ -1,6 +1,7 @@
 """The dataplane does not need the controller to serve: it keeps the last snapshot while the
 controller is gone, and resyncs when it comes back."""
 
+import signal
 import time
 
 from websockets.sync.client import connect
@@ -37,3 +38,26 @@ def test_dataplane_survives_controller_and_resyncs(two_services):
         ws.send("controller is back")
         assert ws.recv(timeout=5) == "controller is back"
     stack.wait_ready(timeout=5)
+
+
+# The dataplane's keepalive (a ping 30 s into the connection and every 30 s after, 10 s to
+# answer) notices a controller that stopped answering without closing TCP, as when its node
+# dies: within 40 s. A stopped process is the loopback stand-in: the
+# kernel keeps its sockets open, but nothing answers HTTP/2 pings.
+KEEPALIVE_DETECTION_S = 40
+SILENT_CONTROLLER_TIMEOUT_S = KEEPALIVE_DETECTION_S + 15
+
+
+def test_a_silent_controller_is_noticed_by_keepalive_and_serving_goes_on(two_services):
+    stack = two_services
+    stack.controller.popen.send_signal(signal.SIGSTOP)
+    try:
+        wait_until(lambda: "keepalive watchdog timeout" in stack.dataplane.log_text(), SILENT_CONTROLLER_TIMEOUT_S,
+                   "the dataplane to give up on the silent controller", interval=0.5, alive=stack.dataplane.check_alive)
+        assert backend_of(stack) == "chat-a"
+    finally:
+        stack.controller.popen.send_signal(signal.SIGCONT)
+    # Once it answers again the dataplane is connected and takes changes as before.
+    stack.write_manifest("app.yaml", app_ingress("svc-b"))
+    wait_until(lambda: backend_of(stack) == "chat-b", RESYNC_TIMEOUT_S, "the dataplane to resync",
+               interval=0.1, alive=stack.check_alive)

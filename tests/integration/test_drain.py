@@ -114,3 +114,38 @@ def test_sigterm_sends_1001_to_every_tunnel_and_finishes_http(stack):
         loop.close()
         echo.close()
         recorder.close()
+
+
+def test_a_second_sigterm_during_the_drain_exits_at_once(stack):
+    recorder = Recorder(slow)
+    try:
+        # A drain that would wait for the slow request (2 s) and up to 15 s in all.
+        stack.dataplane_args = ["--drain-timeout", f"{DRAIN_TIMEOUT_S}s"]
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(*m.service_with_backends("slow", [recorder.port]),
+                                                  m.ingress("app", [("/slow", "slow")])))
+        stack.start()
+        outcome: dict = {}
+
+        def in_flight():
+            try:
+                outcome["status"] = request(stack.http_port, "GET", "/slow", timeout=10).status
+            except (OSError, ValueError) as error:  # the exit cuts the connection
+                outcome["error"] = error
+
+        http_thread = threading.Thread(target=in_flight)
+        http_thread.start()
+        wait_until(lambda: any(r.target == "/slow" for r in recorder.requests()), 5, "the slow request upstream")
+
+        stack.dataplane.popen.send_signal(signal.SIGTERM)
+        wait_until(lambda: "draining" in stack.dataplane.log_text(), 2, "the drain to start", interval=0.02)
+        sent = time.monotonic()
+        stack.dataplane.popen.send_signal(signal.SIGTERM)
+        stack.dataplane.popen.wait(timeout=SLOW_RESPONSE_S)
+        assert time.monotonic() - sent < 1.0
+        assert stack.dataplane.popen.returncode == 1
+        assert "received again: exiting without finishing the drain" in stack.dataplane.log_text()
+        http_thread.join(timeout=10)
+        assert "error" in outcome, f"the request was cut, not finished: {outcome}"
+    finally:
+        recorder.close()

@@ -27,6 +27,27 @@ std::string Truncate(std::string text, std::size_t limit) {
   return text;
 }
 
+std::string ObjectKey(const EventTarget& target) {
+  return target.uid.empty() ? target.namespace_ + "/" + target.name : target.uid;
+}
+
+// FNV-1a, 64 bits: stable across builds and processes, unlike std::hash, so every replica
+// names the same warning the same way.
+uint64_t StableHash(std::string_view text) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+std::string EventName(const EventTarget& target, const std::string& key) {
+  char suffix[18];
+  std::snprintf(suffix, sizeof suffix, ".%016llx", static_cast<unsigned long long>(StableHash(key)));
+  return Truncate(target.name, kMaxNameBytes - std::char_traits<char>::length(suffix)) + suffix;
+}
+
 }  // namespace
 
 EventRecorder::EventRecorder(kube::KubeClient& client, EventRecorderConfig config, const Clock& clock)
@@ -50,7 +71,7 @@ void EventRecorder::SpendToken(const std::string& object_key, std::chrono::stead
 
 EventOutcome EventRecorder::Warning(const EventTarget& target, const std::string& reason, const std::string& note) {
   const auto now = clock_.Now();
-  const std::string object_key = target.uid.empty() ? target.namespace_ + "/" + target.name : target.uid;
+  const std::string object_key = ObjectKey(target);
   const std::string key = object_key + '\x1f' + reason + '\x1f' + note;
   Forget(now);
 
@@ -65,37 +86,33 @@ EventOutcome EventRecorder::Warning(const EventTarget& target, const std::string
   }
 
   if (in_series) {
-    Recorded& recorded = it->second;
-    const nlohmann::json patch = {
-        {"series", {{"count", recorded.count + 1}, {"lastObservedTime", FormatMicroTime(clock_.WallNow())}}}};
-    const std::string path =
-        kube::ObjectPath(kEventApiVersion, kEventPlural, true, target.namespace_, recorded.name);
-    auto patched = client_.Patch(path, kube::PatchType::kMerge, patch);
-    if (patched) {
-      SpendToken(object_key, now);
-      ++recorded.count;
-      recorded.last_observed = now;
-      return EventOutcome::kSeriesUpdated;
-    }
-    if (patched.error().http_status != 404) {
-      spdlog::warn("events: updating event {}/{} failed: {}", target.namespace_, recorded.name,
-                   patched.error().Describe());
-      return EventOutcome::kFailed;
-    }
-    // The Event expired on the server (its TTL is about an hour): start a new one.
+    // Gone: the Event expired on the server (its TTL is about an hour), start a new one.
+    if (auto patched = PatchSeries(target, object_key, it->second, now)) return *patched;
   }
   return Create(target, reason, note, key, now);
+}
+
+std::optional<EventOutcome> EventRecorder::PatchSeries(const EventTarget& target, const std::string& object_key, Recorded& recorded,
+                                        std::chrono::steady_clock::time_point now) {
+  const nlohmann::json patch = {
+      {"series", {{"count", recorded.count + 1}, {"lastObservedTime", FormatMicroTime(clock_.WallNow())}}}};
+  const std::string path = kube::ObjectPath(kEventApiVersion, kEventPlural, true, target.namespace_, recorded.name);
+  auto patched = client_.Patch(path, kube::PatchType::kMerge, patch);
+  if (patched) {
+    SpendToken(object_key, now);
+    ++recorded.count;
+    recorded.last_observed = now;
+    return EventOutcome::kSeriesUpdated;
+  }
+  if (patched.error().http_status == 404) return std::nullopt;
+  spdlog::warn("events: updating event {}/{} failed: {}", target.namespace_, recorded.name, patched.error().Describe());
+  return EventOutcome::kFailed;
 }
 
 EventOutcome EventRecorder::Create(const EventTarget& target, const std::string& reason, const std::string& note,
                                    const std::string& key, std::chrono::steady_clock::time_point now) {
   const auto wall = clock_.WallNow();
-  char suffix[40];
-  std::snprintf(suffix, sizeof suffix, ".%llx%llx",
-                static_cast<unsigned long long>(
-                    std::chrono::duration_cast<std::chrono::nanoseconds>(wall.time_since_epoch()).count()),
-                static_cast<unsigned long long>(sequence_++ & 0xff));
-  const std::string name = Truncate(target.name, kMaxNameBytes - std::char_traits<char>::length(suffix)) + suffix;
+  const std::string name = EventName(target, key);
 
   nlohmann::json regarding = {{"apiVersion", "networking.k8s.io/v1"},
                               {"kind", "Ingress"},
@@ -116,12 +133,25 @@ EventOutcome EventRecorder::Create(const EventTarget& target, const std::string&
       {"regarding", regarding},
   };
   auto created = client_.Create(kube::CollectionPath(kEventApiVersion, kEventPlural, true, target.namespace_), event);
+  const std::string object_key = ObjectKey(target);
+  if (!created && created.error().http_status == 409) {
+    auto known = recorded_.find(key);
+    if (known != recorded_.end()) {
+      // Ours, seen again after the series window while the Event still exists: a series.
+      // Gone between the two calls: fail, and the next pass creates it.
+      return PatchSeries(target, object_key, known->second, now).value_or(EventOutcome::kFailed);
+    }
+    // An earlier leader recorded it: adopt it rather than write a duplicate.
+    spdlog::debug("events: {} event on ingress {}/{} already recorded as {}", reason, target.namespace_, target.name,
+                  name);
+    recorded_[key] = Recorded{name, 1, now};
+    return EventOutcome::kAlreadyRecorded;
+  }
   if (!created) {
     spdlog::warn("events: creating {} event on ingress {}/{} failed: {}", reason, target.namespace_, target.name,
                  created.error().Describe());
     return EventOutcome::kFailed;
   }
-  const std::string object_key = target.uid.empty() ? target.namespace_ + "/" + target.name : target.uid;
   SpendToken(object_key, now);
   recorded_[key] = Recorded{name, 1, now};
   return EventOutcome::kCreated;

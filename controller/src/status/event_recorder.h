@@ -4,13 +4,18 @@
 //   and note) is not created again: the existing Event becomes a series (series.count and
 //   series.lastObservedTime patched), as client-go's events broadcaster does within its 6 min;
 // - each Ingress has a token bucket (burst 25, one token back every 5 min: client-go's
-//   EventSourceObjectSpamFilter defaults); an Event without a token is dropped and logged.
+//   EventSourceObjectSpamFilter defaults); an Event without a token is dropped and logged;
+// - an Event's name is the Ingress name plus a hash of (uid, reason, note), the same in every
+//   replica: a new leader that reports a warning its predecessor already recorded finds the
+//   Event there (409) and adopts it instead of creating a duplicate, with no extra permission
+//   (reading Events would need list/get).
 // Not thread-safe: the status thread owns it.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 
 #include "kube/kube_client.h"
@@ -35,7 +40,8 @@ struct EventTarget {
   std::string uid;
 };
 
-enum class EventOutcome { kCreated, kSeriesUpdated, kRateLimited, kFailed };
+// kAlreadyRecorded: another replica (an earlier leader) created this very Event; nothing written.
+enum class EventOutcome { kCreated, kSeriesUpdated, kAlreadyRecorded, kRateLimited, kFailed };
 
 class EventRecorder final {
  public:
@@ -60,6 +66,9 @@ class EventRecorder final {
   void SpendToken(const std::string& object_key, std::chrono::steady_clock::time_point now);
   EventOutcome Create(const EventTarget& target, const std::string& reason, const std::string& note,
                       const std::string& key, std::chrono::steady_clock::time_point now);
+  // nullopt: the Event is gone from the server (it expired).
+  std::optional<EventOutcome> PatchSeries(const EventTarget& target, const std::string& object_key,
+                                          Recorded& recorded, std::chrono::steady_clock::time_point now);
   void Forget(std::chrono::steady_clock::time_point now);
 
   kube::KubeClient& client_;
@@ -67,7 +76,6 @@ class EventRecorder final {
   const Clock& clock_;
   std::map<std::string, Recorded> recorded_;  // by uid + reason + note
   std::map<std::string, Bucket> buckets_;     // by uid (or namespace/name)
-  uint64_t sequence_ = 0;
 };
 
 }  // namespace pier::status

@@ -8,9 +8,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/objects.h"
+#include "pier/common/result.h"
 
 namespace pier::status {
 
@@ -19,6 +21,10 @@ using Addresses = std::vector<model::LoadBalancerIngress>;
 // --publish-service's address: its status.loadBalancer.ingress entries if any, else its
 // spec.clusterIP (none for a headless Service). Sorted, without duplicates.
 Addresses PublishedAddresses(const model::Service& service);
+
+// --publish-status-address: a comma-separated list of IP addresses (into `ip`) and DNS names
+// (into `hostname`). Sorted, without duplicates; an empty list or entry is an error.
+Result<Addresses> ParseStatusAddresses(std::string_view list);
 
 // The status an Ingress should have, given what it has now.
 Addresses DesiredStatus(bool served, const Addresses& current, const Addresses& published);

@@ -13,11 +13,13 @@ std::string WarningIdentity(const IngressWarning& warning) {
 }  // namespace
 
 StatusInput MakeStatusInput(const model::ClusterState& state, const translate::Output& output,
-                            const std::string& publish_service) {
+                            const PublishOptions& publish) {
   StatusInput input;
   const std::set<std::string> served(output.served_ingresses.begin(), output.served_ingresses.end());
-  if (!publish_service.empty()) {
-    if (auto it = state.services.find(publish_service); it != state.services.end()) {
+  if (publish.enabled()) {
+    if (!publish.addresses.empty()) {
+      input.published = publish.addresses;
+    } else if (auto it = state.services.find(publish.service); it != state.services.end()) {
       input.published = PublishedAddresses(it->second);
     }
     input.ingresses.reserve(state.ingresses.size());
@@ -120,11 +122,11 @@ void StatusController::Run(std::stop_token stop) {
 
 bool StatusController::Pass(const StatusInput& input, std::stop_token stop) {
   bool ok = true;
-  if (!options_.publish_service.empty()) {
+  if (options_.publish.enabled()) {
     if (!input.published) {
       if (!missing_service_logged_) {
         spdlog::warn("status: --publish-service {} not found; Ingress status is left as it is",
-                     options_.publish_service);
+                     options_.publish.service);
         missing_service_logged_ = true;
       }
     } else {

@@ -30,20 +30,28 @@ struct IngressWarning {
   std::string message;
 };
 
+// Where the published address comes from: fixed addresses (--publish-status-address) win over
+// a Service's (--publish-service); neither set means no status writes.
+struct PublishOptions {
+  std::string service;  // NAMESPACE/NAME or ""
+  Addresses addresses;  // sorted; empty: take them from `service`
+
+  bool enabled() const { return !addresses.empty() || !service.empty(); }
+};
+
 // Everything the status thread needs from one build, copied out of the loop's state.
 struct StatusInput {
   std::vector<IngressStatusView> ingresses;
-  // nullopt: status is not written (no --publish-service, or that Service does not exist).
+  // nullopt: status is not written (nothing to publish, or the publish Service does not exist).
   std::optional<Addresses> published;
   std::vector<IngressWarning> warnings;
 };
 
-// `publish_service` is "NAMESPACE/NAME" or "" (no status writes).
 StatusInput MakeStatusInput(const model::ClusterState& state, const translate::Output& output,
-                            const std::string& publish_service);
+                            const PublishOptions& publish);
 
 struct StatusControllerOptions {
-  std::string publish_service;
+  PublishOptions publish;
   EventRecorderConfig events;
 };
 

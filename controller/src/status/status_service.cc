@@ -12,7 +12,7 @@ StatusServiceOptions WithIdentity(StatusServiceOptions options) {
 
 StatusControllerOptions ControllerOptions(const StatusServiceOptions& options) {
   StatusControllerOptions out;
-  out.publish_service = options.publish_service;
+  out.publish = options.publish;
   out.events.reporting_controller = options.controller_name;
   out.events.reporting_instance = options.election.identity;
   return out;
@@ -33,8 +33,11 @@ StatusService::~StatusService() { Stop(); }
 void StatusService::Start() {
   spdlog::info("status: this replica is {}, {}", options_.election.identity,
                election_ ? "leading when elected" : "always leading (no --leader-elect)");
-  if (options_.publish_service.empty()) {
-    spdlog::info("status: no --publish-service, Ingress status is not written");
+  if (!options_.publish.enabled()) {
+    spdlog::info("status: no --publish-service or --publish-status-address, Ingress status is not written");
+  } else if (!options_.publish.addresses.empty() && !options_.publish.service.empty()) {
+    spdlog::info("status: --publish-status-address is published; --publish-service {} is not used",
+                 options_.publish.service);
   }
   controller_.Start();
   if (election_) {
@@ -52,7 +55,7 @@ void StatusService::Stop() noexcept {
 
 server::BuildObserver StatusService::Observer() {
   return [this](const model::ClusterState& state, const translate::Output& output) {
-    controller_.Update(MakeStatusInput(state, output, options_.publish_service));
+    controller_.Update(MakeStatusInput(state, output, options_.publish));
   };
 }
 

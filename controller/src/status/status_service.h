@@ -16,7 +16,7 @@
 namespace pier::status {
 
 struct StatusServiceOptions {
-  std::string publish_service;  // NAMESPACE/NAME or ""
+  PublishOptions publish;
   std::string controller_name;  // reportingController of Events
   bool leader_elect = false;
   LeaderElectionConfig election;  // identity is filled in if empty

@@ -13,11 +13,13 @@ namespace {
 // The scale target (50,000 endpoints, thousands of certificates) makes snapshots of tens of MiB.
 constexpr int kMaxSnapshotBytes = 256 << 20;
 
-// gRPC servers by default refuse pings more often than every 5 minutes while no data flows
-// (and answer too many with GOAWAY), so keepalive stays above that: it exists to notice a
-// controller that vanished without closing TCP, which a controller restart never does.
-constexpr int kKeepaliveTimeMs = 330 * 1000;
-constexpr int kKeepaliveTimeoutMs = 20 * 1000;
+// Keepalive notices a controller that vanished without closing TCP (its node died, a network
+// partition), which a controller restart never does: within 40 s the stream fails and the
+// channel reconnects, through the Service, to a live replica. pier-controller accepts pings
+// every 10 s without data (controller/src/server/grpc_server.cc); a gRPC server with the
+// default policy would answer pings this frequent with GOAWAY.
+constexpr int kKeepaliveTimeMs = 30 * 1000;
+constexpr int kKeepaliveTimeoutMs = 10 * 1000;
 
 Result<std::string> ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);

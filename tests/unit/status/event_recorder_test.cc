@@ -61,14 +61,50 @@ TEST(EventRecorderTest, RepeatWithinTheWindowBecomesASeries) {
   EXPECT_EQ(writes[2].path, writes[0].path + "/" + writes[0].body["metadata"]["name"].get<std::string>());
 }
 
-TEST(EventRecorderTest, DifferentNoteOrAfterTheWindowIsANewEvent) {
+TEST(EventRecorderTest, DifferentNoteIsANewEventAndAfterTheWindowTheExistingOneContinues) {
   MemoryApi api;
   FakeClock clock;
   EventRecorder recorder(api, Config(), clock);
   ASSERT_EQ(recorder.Warning(kWeb, "NoEndpoints", "service a"), EventOutcome::kCreated);
   EXPECT_EQ(recorder.Warning(kWeb, "NoEndpoints", "service b"), EventOutcome::kCreated);
   clock.Advance(6min);
-  EXPECT_EQ(recorder.Warning(kWeb, "NoEndpoints", "service a"), EventOutcome::kCreated);
+  // The Event still exists on the server under its stable name: it becomes a series.
+  EXPECT_EQ(recorder.Warning(kWeb, "NoEndpoints", "service a"), EventOutcome::kSeriesUpdated);
+  const auto writes = api.Writes();
+  ASSERT_EQ(writes.size(), 4u);  // two creates, the refused create, the patch
+  EXPECT_EQ(writes[3].verb, "patch");
+  EXPECT_EQ(writes[3].body["series"]["count"], 2);
+  EXPECT_EQ(writes[3].path, writes[0].path + "/" + writes[0].body["metadata"]["name"].get<std::string>());
+}
+
+TEST(EventRecorderTest, NamesAreStableAcrossRecordersAndDifferPerWarning) {
+  MemoryApi first_api, second_api;
+  FakeClock clock;
+  EventRecorder first(first_api, Config(), clock), second(second_api, Config(), clock);
+  ASSERT_EQ(first.Warning(kWeb, "NoEndpoints", "service a"), EventOutcome::kCreated);
+  ASSERT_EQ(second.Warning(kWeb, "NoEndpoints", "service a"), EventOutcome::kCreated);
+  ASSERT_EQ(second.Warning(kWeb, "NoEndpoints", "service b"), EventOutcome::kCreated);
+  const auto a = first_api.Writes()[0].body["metadata"]["name"].get<std::string>();
+  EXPECT_EQ(a, second_api.Writes()[0].body["metadata"]["name"].get<std::string>());
+  EXPECT_NE(a, second_api.Writes()[1].body["metadata"]["name"].get<std::string>());
+  EXPECT_EQ(a.size(), std::string("web.").size() + 16);
+}
+
+TEST(EventRecorderTest, ANewLeaderAdoptsTheEventsItsPredecessorCreated) {
+  MemoryApi api;
+  FakeClock clock;
+  EventRecorder old_leader(api, Config(), clock);
+  ASSERT_EQ(old_leader.Warning(kWeb, "NoEndpoints", "x"), EventOutcome::kCreated);
+  clock.Advance(20s);
+  EventRecorder new_leader(api, Config(), clock);
+  EXPECT_EQ(new_leader.Warning(kWeb, "NoEndpoints", "x"), EventOutcome::kAlreadyRecorded);
+  // Seen again by the new leader within the window: the same Event becomes a series.
+  clock.Advance(60s);
+  EXPECT_EQ(new_leader.Warning(kWeb, "NoEndpoints", "x"), EventOutcome::kSeriesUpdated);
+  int creates = 0;
+  for (const auto& write : api.Writes()) creates += write.verb == "create" ? 1 : 0;
+  EXPECT_EQ(creates, 2);  // the original and the refused one: no second Event exists
+  EXPECT_EQ(api.Writes().back().body["series"]["count"], 2);
 }
 
 TEST(EventRecorderTest, ExpiredSeriesEventIsCreatedAgain) {
@@ -76,7 +112,8 @@ TEST(EventRecorderTest, ExpiredSeriesEventIsCreatedAgain) {
   FakeClock clock;
   EventRecorder recorder(api, Config(), clock);
   ASSERT_EQ(recorder.Warning(kWeb, "NoEndpoints", "x"), EventOutcome::kCreated);
-  api.FailNext("patch", 404);
+  const auto first = api.Writes()[0];
+  api.Remove(first.path + "/" + first.body["metadata"]["name"].get<std::string>());  // its TTL ran out
   EXPECT_EQ(recorder.Warning(kWeb, "NoEndpoints", "x"), EventOutcome::kCreated);
 }
 

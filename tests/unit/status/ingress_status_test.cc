@@ -36,6 +36,22 @@ TEST(PublishedAddressesTest, HeadlessServiceHasNoAddress) {
   EXPECT_TRUE(PublishedAddresses(service).empty());
 }
 
+TEST(ParseStatusAddressesTest, IpsAndNamesSortedWithoutDuplicates) {
+  auto parsed = ParseStatusAddresses(" 192.0.2.10, LB.Example.com,2001:db8::1 ,192.0.2.10");
+  ASSERT_TRUE(parsed) << parsed.error();
+  const Addresses expected = {{.ip = "", .hostname = "lb.example.com"},
+                              {.ip = "192.0.2.10", .hostname = ""},
+                              {.ip = "2001:db8::1", .hostname = ""}};
+  EXPECT_EQ(*parsed, expected);
+}
+
+TEST(ParseStatusAddressesTest, RefusesWhatIsNeitherAnAddressNorAName) {
+  for (const char* bad : {"", " ", "192.0.2.10,", "192.0.2.300", "*.example.com", "exa mple.com", "http://x",
+                          "-bad.example.com"}) {
+    EXPECT_FALSE(ParseStatusAddresses(bad)) << bad;
+  }
+}
+
 TEST(DesiredStatusTest, ServedGetsThePublishedAddresses) {
   EXPECT_EQ(DesiredStatus(true, {Ip("1.1.1.1")}, {Ip("10.0.0.1")}), Addresses{Ip("10.0.0.1")});
 }

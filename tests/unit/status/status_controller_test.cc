@@ -60,11 +60,13 @@ std::size_t CountWrites(MemoryApi& api, const std::string& verb) {
   return seen;
 }
 
+PublishOptions Service(const std::string& name) { return {.service = name, .addresses = {}}; }
+
 // Lets the controller thread run a pass that should write nothing.
 void Settle() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
 
 TEST(MakeStatusInputTest, CarriesServedIngressesPublishedAddressAndWarningUids) {
-  const auto input = MakeStatusInput(State(), Output({BadAnnotation()}), "pier/dataplane");
+  const auto input = MakeStatusInput(State(), Output({BadAnnotation()}), Service("pier/dataplane"));
   ASSERT_EQ(input.ingresses.size(), 1u);
   EXPECT_TRUE(input.ingresses[0].served);
   EXPECT_EQ(input.ingresses[0].resource_version, "5");
@@ -75,18 +77,30 @@ TEST(MakeStatusInputTest, CarriesServedIngressesPublishedAddressAndWarningUids) 
 }
 
 TEST(MakeStatusInputTest, MissingOrUnsetPublishServiceWritesNoStatus) {
-  EXPECT_FALSE(MakeStatusInput(State(), Output(), "pier/absent").published.has_value());
-  const auto unset = MakeStatusInput(State(), Output(), "");
+  EXPECT_FALSE(MakeStatusInput(State(), Output(), Service("pier/absent")).published.has_value());
+  const auto unset = MakeStatusInput(State(), Output(), PublishOptions{});
   EXPECT_FALSE(unset.published.has_value());
   EXPECT_TRUE(unset.ingresses.empty());
+}
+
+TEST(MakeStatusInputTest, FixedAddressesWinOverThePublishService) {
+  const Addresses fixed = {{.ip = "192.0.2.10", .hostname = ""}, {.ip = "", .hostname = "lb.example.com"}};
+  const auto input = MakeStatusInput(State(), Output(), {.service = "pier/dataplane", .addresses = fixed});
+  ASSERT_TRUE(input.published.has_value());
+  EXPECT_EQ(*input.published, fixed);
+  ASSERT_EQ(input.ingresses.size(), 1u);
+  // Without any Service at all, too.
+  const auto alone = MakeStatusInput(State(), Output(), {.service = "", .addresses = fixed});
+  ASSERT_TRUE(alone.published.has_value());
+  EXPECT_EQ(*alone.published, fixed);
 }
 
 TEST(StatusControllerTest, OnlyTheLeaderWrites) {
   auto api = std::make_shared<MemoryApi>();
   api->Put(kPath, IngressJson());
-  StatusController controller(api, {.publish_service = "pier/dataplane", .events = {}});
+  StatusController controller(api, {.publish = {.service = "pier/dataplane", .addresses = {}}, .events = {}});
   controller.Start();
-  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), "pier/dataplane"));
+  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), Service("pier/dataplane")));
   Settle();
   EXPECT_TRUE(api->Writes().empty());
   controller.SetLeader(true);
@@ -98,18 +112,18 @@ TEST(StatusControllerTest, OnlyTheLeaderWrites) {
 
 TEST(StatusControllerTest, AWarningBecomesOneEventNotOnePerBuild) {
   auto api = std::make_shared<MemoryApi>();
-  StatusController controller(api, {.publish_service = "", .events = {}});
+  StatusController controller(api, {.publish = {}, .events = {}});
   controller.Start();
   controller.SetLeader(true);
   for (int build = 0; build < 5; ++build) {
-    controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), ""));
+    controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), PublishOptions{}));
     Settle();
   }
   EXPECT_EQ(CountWrites(*api, "create"), 1u);
   // It goes away and comes back: the same Event again, as a series.
-  controller.Update(MakeStatusInput(State(), Output(), ""));
+  controller.Update(MakeStatusInput(State(), Output(), PublishOptions{}));
   Settle();
-  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), ""));
+  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), PublishOptions{}));
   ASSERT_TRUE(WaitForWrites(*api, "patch", 1));
   EXPECT_EQ(CountWrites(*api, "create"), 1u);
   controller.Stop();
@@ -120,10 +134,10 @@ TEST(StatusControllerTest, FailedWritesAreRetriedWithBackoff) {
   api->Put(kPath, IngressJson());
   api->FailNext("update-status", 503);
   api->FailNext("create", 503);
-  StatusController controller(api, {.publish_service = "pier/dataplane", .events = {}});
+  StatusController controller(api, {.publish = {.service = "pier/dataplane", .addresses = {}}, .events = {}});
   controller.Start();
   controller.SetLeader(true);
-  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), "pier/dataplane"));
+  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), Service("pier/dataplane")));
   // One failed attempt each, then the retry after the first backoff step (about 0.8 s).
   ASSERT_TRUE(WaitForWrites(*api, "update-status", 2));
   ASSERT_TRUE(WaitForWrites(*api, "create", 2));
@@ -133,15 +147,15 @@ TEST(StatusControllerTest, FailedWritesAreRetriedWithBackoff) {
 
 TEST(StatusControllerTest, NothingIsWrittenAfterLosingLeadership) {
   auto api = std::make_shared<MemoryApi>();
-  StatusController controller(api, {.publish_service = "", .events = {}});
+  StatusController controller(api, {.publish = {}, .events = {}});
   controller.Start();
   controller.SetLeader(true);
-  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), ""));
+  controller.Update(MakeStatusInput(State(), Output({BadAnnotation()}), PublishOptions{}));
   ASSERT_TRUE(WaitForWrites(*api, "create", 1));
   controller.SetLeader(false);
   auto other = BadAnnotation();
   other.message = "another problem";
-  controller.Update(MakeStatusInput(State(), Output({BadAnnotation(), other}), ""));
+  controller.Update(MakeStatusInput(State(), Output({BadAnnotation(), other}), PublishOptions{}));
   Settle();
   EXPECT_EQ(api->Writes().size(), 1u);
   controller.Stop();

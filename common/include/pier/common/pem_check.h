@@ -10,8 +10,9 @@
 namespace pier::tls {
 
 // The chain is PEM with at least one certificate, every block parses, and the private key
-// parses, is not encrypted, and belongs to the first (leaf) certificate. The error says which of
-// these failed.
+// parses, is not encrypted, and belongs to the first (leaf) certificate, and the two install in
+// a TLS server context as the dataplane installs them (extensions decode, the key and signature
+// meet OpenSSL's security level). The error says which of these failed.
 Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem);
 
 }  // namespace pier::tls
