@@ -197,6 +197,32 @@ def test_header_deadline_is_absolute(framing):
     assert framing.recorder.total_bytes() == before
 
 
+def test_header_deadline_counts_from_each_request_on_a_kept_alive_connection(framing):
+    """The header timer is re-armed lazily: the second request on a connection gets its own
+    full deadline, neither the first request's nor none at all."""
+    import socket
+    with socket.create_connection(("127.0.0.1", framing.stack.http_port), timeout=5) as sock:
+        sock.sendall(head("GET / HTTP/1.1", "Host: app.test"))
+        first = b""
+        while b"\r\n\r\n" not in first:
+            first += sock.recv(4096)
+        assert first.startswith(b"HTTP/1.1 200"), first[:200]
+        # Past half the first request's deadline, start a second header and never finish it.
+        time.sleep(HEADER_TIMEOUT_S * 0.6)
+        started = time.monotonic()
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n")
+        sock.settimeout(HEADER_TIMEOUT_S + 3)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+        elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert HEADER_TIMEOUT_S * 0.8 < elapsed < HEADER_TIMEOUT_S + 1.5, elapsed
+
+
 @pytest.mark.parametrize("name", BAD_RESPONSES)
 def test_upstream_bad_framing_is_502_and_the_connection_dropped(framing, name):
     upstream = framing.scripted

@@ -59,19 +59,26 @@ spdlog::logger& AccessLogger() {
   return *logger;
 }
 
-}  // namespace
+// "YYYY-MM-DDTHH:MM:SS" of `seconds`. Every request in a second shares it, so each thread keeps
+// the last one: gmtime_r and strftime cost more than the rest of the line put together.
+std::string_view UtcSecond(std::time_t seconds) {
+  thread_local std::time_t cached_second = -1;
+  thread_local char cached[32];
+  thread_local std::size_t cached_length = 0;
+  if (seconds != cached_second) {
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    cached_length = std::strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &utc);
+    cached_second = seconds;
+  }
+  return {cached, cached_length};
+}
 
-std::string FormatAccessRecord(const AccessRecord& record) {
-  fmt::memory_buffer out;
+void AppendAccessRecord(fmt::memory_buffer& out, const AccessRecord& record) {
   auto since_epoch = record.start.time_since_epoch();
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  std::time_t time = seconds.count();
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  char ts[32];
-  std::size_t length = std::strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &utc);
-  fmt::format_to(std::back_inserter(out), "{{\"ts\":\"{}.{:03d}Z\"", std::string_view(ts, length), millis);
+  fmt::format_to(std::back_inserter(out), "{{\"ts\":\"{}.{:03d}Z\"", UtcSecond(seconds.count()), millis);
   AppendField(out, "type", record.tunnel ? "websocket" : "http");
   AppendField(out, "client", record.client);
   AppendField(out, "method", record.method);
@@ -92,13 +99,25 @@ std::string FormatAccessRecord(const AccessRecord& record) {
     AppendNumber(out, "close_code", record.close_code);
   }
   out.push_back('}');
+}
+
+}  // namespace
+
+std::string FormatAccessRecord(const AccessRecord& record) {
+  fmt::memory_buffer out;
+  AppendAccessRecord(out, record);
   return fmt::to_string(out);
 }
 
 void WriteAccessLog(const AccessRecord& record) {
   auto& logger = AccessLogger();
   if (!logger.should_log(spdlog::level::info)) return;
-  logger.info("{}", FormatAccessRecord(record));
+  // Formatted once into a per-thread buffer and handed to spdlog as the finished message:
+  // logger.info("{}", line) would copy it through fmt a second time and allocate a string.
+  thread_local fmt::memory_buffer line;
+  line.clear();
+  AppendAccessRecord(line, record);
+  logger.log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }
 
 }  // namespace pier::dataplane::http

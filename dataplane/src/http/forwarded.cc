@@ -85,16 +85,18 @@ std::string JoinedField(const bhttp::fields& fields, std::string_view name) {
   return joined;
 }
 
-ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingContext& context) {
+ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingContext& context,
+                                       std::string_view peer_text) {
   ForwardedRequest result;
   std::string forwarded_for = JoinedField(fields, "X-Forwarded-For");
   static const CidrSet kNobody;
   const CidrSet& trusted = context.trusted_proxies ? *context.trusted_proxies : kNobody;
   result.address = ClientAddress(context.peer, forwarded_for, trusted);
-  result.client = FormatAddress(result.address);
+  const std::string peer = peer_text.empty() ? FormatAddress(context.peer) : std::string(peer_text);
+  // Usually the client is the peer itself: its text is already at hand.
+  result.client = result.address == Unmapped(context.peer) ? peer : FormatAddress(result.address);
 
   // The chain records hops: the peer is the hop that reached us, whatever it claims.
-  std::string peer = FormatAddress(context.peer);
   if (Trim(forwarded_for).empty()) {
     forwarded_for = peer;
   } else {

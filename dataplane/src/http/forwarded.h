@@ -43,7 +43,10 @@ struct ForwardedRequest {
 // RFC 7239 `Forwarded` is never read by Pier. From a peer outside --trusted-proxies it is
 // removed, so an application that does read it cannot be fed a client-chosen "for=" or
 // "proto="; from a trusted proxy it passes unchanged (that proxy vouches for it).
-ForwardedRequest ApplyForwardedHeaders(boost::beast::http::fields& fields, const ForwardingContext& context);
+// `peer_text`: FormatAddress(context.peer) when the caller already has it (a connection formats
+// its peer once, not per request); empty = formatted here.
+ForwardedRequest ApplyForwardedHeaders(boost::beast::http::fields& fields, const ForwardingContext& context,
+                                       std::string_view peer_text = {});
 
 // Every value of `name`, joined by "," (how RFC 9110 says repeated list fields combine).
 std::string JoinedField(const boost::beast::http::fields& fields, std::string_view name);

@@ -13,7 +13,6 @@
 #include "http/hop_by_hop.h"
 #include "http/read_head.h"
 #include "http/request_target.h"
-#include "listener/socket_options.h"
 #include "websocket/handshake.h"
 
 namespace pier::dataplane::http {
@@ -57,8 +56,8 @@ HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, Connectio
   boost::system::error_code ec;
   auto remote = client_.socket().remote_endpoint(ec);
   if (!ec) peer_ = remote.address();
-  client_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  ApplyTcpKeepAlive(client_.socket(), worker_.server().options.tcp_keepalive_idle);
+  peer_text_ = FormatAddress(peer_);
+  // TCP_NODELAY and keepalive came with the socket from the listener (listener.cc).
 }
 
 HttpSession::~HttpSession() { worker_.Unregister(this); }
@@ -86,7 +85,7 @@ void HttpSession::OnHandshake(boost::system::error_code ec) {
   tls::ServerTls::Attach(client_.native_handle(), nullptr);
   tls::ServerTls::Count(ec, handshake_);
   if (ec) {
-    spdlog::debug("{}: TLS handshake failed: {}", FormatAddress(peer_), ec.message());
+    spdlog::debug("{}: TLS handshake failed: {}", peer_text_, ec.message());
     boost::system::error_code ignored;
     client_.socket().close(ignored);
     return;
@@ -144,28 +143,41 @@ void HttpSession::DoReadHeader() {
   // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
   client_.expires_never();
   header_timed_out_ = false;
-  header_timer_.expires_after(worker_.server().options.header_timeout);
-  header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
+  reading_header_ = true;
+  header_deadline_ = Clock::now() + worker_.server().options.header_timeout;
+  if (header_timer_armed_for_ > header_deadline_) ArmHeaderTimer();
   // Strict RFC 9112 checks on the raw head before Beast sees it (see head_validator.h).
   HeadLimits limits{.max_bytes = worker_.server().options.max_header_bytes};
   AsyncReadHead(client_, client_buffer_, *request_, limits,
                 beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
 }
 
+void HttpSession::ArmHeaderTimer() {
+  header_timer_armed_for_ = header_deadline_;
+  header_timer_.expires_at(header_deadline_);  // cancels a later wait, which then just returns
+  header_timer_.async_wait(beast::bind_front_handler(&HttpSession::OnHeaderDeadline, shared_from_this()));
+}
+
 void HttpSession::OnHeaderDeadline(boost::system::error_code ec) {
-  if (ec) return;  // cancelled: the header arrived in time
+  if (ec) return;  // cancelled: re-armed earlier, or the connection closed
+  header_timer_armed_for_ = Clock::time_point::max();
+  if (!reading_header_) return;  // the next header read arms it again
+  if (Clock::now() < header_deadline_) {
+    ArmHeaderTimer();  // armed for an earlier request's header; this one has until its own deadline
+    return;
+  }
   header_timed_out_ = true;
   boost::system::error_code ignored;
   client_.socket().cancel(ignored);
 }
 
 void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
-  header_timer_.cancel();
+  reading_header_ = false;
   if (header_timed_out_) ec = beast::error::timeout;
   exchange_.started = Clock::now();
   exchange_.started_wall = std::chrono::system_clock::now();
   exchange_.bytes_in += bytes;
-  exchange_.client = FormatAddress(peer_);
+  exchange_.client = peer_text_;
   if (ec == bhttp::error::header_limit) {
     SendError(431, "request header larger than " + std::to_string(worker_.server().options.max_header_bytes) + " bytes",
               true);
@@ -216,7 +228,7 @@ void HttpSession::RouteRequest() {
   exchange_.expect_continue = HasToken(request[bhttp::field::expect], "100-continue");
   RemoveHopByHop(request);
   ForwardingContext forwarding{peer_, tls_, &worker_.server().trusted_proxies};
-  auto forwarded = ApplyForwardedHeaders(request, forwarding);
+  auto forwarded = ApplyForwardedHeaders(request, forwarding, peer_text_);
   exchange_.client = std::move(forwarded.client);
   exchange_.request_id = std::move(forwarded.request_id);
 

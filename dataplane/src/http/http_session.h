@@ -112,6 +112,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void DoTlsShutdown();
   void SendError(unsigned status, std::string_view reason, bool force_close = false);
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
+  void ArmHeaderTimer();
   void OnHeaderDeadline(boost::system::error_code ec);
   void FinishExchange(bool keep_alive);
   void DoClose();
@@ -160,12 +161,18 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   tls::Stream client_;
   boost::beast::flat_buffer client_buffer_;
   boost::asio::ip::address peer_;
+  std::string peer_text_;  // FormatAddress(peer_), once per connection rather than per request
   const bool tls_;
   bool idle_ = false;     // waiting for the first byte of a request: safe to close on drain
   bool handed_off_ = false;  // the sockets belong to a tunnel now
-  // tcp_stream's own timeout closes the socket, which would leave no way to answer 408; the
-  // header deadline is a separate timer that only cancels the read.
+  // The stream's own timeout closes the socket, which would leave no way to answer 408; the
+  // header deadline is a separate timer that only cancels the read. It is armed lazily, as
+  // tls::DeadlineSocket's is: a keep-alive connection re-arms it about once per header timeout,
+  // not once per request.
   boost::asio::steady_timer header_timer_;
+  std::chrono::steady_clock::time_point header_deadline_;
+  std::chrono::steady_clock::time_point header_timer_armed_for_ = std::chrono::steady_clock::time_point::max();
+  bool reading_header_ = false;
   bool header_timed_out_ = false;
   // Set when the connection closes with request bytes possibly unread (a refused upload): the
   // close then lingers so the client reads the response instead of a reset.

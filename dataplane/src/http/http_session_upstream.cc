@@ -74,7 +74,7 @@ void HttpSession::DoConnect() {
                   : std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
   upstream_->endpoint_id = PoolKey();
   upstream_->stream.expires_after(exchange_.route->connect_timeout);
-  upstream_->stream.tcp().async_connect(
+  upstream_->stream.async_connect(
       exchange_.endpoint, [self = shared_from_this(), started = Clock::now()](boost::system::error_code ec) {
         self->OnConnect(started, ec);
       });
@@ -321,6 +321,8 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   identity.lease = std::move(exchange_.choice.lease);
 
   handed_off_ = true;
+  // A lazily armed header wait holds this session; the tunnel does not need it any longer.
+  header_timer_.cancel();
   guard_.HoldLease(std::move(exchange_.lease));
   auto tunnel = std::make_shared<websocket::Tunnel>(worker_, exchange_.route, metrics, std::move(guard_),
                                                     std::move(client_), std::move(upstream_->stream),

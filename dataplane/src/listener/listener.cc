@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "http/http_session.h"
+#include "listener/socket_options.h"
 #include "pier/common/address.h"
 
 namespace pier::dataplane {
@@ -48,6 +49,12 @@ Result<std::shared_ptr<Listener>> Listener::Bind(Worker& worker, const tcp::endp
   if (ec) return fail("bind");
   acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("listen");
+  listener->accepted_inherit_options_ =
+      ApplyClientSocketOptions(acceptor.native_handle(), worker.server().options.tcp_keepalive_idle);
+  if (!listener->accepted_inherit_options_) {
+    spdlog::debug("listen on {}: socket options not set on the listener (errno {}); set per connection",
+                  parse::FormatEndpoint(endpoint), errno);
+  }
   return listener;
 }
 
@@ -108,6 +115,11 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     socket.close(ignored);
     DoAccept();
     return;
+  }
+  if (!accepted_inherit_options_) {
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    ApplyTcpKeepAlive(socket, worker_.server().options.tcp_keepalive_idle);
   }
   std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard),
                                       tls_ ? worker_.server().tls.get() : nullptr)

@@ -33,6 +33,9 @@ class Listener final : public std::enable_shared_from_this<Listener> {
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;
   const bool tls_;
+  // The listening socket carries TCP_NODELAY and keepalive, so accepted sockets inherit them;
+  // false when setting them there failed and each accepted socket gets them itself.
+  bool accepted_inherit_options_ = false;
   bool stopped_ = false;
   bool fd_exhausted_ = false;  // the last accept failed for lack of descriptors (logged once)
 };

@@ -15,6 +15,14 @@ namespace pier::dataplane {
 // (TCP_USER_TIMEOUT). idle == 0 leaves the socket as it is. Best effort: a failure is logged
 // at debug level, the connection still works without keepalive.
 void ApplyTcpKeepAlive(boost::asio::ip::tcp::socket& socket, std::chrono::seconds idle) noexcept;
+// The same on a raw descriptor; false when a setsockopt failed.
+bool ApplyTcpKeepAlive(int fd, std::chrono::seconds idle) noexcept;
+
+// What every client connection gets: TCP_NODELAY and ApplyTcpKeepAlive. Set on a listening
+// socket, Linux copies these options to each connection it accepts (the accepted socket is a
+// clone of the listener), which saves six setsockopt calls per connection; false when a
+// setsockopt failed, and the caller then sets them on each accepted socket.
+bool ApplyClientSocketOptions(int fd, std::chrono::seconds keepalive_idle) noexcept;
 
 inline constexpr int kKeepAliveProbes = 3;
 

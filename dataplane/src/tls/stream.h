@@ -3,6 +3,11 @@
 // and socket options all go through it, so the HTTP session and the WebSocket tunnel are written
 // once for both kinds. Models AsyncReadStream and AsyncWriteStream (completion handlers only),
 // plus SyncReadStream for the tunnel's reads after a readiness wait.
+//
+// Both kinds keep beast::tcp_stream's deadline contract (expires_after: an operation still
+// pending at the deadline fails with beast::error::timeout and the socket is closed). Plain
+// connections, the hot path, get it from DeadlineSocket's lazily armed timer; TLS keeps
+// Beast's ssl_stream over tcp_stream.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -17,16 +22,18 @@
 #include <optional>
 #include <utility>
 
+#include "tls/deadline_socket.h"
+
 namespace pier::dataplane::tls {
 
 class Stream {
  public:
   using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
-  using executor_type = boost::beast::tcp_stream::executor_type;
+  using executor_type = DeadlineSocket::executor_type;
 
   // Plain TCP.
   explicit Stream(boost::asio::ip::tcp::socket socket) : plain_(std::in_place, std::move(socket)) {}
-  explicit Stream(boost::asio::any_io_executor executor) : plain_(std::in_place, std::move(executor)) {}
+  explicit Stream(boost::asio::any_io_executor executor) : plain_(std::in_place, executor) {}
   // TLS with `context`; the handshake is the owner's next step.
   Stream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& context)
       : tls_(std::make_unique<TlsStream>(std::move(socket), context)) {}
@@ -40,16 +47,37 @@ class Stream {
   TlsStream& tls() noexcept { return *tls_; }
   SSL* native_handle() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
 
-  boost::beast::tcp_stream& tcp() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
-  boost::asio::ip::tcp::socket& socket() noexcept { return tcp().socket(); }
-  executor_type get_executor() noexcept { return tcp().get_executor(); }
+  boost::asio::ip::tcp::socket& socket() noexcept { return tls_ ? tls_->next_layer().socket() : plain_->socket(); }
+  executor_type get_executor() noexcept { return tls_ ? tls_->next_layer().get_executor() : plain_->get_executor(); }
 
-  // tcp_stream's deadline covers the TLS layer too: every TLS read or write is socket I/O.
+  // The deadline covers the TLS layer too: every TLS read or write is socket I/O.
   template <class Duration>
   void expires_after(Duration duration) {
-    tcp().expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(duration));
+    auto timeout = std::chrono::duration_cast<std::chrono::steady_clock::duration>(duration);
+    if (tls_) {
+      tls_->next_layer().expires_after(timeout);
+    } else {
+      plain_->expires_after(timeout);
+    }
   }
-  void expires_never() { tcp().expires_never(); }
+  void expires_never() {
+    if (tls_) {
+      tls_->next_layer().expires_never();
+    } else {
+      plain_->expires_never();
+    }
+  }
+
+  // Connects the TCP socket (the TLS handshake, if any, is the caller's next step). Handler:
+  // void(error_code); a connect still pending at the deadline fails with a timeout.
+  template <class ConnectHandler>
+  void async_connect(const boost::asio::ip::tcp::endpoint& endpoint, ConnectHandler&& handler) {
+    if (tls_) {
+      tls_->next_layer().async_connect(endpoint, std::forward<ConnectHandler>(handler));
+    } else {
+      plain_->async_connect(endpoint, std::forward<ConnectHandler>(handler));
+    }
+  }
 
   template <class MutableBufferSequence, class ReadHandler>
   void async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
@@ -79,7 +107,7 @@ class Stream {
   }
 
  private:
-  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<DeadlineSocket> plain_;
   // Behind a pointer so a plain connection carries no TLS state at all.
   std::unique_ptr<TlsStream> tls_;
 };

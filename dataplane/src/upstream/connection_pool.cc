@@ -32,7 +32,7 @@ bool LooksAlive(UpstreamConnection& connection) noexcept {
 }  // namespace
 
 ConnectionPool::ConnectionPool(asio::io_context& ioc, PoolLimits limits)
-    : ioc_(ioc), limits_(limits), sweep_timer_(ioc) {}
+    : ioc_(ioc), limits_(limits), sweep_timer_(ioc), watch_timer_(ioc) {}
 
 UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id) {
   auto it = idle_.find(endpoint_id);
@@ -42,9 +42,12 @@ UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id) {
     UpstreamConnectionPtr connection = std::move(parked.back());
     parked.pop_back();
     --idle_total_;
-    ++connection->pool_generation;  // the pending watch no longer owns it
-    boost::system::error_code ignored;
-    connection->stream.socket().cancel(ignored);
+    ++connection->pool_generation;  // a pending watch no longer owns it
+    if (connection->watched) {
+      connection->watched = false;
+      boost::system::error_code ignored;
+      connection->stream.socket().cancel(ignored);
+    }
     if (LooksAlive(*connection)) {
       if (parked.empty()) idle_.erase(it);
       return connection;
@@ -72,17 +75,38 @@ void ConnectionPool::Put(UpstreamConnectionPtr connection) {
   ++connection->pool_generation;
   parked.push_back(connection);
   ++idle_total_;
-  Watch(connection);
+  ArmWatchPass();
   ArmSweep();
 }
 
+void ConnectionPool::ArmWatchPass() {
+  if (watch_armed_) return;
+  watch_armed_ = true;
+  watch_timer_.expires_after(kWatchDelay);
+  watch_timer_.async_wait([this](boost::system::error_code ec) {
+    watch_armed_ = false;
+    if (ec) return;
+    WatchParked();
+  });
+}
+
+void ConnectionPool::WatchParked() {
+  for (auto& [id, parked] : idle_) {
+    for (auto& connection : parked) {
+      if (!connection->watched) Watch(connection);
+    }
+  }
+}
+
 void ConnectionPool::Watch(const UpstreamConnectionPtr& connection) {
+  connection->watched = true;
   uint64_t generation = connection->pool_generation;
   // Waits on the raw socket, not the tcp_stream, so taking the connection can cancel it without
   // leaving the stream's own read state marked pending.
   connection->stream.socket().async_wait(
       asio::ip::tcp::socket::wait_read, [this, connection, generation](boost::system::error_code ec) {
         if (ec == asio::error::operation_aborted || connection->pool_generation != generation) return;
+        connection->watched = false;
         // Readable while idle: the upstream closed it or broke protocol. Either way it is gone.
         Remove(connection.get());
         CloseQuietly(*connection);
@@ -140,6 +164,7 @@ void ConnectionPool::Clear() noexcept {
   idle_.clear();
   idle_total_ = 0;
   sweep_timer_.cancel();
+  watch_timer_.cancel();
 }
 
 }  // namespace pier::dataplane::upstream

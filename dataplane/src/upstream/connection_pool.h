@@ -1,7 +1,13 @@
 // Idle keep-alive connections to upstream endpoints, per io_context thread (no locks: only the
 // owning thread touches it). A parked connection is watched for readability: an upstream that
-// closes it (or, wrongly, sends bytes) gets it dropped from the pool at once instead of failing
-// the next request that would have used it.
+// closes it (or, wrongly, sends bytes) gets it dropped from the pool instead of failing the next
+// request that would have used it.
+//
+// The watch starts at the next watch pass (at most kWatchDelay after the connection is parked),
+// not at once: under keep-alive load a connection is usually taken again within microseconds,
+// and a readiness wait armed and cancelled per request cost an epoll_ctl and a handler run each
+// time. Take still checks the socket itself (a non-blocking peek), so a connection closed in
+// the meantime is never handed out.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -27,6 +33,9 @@ struct PoolLimits {
 
 class ConnectionPool final {
  public:
+  // How long a parked connection may go unwatched (see above).
+  static constexpr std::chrono::milliseconds kWatchDelay{50};
+
   ConnectionPool(boost::asio::io_context& ioc, PoolLimits limits);
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -42,6 +51,8 @@ class ConnectionPool final {
 
  private:
   void Watch(const UpstreamConnectionPtr& connection);
+  void ArmWatchPass();
+  void WatchParked();
   void Remove(const UpstreamConnection* connection);
   void ArmSweep();
   void Sweep();
@@ -52,6 +63,8 @@ class ConnectionPool final {
   std::size_t idle_total_ = 0;
   boost::asio::steady_timer sweep_timer_;
   bool sweep_armed_ = false;
+  boost::asio::steady_timer watch_timer_;
+  bool watch_armed_ = false;
 };
 
 }  // namespace pier::dataplane::upstream

@@ -31,6 +31,7 @@ struct UpstreamConnection final {
   // Pool bookkeeping: a pending readiness wait started in the pool carries the generation it
   // was started with, so it can tell that the connection has since left the pool.
   uint64_t pool_generation = 0;
+  bool watched = false;  // the pool's readiness wait is pending on the socket
   std::chrono::steady_clock::time_point idle_since{};
 };
 

@@ -118,6 +118,7 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
   // was the proxy's largest user-space cost under echo load.
   if (!direction.buffer) direction.buffer = std::make_unique_for_overwrite<char[]>(chunk);
   std::size_t n = direction.from->read_some(asio::buffer(direction.buffer.get(), chunk), ec);
+  direction.filled = !ec && n == chunk;
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     // Readiness was spurious, or (TLS) nothing whole is buffered: give the buffer back and wait.
     direction.buffer.reset();
@@ -218,13 +219,26 @@ void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::si
   direction.bytes += size;
   auto& metrics = http::ProxyMetrics::Get();
   (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(static_cast<double>(size));
-  direction.buffer.reset();
   if (!direction.pending.empty()) std::string().swap(direction.pending);
   if (draining_ && direction.frames.at_boundary()) {
+    direction.buffer.reset();
     InjectClose(direction);
     return;
   }
-  DoWaitReadable(direction);
+  DoReadNext(direction);
+}
+
+void Tunnel::DoReadNext(Direction& direction) {
+  if (!direction.filled || direction.from->is_tls()) {
+    // TLS always tries a read first (DoWaitReadable); a plain side that had less than a buffer
+    // waits, so an echo-style exchange costs no read that finds nothing.
+    direction.buffer.reset();
+    DoWaitReadable(direction);
+    return;
+  }
+  // The buffer is reused; OnReadable gives it back if nothing is there after all. Not a
+  // recursion: the write this leads to completes through the io_context, never inline.
+  OnReadable(direction, {});
 }
 
 void Tunnel::InjectClose(Direction& direction) {

@@ -83,12 +83,16 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
     uint64_t bytes = 0;     // forwarded
     uint64_t messages = 0;  // forwarded
     bool waiting = false;   // a readiness wait on `from` is pending
+    bool filled = false;    // the last read filled the buffer: more is probably queued
     bool writing = false;   // a write to `to` is pending
     bool finished = false;  // read side saw FIN and the write side was shut down
     bool close_sent = false;  // drain: the proxy's close frame went to `to`; `from` is only followed now
   };
 
   void DoWaitReadable(Direction& direction);
+  // After a chunk went out: read again at once when the last read filled the buffer (a stream
+  // in full flow, where waiting for readiness would only cost a reactor round trip), else wait.
+  void DoReadNext(Direction& direction);
   void WaitForSocket(Direction& direction);
   void OnReadable(Direction& direction, boost::system::error_code ec);
   void Forward(Direction& direction, const char* data, std::size_t size);

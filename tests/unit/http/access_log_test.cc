@@ -32,6 +32,18 @@ TEST(AccessLog, IsOneValidJsonObject) {
   EXPECT_FALSE(json.contains("close_reason"));
 }
 
+TEST(AccessLog, EachLineHasItsOwnSecond) {
+  // The formatted second is cached per thread: a new second, or an older one, must not reuse it.
+  AccessRecord record;
+  for (auto [ms, expected] : {std::pair{1700000000123LL, "2023-11-14T22:13:20.123Z"},
+                              std::pair{1700000000999LL, "2023-11-14T22:13:20.999Z"},
+                              std::pair{1700000001000LL, "2023-11-14T22:13:21.000Z"},
+                              std::pair{1600000000000LL, "2020-09-13T12:26:40.000Z"}}) {
+    record.start = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+    EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["ts"], expected);
+  }
+}
+
 TEST(AccessLog, TunnelsCarryTheCloseReason) {
   AccessRecord record;
   record.tunnel = true;

@@ -93,6 +93,21 @@ TEST(ApplyForwardedHeaders, AppendsPeerAndSetsTheFamily) {
   EXPECT_EQ(fields["X-Request-ID"], result.request_id);
 }
 
+TEST(ApplyForwardedHeaders, UsesThePeerTextTheConnectionFormatted) {
+  auto trusted = Trusted("10.0.0.0/8");
+  bhttp::fields fields;
+  fields.set("X-Forwarded-For", "198.51.100.7");
+  // From a trusted peer the client is the forwarded hop, not the peer's own text.
+  auto forwarded = ApplyForwardedHeaders(fields, {Addr("10.0.0.1"), false, &trusted}, "10.0.0.1");
+  EXPECT_EQ(forwarded.client, "198.51.100.7");
+  EXPECT_EQ(fields["X-Forwarded-For"], "198.51.100.7, 10.0.0.1");
+  bhttp::fields direct;
+  auto peer = ApplyForwardedHeaders(direct, {Addr("::ffff:203.0.113.9"), false, nullptr}, "203.0.113.9");
+  EXPECT_EQ(peer.client, "203.0.113.9");
+  EXPECT_EQ(direct["X-Real-IP"], "203.0.113.9");
+  EXPECT_EQ(direct["X-Forwarded-For"], "203.0.113.9");
+}
+
 TEST(ApplyForwardedHeaders, UntrustedPeerStillAppends) {
   bhttp::fields fields;
   fields.set("X-Forwarded-For", "6.6.6.6");

@@ -57,6 +57,29 @@ TEST_F(PoolTest, UpstreamCloseDropsTheConnectionFromThePool) {
   EXPECT_EQ(pool.Take("upstream"), nullptr);
 }
 
+TEST_F(PoolTest, AConnectionParkedPastTheWatchDelayIsDroppedAsSoonAsTheUpstreamCloses) {
+  ConnectionPool pool(ioc_, PoolLimits{});
+  pool.Put(Connect());
+  RunFor(ConnectionPool::kWatchDelay * 2);  // the watch pass has run: the socket is watched
+  ASSERT_EQ(pool.idle_count(), 1u);
+  server_sides_.back().close();
+  RunFor(std::chrono::milliseconds(20));  // less than a watch delay: only a pending watch sees it
+  EXPECT_EQ(pool.idle_count(), 0u);
+}
+
+TEST_F(PoolTest, ReParkedConnectionIsWatchedAgain) {
+  ConnectionPool pool(ioc_, PoolLimits{});
+  pool.Put(Connect());
+  RunFor(ConnectionPool::kWatchDelay * 2);
+  auto taken = pool.Take("upstream");
+  ASSERT_NE(taken, nullptr);
+  pool.Put(taken);
+  RunFor(ConnectionPool::kWatchDelay * 2);
+  server_sides_.back().close();
+  RunFor(std::chrono::milliseconds(20));
+  EXPECT_EQ(pool.idle_count(), 0u);
+}
+
 TEST_F(PoolTest, ClosedConnectionIsNotHandedOutEvenBeforeTheWatchRuns) {
   ConnectionPool pool(ioc_, PoolLimits{});
   pool.Put(Connect());

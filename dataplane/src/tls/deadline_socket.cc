@@ -1,0 +1,55 @@
+#include "tls/deadline_socket.h"
+
+namespace pier::dataplane::tls {
+
+namespace asio = boost::asio;
+
+DeadlineSocket::DeadlineSocket(asio::ip::tcp::socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
+
+DeadlineSocket::DeadlineSocket(const executor_type& executor)
+    : state_(std::make_shared<State>(asio::ip::tcp::socket(executor))) {}
+
+DeadlineSocket& DeadlineSocket::operator=(DeadlineSocket&& other) noexcept {
+  if (this != &other) {
+    if (state_) state_->timer.cancel();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+DeadlineSocket::~DeadlineSocket() {
+  // A lazily armed wait may be an hour away; it holds the state (and the closed socket) until
+  // it runs, so it is cut short here rather than left in the timer queue.
+  if (state_) state_->timer.cancel();
+}
+
+void DeadlineSocket::Started() {
+  State& state = *state_;
+  ++state.pending;
+  if (state.deadline == Clock::time_point::max() || state.armed_for <= state.deadline) return;
+  Arm(state_);
+}
+
+void DeadlineSocket::Arm(const std::shared_ptr<State>& state) {
+  // expires_at cancels a later wait, whose handler then sees operation_aborted and leaves.
+  state->armed_for = state->deadline;
+  state->timer.expires_at(state->deadline);
+  state->timer.async_wait([state](boost::system::error_code ec) { OnTimer(state, ec); });
+}
+
+void DeadlineSocket::OnTimer(const std::shared_ptr<State>& state, boost::system::error_code ec) {
+  if (ec) return;  // cancelled: re-armed earlier, or the socket's owner is gone
+  state->armed_for = Clock::time_point::max();
+  // Nothing in flight, or no deadline now: the next operation arms the timer again if needed.
+  if (state->pending == 0 || state->deadline == Clock::time_point::max()) return;
+  if (Clock::now() < state->deadline) {
+    Arm(state);  // the deadline moved on since this wait was armed
+    return;
+  }
+  // As tcp_stream does: the pending operations end with the socket, reported as timeouts.
+  state->timed_out = true;
+  boost::system::error_code ignored;
+  state->socket.close(ignored);
+}
+
+}  // namespace pier::dataplane::tls
