@@ -17,11 +17,11 @@ using pier::v1::ControllerMessage;
 using pier::v1::DataplaneMessage;
 
 SnapshotMessage Snapshot(uint64_t version, const std::string& host, const std::string& instance = "inst") {
-  auto message = std::make_shared<ControllerMessage>();
-  message->mutable_snapshot()->set_version(version);
-  message->mutable_snapshot()->set_controller_instance(instance);
-  message->mutable_snapshot()->add_virtual_hosts()->set_host(host);
-  return message;
+  pier::v1::Snapshot snapshot;
+  snapshot.set_version(version);
+  snapshot.set_controller_instance(instance);
+  snapshot.add_virtual_hosts()->set_host(host);
+  return PublishedSnapshot::Of(snapshot);
 }
 
 // A dataplane stand-in on the synchronous client API.
