@@ -27,6 +27,16 @@ def head(request_line: str, *fields: str, body: bytes = b"") -> bytes:
     return (request_line + "\r\n" + "".join(f + "\r\n" for f in fields) + "\r\n").encode("latin-1") + body
 
 
+def read_head(sock, received: bytes = b"") -> bytes:
+    """Reads until the end of a response head (or EOF); returns all bytes received."""
+    while b"\r\n\r\n" not in received:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        received += chunk
+    return received
+
+
 def post(*fields: str, body: bytes = b"") -> bytes:
     return head("POST /echo HTTP/1.1", "Host: app.test", *fields, body=body)
 
@@ -186,11 +196,7 @@ def test_header_deadline_is_absolute(framing):
             if answer:
                 break
         sock.settimeout(3)
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_head(sock, answer)
         elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert HEADER_TIMEOUT_S * 0.8 < elapsed < HEADER_TIMEOUT_S + 1.5, elapsed
@@ -203,21 +209,14 @@ def test_header_deadline_counts_from_each_request_on_a_kept_alive_connection(fra
     import socket
     with socket.create_connection(("127.0.0.1", framing.stack.http_port), timeout=5) as sock:
         sock.sendall(head("GET / HTTP/1.1", "Host: app.test"))
-        first = b""
-        while b"\r\n\r\n" not in first:
-            first += sock.recv(4096)
+        first = read_head(sock)
         assert first.startswith(b"HTTP/1.1 200"), first[:200]
         # Past half the first request's deadline, start a second header and never finish it.
         time.sleep(HEADER_TIMEOUT_S * 0.6)
         started = time.monotonic()
         sock.sendall(b"GET / HTTP/1.1\r\nHost: app.test\r\n")
         sock.settimeout(HEADER_TIMEOUT_S + 3)
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_head(sock)
         elapsed = time.monotonic() - started
     assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
     assert HEADER_TIMEOUT_S * 0.8 < elapsed < HEADER_TIMEOUT_S + 1.5, elapsed

@@ -44,7 +44,7 @@ bool IsClientGone(const boost::system::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, ConnectionGuard guard,
+HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, asio::ip::address peer, ConnectionGuard guard,
                          tls::ServerTls* server_tls)
     : worker_(worker),
       guard_(std::move(guard)),
@@ -53,9 +53,7 @@ HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, Connectio
                                     : tls::Stream(std::move(socket))),
       tls_(server_tls != nullptr),
       header_timer_(client_.get_executor()) {
-  boost::system::error_code ec;
-  auto remote = client_.socket().remote_endpoint(ec);
-  if (!ec) peer_ = remote.address();
+  peer_ = peer;
   peer_text_ = FormatAddress(peer_);
   // TCP_NODELAY and keepalive came with the socket from the listener (listener.cc).
 }

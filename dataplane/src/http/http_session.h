@@ -42,7 +42,9 @@ namespace pier::dataplane::http {
 class HttpSession final : public std::enable_shared_from_this<HttpSession>, public Drainable {
  public:
   // server_tls: the HTTPS listener's TLS (the session starts with a handshake), or null.
-  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, ConnectionGuard guard, tls::ServerTls* server_tls);
+  // peer: the client's address as accept() returned it.
+  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer, ConnectionGuard guard,
+              tls::ServerTls* server_tls);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;

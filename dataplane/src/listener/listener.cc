@@ -73,7 +73,7 @@ void Listener::Stop() noexcept {
 }
 
 void Listener::DoAccept() {
-  acceptor_.async_accept(beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
+  acceptor_.async_accept(peer_, beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
 }
 
 void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
@@ -121,7 +121,7 @@ void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), ignored);
     ApplyTcpKeepAlive(socket, worker_.server().options.tcp_keepalive_idle);
   }
-  std::make_shared<http::HttpSession>(worker_, std::move(socket), std::move(*guard),
+  std::make_shared<http::HttpSession>(worker_, std::move(socket), peer_.address(), std::move(*guard),
                                       tls_ ? worker_.server().tls.get() : nullptr)
       ->Start();
   DoAccept();

@@ -38,6 +38,9 @@ class Listener final : public std::enable_shared_from_this<Listener> {
   bool accepted_inherit_options_ = false;
   bool stopped_ = false;
   bool fd_exhausted_ = false;  // the last accept failed for lack of descriptors (logged once)
+  // Filled by the pending accept from accept()'s own answer, which spares a getpeername per
+  // connection. One accept is pending at a time, so one endpoint serves them all.
+  boost::asio::ip::tcp::endpoint peer_;
 };
 
 }  // namespace pier::dataplane

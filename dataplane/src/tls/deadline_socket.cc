@@ -1,5 +1,9 @@
 #include "tls/deadline_socket.h"
 
+#include <sys/socket.h>
+
+#include <cerrno>
+
 namespace pier::dataplane::tls {
 
 namespace asio = boost::asio;
@@ -50,6 +54,22 @@ void DeadlineSocket::OnTimer(const std::shared_ptr<State>& state, boost::system:
   state->timed_out = true;
   boost::system::error_code ignored;
   state->socket.close(ignored);
+}
+
+std::size_t DeadlineSocket::ReceiveNow(asio::mutable_buffer buffer, boost::system::error_code& ec) noexcept {
+  ec = {};
+  if (buffer.size() == 0) return 0;  // as Asio: an empty read is not an end of stream
+  for (;;) {
+    const ssize_t n = ::recv(state_->socket.native_handle(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+    if (n > 0) return static_cast<std::size_t>(n);
+    if (n == 0) {
+      ec = asio::error::eof;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    ec.assign(errno, asio::error::get_system_category());  // EAGAIN compares equal to would_block
+    return 0;
+  }
 }
 
 }  // namespace pier::dataplane::tls

@@ -65,12 +65,17 @@ class DeadlineSocket {
                                  Completion<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_});
   }
 
+  // What is readable now (into the first buffer of the sequence), eof, or would_block: never
+  // waits. Asio's own read_some waits for readability unless the socket was put in
+  // non-blocking mode first, which costs an ioctl per socket.
   template <class MutableBufferSequence>
   std::size_t read_some(const MutableBufferSequence& buffers, boost::system::error_code& ec) {
-    return state_->socket.read_some(buffers, ec);
+    return ReceiveNow(*boost::asio::buffer_sequence_begin(buffers), ec);
   }
 
  private:
+  std::size_t ReceiveNow(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) noexcept;
+
   // Shared with pending operations and the timer's wait, which may outlive this object.
   struct State {
     explicit State(boost::asio::ip::tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}

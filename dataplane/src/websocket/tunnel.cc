@@ -63,9 +63,12 @@ void Tunnel::Start() {
   worker_.Register(this);
   metrics_.websocket_active.Increment();
   boost::system::error_code ec;
-  // Reads happen only after a readiness wait, and then must not block the thread.
-  client_.socket().non_blocking(true, ec);
-  if (!ec) upstream_.socket().non_blocking(true, ec);
+  // Reads happen after a readiness wait and must not block the thread. A plain read never
+  // waits (DeadlineSocket::read_some). OpenSSL may also write inside a read (a TLS 1.3 key
+  // update answer), through Asio's blocking write unless the socket is non-blocking, so only
+  // the TLS sides pay the ioctl that makes them so.
+  if (client_.is_tls()) client_.socket().non_blocking(true, ec);
+  if (!ec && upstream_.is_tls()) upstream_.socket().non_blocking(true, ec);
   // Deadlines left by the HTTP exchange must not cut the tunnel: the idle timer rules now.
   client_.expires_never();
   upstream_.expires_never();

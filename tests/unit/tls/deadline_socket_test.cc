@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <optional>
+#include <thread>
 
 namespace pier::dataplane::tls {
 namespace {
@@ -127,6 +128,37 @@ TEST_F(DeadlineSocketTest, DestroyingTheSocketCancelsItsLazyWait) {
   auto started = std::chrono::steady_clock::now();
   ioc_.run_for(5s);
   EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+}
+
+// The tunnel reads after a readiness wait and must never block its thread there, without
+// paying an ioctl per socket to make it non-blocking: read_some answers at once either way.
+TEST_F(DeadlineSocketTest, ReadSomeNeverWaitsOnABlockingSocket) {
+  ASSERT_FALSE(socket_->socket().non_blocking());
+  // Were read_some to wait, this byte would end the wait after 2 s.
+  std::thread late_writer([this] {
+    std::this_thread::sleep_for(2s);
+    boost::system::error_code ignored;
+    asio::write(*peer_, asio::buffer("z", 1), ignored);
+  });
+  boost::system::error_code ec;
+  auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(socket_->read_some(asio::buffer(buffer_), ec), 0u);
+  EXPECT_EQ(ec, asio::error::would_block);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
+  late_writer.join();
+
+  EXPECT_EQ(socket_->read_some(asio::buffer(buffer_), ec), 1u);
+  EXPECT_FALSE(ec);
+  EXPECT_EQ(buffer_[0], 'z');
+  EXPECT_EQ(socket_->read_some(asio::buffer(buffer_, 0), ec), 0u);  // empty: not an end of stream
+  EXPECT_FALSE(ec);
+
+  peer_->shutdown(tcp::socket::shutdown_send);
+  auto until = std::chrono::steady_clock::now() + 5s;
+  do {
+    socket_->read_some(asio::buffer(buffer_), ec);
+  } while (ec == asio::error::would_block && std::chrono::steady_clock::now() < until);
+  EXPECT_EQ(ec, asio::error::eof);
 }
 
 }  // namespace
