@@ -1,7 +1,6 @@
 // pier-controller: flags and wiring only. Sources feed the event loop, the loop publishes
 // snapshots to the gRPC service, the admin server exposes metrics and readiness.
 #include <CLI/CLI.hpp>
-#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
@@ -266,10 +265,6 @@ int Run(const Flags& flags) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Every build allocates and frees (on the janitor's thread) a few hundred thousand small
-  // objects; with glibc's fast bins on, the next build's first larger allocation consolidated
-  // them all on the event loop (a sixth of a build in scenario 7, docs/performance.md).
-  mallopt(M_MXFAST, 0);
   CLI::App app{"pier-controller: turns Ingress objects into snapshots for Pier dataplanes"};
   Flags flags;
   AddFlags(app, flags);
