@@ -188,14 +188,20 @@ std::shared_ptr<const ClusterConfig> FindCluster(const std::vector<std::shared_p
 }
 
 // Whether the routes compiled for `vhost` in the previous config still point at the clusters this
-// config has under their names; a cluster compiled anew means the routes must be too.
-bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::shared_ptr<const ClusterConfig>>& clusters) {
+// config has under their names; a cluster compiled anew means the routes must be too. `current`
+// holds this config's cluster objects: a route's cluster being one of them is the same as
+// finding it by name (names are unique here, and a route was compiled with the cluster of its
+// name), without a string search per route.
+bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::shared_ptr<const ClusterConfig>>& clusters,
+                        const std::unordered_set<const ClusterConfig*>& current) {
   for (const auto& route : vhost.routes) {
     const std::string& name = route->proto.cluster();
     if (name.empty()) continue;
-    const auto cluster = FindCluster(clusters, name);
-    if (cluster == nullptr) return false;  // compiling reports the missing cluster
-    if (route->unavailable_status == 0 && cluster != route->cluster) return false;
+    if (route->unavailable_status == 0) {
+      if (!current.contains(route->cluster.get())) return false;
+    } else if (FindCluster(clusters, name) == nullptr) {
+      return false;  // compiling reports the missing cluster
+    }
   }
   return true;
 }
@@ -306,6 +312,11 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
 
   const bool routes_reusable = previous != nullptr && previous->options_ == options &&
                                previous->defaults_source_ == config->defaults_source_;
+  std::unordered_set<const ClusterConfig*> current_clusters;
+  if (routes_reusable) {
+    current_clusters.reserve(config->clusters_.size());
+    for (const auto& cluster : config->clusters_) current_clusters.insert(cluster.get());
+  }
   std::unordered_set<std::string> hosts;
   hosts.reserve(parts.virtual_hosts.size());
   v1::VirtualHost vhost;
@@ -317,7 +328,9 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     if (routes_reusable) {
       const auto name = StringField(bytes, v1::VirtualHost::kHostFieldNumber);
       old = name ? previous->FindCompiledHost(*name) : nullptr;
-      if (old != nullptr && (old->source != bytes || !RoutesStillResolve(*old, config->clusters_))) old = nullptr;
+      if (old != nullptr && (old->source != bytes || !RoutesStillResolve(*old, config->clusters_, current_clusters))) {
+        old = nullptr;
+      }
     }
     if (old == nullptr) {
       vhost.Clear();
