@@ -22,7 +22,8 @@ const TlsCatalog::Outcome& TlsCatalog::Resolve(const std::string& key) {
     outcome.problem = "not found";
     return outcome;
   }
-  auto checked = CheckTlsSecret(secret->second);
+  auto checked =
+      CheckTlsSecret(secret->second, context_.history != nullptr ? context_.history->LastGood(key, state_) : nullptr);
   if (checked) {
     outcome.material = &good_.emplace(key, std::move(*checked)).first->second;
   } else {

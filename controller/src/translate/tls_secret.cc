@@ -36,13 +36,14 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
-Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret) {
+Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret, const CertificateMaterial* last_good) {
   if (secret.type != kTlsSecretType) return Fail("has type " + secret.type + ", not " + kTlsSecretType);
   for (const char* field : {"tls.crt", "tls.key"}) {
     const auto data = secret.data.find(field);
     if (data == secret.data.end() || data->second.empty()) return Fail(std::string("has no ") + field);
   }
   CertificateMaterial material{secret.meta.uid, secret.data.at("tls.crt"), secret.data.at("tls.key")};
+  if (last_good != nullptr && *last_good == material) return material;
   if (auto usable = tls::CheckKeyPair(material.chain_pem, material.key_pem); !usable) return Fail(usable.error());
   return material;
 }

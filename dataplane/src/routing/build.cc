@@ -13,7 +13,6 @@
 #include "pier/common/cidr.h"
 #include "pier/common/match.h"
 #include "routing/bounds.h"
-#include "routing/certificate_check.h"
 #include "routing/config.h"
 #include "routing/host_name.h"
 #include "routing/snapshot_wire.h"
@@ -83,11 +82,13 @@ Result<std::shared_ptr<const ClusterConfig>> CompileCluster(const v1::Cluster& c
   return std::shared_ptr<const ClusterConfig>(std::move(compiled));
 }
 
+// The chain and key are checked where they are compiled (tls::CertificateSet::Build), which
+// skips both for a certificate unchanged since the config in use.
 Result<bool> CheckCertificateEntry(const v1::TlsCertificate& certificate) {
   for (const std::string& sni : certificate.sni_names()) {
     if (!IsValidHostPattern(sni)) return Fail("SNI name " + Quote(sni) + " is not a lowercase DNS name or *.name");
   }
-  return CheckCertificate(certificate);
+  return true;
 }
 
 Result<bool> CheckPath(const v1::PathMatch& match) {
@@ -306,7 +307,8 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     }
   }
 
-  auto compiled_certificates = tls::CertificateSet::Build(snapshot);
+  auto compiled_certificates =
+      tls::CertificateSet::Build(snapshot, previous != nullptr ? previous->certificates_.get() : nullptr);
   if (!compiled_certificates) return Fail(compiled_certificates.error());
   config->certificates_ = std::move(*compiled_certificates);
 

@@ -2,6 +2,7 @@
 
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -9,6 +10,7 @@
 #include <ctime>
 
 #include "pier/common/match.h"
+#include "pier/common/pem_check.h"
 #include "tls/server_settings.h"
 
 namespace pier::dataplane::tls {
@@ -22,6 +24,31 @@ std::string NormalizeServerName(std::string_view name) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c); });
   return out;
+}
+
+// Each part is preceded by its length, so no two (chain, key) pairs hash the same input.
+std::optional<CertificateDigest> DigestOf(const pier::v1::TlsCertificate& certificate) {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) return std::nullopt;
+  for (const std::string* part : {&certificate.certificate_chain_pem(), &certificate.private_key_pem()}) {
+    const uint64_t size = part->size();
+    if (EVP_DigestUpdate(context.get(), &size, sizeof(size)) != 1 ||
+        EVP_DigestUpdate(context.get(), part->data(), part->size()) != 1) {
+      return std::nullopt;
+    }
+  }
+  CertificateDigest digest{};
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1 || length != digest.size()) return std::nullopt;
+  return digest;
+}
+
+// The certificate of `set` named `name`, or null (certificates_ is sorted by name).
+std::shared_ptr<const ServerCertificate> FindByName(const std::vector<std::shared_ptr<const ServerCertificate>>& sorted,
+                                                    const std::string& name) {
+  auto it = std::lower_bound(sorted.begin(), sorted.end(), name,
+                             [](const auto& certificate, const std::string& wanted) { return certificate->name < wanted; });
+  return it != sorted.end() && (*it)->name == name ? *it : nullptr;
 }
 
 }  // namespace
@@ -42,17 +69,33 @@ std::optional<int64_t> LeafNotAfter(const std::string& chain_pem) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-Result<std::shared_ptr<const CertificateSet>> CertificateSet::Build(const pier::v1::Snapshot& snapshot) {
+Result<std::shared_ptr<const CertificateSet>> CertificateSet::Build(const pier::v1::Snapshot& snapshot,
+                                                                   const CertificateSet* previous) {
   auto set = std::make_shared<CertificateSet>();
   set->certificates_.reserve(static_cast<std::size_t>(snapshot.certificates_size()));
   for (const pier::v1::TlsCertificate& certificate : snapshot.certificates()) {
-    auto context = MakeServerContext(certificate.certificate_chain_pem(), certificate.private_key_pem());
-    if (!context) return Fail("certificate \"" + certificate.name() + "\": " + context.error());
+    const std::string where = "certificate \"" + certificate.name() + "\": ";
+    auto digest = DigestOf(certificate);
+    if (!digest) return Fail(where + "cannot hash it (OpenSSL)");
     auto compiled = std::make_shared<ServerCertificate>();
     compiled->name = certificate.name();
     compiled->sni_names.assign(certificate.sni_names().begin(), certificate.sni_names().end());
-    compiled->context = std::move(*context);
-    compiled->not_after = LeafNotAfter(certificate.certificate_chain_pem());
+    compiled->digest = *digest;
+    // The name only picks the candidate; equal chain and key bytes are what allow taking over
+    // its context (an SSL_CTX is shared by reference count, never changed after it is built).
+    auto old = previous != nullptr ? FindByName(previous->certificates_, certificate.name()) : nullptr;
+    if (old != nullptr && old->digest == *digest) {
+      compiled->context = old->context;
+      compiled->not_after = old->not_after;
+    } else {
+      if (auto ok = pier::tls::CheckKeyPair(certificate.certificate_chain_pem(), certificate.private_key_pem()); !ok) {
+        return Fail(where + ok.error());
+      }
+      auto context = MakeServerContext(certificate.certificate_chain_pem(), certificate.private_key_pem());
+      if (!context) return Fail(where + context.error());
+      compiled->context = std::move(*context);
+      compiled->not_after = LeafNotAfter(certificate.certificate_chain_pem());
+    }
     set->certificates_.push_back(std::move(compiled));
   }
   std::sort(set->certificates_.begin(), set->certificates_.end(),

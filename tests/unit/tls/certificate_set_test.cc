@@ -149,5 +149,59 @@ TEST(CertificateSetTest, LeafNotAfterOfGarbageIsEmpty) {
   EXPECT_FALSE(LeafNotAfter("hello").has_value());
 }
 
+// A snapshot that leaves a certificate's chain and key alone must not compile it again: the
+// context (and its session ticket keys) is taken over; any change of bytes compiles anew.
+TEST(CertificateSetReuse, UnchangedCertificatesKeepTheirContext) {
+  pier::v1::Snapshot first;
+  *first.add_certificates() = Entry("apps/kept", {"kept.example.com"});
+  *first.add_certificates() = Entry("apps/renamed-hosts", {"old.example.com"});
+  *first.add_certificates() = Entry("apps/rotated", {"rotated.example.com"});
+  auto before = BuildOrDie(first);
+  ASSERT_NE(before, nullptr);
+
+  pier::v1::Snapshot second = first;
+  second.mutable_certificates(1)->clear_sni_names();
+  second.mutable_certificates(1)->add_sni_names("new.example.com");
+  *second.mutable_certificates(2) = Entry("apps/rotated", {"rotated.example.com"});  // a new key pair
+  *second.add_certificates() = Entry("apps/added", {"added.example.com"});
+  auto built = CertificateSet::Build(second, before.get());
+  ASSERT_TRUE(built) << built.error();
+  const CertificateSet& after = **built;
+
+  auto context_of = [](const CertificateSet& set, std::string_view host) {
+    auto chosen = set.Select(host);
+    return chosen ? chosen->context : nullptr;
+  };
+  EXPECT_EQ(context_of(after, "kept.example.com"), context_of(*before, "kept.example.com"));
+  // Same bytes, other SNI names: the context is the same, the names are the new ones.
+  EXPECT_EQ(context_of(after, "new.example.com"), context_of(*before, "old.example.com"));
+  EXPECT_EQ(after.Select("old.example.com"), nullptr);
+  EXPECT_NE(context_of(after, "rotated.example.com"), context_of(*before, "rotated.example.com"));
+  EXPECT_NE(context_of(after, "added.example.com"), nullptr);
+  auto kept = after.Select("kept.example.com");
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->not_after, before->Select("kept.example.com")->not_after);
+}
+
+TEST(CertificateSetReuse, SameBytesUnderAnotherNameAreCompiledAndABrokenChangeIsRefused) {
+  pier::v1::Snapshot first;
+  *first.add_certificates() = Entry("apps/one", {"one.example.com"});
+  auto before = BuildOrDie(first);
+  ASSERT_NE(before, nullptr);
+
+  pier::v1::Snapshot moved = first;
+  moved.mutable_certificates(0)->set_name("apps/two");
+  auto built = CertificateSet::Build(moved, before.get());
+  ASSERT_TRUE(built) << built.error();
+  EXPECT_NE((*built)->Select("one.example.com")->context, before->Select("one.example.com")->context);
+
+  pier::v1::Snapshot broken = first;
+  broken.mutable_certificates(0)->set_private_key_pem(MakeSelfSigned("other").key_pem);
+  auto refused = CertificateSet::Build(broken, before.get());
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().find("apps/one"), std::string::npos) << refused.error();
+  EXPECT_NE(refused.error().find("does not match"), std::string::npos) << refused.error();
+}
+
 }  // namespace
 }  // namespace pier::dataplane::tls

@@ -6,6 +6,7 @@
 
 #include "builders.h"
 #include "translate/snapshot_translator.h"
+#include "translate/tls_secret.h"
 
 namespace pier::translate {
 namespace {
@@ -211,6 +212,27 @@ TEST(ExpiredCertificate, IsServedButWarned) {
 
   const Output now = Translate(state.state, {}, BuildContext{nullptr, std::chrono::system_clock::now()});
   EXPECT_TRUE(now.warnings.empty());
+}
+
+// A Secret holding exactly what an earlier build found good is not checked again. Shown with a
+// "last good" record of a mismatched pair: accepted only when it equals the Secret exactly.
+TEST(LastGoodCertificate, AnUnchangedSecretIsNotCheckedAgain) {
+  const model::Secret mismatched = Broken(TlsSecret("a-tls"), "mismatch");
+  ASSERT_FALSE(CheckTlsSecret(mismatched));
+  const CertificateMaterial recorded{mismatched.meta.uid, mismatched.data.at("tls.crt"), mismatched.data.at("tls.key")};
+  auto taken = CheckTlsSecret(mismatched, &recorded);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(*taken, recorded);
+
+  CertificateMaterial other_uid = recorded;
+  other_uid.uid += "-recreated";
+  EXPECT_FALSE(CheckTlsSecret(mismatched, &other_uid));
+  CertificateMaterial other_key = recorded;
+  other_key.key_pem = testdata::kPrivateKeyPem;
+  EXPECT_FALSE(CheckTlsSecret(mismatched, &other_key));
+  model::Secret opaque = mismatched;
+  opaque.type = "Opaque";
+  EXPECT_FALSE(CheckTlsSecret(opaque, &recorded));  // the type is checked every time
 }
 
 }  // namespace
