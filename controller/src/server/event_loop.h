@@ -18,6 +18,7 @@
 
 #include "model/objects.h"
 #include "server/debouncer.h"
+#include "server/janitor.h"
 #include "server/snapshot_versioner.h"
 #include "server/warning_reporter.h"
 #include "sources/source.h"
@@ -104,6 +105,7 @@ class EventLoop final {
   Debouncer debouncer_;
   SnapshotVersioner versioner_;
   WarningReporter warnings_;
+  Janitor janitor_;  // frees built snapshots off the loop
 
   std::atomic<uint64_t> published_version_{0};
 };

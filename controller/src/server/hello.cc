@@ -15,10 +15,13 @@ Result<pier::v1::Hello> ExpectHello(const pier::v1::DataplaneMessage& first) {
   return first.hello();
 }
 
-bool NeedsInitialSnapshot(const pier::v1::Hello& hello, const pier::v1::Snapshot& current) {
+bool NeedsInitialSnapshot(const pier::v1::Hello& hello, uint64_t current_version, const std::string& current_instance) {
   if (hello.last_applied_version() == 0) return true;
-  return hello.last_applied_version() != current.version() ||
-         hello.last_applied_instance() != current.controller_instance();
+  return hello.last_applied_version() != current_version || hello.last_applied_instance() != current_instance;
+}
+
+bool NeedsInitialSnapshot(const pier::v1::Hello& hello, const pier::v1::Snapshot& current) {
+  return NeedsInitialSnapshot(hello, current.version(), current.controller_instance());
 }
 
 std::string NodeName(const pier::v1::Hello& hello) {

@@ -2,6 +2,7 @@
 // rules can be tested without a server.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "pier/common/result.h"
@@ -14,6 +15,7 @@ Result<pier::v1::Hello> ExpectHello(const pier::v1::DataplaneMessage& first);
 
 // Whether a dataplane that said `hello` must be sent `current` right away. Only a dataplane that
 // already applied exactly this version from exactly this controller process may skip it.
+bool NeedsInitialSnapshot(const pier::v1::Hello& hello, uint64_t current_version, const std::string& current_instance);
 bool NeedsInitialSnapshot(const pier::v1::Hello& hello, const pier::v1::Snapshot& current);
 
 // "node-1" or "(unnamed)": for logs.

@@ -10,7 +10,6 @@
 
 namespace pier::server {
 
-using pier::v1::ControllerMessage;
 using pier::v1::DataplaneMessage;
 
 // Lifetime: created per RPC by gRPC, deletes itself in OnDone (after every operation finished).
@@ -18,11 +17,11 @@ using pier::v1::DataplaneMessage;
 // StartWrite and Finish are called under the stream's mutex so no write can start after Finish;
 // that is safe because gRPC never runs a bidi reactor's reactions (OnWriteDone, OnDone) inline
 // from the call that started them.
-class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage> {
+class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   StreamReactor(SnapshotService& service, grpc::CallbackServerContext* context)
       : service_(service), peer_(context->peer()) {
-    StartRead(&incoming_);
+    StartRead(&raw_incoming_);
   }
 
   // From the service (under its mutex): send `message` now, or after the write in flight.
@@ -33,8 +32,7 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
       pending_ = std::move(message);  // replaces an older pending one: it is obsolete
       return;
     }
-    in_flight_ = std::move(message);
-    StartWrite(in_flight_.get());
+    Write(std::move(message));
   }
 
   void Close(const grpc::Status& status) { FinishOnce(status); }
@@ -45,8 +43,14 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
       FinishOnce(grpc::Status::OK);
       return;
     }
+    DataplaneMessage incoming;
+    if (!grpc::SerializationTraits<DataplaneMessage>::Deserialize(&raw_incoming_, &incoming).ok()) {
+      spdlog::warn("dataplane stream from {}: unparseable message", peer_);
+      FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "unparseable DataplaneMessage"));
+      return;
+    }
     if (!hello_) {
-      auto hello = ExpectHello(incoming_);
+      auto hello = ExpectHello(incoming);
       if (!hello) {
         spdlog::warn("dataplane stream from {} rejected: {}", peer_, hello.error());
         FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, hello.error()));
@@ -62,23 +66,22 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
       }
       counted_ = true;
       ControllerMetrics::Get().dataplanes_connected.Increment();
-    } else if (incoming_.has_ack()) {
-      HandleAck(incoming_.ack());
-    } else if (incoming_.has_hello()) {
+    } else if (incoming.has_ack()) {
+      HandleAck(incoming.ack());
+    } else if (incoming.has_hello()) {
       FinishOnce(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "Hello sent twice"));
       return;
     }
     // Other (future) message kinds are ignored so newer dataplanes can talk to this controller.
     std::lock_guard lock(mutex_);
-    if (!finished_) StartRead(&incoming_);
+    if (!finished_) StartRead(&raw_incoming_);
   }
 
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mutex_);
     in_flight_.reset();
     if (!ok || finished_ || !pending_) return;  // on !ok the stream is broken; the failed read finishes it
-    in_flight_ = std::move(pending_);
-    StartWrite(in_flight_.get());
+    Write(std::move(pending_));
   }
 
   void OnCancel() override { FinishOnce(grpc::Status::CANCELLED); }
@@ -106,6 +109,13 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
     }
   }
 
+  // Under mutex_, with no write in flight.
+  void Write(SnapshotMessage message) {
+    in_flight_ = std::move(message);
+    wire_ = in_flight_->Wire();
+    StartWrite(&wire_);
+  }
+
   void FinishOnce(const grpc::Status& status) {
     std::lock_guard lock(mutex_);
     if (finished_) return;
@@ -116,26 +126,26 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<Data
 
   SnapshotService& service_;
   const std::string peer_;
-  DataplaneMessage incoming_;  // read side: touched only by the reactions of reads
+  grpc::ByteBuffer raw_incoming_;  // read side: touched only by the reactions of reads
   std::optional<pier::v1::Hello> hello_;
   bool counted_ = false;
 
   std::mutex mutex_;
   bool finished_ = false;
-  SnapshotMessage in_flight_;  // kept alive until OnWriteDone, as gRPC requires
+  SnapshotMessage in_flight_;
+  grpc::ByteBuffer wire_;  // in_flight_'s bytes, kept alive until OnWriteDone as gRPC requires
   SnapshotMessage pending_;
 };
 
 SnapshotService::~SnapshotService() = default;
 
-grpc::ServerBidiReactor<DataplaneMessage, ControllerMessage>* SnapshotService::Stream(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* SnapshotService::Stream(
     grpc::CallbackServerContext* context) {
   return new StreamReactor(*this, context);
 }
 
 void SnapshotService::Publish(SnapshotMessage message) {
-  // Freeing a large snapshot takes about as long as serialising it: the previous one goes on
-  // the janitor's low-priority thread, after the new one is on its way.
+  // The previous one goes on the janitor's low-priority thread, after the new one is on its way.
   SnapshotMessage previous;
   {
     std::lock_guard lock(mutex_);
@@ -149,11 +159,11 @@ bool SnapshotService::Register(StreamReactor* stream) {
   std::lock_guard lock(mutex_);
   if (closed_) return false;
   streams_.insert(stream);
-  if (current_ && NeedsInitialSnapshot(stream->hello(), current_->snapshot())) {
+  if (current_ && NeedsInitialSnapshot(stream->hello(), current_->version(), current_->controller_instance())) {
     stream->Offer(current_);
   } else if (current_) {
     spdlog::info("dataplane {} already has version {}; waiting for the next change", NodeName(stream->hello()),
-                 current_->snapshot().version());
+                 current_->version());
   }
   return true;
 }

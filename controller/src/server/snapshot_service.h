@@ -1,6 +1,8 @@
 // pier.v1.SnapshotService on the gRPC callback API: no thread per dataplane. Each stream keeps at
 // most one snapshot in flight and one pending; a newer snapshot replaces the pending one, so a
 // slow dataplane skips intermediate versions and never holds up the event loop or other streams.
+// The method is registered raw: snapshots go out as the bytes published (PublishedSnapshot), and
+// the small DataplaneMessages are parsed here.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
@@ -11,11 +13,12 @@
 
 #include "pier/v1/snapshot.grpc.pb.h"
 #include "server/janitor.h"
-#include "server/snapshot_versioner.h"
+#include "server/published_snapshot.h"
 
 namespace pier::server {
 
-class SnapshotService final : public pier::v1::SnapshotService::CallbackService {
+class SnapshotService final
+    : public pier::v1::SnapshotService::WithRawCallbackMethod_Stream<pier::v1::SnapshotService::Service> {
  public:
   SnapshotService() = default;
   ~SnapshotService() override;
@@ -29,7 +32,7 @@ class SnapshotService final : public pier::v1::SnapshotService::CallbackService 
 
   std::size_t ConnectedStreams() const;
 
-  grpc::ServerBidiReactor<pier::v1::DataplaneMessage, pier::v1::ControllerMessage>* Stream(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Stream(
       grpc::CallbackServerContext* context) override;
 
  private:

@@ -1,42 +1,25 @@
 #include "server/snapshot_versioner.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <random>
 
 namespace pier::server {
-namespace {
-
-// Deterministic serialization: the same content always gives the same bytes, which plain
-// SerializeToString does not promise (it may not, for instance, once maps appear).
-std::string ContentBytes(const pier::v1::Snapshot& snapshot) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    snapshot.SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
-
-}  // namespace
 
 SnapshotVersioner::SnapshotVersioner(std::string controller_instance, uint64_t last_version)
     : instance_(std::move(controller_instance)), version_(last_version) {}
 
-SnapshotMessage SnapshotVersioner::Stamp(pier::v1::Snapshot snapshot) {
-  snapshot.set_version(0);
-  snapshot.clear_controller_instance();
-  std::string content = ContentBytes(snapshot);
-  if (last_content_ && *last_content_ == content) return nullptr;
-  last_content_ = std::move(content);
-  snapshot.set_version(++version_);
-  snapshot.set_controller_instance(instance_);
-  auto message = std::make_shared<pier::v1::ControllerMessage>();
-  message->mutable_snapshot()->Swap(&snapshot);
-  return message;
+SnapshotMessage SnapshotVersioner::Stamp(const pier::v1::Snapshot& snapshot) {
+  std::string bytes;
+  if (snapshot.version() == 0 && snapshot.controller_instance().empty()) {
+    bytes = DeterministicBytes(snapshot);  // what translation builds: no copy needed
+  } else {
+    pier::v1::Snapshot content = snapshot;
+    content.set_version(0);
+    content.clear_controller_instance();
+    bytes = DeterministicBytes(content);
+  }
+  if (last_content_ && *last_content_ == bytes) return nullptr;
+  last_content_ = std::make_shared<const std::string>(std::move(bytes));
+  return std::make_shared<const PublishedSnapshot>(++version_, instance_, last_content_);
 }
 
 std::string NewControllerInstance() {

@@ -6,22 +6,21 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "pier/v1/snapshot.pb.h"
+#include "server/published_snapshot.h"
 
 namespace pier::server {
-
-// What the gRPC streams send: one immutable message shared by every stream, never copied.
-using SnapshotMessage = std::shared_ptr<const pier::v1::ControllerMessage>;
 
 class SnapshotVersioner final {
  public:
   explicit SnapshotVersioner(std::string controller_instance, uint64_t last_version = 0);
 
-  // The stamped message when `snapshot` differs from the last published one, else null.
-  SnapshotMessage Stamp(pier::v1::Snapshot snapshot);
+  // The stamped snapshot when `snapshot` differs from the last published one, else null. The
+  // snapshot's own version and controller_instance are ignored. Serialises `snapshot` once: the
+  // bytes compared are the bytes sent.
+  SnapshotMessage Stamp(const pier::v1::Snapshot& snapshot);
 
   uint64_t version() const noexcept { return version_; }
   const std::string& controller_instance() const noexcept { return instance_; }
@@ -29,8 +28,8 @@ class SnapshotVersioner final {
  private:
   std::string instance_;
   uint64_t version_;
-  // Serialized (deterministically) with version and instance cleared; empty until the first.
-  std::optional<std::string> last_content_;
+  // The last published content (shared with that message); null until the first.
+  std::shared_ptr<const std::string> last_content_;
 };
 
 // 16 random hex digits: a new id for every controller process.

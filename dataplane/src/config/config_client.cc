@@ -1,6 +1,9 @@
 #include "config/config_client.h"
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/sync_stream.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -18,6 +21,21 @@ using Clock = std::chrono::steady_clock;
 // Shorter ones (refused, accepted then dropped) keep backing off, so a crash-looping controller
 // is not hammered.
 constexpr auto kHealthyStreamAge = std::chrono::seconds(5);
+
+// Snapshots are read as bytes (the generated stub would parse them whole): Config::Build takes
+// what is unchanged straight from them. The method path is the generated stub's.
+const std::string& StreamMethod() {
+  static const std::string method = std::string("/") + v1::SnapshotService::service_full_name() + "/Stream";
+  return method;
+}
+
+void Flatten(const grpc::ByteBuffer& buffer, std::string& out) {
+  out.clear();
+  std::vector<grpc::Slice> slices;
+  if (!buffer.Dump(&slices).ok()) return;
+  out.reserve(buffer.Length());
+  for (const grpc::Slice& slice : slices) out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+}
 
 std::string Describe(const grpc::Status& status) {
   if (status.ok()) return "closed by the controller";
@@ -72,7 +90,7 @@ void ConfigClient::Run() {
 
 ConfigClient::StreamOutcome ConfigClient::RunStream() {
   auto channel = MakeControllerChannel(options_.controller, credentials_, options_.backoff.initial);
-  auto stub = v1::SnapshotService::NewStub(channel);
+  const grpc::internal::RpcMethod method(StreamMethod().c_str(), grpc::internal::RpcMethod::BIDI_STREAMING, channel);
   grpc::ClientContext context;
   {
     std::lock_guard lock(mutex_);
@@ -81,7 +99,9 @@ ConfigClient::StreamOutcome ConfigClient::RunStream() {
     active_call_ = &context;
   }
   const auto started = Clock::now();
-  auto stream = stub->Stream(&context);
+  std::unique_ptr<grpc::ClientReaderWriter<v1::DataplaneMessage, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<v1::DataplaneMessage, grpc::ByteBuffer>::Create(channel.get(), method,
+                                                                                               &context));
 
   v1::DataplaneMessage hello;
   *hello.mutable_hello() = MakeHello();
@@ -90,20 +110,31 @@ ConfigClient::StreamOutcome ConfigClient::RunStream() {
     spdlog::info("controller {}: stream open, last applied version {}", options_.controller,
                  hello.hello().last_applied_version());
   }
-  v1::ControllerMessage message;
-  while (writable && stream->Read(&message)) {
-    if (!message.has_snapshot()) continue;  // a newer controller's message kind we do not know
+  grpc::ByteBuffer raw;
+  std::string bytes;
+  std::string scratch;
+  std::string unreadable;
+  while (writable && stream->Read(&raw)) {
+    Flatten(raw, bytes);
+    raw.Clear();
+    auto snapshot = FindSnapshot(bytes, scratch);
+    if (!snapshot) {
+      // As when gRPC fails to parse a typed message: the call is over, the next one starts afresh.
+      unreadable = snapshot.error();
+      break;
+    }
+    if (!*snapshot) continue;  // a newer controller's message kind we do not know
     v1::DataplaneMessage ack;
-    *ack.mutable_ack() = Apply(message.snapshot());
+    *ack.mutable_ack() = Apply(**snapshot);
     writable = stream->Write(ack);
-    // Parsing into a message first frees what it held; freeing a large snapshot here, while
-    // waiting, keeps that off the time the next snapshot takes to apply.
-    message.Clear();
+    // Freeing a large snapshot here, while waiting, keeps that off the time the next one takes.
+    std::string().swap(bytes);
+    std::string().swap(scratch);
   }
-  if (!writable) {
+  if (!writable || !unreadable.empty()) {
     // A failed write means the call is over; cancelling makes sure the reads below end.
     context.TryCancel();
-    while (stream->Read(&message)) {
+    while (stream->Read(&raw)) {
     }
   }
   const grpc::Status status = stream->Finish();
@@ -111,30 +142,36 @@ ConfigClient::StreamOutcome ConfigClient::RunStream() {
     std::lock_guard lock(mutex_);
     active_call_ = nullptr;
   }
+  if (!unreadable.empty()) return {false, "stream ended (" + unreadable + " from the controller)"};
   return {Clock::now() - started >= kHealthyStreamAge, "stream ended (" + Describe(status) + ")"};
 }
 
-v1::Ack ConfigClient::Apply(const v1::Snapshot& snapshot) {
+v1::Ack ConfigClient::Apply(std::string_view bytes) {
   ConfigMetrics& metrics = ConfigMetrics::Get();
   v1::Ack ack;
-  ack.set_version(snapshot.version());
-  // The config in use lends the compiled form of whatever this snapshot repeats unchanged.
-  const std::shared_ptr<const Config> current = store_.Current();
-  auto config = Config::Build(snapshot, options_.build, current.get());
+  auto parts = SplitSnapshot(bytes);
+  Result<std::shared_ptr<const Config>> config = Fail(parts ? std::string() : parts.error());
+  if (parts) {
+    ack.set_version(parts->rest.version());
+    // The config in use lends the compiled form of whatever this snapshot repeats unchanged.
+    const std::shared_ptr<const Config> current = store_.Current();
+    config = Config::Build(*parts, options_.build, current.get());
+  }
   if (!config) {
     metrics.applies_failure.Increment();
-    spdlog::warn("snapshot version {} from {} refused, keeping the last good config: {}", snapshot.version(),
-                 snapshot.controller_instance(), config.error());
+    spdlog::warn("snapshot version {} from {} refused, keeping the last good config: {}", ack.version(),
+                 parts ? parts->rest.controller_instance() : std::string("?"), config.error());
     ack.set_accepted(false);
     ack.set_error(config.error());
     return ack;
   }
+  const std::shared_ptr<const Config> applied = *config;
   tls::TlsMetrics::Get().PublishExpiry((*config)->certificates());
   store_.Swap(std::move(*config));
   metrics.applies_success.Increment();
-  metrics.version.Set(static_cast<double>(snapshot.version()));
-  spdlog::info("applied snapshot version {} from {}: {} virtual hosts, {} clusters", snapshot.version(),
-               snapshot.controller_instance(), snapshot.virtual_hosts_size(), snapshot.clusters_size());
+  metrics.version.Set(static_cast<double>(applied->version()));
+  spdlog::info("applied snapshot version {} from {}: {} virtual hosts, {} clusters", applied->version(),
+               applied->controller_instance(), applied->host_count(), applied->clusters().size());
   ack.set_accepted(true);
   return ack;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "config/backoff.h"
@@ -54,7 +55,8 @@ class ConfigClient final {
 
   void Run();
   StreamOutcome RunStream();
-  v1::Ack Apply(const v1::Snapshot& snapshot);
+  // `snapshot`: a pier.v1.Snapshot's bytes.
+  v1::Ack Apply(std::string_view snapshot);
   v1::Hello MakeHello() const;
 
   const ConfigClientOptions options_;

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "pier/common/address.h"
 #include "pier/common/cidr.h"
@@ -14,6 +15,7 @@
 #include "routing/bounds.h"
 #include "routing/config.h"
 #include "routing/host_name.h"
+#include "routing/snapshot_wire.h"
 
 namespace pier::dataplane {
 namespace {
@@ -187,14 +189,20 @@ std::shared_ptr<const ClusterConfig> FindCluster(const std::vector<std::shared_p
 }
 
 // Whether the routes compiled for `vhost` in the previous config still point at the clusters this
-// config has under their names; a cluster compiled anew means the routes must be too.
-bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::shared_ptr<const ClusterConfig>>& clusters) {
+// config has under their names; a cluster compiled anew means the routes must be too. `current`
+// holds this config's cluster objects: a route's cluster being one of them is the same as
+// finding it by name (names are unique here, and a route was compiled with the cluster of its
+// name), without a string search per route.
+bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::shared_ptr<const ClusterConfig>>& clusters,
+                        const std::unordered_set<const ClusterConfig*>& current) {
   for (const auto& route : vhost.routes) {
     const std::string& name = route->proto.cluster();
     if (name.empty()) continue;
-    const auto cluster = FindCluster(clusters, name);
-    if (cluster == nullptr) return false;  // compiling reports the missing cluster
-    if (route->unavailable_status == 0 && cluster != route->cluster) return false;
+    if (route->unavailable_status == 0) {
+      if (!current.contains(route->cluster.get())) return false;
+    } else if (FindCluster(clusters, name) == nullptr) {
+      return false;  // compiling reports the missing cluster
+    }
   }
   return true;
 }
@@ -240,6 +248,16 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
 
 Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot, const BuildOptions& options,
                                                     const Config* previous) {
+  // One path for both entry points: the bytes are what a dataplane receives anyway.
+  const std::string bytes = snapshot.SerializeAsString();
+  auto parts = SplitSnapshot(bytes);
+  if (!parts) return Fail(parts.error());
+  return Build(*parts, options, previous);
+}
+
+Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, const BuildOptions& options,
+                                                    const Config* previous) {
+  const v1::Snapshot& snapshot = parts.rest;
   // Config's constructor is private, so make_shared cannot reach it.
   std::shared_ptr<Config> config(new Config());
   config->version_ = snapshot.version();
@@ -250,19 +268,25 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
   if (auto ok = CheckDefaults(snapshot.defaults()); !ok) return Fail("defaults: " + ok.error());
 
   // Equal bytes compile to equal objects: compiling reads nothing but the message itself (and,
-  // for routes, the defaults, the options and the clusters, checked below).
-  config->clusters_.reserve(static_cast<std::size_t>(snapshot.clusters_size()));
-  for (const v1::Cluster& cluster : snapshot.clusters()) {
-    if (cluster.name().empty()) return Fail("a cluster has an empty name");
-    std::string source = cluster.SerializeAsString();
+  // for routes, the defaults, the options and the clusters, checked below). The name read from
+  // the bytes only picks the candidate; the bytes being equal is what allows taking it over.
+  config->clusters_.reserve(parts.clusters.size());
+  for (std::size_t i = 0; i < parts.clusters.size(); ++i) {
+    const std::string_view bytes = parts.clusters[i];
     if (previous != nullptr) {
-      auto old = FindCluster(previous->clusters_, cluster.name());
-      if (old != nullptr && old->source == source) {
+      const auto name = StringField(bytes, v1::Cluster::kNameFieldNumber);
+      auto old = name && !name->empty() ? FindCluster(previous->clusters_, *name) : nullptr;
+      if (old != nullptr && old->source == bytes) {
         config->clusters_.push_back(std::move(old));
         continue;
       }
     }
-    auto compiled = CompileCluster(cluster, std::move(source));
+    v1::Cluster cluster;
+    if (!cluster.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return Fail("cluster #" + std::to_string(i) + " is not a valid pier.v1.Cluster message");
+    }
+    if (cluster.name().empty()) return Fail("a cluster has an empty name");
+    auto compiled = CompileCluster(cluster, std::string(bytes));
     if (!compiled) return Fail("cluster " + Quote(cluster.name()) + ": " + compiled.error());
     config->clusters_.push_back(std::move(*compiled));
   }
@@ -290,46 +314,71 @@ Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot
 
   const bool routes_reusable = previous != nullptr && previous->options_ == options &&
                                previous->defaults_source_ == config->defaults_source_;
-  std::set<std::string_view> hosts;
-  for (const v1::VirtualHost& vhost : snapshot.virtual_hosts()) {
-    const std::string& host = vhost.host();
+  std::unordered_set<const ClusterConfig*> current_clusters;
+  if (routes_reusable) {
+    current_clusters.reserve(config->clusters_.size());
+    for (const auto& cluster : config->clusters_) current_clusters.insert(cluster.get());
+  }
+  std::unordered_set<std::string> hosts;
+  hosts.reserve(parts.virtual_hosts.size());
+  v1::VirtualHost vhost;
+  for (std::size_t i = 0; i < parts.virtual_hosts.size(); ++i) {
+    const std::string_view bytes = parts.virtual_hosts[i];
+    // An unchanged virtual host whose routes still point at this config's clusters is taken
+    // over whole: its host, certificate name and routes are what parsing `bytes` would give.
+    const VirtualHostConfig* old = nullptr;
+    if (routes_reusable) {
+      const auto name = StringField(bytes, v1::VirtualHost::kHostFieldNumber);
+      old = name ? previous->FindCompiledHost(*name) : nullptr;
+      if (old != nullptr && (old->source != bytes || !RoutesStillResolve(*old, config->clusters_, current_clusters))) {
+        old = nullptr;
+      }
+    }
+    if (old == nullptr) {
+      vhost.Clear();
+      if (!vhost.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        return Fail("virtual host #" + std::to_string(i) + " is not a valid pier.v1.VirtualHost message");
+      }
+    }
+    const std::string& host = old != nullptr ? old->host : vhost.host();
+    const std::string& tls_certificate = old != nullptr ? old->tls_certificate : vhost.tls_certificate();
     const std::string where = "virtual host " + Quote(host);
     if (!host.empty() && !IsValidHostPattern(host)) {
       return Fail(where + ": not a lowercase DNS name, *.name or \"\"");
     }
     if (!hosts.insert(host).second) return Fail(where + " appears twice");
-    if (!vhost.tls_certificate().empty() && !certificates.contains(vhost.tls_certificate())) {
-      return Fail(where + ": TLS certificate " + Quote(vhost.tls_certificate()) + " does not exist");
+    if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
+      return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, vhost.tls_certificate(), vhost.SerializeAsString()};
-    const VirtualHostConfig* old = routes_reusable ? previous->FindCompiledHost(host) : nullptr;
-    const bool reuse = old != nullptr && old->source == compiled.source && RoutesStillResolve(*old, config->clusters_);
-    if (reuse) compiled.routes = old->routes;
-    compiled.routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
-    for (int i = reuse ? vhost.routes_size() : 0; i < vhost.routes_size(); ++i) {
-      const v1::Route& route = vhost.routes(i);
-      const std::string route_where = where + " route " + Quote(route.name());
-      if (auto ok = CheckRoutePolicy(route); !ok) return Fail(route_where + ": " + ok.error());
-      auto allow = CompileCidrs(route.access().allow_cidrs(), "access.allow_cidrs");
-      auto deny = CompileCidrs(route.access().deny_cidrs(), "access.deny_cidrs");
-      auto exempt = CompileCidrs(route.limits().exempt_cidrs(), "limits.exempt_cidrs");
-      for (const auto* cidrs : {&allow, &deny, &exempt}) {
-        if (!*cidrs) return Fail(route_where + ": " + cidrs->error());
+    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes)};
+    if (old != nullptr) {
+      compiled.routes = old->routes;
+    } else {
+      compiled.routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
+      for (const v1::Route& route : vhost.routes()) {
+        const std::string route_where = where + " route " + Quote(route.name());
+        if (auto ok = CheckRoutePolicy(route); !ok) return Fail(route_where + ": " + ok.error());
+        auto allow = CompileCidrs(route.access().allow_cidrs(), "access.allow_cidrs");
+        auto deny = CompileCidrs(route.access().deny_cidrs(), "access.deny_cidrs");
+        auto exempt = CompileCidrs(route.limits().exempt_cidrs(), "limits.exempt_cidrs");
+        for (const auto* cidrs : {&allow, &deny, &exempt}) {
+          if (!*cidrs) return Fail(route_where + ": " + cidrs->error());
+        }
+        std::shared_ptr<const ClusterConfig> cluster;
+        if (!route.cluster().empty()) {
+          cluster = FindCluster(config->clusters_, route.cluster());
+          if (!cluster) return Fail(route_where + ": cluster " + Quote(route.cluster()) + " does not exist");
+        }
+        RouteConfig compiled_route = CompileRoute(route, snapshot.defaults(), options, std::move(cluster));
+        compiled_route.allow_sources = std::move(*allow);
+        compiled_route.deny_sources = std::move(*deny);
+        compiled_route.limit_exempt_sources = std::move(*exempt);
+        compiled.routes.push_back(std::make_shared<const RouteConfig>(std::move(compiled_route)));
       }
-      std::shared_ptr<const ClusterConfig> cluster;
-      if (!route.cluster().empty()) {
-        cluster = FindCluster(config->clusters_, route.cluster());
-        if (!cluster) return Fail(route_where + ": cluster " + Quote(route.cluster()) + " does not exist");
-      }
-      RouteConfig compiled_route = CompileRoute(route, snapshot.defaults(), options, std::move(cluster));
-      compiled_route.allow_sources = std::move(*allow);
-      compiled_route.deny_sources = std::move(*deny);
-      compiled_route.limit_exempt_sources = std::move(*exempt);
-      compiled.routes.push_back(std::make_shared<const RouteConfig>(std::move(compiled_route)));
     }
-    if (host.empty()) {
+    if (compiled.host.empty()) {
       config->catch_all_ = std::move(compiled);
-    } else if (match::IsWildcardHost(host)) {
+    } else if (match::IsWildcardHost(compiled.host)) {
       config->wildcard_hosts_.push_back(std::move(compiled));
     } else {
       config->exact_hosts_.push_back(std::move(compiled));

@@ -18,6 +18,7 @@
 #include "pier/common/cidr.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
+#include "routing/snapshot_wire.h"
 #include "tls/certificate_set.h"
 #include "tls/upstream_context.h"
 
@@ -37,8 +38,8 @@ struct ClusterConfig {
   std::vector<UpstreamEndpoint> endpoints;
   pier::v1::BackendTls backend_tls;
   tls::UpstreamTls upstream_tls;  // context null when backend_tls is off
-  // The v1::Cluster this was compiled from, serialised: an identical one in the next snapshot
-  // reuses this object instead of compiling it again.
+  // The v1::Cluster's bytes as received: identical bytes in the next snapshot reuse this object
+  // instead of compiling it again.
   std::string source;
 };
 
@@ -77,7 +78,7 @@ struct VirtualHostConfig {
   std::string host;  // lowercase; "" = any; "*.a.b" = one label wildcard
   std::vector<std::shared_ptr<const RouteConfig>> routes;  // precedence order
   std::string tls_certificate;
-  // The v1::VirtualHost this was compiled from, serialised (see ClusterConfig::source).
+  // The v1::VirtualHost's bytes as received (see ClusterConfig::source).
   std::string source;
 };
 
@@ -101,9 +102,13 @@ class Config final {
   // A route field left 0 takes the snapshot's Defaults, and a Defaults field left 0 takes
   // `options`.
   //
-  // With `previous` (the config in use), a cluster or virtual host whose serialised form is the
-  // same as there is taken over instead of compiled again, so the cost of a snapshot follows
-  // what changed; validation of the whole snapshot and the result are the same as without it.
+  // With `previous` (the config in use), a cluster or virtual host whose bytes are the same as
+  // there is taken over without being parsed or compiled again, so the cost of a snapshot
+  // follows what changed; validation of the whole snapshot and the result are the same as
+  // without it.
+  static Result<std::shared_ptr<const Config>> Build(const SnapshotParts& snapshot, const BuildOptions& options = {},
+                                                     const Config* previous = nullptr);
+  // The same from a parsed message (serialised, then split).
   static Result<std::shared_ptr<const Config>> Build(const pier::v1::Snapshot& snapshot,
                                                      const BuildOptions& options = {},
                                                      const Config* previous = nullptr);
@@ -123,6 +128,9 @@ class Config final {
   // The virtual host Match would use for this Host header (or SNI name); null when none.
   const VirtualHostConfig* FindHost(std::string_view host) const;
   const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
+  std::size_t host_count() const noexcept {
+    return exact_hosts_.size() + wildcard_hosts_.size() + (catch_all_ ? 1 : 0);
+  }
   // The snapshot's certificates as server contexts, and the SNI lookup over them.
   const tls::CertificateSet& certificates() const noexcept { return *certificates_; }
 

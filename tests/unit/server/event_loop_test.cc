@@ -69,7 +69,8 @@ class EventLoopTest : public ::testing::Test {
 
   std::vector<std::string> Hosts(const SnapshotMessage& message) {
     std::vector<std::string> hosts;
-    for (const auto& vhost : message->snapshot().virtual_hosts()) hosts.push_back(vhost.host());
+    const pier::v1::ControllerMessage parsed = message->Parse();
+    for (const auto& vhost : parsed.snapshot().virtual_hosts()) hosts.push_back(vhost.host());
     return hosts;
   }
 
@@ -97,8 +98,8 @@ TEST_F(EventLoopTest, NothingIsBuiltBeforeEverySourceSynced) {
   ASSERT_TRUE(first);
   // The first snapshot does not wait for a quiet period (3 s here).
   EXPECT_LT(std::chrono::steady_clock::now() - synced_at, 2s);
-  EXPECT_EQ(first->snapshot().version(), 1u);
-  EXPECT_EQ(first->snapshot().controller_instance(), "test-instance");
+  EXPECT_EQ(first->Parse().snapshot().version(), 1u);
+  EXPECT_EQ(first->Parse().snapshot().controller_instance(), "test-instance");
   EXPECT_EQ(Hosts(first), std::vector<std::string>{"web/one:80"});
   EXPECT_TRUE(loop_->HasSnapshot());
   EXPECT_EQ(loop_->PublishedVersion(), 1u);
@@ -110,8 +111,8 @@ TEST_F(EventLoopTest, EmptyClusterStillGetsAFirstSnapshot) {
   sink.Synced();
   auto first = WaitForPublished(1);
   ASSERT_TRUE(first);
-  EXPECT_EQ(first->snapshot().version(), 1u);
-  EXPECT_EQ(first->snapshot().virtual_hosts_size(), 0);
+  EXPECT_EQ(first->Parse().snapshot().version(), 1u);
+  EXPECT_EQ(first->Parse().snapshot().virtual_hosts_size(), 0);
 }
 
 TEST_F(EventLoopTest, BurstOfChangesIsOneSnapshot) {
@@ -124,8 +125,8 @@ TEST_F(EventLoopTest, BurstOfChangesIsOneSnapshot) {
   for (int i = 0; i < 20; ++i) sink.Upsert(Service("svc-" + std::to_string(i)));
   auto second = WaitForPublished(2);
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->snapshot().version(), 2u);
-  EXPECT_EQ(second->snapshot().virtual_hosts_size(), 20);
+  EXPECT_EQ(second->Parse().snapshot().version(), 2u);
+  EXPECT_EQ(second->Parse().snapshot().virtual_hosts_size(), 20);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(builds_.load(), builds_before + 1);
   EXPECT_EQ(PublishedCount(), 2u);
@@ -178,13 +179,13 @@ TEST_F(EventLoopTest, VersionsIncreaseByOnePerChange) {
   sink.Upsert(Service("one", 81));
   auto second = WaitForPublished(2);
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->snapshot().version(), 2u);
+  EXPECT_EQ(second->Parse().snapshot().version(), 2u);
   EXPECT_EQ(Hosts(second), std::vector<std::string>{"web/one:81"});
   sink.Delete(model::Kind::kService, "web/one");
   auto third = WaitForPublished(3);
   ASSERT_TRUE(third);
-  EXPECT_EQ(third->snapshot().version(), 3u);
-  EXPECT_EQ(third->snapshot().virtual_hosts_size(), 0);
+  EXPECT_EQ(third->Parse().snapshot().version(), 3u);
+  EXPECT_EQ(third->Parse().snapshot().virtual_hosts_size(), 0);
 }
 
 TEST_F(EventLoopTest, InvalidObjectIsIgnoredAndKeepsItsPreviousVersion) {

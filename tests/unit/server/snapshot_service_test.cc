@@ -1,6 +1,8 @@
 #include "server/snapshot_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/sync_stream.h>
 #include <gtest/gtest.h>
 
 #include <future>
@@ -17,11 +19,11 @@ using pier::v1::ControllerMessage;
 using pier::v1::DataplaneMessage;
 
 SnapshotMessage Snapshot(uint64_t version, const std::string& host, const std::string& instance = "inst") {
-  auto message = std::make_shared<ControllerMessage>();
-  message->mutable_snapshot()->set_version(version);
-  message->mutable_snapshot()->set_controller_instance(instance);
-  message->mutable_snapshot()->add_virtual_hosts()->set_host(host);
-  return message;
+  pier::v1::Snapshot snapshot;
+  snapshot.set_version(version);
+  snapshot.set_controller_instance(instance);
+  snapshot.add_virtual_hosts()->set_host(host);
+  return PublishedSnapshot::Of(snapshot);
 }
 
 // A dataplane stand-in on the synchronous client API.
@@ -110,6 +112,28 @@ TEST_F(SnapshotServiceTest, StreamWithoutHelloIsRejected) {
   auto status = client.Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("Hello"), std::string::npos);
+}
+
+// The service parses what dataplanes send itself (the method is raw): bytes that are no
+// DataplaneMessage end the stream with INVALID_ARGUMENT.
+TEST_F(SnapshotServiceTest, UnparseableMessageIsRejected) {
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials());
+  static const std::string method_name = std::string("/") + pier::v1::SnapshotService::service_full_name() + "/Stream";
+  const grpc::internal::RpcMethod method(method_name.c_str(), grpc::internal::RpcMethod::BIDI_STREAMING, channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 20s);
+  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
+      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(channel.get(), method,
+                                                                                            &context));
+  const std::string garbage("\x0a\x7f", 2);  // a length running past the end
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer buffer(&slice, 1);
+  ASSERT_TRUE(stream->Write(buffer));
+  grpc::ByteBuffer reply;
+  EXPECT_FALSE(stream->Read(&reply));
+  stream->WritesDone();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(service_.ConnectedStreams(), 0u);
 }
 
 TEST_F(SnapshotServiceTest, HelloGetsTheCurrentSnapshotThenEveryNewOne) {

@@ -17,8 +17,8 @@ TEST(SnapshotVersionerTest, FirstSnapshotIsVersionOneEvenWhenEmpty) {
   SnapshotVersioner versioner("abc");
   auto message = versioner.Stamp(pier::v1::Snapshot());
   ASSERT_TRUE(message);
-  EXPECT_EQ(message->snapshot().version(), 1u);
-  EXPECT_EQ(message->snapshot().controller_instance(), "abc");
+  EXPECT_EQ(message->Parse().snapshot().version(), 1u);
+  EXPECT_EQ(message->Parse().snapshot().controller_instance(), "abc");
 }
 
 TEST(SnapshotVersionerTest, UnchangedContentPublishesNothing) {
@@ -33,12 +33,12 @@ TEST(SnapshotVersionerTest, ChangeBumpsVersionByOne) {
   ASSERT_TRUE(versioner.Stamp(WithHost("a.example")));
   auto second = versioner.Stamp(WithHost("b.example"));
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->snapshot().version(), 2u);
-  EXPECT_EQ(second->snapshot().virtual_hosts(0).host(), "b.example");
+  EXPECT_EQ(second->Parse().snapshot().version(), 2u);
+  EXPECT_EQ(second->Parse().snapshot().virtual_hosts(0).host(), "b.example");
   // Going back to an earlier content is still a change.
   auto third = versioner.Stamp(WithHost("a.example"));
   ASSERT_TRUE(third);
-  EXPECT_EQ(third->snapshot().version(), 3u);
+  EXPECT_EQ(third->Parse().snapshot().version(), 3u);
 }
 
 TEST(SnapshotVersionerTest, IncomingVersionAndInstanceAreIgnored) {
