@@ -65,11 +65,18 @@ DirWatcher::Event DirWatcher::Wait(std::chrono::milliseconds timeout, std::set<s
   return Event::kChanged;
 }
 
-void DirWatcher::ReadEvents(std::set<std::string>& names) {
+bool DirWatcher::Poll(std::set<std::string>& names) {
+  if (inotify_fd_ < 0) return false;
+  return ReadEvents(names);
+}
+
+bool DirWatcher::ReadEvents(std::set<std::string>& names) {
   alignas(inotify_event) char buffer[16 * 1024];
+  bool any = false;
   for (;;) {
     const ssize_t length = ::read(inotify_fd_, buffer, sizeof buffer);
-    if (length <= 0) return;  // EAGAIN: drained
+    if (length <= 0) return any;  // EAGAIN: drained
+    any = true;
     for (ssize_t offset = 0; offset < length;) {
       const auto* event = reinterpret_cast<const inotify_event*>(buffer + offset);
       if (event->len > 0) {

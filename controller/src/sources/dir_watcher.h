@@ -27,6 +27,11 @@ class DirWatcher final {
   // Blocks until a change, a Wake() or the timeout. On kChanged, the names of the entries
   // that changed are added to `names`.
   Event Wait(std::chrono::milliseconds timeout, std::set<std::string>& names);
+  // The events queued so far, without waiting: their names are added to `names`. False when
+  // there were none.
+  bool Poll(std::set<std::string>& names);
+  // Whether `name` was created or modified and not yet closed, as far as the events read tell.
+  bool Writing(const std::string& name) const { return writing_.contains(name); }
   // Thread-safe; the next (or current) Wait returns kWoken.
   void Wake() noexcept;
   // Re-adds the inotify watch if the folder was removed and recreated (the old watch dies with it).
@@ -45,7 +50,7 @@ class DirWatcher final {
 
  private:
   DirWatcher(std::string dir, int inotify_fd, int wake_fd);
-  void ReadEvents(std::set<std::string>& names);
+  bool ReadEvents(std::set<std::string>& names);  // false: nothing was queued
 
   std::string dir_;
   int inotify_fd_ = -1;

@@ -78,7 +78,12 @@ void ManifestsSource::Run() {
   };
   while (!stopping()) {
     std::set<std::string> changed;
-    auto event = watcher_->Wait(options_.rescan_interval, changed);
+    DirWatcher::Event event = DirWatcher::Event::kChanged;
+    if (late_events_.empty()) {
+      event = watcher_->Wait(options_.rescan_interval, changed);
+    } else {
+      changed.swap(late_events_);  // events the last scan read but left to this round
+    }
     if (event == DirWatcher::Event::kWoken) continue;
     if (event == DirWatcher::Event::kChanged) {
       // Only half-done changes wait for quiet (a file still open for writing, a deletion that may
@@ -127,6 +132,11 @@ void ManifestsSource::Scan(const std::set<std::string>& changed_names) {
   }
   if (listing_failed_) spdlog::info("manifests: {} is readable again", options_.dir);
   listing_failed_ = false;
+  // A file created or written since the events this scan answers may be half written. Its events
+  // are queued by now (inotify queues them as the calls happen), so they are read here: such a
+  // file is left to the next round, which waits for its close or for quiet like any other.
+  std::set<std::string> late;
+  if (watcher_ != nullptr && watcher_->Poll(late)) late_events_.insert(late.begin(), late.end());
 
   std::set<ObjectId> affected;
   for (auto file = files_.begin(); file != files_.end();) {
@@ -139,6 +149,7 @@ void ManifestsSource::Scan(const std::set<std::string>& changed_names) {
     }
   }
   for (const auto& [name, signature] : present) {
+    if (late.contains(name) && watcher_->Writing(name)) continue;
     auto [file, added] = files_.try_emplace(name);
     if (added || file->second.signature != signature || changed_names.contains(name)) {
       Load(name, signature, file->second, affected);

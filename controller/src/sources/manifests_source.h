@@ -79,6 +79,8 @@ class ManifestsSource final : public Source {
   ManifestsOptions options_;
   EventSink* sink_ = nullptr;
   std::unique_ptr<DirWatcher> watcher_;
+  // Names whose events a scan read after listing the folder; the next round starts with them.
+  std::set<std::string> late_events_;
   std::thread thread_;
   std::mutex stop_mutex_;
   bool stopping_ = false;
