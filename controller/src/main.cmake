@@ -7,6 +7,7 @@ target_link_libraries(pier-snapshot-dump PRIVATE pier_proto pier_common gRPC::gr
 if(TARGET pier_translate AND TARGET pier_server)
   add_executable(pier-controller ${CMAKE_CURRENT_LIST_DIR}/main.cc)
   target_link_libraries(pier-controller PRIVATE pier_server pier_sources pier_translate pier_model pier_proto pier_common)
+  pier_link_allocator(pier-controller)
   # --source=cluster, once controller/src/kube provides it.
   if(TARGET pier_kube AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/kube/cluster_source.h)
     target_link_libraries(pier-controller PRIVATE pier_kube pier_status)

@@ -11,3 +11,4 @@ if(TARGET CLI11::CLI11)
 endif()
 target_link_libraries(pier-dataplane PRIVATE
   pier_proxy pier_config_client pier_dataplane_admin pier_routing pier_common Threads::Threads)
+pier_link_allocator(pier-dataplane)
