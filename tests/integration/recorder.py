@@ -4,7 +4,9 @@ answers (bad framing, refused upgrades).
 
 Every connection's raw bytes are kept; requests are parsed only as far as the scripted reply
 needs. The reply comes from `respond(request) -> bytes`; the default answers 200 with the
-request's method, target and headers as JSON.
+request's method, target and headers as JSON. With `close_after_response` the recorder closes
+each connection right after its first response without saying so (no `Connection: close`), as
+a server with a very short keep-alive timeout does.
 """
 
 from __future__ import annotations
@@ -82,8 +84,9 @@ class _Reader:
 
 
 class Recorder:
-    def __init__(self, respond: Callable[[RecordedRequest], bytes] = ok_json):
+    def __init__(self, respond: Callable[[RecordedRequest], bytes] = ok_json, close_after_response: bool = False):
         self.respond = respond
+        self.close_after_response = close_after_response
         self.connections: list[RecordedConnection] = []
         self._requests: list[RecordedRequest] = []  # every connection's, in arrival order
         self._lock = threading.Lock()
@@ -143,6 +146,8 @@ class Recorder:
                     record.requests.append(request)
                     self._requests.append(request)
                 sock.sendall(self.respond(request))
+                if self.close_after_response:
+                    return
         except OSError:
             record.closed_by_peer = True
         finally:

@@ -35,6 +35,7 @@
 #include "tls/server_tls.h"
 #include "tls/stream.h"
 #include "upstream/balancer.h"
+#include "upstream/connection_pool.h"
 #include "upstream/upstream_connection.h"
 
 namespace pier::dataplane::http {
@@ -149,6 +150,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void CompleteResponse();
   void StartTunnel(boost::system::error_code ec, std::size_t bytes);
   bool RetryOnFreshConnection(boost::system::error_code ec);
+  // No body and not sent again already: a failure on a reused connection can be retried.
+  bool CanReplayOnFreshConnection() const;
+  upstream::ConnectionPool::Check PoolCheck() const;
   bool RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason);
   void NoteEndpointFailure();
   void UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason);

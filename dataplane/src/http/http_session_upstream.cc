@@ -59,7 +59,7 @@ void HttpSession::EnsureBodyBuffer() {
 void HttpSession::DoAcquireUpstream() {
   EnsureBodyBuffer();
   PrepareUpstreamRequest();
-  upstream_ = worker_.pool().Take(PoolKey());
+  upstream_ = worker_.pool().Take(PoolKey(), PoolCheck());
   if (upstream_) {
     DoWriteRequestHeader();
     return;
@@ -463,13 +463,23 @@ bool HttpSession::RetryOnFreshConnection(boost::system::error_code ec) {
   // without a body: a body already streamed from the client cannot be replayed.
   bool stale = ec == bhttp::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
                ec == asio::error::broken_pipe;
-  if (!stale || exchange_.retried || !upstream_ || upstream_->requests_served == 0) return false;
-  if (request_->content_length().value_or(0) != 0 || request_->chunked()) return false;
+  if (!stale || !CanReplayOnFreshConnection() || !upstream_ || upstream_->requests_served == 0) return false;
   if (response_ && response_->got_some()) return false;
   exchange_.retried = true;
   ReleaseUpstream(false);
   DoConnect();
   return true;
+}
+
+bool HttpSession::CanReplayOnFreshConnection() const {
+  return !exchange_.retried && request_->content_length().value_or(0) == 0 && !request_->chunked();
+}
+
+upstream::ConnectionPool::Check HttpSession::PoolCheck() const {
+  // A request that can go out again needs no peek at the parked socket: if the upstream closed
+  // it, the first read or write says so and RetryOnFreshConnection sends the request anew.
+  return CanReplayOnFreshConnection() ? upstream::ConnectionPool::Check::kTrustWatch
+                                      : upstream::ConnectionPool::Check::kPeek;
 }
 
 bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason) {
@@ -484,7 +494,7 @@ bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view r
   exchange_.choice = std::move(next);
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
-  upstream_ = worker_.pool().Take(PoolKey());
+  upstream_ = worker_.pool().Take(PoolKey(), PoolCheck());
   if (upstream_) {
     DoWriteRequestHeader();
   } else {

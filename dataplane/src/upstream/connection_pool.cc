@@ -34,7 +34,7 @@ bool LooksAlive(UpstreamConnection& connection) noexcept {
 ConnectionPool::ConnectionPool(asio::io_context& ioc, PoolLimits limits)
     : ioc_(ioc), limits_(limits), sweep_timer_(ioc), watch_timer_(ioc) {}
 
-UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id) {
+UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id, Check check) {
   auto it = idle_.find(endpoint_id);
   if (it == idle_.end()) return nullptr;
   auto& parked = it->second;
@@ -48,7 +48,8 @@ UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id) {
       boost::system::error_code ignored;
       connection->stream.socket().cancel(ignored);
     }
-    if (LooksAlive(*connection)) {
+    const bool usable = check == Check::kPeek ? LooksAlive(*connection) : connection->stream.socket().is_open();
+    if (usable) {
       if (parked.empty()) idle_.erase(it);
       return connection;
     }

@@ -88,6 +88,22 @@ TEST_F(PoolTest, ClosedConnectionIsNotHandedOutEvenBeforeTheWatchRuns) {
   EXPECT_EQ(pool.Take("upstream"), nullptr);
 }
 
+TEST_F(PoolTest, WithoutThePeekTheCallerGetsTheConnectionAndFindsOutByUsingIt) {
+  // kTrustWatch is for requests that can be sent again on a fresh connection: the close is
+  // noticed by the first read or write, not by a system call on every reuse.
+  ConnectionPool pool(ioc_, PoolLimits{});
+  pool.Put(Connect());
+  server_sides_.back().close();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  auto taken = pool.Take("upstream", ConnectionPool::Check::kTrustWatch);
+  ASSERT_NE(taken, nullptr);
+  char byte = 0;
+  boost::system::error_code ec;
+  taken->stream.socket().read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_EQ(pool.idle_count(), 0u);
+}
+
 TEST_F(PoolTest, TakenConnectionIsNotClosedByTheCancelledWatch) {
   ConnectionPool pool(ioc_, PoolLimits{});
   pool.Put(Connect());
