@@ -114,7 +114,11 @@ class Worker final {
   ServerState& server_;
   std::unordered_set<Drainable*> connections_;
   http::RouteMetricsCache metrics_;
-  boost::asio::io_context ioc_{1};
+  // One thread runs it, and every socket and timer on it is only touched from that thread
+  // (other threads post), so the reactor needs no per-socket lock around each read and write.
+  // The scheduler keeps its lock for those posts, and registration keeps its own for sockets
+  // opened before the thread starts.
+  boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   upstream::ConnectionPool pool_;
   upstream::BalancerSet balancers_{server_.endpoints};
 };
