@@ -23,6 +23,23 @@ def test_echo_text_and_binary(proxy):
         assert ws.recv(timeout=5) == payload
 
 
+def test_echo_every_size_around_the_first_read(proxy):
+    # A plain tunnel direction first reads up to 128 bytes and continues in a chunk buffer when
+    # that read comes back full: every size across that edge (and across the chunk's) must come
+    # back whole, in order, one after another and also queued behind each other.
+    sizes = list(range(100, 160)) + [1023, 1024, 1025, 16 * 1024 - 8, 16 * 1024, 16 * 1024 + 8]
+    with connect(proxy.url("/ws/echo", scheme="ws"), open_timeout=5, close_timeout=2) as ws:
+        for size in sizes:
+            payload = os.urandom(size)
+            ws.send(payload)
+            assert ws.recv(timeout=5) == payload, size
+        payloads = [os.urandom(size) for size in sizes]
+        for payload in payloads:
+            ws.send(payload)
+        for payload in payloads:
+            assert ws.recv(timeout=5) == payload
+
+
 def test_curl_handshake_gets_101(proxy):
     completed = subprocess.run(
         ["curl", "-v", "-N", "--max-time", "2",

@@ -6,6 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
+#include <utility>
 
 #include "http/access_log.h"
 #include "websocket/close_frame.h"
@@ -35,7 +37,6 @@ Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::R
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       idle_timer_(client_.get_executor()),
-      drain_timer_(client_.get_executor()),
       last_activity_(Clock::now()),
       identity_(std::move(identity)) {
   to_upstream_.name = "client";
@@ -91,6 +92,10 @@ void Tunnel::Start() {
 }
 
 void Tunnel::DoWaitReadable(Direction& direction) {
+  if (direction.deferred_error) {
+    OnReadError(direction, std::exchange(direction.deferred_error, {}));
+    return;
+  }
   if (direction.from->is_tls()) {
     // Try a read first (see tunnel.h); posted, so a busy stream cannot recurse without bound.
     direction.waiting = true;
@@ -102,6 +107,16 @@ void Tunnel::DoWaitReadable(Direction& direction) {
 
 void Tunnel::WaitForSocket(Direction& direction) {
   direction.waiting = true;
+  if (!direction.from->is_tls()) {
+    // The tunnel never sets a deadline on its sockets (the idle timer rules), so the raw
+    // socket's read is the same as the stream's.
+    direction.from->socket().async_read_some(
+        asio::buffer(direction.probe),
+        [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t size) {
+          self->OnProbeRead(direction, ec, size);
+        });
+    return;
+  }
   direction.from->socket().async_wait(tcp::socket::wait_read,
                                       [self = shared_from_this(), &direction](boost::system::error_code ec) {
                                         self->OnReadable(direction, ec);
@@ -116,7 +131,7 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
     Close(direction.from == &client_ ? "client error" : "upstream error");
     return;
   }
-  std::size_t chunk = std::max<std::size_t>(route_->buffer_bytes, kMinChunkBytes);
+  std::size_t chunk = ChunkBytes();
   // Not value-initialised: read_some overwrites what it uses, and zeroing 16 KiB per message
   // was the proxy's largest user-space cost under echo load.
   if (!direction.buffer) direction.buffer = std::make_unique_for_overwrite<char[]>(chunk);
@@ -128,20 +143,55 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
     WaitForSocket(direction);
     return;
   }
-  // A TLS peer that closes without close_notify ends its stream all the same.
-  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
-    direction.buffer.reset();
-    OnEndOfStream(direction);
-    return;
-  }
   if (ec) {
-    // Includes a half-open peer found by TCP keepalive (ETIMEDOUT).
-    Close(direction.from == &client_ ? "client reset" : "upstream reset");
+    OnReadError(direction, ec);
     return;
   }
   last_activity_ = Clock::now();
   Forward(direction, direction.buffer.get(), n);
 }
+
+void Tunnel::OnProbeRead(Direction& direction, boost::system::error_code ec, std::size_t size) {
+  direction.waiting = false;
+  if (closed_) return;  // Close() cancelled the read
+  if (ec) {
+    OnReadError(direction, ec);
+    return;
+  }
+  last_activity_ = Clock::now();
+  direction.filled = false;
+  if (size < direction.probe.size()) {
+    Forward(direction, direction.probe.data(), size);  // the whole message was this small
+    return;
+  }
+  // The probe is full, so more is probably queued: the rest goes behind it in a chunk buffer
+  // and leaves in the same write.
+  std::size_t chunk = ChunkBytes();
+  if (!direction.buffer) direction.buffer = std::make_unique_for_overwrite<char[]>(chunk);
+  std::memcpy(direction.buffer.get(), direction.probe.data(), size);
+  std::size_t more = direction.from->read_some(asio::buffer(direction.buffer.get() + size, chunk - size), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    ec = {};
+  } else if (ec) {
+    direction.deferred_error = ec;  // the bytes already read go out first
+  }
+  direction.filled = !ec && size + more == chunk;
+  Forward(direction, direction.buffer.get(), size + more);
+}
+
+void Tunnel::OnReadError(Direction& direction, boost::system::error_code ec) {
+  direction.buffer.reset();
+  // A TLS peer that closes without close_notify ends its stream all the same.
+  if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
+    OnEndOfStream(direction);
+    return;
+  }
+  // Includes a half-open peer found by TCP keepalive (ETIMEDOUT).
+  spdlog::debug("websocket tunnel {}: reading {} failed: {}", identity_.request_id, direction.name, ec.message());
+  Close(direction.from == &client_ ? "client reset" : "upstream reset");
+}
+
+std::size_t Tunnel::ChunkBytes() const { return std::max<std::size_t>(route_->buffer_bytes, kMinChunkBytes); }
 
 void Tunnel::Forward(Direction& direction, const char* data, std::size_t size) {
   if (direction.close_sent) {
@@ -232,6 +282,10 @@ void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::si
 }
 
 void Tunnel::DoReadNext(Direction& direction) {
+  if (direction.deferred_error) {
+    OnReadError(direction, std::exchange(direction.deferred_error, {}));
+    return;
+  }
   if (!direction.filled || direction.from->is_tls()) {
     // TLS always tries a read first (DoWaitReadable); a plain side that had less than a buffer
     // waits, so an echo-style exchange costs no read that finds nothing.
@@ -324,8 +378,9 @@ void Tunnel::Drain() noexcept {
     return;
   }
   auto wait = std::min<std::chrono::milliseconds>(kDrainCloseWait, worker_.server().options.drain_timeout);
-  drain_timer_.expires_after(wait);
-  drain_timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+  drain_timer_ = std::make_unique<asio::steady_timer>(client_.get_executor());
+  drain_timer_->expires_after(wait);
+  drain_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->Close("drain timeout");
   });
   for (Direction* direction : {&to_client_, &to_upstream_}) {
@@ -341,7 +396,7 @@ void Tunnel::Close(const char* reason) noexcept {
   closed_ = true;
   close_reason_ = reason;
   idle_timer_.cancel();
-  drain_timer_.cancel();
+  if (drain_timer_) drain_timer_->cancel();
   boost::system::error_code ignored;
   client_.socket().close(ignored);
   upstream_.socket().close(ignored);

@@ -1,9 +1,12 @@
 // A WebSocket connection after a verified 101: bytes copied both ways between the client and
 // the upstream until both sides are done, the idle timeout passes or the server drains.
 //
-// Each direction waits for readability without a buffer, then reads into a buffer of the
-// route's buffer_bytes that lives only until the chunk is written on, so an idle tunnel holds
-// no buffers. A TLS side (wss://, or a backend-protocol HTTPS upstream) is read until OpenSSL
+// A plain direction waits with a read of at most kProbeBytes into a small array of its own:
+// a small message (a ping, an acknowledgement, a short chat line) is forwarded straight from
+// there, and a longer one continues into a buffer of the route's buffer_bytes that lives only until the
+// chunk is written on, so an idle tunnel holds no chunk buffers. Waiting with a read rather
+// than a readiness wait matters: Asio re-registers the socket with epoll (an epoll_ctl) for
+// every readiness wait, while a pending read needs nothing after the first. A TLS side (wss://, or a backend-protocol HTTPS upstream) is read until OpenSSL
 // reports would_block before the tunnel waits on its socket again: OpenSSL may hold decrypted
 // bytes, or whole records, that the socket no longer signals. An idle TLS side still holds
 // OpenSSL's connection state and asio's two record buffers (about 34 KiB), not a chunk buffer. A FIN from one side is passed on as shutdown(send) to the other while the other
@@ -20,6 +23,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -71,6 +75,9 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   void Drain() noexcept override;
 
  private:
+  // The plain sides' waiting read (see above); two per tunnel.
+  static constexpr std::size_t kProbeBytes = 128;
+
   struct Direction {
     const char* name;  // "client" / "upstream": the side bytes are read from
     tls::Stream* from;
@@ -87,6 +94,9 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
     bool writing = false;   // a write to `to` is pending
     bool finished = false;  // read side saw FIN and the write side was shut down
     bool close_sent = false;  // drain: the proxy's close frame went to `to`; `from` is only followed now
+    // A read that failed after bytes came with it: reported once those bytes are written on.
+    boost::system::error_code deferred_error;
+    std::array<char, kProbeBytes> probe;  // a plain side's waiting read lands here
   };
 
   void DoWaitReadable(Direction& direction);
@@ -95,6 +105,11 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   void DoReadNext(Direction& direction);
   void WaitForSocket(Direction& direction);
   void OnReadable(Direction& direction, boost::system::error_code ec);
+  void OnProbeRead(Direction& direction, boost::system::error_code ec, std::size_t size);
+  // An error (end of stream included) from reading `from`.
+  void OnReadError(Direction& direction, boost::system::error_code ec);
+  // The route's buffer_bytes, at least kMinChunkBytes.
+  std::size_t ChunkBytes() const;
   void Forward(Direction& direction, const char* data, std::size_t size);
   std::size_t Follow(Direction& direction, const char* data, std::size_t size, bool stop_at_boundary);
   void Discard(Direction& direction, const char* data, std::size_t size);
@@ -119,7 +134,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   Direction to_upstream_;
   Direction to_client_;
   boost::asio::steady_timer idle_timer_;
-  boost::asio::steady_timer drain_timer_;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // made by Drain(): most tunnels never drain
   std::chrono::steady_clock::time_point last_activity_;
   TunnelIdentity identity_;
   const char* close_reason_ = nullptr;
