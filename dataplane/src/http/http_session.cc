@@ -348,9 +348,6 @@ void HttpSession::FinishExchange(bool keep_alive) {
   record.request_id = exchange_.request_id;
   WriteAccessLog(record);
 
-  // Serializers refer to the parsers' messages: they go first.
-  request_serializer_.reset();
-  response_serializer_.reset();
   response_.reset();
   request_.reset();
   body_buffer_.reset();

@@ -17,7 +17,6 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 #include <boost/optional.hpp>
 
 #include <chrono>
@@ -28,6 +27,7 @@
 #include <string>
 
 #include "http/error_response.h"
+#include "http/message_writer.h"
 #include "http/proxy_metrics.h"
 #include "limits/connection_limiter.h"
 #include "listener/worker.h"
@@ -58,8 +58,6 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   using Body = boost::beast::http::buffer_body;
   using RequestParser = boost::beast::http::request_parser<Body>;
   using ResponseParser = boost::beast::http::response_parser<Body>;
-  using RequestSerializer = boost::beast::http::request_serializer<Body>;
-  using ResponseSerializer = boost::beast::http::response_serializer<Body>;
 
   // "No limit" for Beast 1.74 parsers: boost::none compares below every length there, so an
   // unset limit would reject any body with a Content-Length.
@@ -186,8 +184,13 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
 
   std::optional<RequestParser> request_;
   std::optional<ResponseParser> response_;
-  std::optional<RequestSerializer> request_serializer_;
-  std::optional<ResponseSerializer> response_serializer_;
+  // The heads sent upstream and to the client (message_writer.h), each alive until its write
+  // completes; kept between exchanges so their capacity is reused.
+  std::string request_head_;
+  std::string response_head_;
+  bool response_head_pending_ = false;  // held back to go out with the first body bytes
+  BodyFramer request_body_;
+  BodyFramer response_body_;
   std::optional<ErrorResponse> error_response_;
   upstream::UpstreamConnectionPtr upstream_;
   std::unique_ptr<char[]> body_buffer_;  // one chunk in flight, either direction

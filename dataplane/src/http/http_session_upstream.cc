@@ -2,7 +2,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -121,14 +120,12 @@ void HttpSession::PrepareUpstreamRequest() {
 }
 
 void HttpSession::DoWriteRequestHeader() {
-  auto& body = request_->get().body();
-  body.data = nullptr;
-  body.size = 0;
-  body.more = !request_->is_done();
-  request_serializer_.emplace(request_->get());
+  request_head_.clear();
+  AppendHead(request_->get().base(), request_head_);
+  request_body_.Reset(request_->chunked());
   upstream_->stream.expires_after(exchange_.route->send_timeout);
-  bhttp::async_write_header(upstream_->stream, *request_serializer_,
-                            beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));
+  asio::async_write(upstream_->stream, asio::buffer(request_head_),
+                    beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));
 }
 
 void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t) {
@@ -196,18 +193,12 @@ void HttpSession::OnReadRequestBody(boost::system::error_code ec, std::size_t by
 }
 
 void HttpSession::DoWriteRequestBody(std::size_t size) {
-  auto& body = request_->get().body();
-  // A zero-length buffer would be written as a (terminating) empty chunk; null means "no data".
-  body.data = size != 0 ? body_buffer_.get() : nullptr;
-  body.size = size;
-  body.more = !request_->is_done();
   upstream_->stream.expires_after(exchange_.route->send_timeout);
-  bhttp::async_write(upstream_->stream, *request_serializer_,
-                     beast::bind_front_handler(&HttpSession::OnWriteRequestBody, shared_from_this()));
+  asio::async_write(upstream_->stream, request_body_.Frame({}, body_buffer_.get(), size, request_->is_done()),
+                    beast::bind_front_handler(&HttpSession::OnWriteRequestBody, shared_from_this()));
 }
 
 void HttpSession::OnWriteRequestBody(boost::system::error_code ec, std::size_t) {
-  if (ec == bhttp::error::need_buffer) ec = {};  // chunk written, serializer wants the next
   if (ec) {
     bool timeout = ec == beast::error::timeout;
     UpstreamFailed(UpstreamError::kWriteFailed, timeout ? 504 : 502,
@@ -280,10 +271,11 @@ void HttpSession::HandleUpgradeResponse() {
   response.version(11);
   response.set(bhttp::field::connection, "Upgrade");
   response.set(bhttp::field::upgrade, "websocket");
-  response_serializer_.emplace(response);
+  response_head_.clear();
+  AppendHead(response.base(), response_head_);
   client_.expires_after(exchange_.route->send_timeout);
-  bhttp::async_write_header(client_, *response_serializer_,
-                            beast::bind_front_handler(&HttpSession::StartTunnel, shared_from_this()));
+  asio::async_write(client_, asio::buffer(response_head_),
+                    beast::bind_front_handler(&HttpSession::StartTunnel, shared_from_this()));
 }
 
 void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
@@ -329,8 +321,6 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
                                                     std::move(client_pending), std::move(upstream_pending),
                                                     std::move(identity));
   upstream_.reset();
-  request_serializer_.reset();
-  response_serializer_.reset();
   response_.reset();
   request_.reset();
   body_buffer_.reset();
@@ -344,32 +334,33 @@ void HttpSession::DoWriteResponseHeader() {
   response.version(11);
   AddStrictTransportSecurity(response);
   exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);
+  bool chunked = false;
   if (!exchange_.response_bodyless) {
     if (auto length = response_->content_length()) {
       response.content_length(*length);
     } else if (exchange_.client_http11) {
       response.chunked(true);
+      chunked = true;
     } else {
       exchange_.close_delimited = true;  // HTTP/1.0 has no chunked: the end of the body is the close
     }
   }
   response.set(bhttp::field::connection, ClientMayKeepAlive() ? "keep-alive" : "close");
-  auto& body = response.body();
-  body.data = nullptr;
-  body.size = 0;
-  body.more = !exchange_.response_bodyless;
-  response_serializer_.emplace(response);
+  response_head_.clear();
+  AppendHead(response.base(), response_head_);
+  response_body_.Reset(chunked);
+  response_head_pending_ = true;
   // A small body usually arrives with its header: parsing it first sends header and body in
-  // one write (the serializer emits the header with the first body buffer) instead of two.
-  // Only when body bytes are already here, so a streaming response (SSE, long polls) never
-  // has its header held back waiting for the upstream.
+  // one write instead of two. Only when body bytes are already here, so a streaming response
+  // (SSE, long polls) never has its header held back waiting for the upstream.
   if (!exchange_.response_bodyless && upstream_->buffer.size() != 0) {
     DoReadResponseBody();
     return;
   }
+  response_head_pending_ = false;
   client_.expires_after(exchange_.route->send_timeout);
-  bhttp::async_write_header(client_, *response_serializer_,
-                            beast::bind_front_handler(&HttpSession::OnWriteResponseHeader, shared_from_this()));
+  asio::async_write(client_, asio::buffer(response_head_),
+                    beast::bind_front_handler(&HttpSession::OnWriteResponseHeader, shared_from_this()));
 }
 
 void HttpSession::OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes) {
@@ -426,19 +417,16 @@ void HttpSession::OnReadResponseBody(boost::system::error_code ec, std::size_t) 
 }
 
 void HttpSession::DoWriteResponseBody(std::size_t size) {
-  auto& body = response_->get().body();
-  body.data = size != 0 ? body_buffer_.get() : nullptr;
-  body.size = size;
-  body.more = !response_->is_done();
+  std::string_view head = response_head_pending_ ? std::string_view(response_head_) : std::string_view();
+  response_head_pending_ = false;
   client_.expires_after(exchange_.route->send_timeout);
-  bhttp::async_write(client_, *response_serializer_,
-                     beast::bind_front_handler(&HttpSession::OnWriteResponseBody, shared_from_this()));
+  asio::async_write(client_, response_body_.Frame(head, body_buffer_.get(), size, response_->is_done()),
+                    beast::bind_front_handler(&HttpSession::OnWriteResponseBody, shared_from_this()));
 }
 
 void HttpSession::OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes) {
   exchange_.bytes_out += bytes;
   exchange_.response_started = true;  // the header may have gone out with this first body write
-  if (ec == bhttp::error::need_buffer) ec = {};
   if (ec) {
     Abort("client write failed: " + ec.message());
     return;

@@ -1,0 +1,82 @@
+#include "http/message_writer.h"
+
+#include <boost/beast/http/status.hpp>
+
+namespace pier::dataplane::http {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+constexpr std::string_view kCrlf = "\r\n";
+constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+void AppendVersion(unsigned version, std::string& out) {
+  out += "HTTP/";
+  out += static_cast<char>('0' + version / 10 % 10);
+  out += '.';
+  out += static_cast<char>('0' + version % 10);
+}
+
+void AppendFields(const bhttp::fields& fields, std::string& out) {
+  for (const auto& field : fields) {
+    out += field.name_string();
+    out += ": ";
+    out += field.value();
+    out += kCrlf;
+  }
+  out += kCrlf;
+}
+
+}  // namespace
+
+void AppendHead(const bhttp::request_header<>& head, std::string& out) {
+  out += head.method_string();
+  out += ' ';
+  out += head.target();
+  out += ' ';
+  AppendVersion(head.version(), out);
+  out += kCrlf;
+  AppendFields(head, out);
+}
+
+void AppendHead(const bhttp::response_header<>& head, std::string& out) {
+  AppendVersion(head.version(), out);
+  out += ' ';
+  const unsigned status = head.result_int();
+  out += static_cast<char>('0' + status / 100 % 10);
+  out += static_cast<char>('0' + status / 10 % 10);
+  out += static_cast<char>('0' + status % 10);
+  out += ' ';
+  std::string_view reason = head.reason();
+  out += reason.empty() ? bhttp::obsolete_reason(static_cast<bhttp::status>(status)) : reason;
+  out += kCrlf;
+  AppendFields(head, out);
+}
+
+BodyFramer::Buffers BodyFramer::Frame(std::string_view head, const char* data, std::size_t size, bool last) noexcept {
+  Buffers buffers;
+  buffers[0] = asio::buffer(head.data(), head.size());
+  if (!chunked_) {
+    buffers[2] = asio::buffer(data, size);
+    return buffers;
+  }
+  if (size != 0) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char digits[16];
+    std::size_t count = 0;
+    for (std::size_t rest = size; rest != 0; rest >>= 4) digits[count++] = kHex[rest & 0xf];
+    std::size_t at = 0;
+    while (count != 0) size_line_[at++] = digits[--count];
+    size_line_[at++] = '\r';
+    size_line_[at++] = '\n';
+    buffers[1] = asio::buffer(size_line_, at);
+    buffers[2] = asio::buffer(data, size);
+    buffers[3] = asio::buffer(kCrlf.data(), kCrlf.size());
+  }
+  if (last) buffers[4] = asio::buffer(kLastChunk.data(), kLastChunk.size());
+  return buffers;
+}
+
+}  // namespace pier::dataplane::http
