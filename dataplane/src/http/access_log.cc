@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <ctime>
 
 #include "http/line_sink.h"
@@ -13,36 +16,57 @@ namespace {
 
 constexpr char kLoggerName[] = "access";
 
-// Appends a JSON string literal; the common case (nothing to escape) is one append.
+// Bytes that cannot stand for themselves inside a JSON string: quote, backslash, controls.
+constexpr bool NeedsEscape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\' || c == 0x7f; }
+
+// Appends a JSON string literal. Runs of plain bytes (the whole value, nearly always) are
+// appended at once; only the bytes that need it are escaped one by one.
 void AppendJsonString(fmt::memory_buffer& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out.append(std::string_view("\\\"")); break;
-      case '\\': out.append(std::string_view("\\\\")); break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-          out.append(escaped, escaped + sizeof(escaped));
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+  const char* run = text.data();
+  const char* end = text.data() + text.size();
+  for (const char* at = run; at != end; ++at) {
+    const auto c = static_cast<unsigned char>(*at);
+    if (!NeedsEscape(c)) continue;
+    out.append(run, at);
+    run = at + 1;
+    if (c == '"' || c == '\\') {
+      const char escaped[] = {'\\', static_cast<char>(c)};
+      out.append(escaped, escaped + sizeof(escaped));
+    } else {
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(escaped, escaped + sizeof(escaped));
     }
   }
+  out.append(run, end);
   out.push_back('"');
 }
 
-void AppendField(fmt::memory_buffer& out, std::string_view name, std::string_view value) {
-  out.push_back(',');
-  AppendJsonString(out, name);
-  out.push_back(':');
+// `key` is the literal ,"name": (names are constants that need no escaping).
+void AppendField(fmt::memory_buffer& out, std::string_view key, std::string_view value) {
+  out.append(key);
   AppendJsonString(out, value);
 }
 
 template <class Number>
-void AppendNumber(fmt::memory_buffer& out, std::string_view name, Number value) {
-  fmt::format_to(std::back_inserter(out), ",\"{}\":{}", name, value);
+void AppendNumber(fmt::memory_buffer& out, std::string_view key, Number value) {
+  out.append(key);
+  fmt::format_int digits(value);
+  out.append(digits.data(), digits.data() + digits.size());
+}
+
+// Milliseconds with three decimals, as {:.3f} would print them for the durations a request
+// can take (never negative, far below 2^63 microseconds).
+void AppendMilliseconds(fmt::memory_buffer& out, std::string_view key, double milliseconds) {
+  out.append(key);
+  const auto micros = static_cast<std::uint64_t>(std::llround(std::max(milliseconds, 0.0) * 1000.0));
+  fmt::format_int whole(micros / 1000);
+  out.append(whole.data(), whole.data() + whole.size());
+  const auto fraction = static_cast<unsigned>(micros % 1000);
+  const char decimals[] = {'.', static_cast<char>('0' + fraction / 100), static_cast<char>('0' + fraction / 10 % 10),
+                           static_cast<char>('0' + fraction % 10)};
+  out.append(decimals, decimals + sizeof(decimals));
 }
 
 spdlog::logger& AccessLogger() {
@@ -77,26 +101,30 @@ std::string_view UtcSecond(std::time_t seconds) {
 void AppendAccessRecord(fmt::memory_buffer& out, const AccessRecord& record) {
   auto since_epoch = record.start.time_since_epoch();
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  fmt::format_to(std::back_inserter(out), "{{\"ts\":\"{}.{:03d}Z\"", UtcSecond(seconds.count()), millis);
-  AppendField(out, "type", record.tunnel ? "websocket" : "http");
-  AppendField(out, "client", record.client);
-  AppendField(out, "method", record.method);
-  AppendField(out, "host", record.host);
-  AppendField(out, "path", record.path);
-  AppendNumber(out, "status", record.status);
-  AppendField(out, "upstream", record.upstream);
-  AppendNumber(out, "bytes_in", record.bytes_in);
-  AppendNumber(out, "bytes_out", record.bytes_out);
-  fmt::format_to(std::back_inserter(out), ",\"duration_ms\":{:.3f}", record.duration_ms);
-  AppendField(out, "route", record.route);
-  AppendField(out, "request_id", record.request_id);
+  auto millis = static_cast<unsigned>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count());
+  out.append(std::string_view("{\"ts\":\""));
+  out.append(UtcSecond(seconds.count()));
+  const char fraction[] = {'.', static_cast<char>('0' + millis / 100 % 10), static_cast<char>('0' + millis / 10 % 10),
+                           static_cast<char>('0' + millis % 10), 'Z', '"'};
+  out.append(fraction, fraction + sizeof(fraction));
+  AppendField(out, ",\"type\":", record.tunnel ? "websocket" : "http");
+  AppendField(out, ",\"client\":", record.client);
+  AppendField(out, ",\"method\":", record.method);
+  AppendField(out, ",\"host\":", record.host);
+  AppendField(out, ",\"path\":", record.path);
+  AppendNumber(out, ",\"status\":", record.status);
+  AppendField(out, ",\"upstream\":", record.upstream);
+  AppendNumber(out, ",\"bytes_in\":", record.bytes_in);
+  AppendNumber(out, ",\"bytes_out\":", record.bytes_out);
+  AppendMilliseconds(out, ",\"duration_ms\":", record.duration_ms);
+  AppendField(out, ",\"route\":", record.route);
+  AppendField(out, ",\"request_id\":", record.request_id);
   if (record.tunnel) {
-    AppendField(out, "close_reason", record.close_reason);
-    AppendNumber(out, "messages_in", record.messages_in);
-    AppendNumber(out, "messages_out", record.messages_out);
-    AppendField(out, "close_initiator", record.close_initiator);
-    AppendNumber(out, "close_code", record.close_code);
+    AppendField(out, ",\"close_reason\":", record.close_reason);
+    AppendNumber(out, ",\"messages_in\":", record.messages_in);
+    AppendNumber(out, ",\"messages_out\":", record.messages_out);
+    AppendField(out, ",\"close_initiator\":", record.close_initiator);
+    AppendNumber(out, ",\"close_code\":", record.close_code);
   }
   out.push_back('}');
 }

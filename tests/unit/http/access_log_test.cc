@@ -32,6 +32,34 @@ TEST(AccessLog, IsOneValidJsonObject) {
   EXPECT_FALSE(json.contains("close_reason"));
 }
 
+TEST(AccessLog, EveryByteThatNeedsItIsEscaped) {
+  AccessRecord record;
+  std::string all;
+  for (int c = 1; c < 256; ++c) all.push_back(static_cast<char>(c));
+  record.path = all;
+  record.host = "plain";
+  auto line = FormatAccessRecord(record);
+  for (int c = 0; c < 0x20; ++c) EXPECT_EQ(line.find(static_cast<char>(c)), std::string::npos) << c;
+  EXPECT_EQ(line.find('\x7f'), std::string::npos);
+  EXPECT_NE(line.find("\\u001f"), std::string::npos);
+  EXPECT_NE(line.find("\\u007f"), std::string::npos);
+  // Bytes from 0x80 up are passed through as they are; the JSON parser takes the ASCII part.
+  all.resize(0x7f);
+  record.path = all;
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["path"], all);
+}
+
+TEST(AccessLog, DurationHasThreeDecimals) {
+  AccessRecord record;
+  for (auto [ms, expected] : {std::pair{0.0, "0.000"}, std::pair{1.5, "1.500"}, std::pair{0.0004, "0.000"},
+                              std::pair{0.0006, "0.001"}, std::pair{12.3456, "12.346"}, std::pair{59999.9999, "60000.000"},
+                              std::pair{-1.0, "0.000"}}) {
+    record.duration_ms = ms;
+    auto line = FormatAccessRecord(record);
+    EXPECT_NE(line.find(std::string("\"duration_ms\":") + expected + ","), std::string::npos) << ms << ": " << line;
+  }
+}
+
 TEST(AccessLog, EachLineHasItsOwnSecond) {
   // The formatted second is cached per thread: a new second, or an older one, must not reuse it.
   AccessRecord record;
