@@ -1,8 +1,11 @@
 #include "server/snapshot_service.h"
 
+#include <grpcpp/alarm.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "server/controller_metrics.h"
@@ -12,7 +15,9 @@ namespace pier::server {
 
 using pier::v1::DataplaneMessage;
 
-// Lifetime: created per RPC by gRPC, deletes itself in OnDone (after every operation finished).
+// Lifetime: created per RPC by gRPC; deleted when both OnDone (every operation finished) and
+// the Hello deadline's alarm callback (which always runs once: fired, or cancelled by OnDone)
+// have let go of it.
 // Locking: the service mutex may be held while taking a stream's mutex, never the reverse.
 // StartWrite and Finish are called under the stream's mutex so no write can start after Finish;
 // that is safe because gRPC never runs a bidi reactor's reactions (OnWriteDone, OnDone) inline
@@ -21,6 +26,8 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc
  public:
   StreamReactor(SnapshotService& service, grpc::CallbackServerContext* context)
       : service_(service), peer_(context->peer()) {
+    hello_alarm_.Set(std::chrono::system_clock::now() + service_.hello_timeout_,
+                     [this](bool fired) { OnHelloDeadline(fired); });
     StartRead(&raw_incoming_);
   }
 
@@ -57,6 +64,7 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc
         return;
       }
       hello_ = std::move(*hello);
+      hello_seen_.store(true);
       spdlog::info("dataplane {} connected from {} (build {}, last applied version {} of {})", NodeName(*hello_),
                    peer_, hello_->build_version(), hello_->last_applied_version(),
                    hello_->last_applied_instance().empty() ? "-" : hello_->last_applied_instance());
@@ -92,7 +100,8 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc
       ControllerMetrics::Get().dataplanes_connected.Decrement();
       spdlog::info("dataplane {} ({}) disconnected", NodeName(*hello_), peer_);
     }
-    delete this;
+    hello_alarm_.Cancel();  // runs the callback now if it has not run yet
+    Release();
   }
 
   const pier::v1::Hello& hello() const { return *hello_; }
@@ -107,6 +116,20 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc
       metrics.nacks.Increment();
       spdlog::warn("dataplane {} rejected snapshot version {}: {}", NodeName(*hello_), ack.version(), ack.error());
     }
+  }
+
+  void OnHelloDeadline(bool fired) {
+    if (fired && !hello_seen_.load()) {
+      spdlog::warn("dataplane stream from {} rejected: no Hello within {} ms", peer_, service_.hello_timeout_.count());
+      FinishOnce(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                              "no Hello within " + std::to_string(service_.hello_timeout_.count()) + " ms"));
+    }
+    Release();
+  }
+
+  // OnDone and the alarm callback each hold one reference.
+  void Release() {
+    if (references_.fetch_sub(1) == 1) delete this;
   }
 
   // Under mutex_, with no write in flight.
@@ -129,6 +152,9 @@ class SnapshotService::StreamReactor final : public grpc::ServerBidiReactor<grpc
   grpc::ByteBuffer raw_incoming_;  // read side: touched only by the reactions of reads
   std::optional<pier::v1::Hello> hello_;
   bool counted_ = false;
+  std::atomic<bool> hello_seen_{false};  // read by the alarm callback on another thread
+  grpc::Alarm hello_alarm_;
+  std::atomic<int> references_{2};
 
   std::mutex mutex_;
   bool finished_ = false;

@@ -7,6 +7,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <set>
@@ -20,7 +21,11 @@ namespace pier::server {
 class SnapshotService final
     : public pier::v1::SnapshotService::WithRawCallbackMethod_Stream<pier::v1::SnapshotService::Service> {
  public:
-  SnapshotService() = default;
+  // A stream whose Hello has not arrived this long after it opened is finished with
+  // DEADLINE_EXCEEDED: a client that connects and says nothing does not hold a stream forever.
+  static constexpr std::chrono::milliseconds kHelloTimeout{10000};
+
+  explicit SnapshotService(std::chrono::milliseconds hello_timeout = kHelloTimeout) : hello_timeout_(hello_timeout) {}
   ~SnapshotService() override;
 
   // The new current snapshot, queued to every stream. Thread-safe; never blocks on a stream.
@@ -43,6 +48,7 @@ class SnapshotService final
   bool Register(StreamReactor* stream);
   void Unregister(StreamReactor* stream);
 
+  const std::chrono::milliseconds hello_timeout_;
   mutable std::mutex mutex_;
   SnapshotMessage current_;
   std::set<StreamReactor*> streams_;

@@ -114,6 +114,35 @@ TEST_F(SnapshotServiceTest, StreamWithoutHelloIsRejected) {
   EXPECT_NE(status.error_message().find("Hello"), std::string::npos);
 }
 
+// A client that opens the stream and says nothing is cut off at the Hello deadline; one that
+// said Hello in time is not, however long it stays.
+TEST(SnapshotServiceHelloDeadline, SilentStreamIsFinishedAndAHelloInTimeIsKept) {
+  SnapshotService service(300ms);
+  auto server = GrpcServer::Start({.listen = "127.0.0.1:0"}, service);
+  ASSERT_TRUE(server) << server.error();
+
+  Client silent((*server)->port());
+  Client talker((*server)->port());
+  ASSERT_TRUE(talker.SendHello());
+  auto silent_read = silent.ReadAsync();
+  ASSERT_EQ(silent_read.wait_for(5s), std::future_status::ready);
+  EXPECT_FALSE(silent_read.get());
+  auto status = silent.Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_NE(status.error_message().find("no Hello"), std::string::npos);
+
+  std::this_thread::sleep_for(500ms);  // well past the deadline
+  EXPECT_EQ(service.ConnectedStreams(), 1u);
+  service.Publish(Snapshot(7, "late.example"));
+  auto read = talker.ReadAsync();
+  ASSERT_EQ(read.wait_for(5s), std::future_status::ready);
+  auto message = read.get();
+  ASSERT_TRUE(message);
+  EXPECT_EQ(message->snapshot().version(), 7u);
+  talker.Cancel();
+  (*server)->Shutdown(1s);
+}
+
 // The service parses what dataplanes send itself (the method is raw): bytes that are no
 // DataplaneMessage end the stream with INVALID_ARGUMENT.
 TEST_F(SnapshotServiceTest, UnparseableMessageIsRejected) {
