@@ -34,7 +34,7 @@ const TlsCatalog::Outcome& TlsCatalog::Resolve(const std::string& key) {
   // An expired certificate is still served, as ingress-nginx does: refusing it would break
   // clients that do not check expiry and change nothing for those that do.
   if (outcome.material != nullptr && context_.now) {
-    outcome.expired = ExpiredAt(outcome.material->chain_pem, *context_.now).value_or("");
+    outcome.expired = ExpiredAt(*outcome.material, *context_.now).value_or("");
   }
   return outcome;
 }

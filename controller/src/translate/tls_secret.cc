@@ -42,26 +42,42 @@ Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret, const Ce
     const auto data = secret.data.find(field);
     if (data == secret.data.end() || data->second.empty()) return Fail(std::string("has no ") + field);
   }
-  CertificateMaterial material{secret.meta.uid, secret.data.at("tls.crt"), secret.data.at("tls.key")};
-  if (last_good != nullptr && *last_good == material) return material;
+  CertificateMaterial material{secret.meta.uid, secret.data.at("tls.crt"), secret.data.at("tls.key"), std::nullopt};
+  if (last_good != nullptr && *last_good == material) {
+    material.not_after = last_good->not_after;
+    return material;
+  }
   if (auto usable = tls::CheckKeyPair(material.chain_pem, material.key_pem); !usable) return Fail(usable.error());
+  material.not_after = LeafNotAfter(material.chain_pem);
   return material;
 }
 
-std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now) {
+std::optional<std::chrono::system_clock::time_point> LeafNotAfter(const std::string& chain_pem) {
   BioPtr bio = MemoryBio(chain_pem);
   if (!bio) return std::nullopt;
   X509Ptr leaf(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
   ERR_clear_error();
   if (!leaf) return std::nullopt;
-  const ASN1_TIME* not_after = X509_get0_notAfter(leaf.get());
-  std::time_t when = std::chrono::system_clock::to_time_t(now);
-  if (X509_cmp_time(not_after, &when) >= 0) return std::nullopt;
   std::tm expiry{};
-  if (ASN1_TIME_to_tm(not_after, &expiry) != 1) return "expired";
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf.get()), &expiry) != 1) return std::nullopt;
+  return std::chrono::system_clock::from_time_t(timegm(&expiry));
+}
+
+std::optional<std::string> ExpiredAt(const CertificateMaterial& material, std::chrono::system_clock::time_point now) {
+  // As OpenSSL's X509_cmp_time: a certificate is no longer valid at its notAfter second.
+  if (!material.not_after || *material.not_after > now) return std::nullopt;
+  const std::time_t when = std::chrono::system_clock::to_time_t(*material.not_after);
+  std::tm expiry{};
+  if (gmtime_r(&when, &expiry) == nullptr) return "expired";
   char text[32];
   std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &expiry);
   return std::string("expired at ") + text;
+}
+
+std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now) {
+  CertificateMaterial material;
+  material.not_after = LeafNotAfter(chain_pem);
+  return ExpiredAt(material, now);
 }
 
 Result<bool> CheckCaBundle(const std::string& pem) {

@@ -18,8 +18,14 @@ struct CertificateMaterial {
   std::string uid;  // of the Secret it came from: a recreated Secret is a different one
   std::string chain_pem;
   std::string key_pem;
+  // The leaf's notAfter, read once when the material was checked (nullopt: unreadable), so
+  // each build's expiry check is a comparison rather than a PEM parse. Derived from chain_pem:
+  // not part of equality.
+  std::optional<std::chrono::system_clock::time_point> not_after{};
 
-  friend bool operator==(const CertificateMaterial&, const CertificateMaterial&) = default;
+  friend bool operator==(const CertificateMaterial& a, const CertificateMaterial& b) {
+    return a.uid == b.uid && a.chain_pem == b.chain_pem && a.key_pem == b.key_pem;
+  }
 };
 
 // The Secret has type kubernetes.io/tls, tls.crt and tls.key, the chain parses and the key
@@ -31,8 +37,12 @@ struct CertificateMaterial {
 // otherwise spend a second on them.
 Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret, const CertificateMaterial* last_good = nullptr);
 
-// When the leaf certificate of `chain_pem` stopped being valid, if it did before `now`
-// ("expired at 2025-01-01 00:00:00 UTC"); nullopt when it is still valid or cannot be read.
+// The notAfter of the leaf (first) certificate of `chain_pem`; nullopt when it cannot be read.
+std::optional<std::chrono::system_clock::time_point> LeafNotAfter(const std::string& chain_pem);
+
+// When the leaf certificate stopped being valid, if it did by `now` ("expired at 2025-01-01
+// 00:00:00 UTC"); nullopt when it is still valid or its notAfter could not be read.
+std::optional<std::string> ExpiredAt(const CertificateMaterial& material, std::chrono::system_clock::time_point now);
 std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now);
 
 // At least one certificate, every PEM block a certificate that parses.

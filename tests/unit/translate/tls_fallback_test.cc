@@ -214,12 +214,34 @@ TEST(ExpiredCertificate, IsServedButWarned) {
   EXPECT_TRUE(now.warnings.empty());
 }
 
+// The leaf's notAfter is read once, when the Secret is checked; a build that finds the Secret
+// unchanged takes it from the last good record instead of parsing the chain again.
+TEST(ExpiredCertificate, NotAfterIsReadOnceAndCarriedOver) {
+  State state = TwoHosts();
+  const model::Secret& secret = state.state.secrets.at("default/a-tls");
+  auto checked = CheckTlsSecret(secret);
+  ASSERT_TRUE(checked);
+  ASSERT_TRUE(checked->not_after);
+  EXPECT_EQ(checked->not_after, LeafNotAfter(secret.data.at("tls.crt")));
+  EXPECT_FALSE(ExpiredAt(*checked, std::chrono::system_clock::now()));
+  EXPECT_TRUE(ExpiredAt(*checked, *checked->not_after));  // invalid from its notAfter second on
+  EXPECT_FALSE(ExpiredAt(*checked, *checked->not_after - std::chrono::seconds(1)));
+
+  CertificateMaterial recorded = *checked;
+  recorded.not_after = std::chrono::system_clock::time_point(std::chrono::hours(24));  // 1970-01-02
+  auto again = CheckTlsSecret(secret, &recorded);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->not_after, recorded.not_after);
+  EXPECT_EQ(ExpiredAt(*again, std::chrono::system_clock::now()), "expired at 1970-01-02 00:00:00 UTC");
+}
+
 // A Secret holding exactly what an earlier build found good is not checked again. Shown with a
 // "last good" record of a mismatched pair: accepted only when it equals the Secret exactly.
 TEST(LastGoodCertificate, AnUnchangedSecretIsNotCheckedAgain) {
   const model::Secret mismatched = Broken(TlsSecret("a-tls"), "mismatch");
   ASSERT_FALSE(CheckTlsSecret(mismatched));
-  const CertificateMaterial recorded{mismatched.meta.uid, mismatched.data.at("tls.crt"), mismatched.data.at("tls.key")};
+  const CertificateMaterial recorded{mismatched.meta.uid, mismatched.data.at("tls.crt"), mismatched.data.at("tls.key"),
+                                     std::nullopt};
   auto taken = CheckTlsSecret(mismatched, &recorded);
   ASSERT_TRUE(taken);
   EXPECT_EQ(*taken, recorded);
