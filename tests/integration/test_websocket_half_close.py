@@ -2,7 +2,10 @@
 everything the upstream sends afterwards; the FIN is passed on, not turned into a full close.
 
 The upstream is a raw socket server here: after the 101 it echoes frames until it sees EOF,
-then sends one last frame and closes - only possible if the proxy kept the other direction open."""
+then sends one last frame and closes - only possible if the proxy kept the other direction open.
+
+Once the WebSocket closing handshake is complete (a close frame each way), nothing may follow,
+so the first FIN closes both connections; with only one close frame the FIN stays a half-close."""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ import base64
 import hashlib
 import socket
 import threading
+import time
+
+import pytest
 
 import manifests as m
 
@@ -17,6 +23,18 @@ KEY = "dGhlIHNhbXBsZSBub25jZQ=="
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 ACCEPT = base64.b64encode(hashlib.sha1((KEY + GUID).encode()).digest()).decode()
 FAREWELL = b"\x81\x03bye"
+CLIENT_CLOSE = b"\x88\x82\x00\x00\x00\x00\x03\xe8"  # close 1000, masked with a zero key
+UPSTREAM_CLOSE = b"\x88\x02\x03\xe8"  # close 1000 from the server, unmasked
+
+
+def answer_upgrade(sock: socket.socket) -> bytes:
+    """Reads the upgrade request and answers 101; returns what came after the request."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += sock.recv(4096)
+    sock.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n".encode())
+    return request.split(b"\r\n\r\n", 1)[1]
 
 
 class HalfCloseUpstream:
@@ -32,11 +50,7 @@ class HalfCloseUpstream:
     def _serve(self):
         sock, _ = self.listener.accept()
         with sock:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                request += sock.recv(4096)
-            sock.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                         f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n".encode())
+            answer_upgrade(sock)
             while True:
                 data = sock.recv(4096)
                 if not data:
@@ -48,29 +62,106 @@ class HalfCloseUpstream:
         self.listener.close()
 
 
+class ClosingUpstream:
+    """Reads the client's close frame, answers it with its own close frame (or not), shuts down
+    its sending side and notes when its own read side sees EOF."""
+
+    def __init__(self, answer_close: bool):
+        self.answer_close = answer_close
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.port = self.listener.getsockname()[1]
+        self.fin_sent = threading.Event()
+        self.eof_at: float | None = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        sock, _ = self.listener.accept()
+        with sock:
+            data = answer_upgrade(sock)
+            while len(data) < len(CLIENT_CLOSE):
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            assert data == CLIENT_CLOSE
+            if self.answer_close:
+                sock.sendall(UPSTREAM_CLOSE)
+            sock.shutdown(socket.SHUT_WR)
+            self.fin_sent.set()
+            sock.settimeout(10)
+            try:
+                while sock.recv(4096):
+                    pass
+                self.eof_at = time.monotonic()
+            except OSError:
+                self.eof_at = time.monotonic()
+
+    def close(self):
+        self.listener.close()
+
+
+def start_and_upgrade(stack, upstream_port: int) -> tuple[socket.socket, bytes]:
+    """Routes /ws/ to the raw upstream, starts Pier and upgrades one client connection; returns
+    it and what came after the 101."""
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("raw", [upstream_port]),
+                                              m.ingress("app", [("/ws/", "raw")])))
+    stack.start()
+    client = socket.create_connection(("127.0.0.1", stack.http_port), timeout=5)
+    client.sendall(f"GET /ws/raw HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                   f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += client.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    return client, answer.split(b"\r\n\r\n", 1)[1]
+
+
+def read_to_eof(sock: socket.socket, data: bytes = b"") -> bytes:
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
+@pytest.mark.parametrize("answer_close", [True, False], ids=["closing-handshake-done", "one-close-frame"])
+def test_after_the_closing_handshake_the_first_fin_closes_both_sides(stack, answer_close):
+    upstream = ClosingUpstream(answer_close)
+    try:
+        client, rest = start_and_upgrade(stack, upstream.port)
+        with client:
+            client.sendall(CLIENT_CLOSE)
+            # The upstream's FIN reaches the client either way (with its close frame, if any).
+            assert read_to_eof(client, rest) == (UPSTREAM_CLOSE if answer_close else b"")
+            assert upstream.fin_sent.wait(5)
+            # The client keeps its socket open. Both close frames seen: the proxy closes the
+            # upstream connection at once. One close frame only: the upstream's side stays open
+            # (a half-close) until the client sends its own FIN.
+            upstream.thread.join(timeout=1.5)
+            client_open_until = time.monotonic()
+            if answer_close:
+                assert upstream.eof_at is not None and upstream.eof_at < client_open_until
+            else:
+                assert upstream.eof_at is None
+        upstream.thread.join(timeout=5)
+        assert upstream.eof_at is not None
+    finally:
+        upstream.close()
+
+
 def test_client_fin_is_passed_on_and_the_upstream_can_still_answer(stack):
     upstream = HalfCloseUpstream()
     try:
-        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-        stack.write_manifest("app.yaml", m.render(*m.service_with_backends("raw", [upstream.port]),
-                                                  m.ingress("app", [("/ws/", "raw")])))
-        stack.start()
-        with socket.create_connection(("127.0.0.1", stack.http_port), timeout=5) as client:
-            client.sendall(f"GET /ws/raw HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                           f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
-            answer = b""
-            while b"\r\n\r\n" not in answer:
-                answer += client.recv(4096)
-            assert answer.startswith(b"HTTP/1.1 101")
+        client, rest = start_and_upgrade(stack, upstream.port)
+        with client:
             masked_hi = b"\x81\x82\x00\x00\x00\x00hi"  # "hi", masked with a zero key
             client.sendall(masked_hi)
             client.shutdown(socket.SHUT_WR)
-            rest = answer.split(b"\r\n\r\n", 1)[1]
-            while True:
-                data = client.recv(4096)
-                if not data:
-                    break
-                rest += data
+            rest = read_to_eof(client, rest)
         assert rest == FAREWELL
         assert upstream.received == masked_hi
     finally:

@@ -336,8 +336,16 @@ void Tunnel::CheckDrainDone() {
 }
 
 void Tunnel::OnEndOfStream(Direction& direction) {
-  // Pass the FIN on and keep the other direction running until it ends as well.
   direction.finished = true;
+  Direction& other = &direction == &to_upstream_ ? to_client_ : to_upstream_;
+  if (!draining_ && direction.frames.close_seen() && other.frames.close_seen() && !other.writing) {
+    // The closing handshake is complete (RFC 6455 7.1.1): both close frames went through and
+    // nothing may follow them, so the first FIN ends the tunnel. Holding the other side
+    // half-open until its own FIN would only cost a wakeup and two shutdowns per connection.
+    Close("closed");
+    return;
+  }
+  // Pass the FIN on and keep the other direction running until it ends as well.
   boost::system::error_code ignored;
   // Over TLS this is a plain FIN without close_notify: a TLS shutdown would need the read side
   // the other direction is still using, and the WebSocket close frames already said goodbye.

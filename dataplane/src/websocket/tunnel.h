@@ -10,7 +10,9 @@
 // reports would_block before the tunnel waits on its socket again: OpenSSL may hold decrypted
 // bytes, or whole records, that the socket no longer signals. An idle TLS side still holds
 // OpenSSL's connection state and asio's two record buffers (about 34 KiB), not a chunk buffer. A FIN from one side is passed on as shutdown(send) to the other while the other
-// direction keeps flowing (half-close).
+// direction keeps flowing (half-close). Once both close frames have gone through (the closing
+// handshake is complete and no byte may follow), the first FIN closes both connections instead,
+// as the server end of a WebSocket would.
 //
 // A FrameTracker per direction follows the frame headers (payloads are never unmasked or
 // copied) to count messages and to know where frames end. On drain each direction is relayed
