@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <array>
+#include <memory>
 
 #include "http/hop_by_hop.h"
 
@@ -31,11 +32,20 @@ bool IsUpgradeRequest(const bhttp::request_header<>& request) {
 }
 
 std::string ComputeAccept(std::string_view key) {
-  std::string input;
-  input.reserve(key.size() + kAcceptGuid.size());
-  input.append(key).append(kAcceptGuid);
+  // SHA1() fetches the digest implementation from OpenSSL's provider table on every call (a
+  // lock and a hash lookup, more than the hash of 60 bytes itself): fetch it once, and keep one
+  // context per thread.
+  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
+                                                                                    &EVP_MD_CTX_free);
   std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
-  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
+  unsigned int digest_size = 0;
+  if (sha1 == nullptr || !context || EVP_DigestInit_ex2(context.get(), sha1, nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), key.data(), key.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), kAcceptGuid.data(), kAcceptGuid.size()) != 1 ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1 || digest_size != digest.size()) {
+    return {};  // never equal to a real Sec-WebSocket-Accept: the upgrade is refused, not trusted
+  }
   // 20 bytes encode to 28 base64 characters plus the terminating NUL EVP_EncodeBlock writes.
   std::array<unsigned char, 4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1> encoded{};
   int length = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest.size()));
@@ -44,7 +54,8 @@ std::string ComputeAccept(std::string_view key) {
 
 bool AcceptMatches(std::string_view key, std::string_view accept) {
   if (key.empty()) return false;
-  return ComputeAccept(key) == accept;
+  std::string expected = ComputeAccept(key);
+  return !expected.empty() && expected == accept;
 }
 
 }  // namespace pier::dataplane::websocket

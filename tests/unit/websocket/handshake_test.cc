@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace pier::dataplane::websocket {
 namespace {
 
@@ -21,6 +23,19 @@ TEST(Handshake, AcceptForTheRfcExample) {
   // RFC 6455 section 1.3.
   EXPECT_EQ(ComputeAccept("dGhlIHNhbXBsZSBub25jZQ=="), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
   EXPECT_TRUE(AcceptMatches("dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+}
+
+TEST(Handshake, EachKeyGetsItsOwnAcceptOnEveryThread) {
+  // The digest context is kept per thread and reused: one hash must not leak into the next.
+  auto check = [] {
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(ComputeAccept("x3JJHMbDL1EzLkh9GBhXDw=="), "HSmrc0sMlYUkAGmm5OPpG2HaGWk=");
+      EXPECT_EQ(ComputeAccept("AQIDBAUGBwgJCgsMDQ4PEA=="), "C/0nmHhBztSRGR1CwL6Tf4ZjwpY=");
+    }
+  };
+  check();
+  std::thread other(check);
+  other.join();
 }
 
 TEST(Handshake, WrongOrMissingAcceptIsRejected) {
