@@ -1,6 +1,8 @@
 #include "http/head_validator.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 
 namespace pier::dataplane::http {
@@ -59,16 +61,43 @@ constexpr bool IsTokenChar(unsigned char c) {
   }
 }
 
+// field-vchar / SP / HTAB (obs-text allowed: RFC 9110 5.5 keeps it for old content).
+constexpr bool IsFieldValueChar(unsigned char c) { return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f); }
+
+// Every byte of every head goes through one of these: a table lookup per byte instead of a
+// chain of comparisons.
+template <bool (*Is)(unsigned char)>
+constexpr std::array<bool, 256> MakeTable() {
+  std::array<bool, 256> table{};
+  for (unsigned c = 0; c < table.size(); ++c) table[c] = Is(static_cast<unsigned char>(c));
+  return table;
+}
+constexpr auto kTokenChars = MakeTable<IsTokenChar>();
+constexpr auto kFieldValueChars = MakeTable<IsFieldValueChar>();
+
 bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   for (unsigned char c : s) {
-    if (!IsTokenChar(c)) return false;
+    if (!kTokenChars[c]) return false;
   }
   return true;
 }
 
-// field-vchar / SP / HTAB (obs-text allowed: RFC 9110 5.5 keeps it for old content).
-constexpr bool IsFieldValueChar(unsigned char c) { return c == '\t' || c == ' ' || (c >= 0x21 && c != 0x7f); }
+bool AllFieldValueChars(std::string_view s) {
+  for (unsigned char c : s) {
+    if (!kFieldValueChars[c]) return false;
+  }
+  return true;
+}
+
+// The first CR not followed by LF, or LF not preceded by CR, if any.
+Violation CheckLineEndings(std::string_view head) {
+  for (std::size_t i = 0; i < head.size(); ++i) {
+    if (head[i] == '\r' && (i + 1 == head.size() || head[i + 1] != '\n')) return Violation::kBareCarriageReturn;
+    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return Violation::kBareLineFeed;
+  }
+  return Violation::kNone;
+}
 
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -184,10 +213,7 @@ Violation CheckStatusLine(std::string_view line, bool& http10) {
   }
   if (line.size() == 12) return Violation::kNone;  // no reason phrase, not even the space: tolerated
   if (line[12] != ' ') return Violation::kBadStatusLine;
-  for (unsigned char c : line.substr(13)) {
-    if (!IsFieldValueChar(c)) return Violation::kBadStatusLine;
-  }
-  return Violation::kNone;
+  return AllFieldValueChars(line.substr(13)) ? Violation::kNone : Violation::kBadStatusLine;
 }
 
 // What the framing rules need from the fields, gathered in one pass.
@@ -285,9 +311,7 @@ Violation CheckField(std::string_view line, FieldSummary& summary) {
   if (name.back() == ' ' || name.back() == '\t') return Violation::kSpaceBeforeColon;
   if (!IsToken(name)) return Violation::kBadFieldName;
   auto value = TrimOws(line.substr(colon + 1));
-  for (unsigned char c : value) {
-    if (!IsFieldValueChar(c)) return Violation::kBadFieldValue;
-  }
+  if (!AllFieldValueChars(value)) return Violation::kBadFieldValue;
   Summarize(name, value, summary);
   return Violation::kNone;
 }
@@ -324,14 +348,12 @@ std::size_t FindHeadEnd(std::string_view bytes, std::size_t& resume) noexcept {
   return std::string_view::npos;
 }
 
-Violation ValidateHead(HeadKind kind, std::string_view head, const HeadLimits& limits) noexcept {
-  if (head.size() > limits.max_bytes) return Violation::kHeadTooLarge;
-  // Line endings first, over the whole head: every CR is followed by LF and every LF preceded
-  // by CR. After this, lines split on "\r\n" cleanly.
-  for (std::size_t i = 0; i < head.size(); ++i) {
-    if (head[i] == '\r' && (i + 1 == head.size() || head[i + 1] != '\n')) return Violation::kBareCarriageReturn;
-    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return Violation::kBareLineFeed;
-  }
+namespace {
+
+// Splits the head on CRLF and checks each line. A CR or LF anywhere but in a CRLF lands inside
+// some line, where every byte is checked against a class without CR and LF (token, target,
+// version, field value), so a head that passes here has clean line endings too.
+Violation CheckLines(HeadKind kind, std::string_view head, const HeadLimits& limits) {
   if (!head.ends_with("\r\n\r\n")) return kind == HeadKind::kRequest ? Violation::kBadRequestLine
                                                                       : Violation::kBadStatusLine;
 
@@ -358,6 +380,18 @@ Violation ValidateHead(HeadKind kind, std::string_view head, const HeadLimits& l
     if (auto v = CheckField(line, summary); v != Violation::kNone) return v;
   }
   return CheckFraming(kind, summary, http10, method);
+}
+
+}  // namespace
+
+Violation ValidateHead(HeadKind kind, std::string_view head, const HeadLimits& limits) noexcept {
+  if (head.size() > limits.max_bytes) return Violation::kHeadTooLarge;
+  Violation violation = CheckLines(kind, head, limits);
+  if (violation == Violation::kNone) return violation;
+  // A bare CR or LF is reported as such, wherever it is and whatever else is wrong: it is what
+  // request smuggling through line endings looks like. Only a refused head pays for the scan.
+  if (auto endings = CheckLineEndings(head); endings != Violation::kNone) return endings;
+  return violation;
 }
 
 bool IsValidHostPort(std::string_view value) noexcept {

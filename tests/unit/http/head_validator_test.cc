@@ -104,6 +104,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"bare_cr_in_request_line", "GET /\r HTTP/1.1\r\nHost: a\r\n\r\n", Violation::kBareCarriageReturn},
         Case{"bare_lf_field", "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", Violation::kBareLineFeed},
         Case{"bare_lf_everywhere", "GET / HTTP/1.1\nHost: a\n\n", Violation::kBareLineFeed},
+        // As many CRs as LFs, but not in pairs; and every LF paired with one CR too many.
+        Case{"cr_and_lf_apart", Get("Host: a\r\nX-A: b\rc\nd\r\n"), Violation::kBareCarriageReturn},
+        Case{"lf_then_cr_apart", Get("Host: a\r\nX-A: b\nc\rd\r\n"), Violation::kBareLineFeed},
+        Case{"double_cr", Get("Host: a\r\r\n"), Violation::kBareCarriageReturn},
         Case{"nul_in_value", Get(std::string("Host: a\r\nX: b\0c\r\n", 17)), Violation::kBadFieldValue},
         Case{"del_in_value", Get("Host: a\r\nX: b\x7f\r\n"), Violation::kBadFieldValue},
         Case{"empty_field_name", Get("Host: a\r\n: x\r\n"), Violation::kBadFieldName},
