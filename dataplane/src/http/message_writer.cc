@@ -19,8 +19,24 @@ void AppendVersion(unsigned version, std::string& out) {
   out += static_cast<char>('0' + version % 10);
 }
 
+// Beast keeps each field as one line, "name: value\r\n", with name_string() and value() views
+// into it (the serializer writes that line as it is). When the views show that layout, the
+// line is appended in one piece; otherwise in four.
+std::string_view WholeLine(const bhttp::fields::value_type& field) noexcept {
+  std::string_view name = field.name_string();
+  std::string_view value = field.value();
+  if (value.data() != name.data() + name.size() + 2) return {};
+  std::string_view line(name.data(), name.size() + 2 + value.size() + 2);
+  if (line.substr(name.size(), 2) != ": " || !line.ends_with(kCrlf)) return {};
+  return line;
+}
+
 void AppendFields(const bhttp::fields& fields, std::string& out) {
   for (const auto& field : fields) {
+    if (std::string_view line = WholeLine(field); !line.empty()) {
+      out += line;
+      continue;
+    }
     out += field.name_string();
     out += ": ";
     out += field.value();
