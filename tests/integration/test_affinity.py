@@ -264,6 +264,8 @@ def test_killing_a_backend_moves_only_its_clients(stack):
     assert ejections >= 1
     expiries = 1 + sum(1 for period in (1, 3, 7, 15, 31) if elapsed > period)
     assert 1 <= refused <= expiries, f"{refused} refused connects in {elapsed:.1f}s"
+    # Each refused connect sent its request to another endpoint, and each is counted as such.
+    assert metric(stack.admin_port, "pier_upstream_retries_total", service="chat", reason="next_endpoint") == refused
 
 
 def test_persistent_clients_keep_their_cookie_while_their_backend_is_down(stack):

@@ -20,6 +20,7 @@ import pytest
 
 import manifests as m
 from harness import PierStack
+from promtext import metric
 from rawhttp import Connection, format_request
 from recorder import Recorder
 
@@ -51,17 +52,36 @@ def _send_all(stack: PierStack, method: str, prefix: str, body_of=lambda i: b"")
     return statuses
 
 
+def _retries_and_errors(stack: PierStack) -> tuple[float, float]:
+    """Stale-connection retries and upstream errors of the recorder's route (0 before its first
+    request: the series appear with the route's first use)."""
+    def value(name: str, **labels: str) -> float:
+        try:
+            return metric(stack.admin_port, name, service="recorder", **labels)
+        except KeyError:
+            return 0.0
+    return value("pier_upstream_retries_total", reason="stale_connection"), value("pier_upstream_errors_total")
+
+
 def test_bodyless_requests_on_closed_connections_are_sent_again_once(closing_upstream):
     stack, recorder = closing_upstream
+    retries_before, errors_before = _retries_and_errors(stack)
     statuses = _send_all(stack, "GET", "get")
     assert [status for status, _ in statuses] == [200] * REQUESTS, statuses
     seen = [r.target for r in recorder.requests() if r.target.startswith("/get/")]
     assert seen == [f"/get/{i}" for i in range(REQUESTS)]
+    # Operators see the retries, and they are not upstream errors: every request was answered.
+    # Only a reused connection can be stale, so the first request of the run cannot retry.
+    retries, errors = _retries_and_errors(stack)
+    assert 1 <= retries - retries_before <= REQUESTS - 1
+    assert errors == errors_before
 
 
 def test_requests_with_a_body_never_go_out_on_a_closed_connection(closing_upstream):
     stack, recorder = closing_upstream
+    retries_before, errors_before = _retries_and_errors(stack)
     statuses = _send_all(stack, "POST", "post", body_of=lambda i: f"body {i}".encode())
     assert [status for status, _ in statuses] == [200] * REQUESTS, statuses
     seen = [(r.target, r.body) for r in recorder.requests() if r.target.startswith("/post/")]
     assert seen == [(f"/post/{i}", f"body {i}".encode()) for i in range(REQUESTS)]
+    assert _retries_and_errors(stack) == (retries_before, errors_before)

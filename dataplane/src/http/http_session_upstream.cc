@@ -454,6 +454,7 @@ bool HttpSession::RetryOnFreshConnection(boost::system::error_code ec) {
   if (!stale || !CanReplayOnFreshConnection() || !upstream_ || upstream_->requests_served == 0) return false;
   if (response_ && response_->got_some()) return false;
   exchange_.retried = true;
+  exchange_.metrics->CountRetry(UpstreamRetry::kStaleConnection);
   ReleaseUpstream(false);
   DoConnect();
   return true;
@@ -476,6 +477,7 @@ bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view r
   upstream::Choice next = worker_.balancers().ChooseAgain(*exchange_.route, exchange_.choice);
   if (!next.endpoint) return false;
   exchange_.metrics->CountUpstreamError(error);
+  exchange_.metrics->CountRetry(UpstreamRetry::kNextEndpoint);
   spdlog::warn("upstream {} for {}{} ({}): {}; retrying on {}", exchange_.endpoint_id, exchange_.host, exchange_.path,
                exchange_.route->name, reason, next.endpoint->id);
   ReleaseUpstream(false);

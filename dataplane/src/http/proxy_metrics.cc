@@ -40,6 +40,12 @@ std::string_view UpstreamErrorName(UpstreamError error) noexcept {
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
+std::string_view UpstreamRetryName(UpstreamRetry reason) noexcept {
+  static constexpr std::string_view kNames[] = {"stale_connection", "next_endpoint"};
+  auto index = static_cast<std::size_t>(reason);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
+}
+
 std::string_view UpgradeResultName(UpgradeResult result) noexcept {
   static constexpr std::string_view kNames[] = {"tunnelled", "disabled", "declined", "invalid_accept", "failed"};
   auto index = static_cast<std::size_t>(result);
@@ -96,6 +102,12 @@ ProxyMetrics::ProxyMetrics()
                              .Name("pier_upstream_ejections_total")
                              .Help("Upstream endpoints ejected by passive health after a failed connection.")
                              .Register(pier::metrics::Registry())),
+      upstream_retries(prometheus::BuildCounter()
+                           .Name("pier_upstream_retries_total")
+                           .Help("Requests sent to the upstream again, by reason: the reused keep-alive "
+                                 "connection had been closed by the upstream, or the connection failed and "
+                                 "another endpoint was tried.")
+                           .Register(pier::metrics::Registry())),
       websocket_active(prometheus::BuildGauge()
                            .Name("pier_websocket_connections_active")
                            .Help("Open WebSocket tunnels.")
@@ -168,6 +180,11 @@ RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view 
     upgrades_[i] = &metrics.websocket_upgrades.Add(labels);
   }
   upstream_ejections_ = &metrics.upstream_ejections.Add(labels_);
+  for (std::size_t i = 0; i < upstream_retries_.size(); ++i) {
+    auto labels = labels_;
+    labels.emplace("reason", std::string(UpstreamRetryName(static_cast<UpstreamRetry>(i))));
+    upstream_retries_[i] = &metrics.upstream_retries.Add(labels);
+  }
 }
 
 void RouteMetrics::CountRequest(unsigned status, Method method) {

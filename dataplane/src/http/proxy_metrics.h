@@ -38,6 +38,13 @@ enum class UpstreamError : uint8_t {
 };
 std::string_view UpstreamErrorName(UpstreamError error) noexcept;
 
+enum class UpstreamRetry : uint8_t {
+  kStaleConnection,  // a reused keep-alive connection the upstream had closed: sent on a new one
+  kNextEndpoint,     // the connection failed: sent to another endpoint
+  kCount
+};
+std::string_view UpstreamRetryName(UpstreamRetry reason) noexcept;
+
 enum class UpgradeResult : uint8_t {
   kTunnelled,      // 101 with a valid accept: the tunnel is open
   kDisabled,       // refused by the route (403, or 429 from its limits)
@@ -69,6 +76,10 @@ class ProxyMetrics final {
   // Not in DESIGN.md's list (an addition, documented in docs/load-balancing.md): endpoints
   // ejected by passive health after a failed connection.
   prometheus::Family<prometheus::Counter>& upstream_ejections;
+  // Also an addition (docs/load-balancing.md): requests sent to the upstream again, by reason.
+  // A stale keep-alive connection is not an upstream error (the request is answered all the
+  // same), so without this it would be invisible.
+  prometheus::Family<prometheus::Counter>& upstream_retries;
   prometheus::Family<prometheus::Gauge>& websocket_active;
   prometheus::Family<prometheus::Counter>& websocket_upgrades;
   prometheus::Family<prometheus::Histogram>& websocket_duration;
@@ -101,6 +112,7 @@ class RouteMetrics final {
   void CountUpstreamError(UpstreamError error) { upstream_errors_[static_cast<std::size_t>(error)]->Increment(); }
   void CountUpgrade(UpgradeResult result) { upgrades_[static_cast<std::size_t>(result)]->Increment(); }
   void CountEjection() { upstream_ejections_->Increment(); }
+  void CountRetry(UpstreamRetry reason) { upstream_retries_[static_cast<std::size_t>(reason)]->Increment(); }
 
   prometheus::Histogram& request_duration;
   prometheus::Histogram& connect_duration;
@@ -117,6 +129,7 @@ class RouteMetrics final {
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
   prometheus::Counter* upstream_ejections_ = nullptr;
+  std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamRetry::kCount)> upstream_retries_{};
 };
 
 // Per-thread map route -> RouteMetrics. Entries are keyed by the RouteConfig's address and
