@@ -132,3 +132,21 @@ def test_wrk_output_is_parsed():
     assert result["requests"] == 40000
     assert result["latency_us"] == {"p50": 45.0, "p75": 60.0, "p90": 100.0, "p99": 1100.0}
     assert result["errors"] == 6
+
+
+def test_handshakes_wait_for_time_wait_sockets_to_expire(monkeypatch):
+    import scenarios
+    counts = iter([30000, 30000, 20000, 9000, 9000])
+    sleeps = []
+    monkeypatch.setattr(scenarios, "_time_wait_sockets", lambda: next(counts))
+    monkeypatch.setattr(scenarios.time, "sleep", sleeps.append)
+    scenarios.wait_for_time_wait_drain(10000, 60)
+    assert len(sleeps) == 3  # waited until the count fell below the limit, then went on
+    # Bounded: a count that never falls stops the wait at the timeout.
+    monkeypatch.setattr(scenarios, "_time_wait_sockets", lambda: 30000)
+    clock = iter(range(0, 1000, 10))
+    monkeypatch.setattr(scenarios.time, "monotonic", lambda: next(clock))
+    scenarios.wait_for_time_wait_drain(10000, 60)
+    # The real counters are readable here.
+    assert scenarios._time_wait_sockets() >= 0
+    assert scenarios._ephemeral_ports() > 1000
