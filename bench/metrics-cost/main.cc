@@ -25,9 +25,9 @@ using pier::dataplane::http::Method;
 using pier::dataplane::http::ProxyMetrics;
 using pier::dataplane::http::RouteMetricsCache;
 
-constexpr double kRequestBytesIn = 80;    // a small GET
-constexpr double kRequestBytesOut = 120;  // a small 200
-constexpr double kMessageBytes = 70;      // a 64-byte payload in one masked frame
+constexpr uint64_t kRequestBytesIn = 80;    // a small GET
+constexpr uint64_t kRequestBytesOut = 120;  // a small 200
+constexpr uint64_t kMessageBytes = 70;      // a 64-byte payload in one masked frame
 
 // One request's worth, in the order FinishExchange does it.
 void OneRequest(RouteMetricsCache& cache, const std::shared_ptr<const RouteConfig>& route, Clock::time_point started) {
@@ -41,8 +41,8 @@ void OneRequest(RouteMetricsCache& cache, const std::shared_ptr<const RouteConfi
 }
 
 // One message through a tunnel: counted when its final frame is parsed, then its bytes written.
-void OneMessage(prometheus::Counter& messages, prometheus::Counter& bytes) {
-  messages.Increment(1.0);
+void OneMessage(pier::metrics::ShardedCounterFamily::Child& messages, pier::metrics::ShardedCounterFamily::Child& bytes) {
+  messages.Increment(1);
   bytes.Increment(kMessageBytes);
 }
 

@@ -291,8 +291,8 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   metrics.CountRequest(kSwitchingProtocols, exchange_.method);
   metrics.request_duration.Observe(std::chrono::duration<double>(Clock::now() - exchange_.started).count());
   auto& totals = ProxyMetrics::Get();
-  totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
-  totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));
+  totals.bytes_in.Increment(exchange_.bytes_in);
+  totals.bytes_out.Increment(exchange_.bytes_out);
 
   // Bytes either side sent right behind the handshake are the tunnel's first bytes.
   auto client_data = client_buffer_.data();

@@ -82,10 +82,8 @@ ProxyMetrics& ProxyMetrics::Get() {
 }
 
 ProxyMetrics::ProxyMetrics()
-    : requests(prometheus::BuildCounter()
-                   .Name("pier_http_requests_total")
-                   .Help("HTTP requests answered, by status code and method.")
-                   .Register(pier::metrics::Registry())),
+    : requests(*metrics::ShardedCounterFamily::Register("pier_http_requests_total",
+                                                        "HTTP requests answered, by status code and method.")),
       request_duration(prometheus::BuildHistogram()
                            .Name("pier_http_request_duration_seconds")
                            .Help("Time from the request header to the end of the response.")
@@ -120,14 +118,11 @@ ProxyMetrics::ProxyMetrics()
                              .Name("pier_websocket_connection_duration_seconds")
                              .Help("Lifetime of WebSocket tunnels.")
                              .Register(pier::metrics::Registry())),
-      websocket_messages(prometheus::BuildCounter()
-                             .Name("pier_websocket_messages_total")
-                             .Help("WebSocket messages (final data frames) through tunnels, from (in) and to (out) clients.")
-                             .Register(pier::metrics::Registry())),
-      bytes(prometheus::BuildCounter()
-                .Name("pier_bytes_total")
-                .Help("Bytes received from (in) and sent to (out) clients.")
-                .Register(pier::metrics::Registry())),
+      websocket_messages(*metrics::ShardedCounterFamily::Register(
+          "pier_websocket_messages_total",
+          "WebSocket messages (final data frames) through tunnels, from (in) and to (out) clients.")),
+      bytes(*metrics::ShardedCounterFamily::Register("pier_bytes_total",
+                                                     "Bytes received from (in) and sent to (out) clients.")),
       bytes_in(bytes.Add({{"direction", "in"}})),
       bytes_out(bytes.Add({{"direction", "out"}})),
       http_connections_active(prometheus::BuildGauge()

@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "pier/common/sharded_counter.h"
 #include "routing/config.h"
 
 namespace pier::dataplane::http {
@@ -69,7 +70,9 @@ class ProxyMetrics final {
  public:
   static ProxyMetrics& Get();
 
-  prometheus::Family<prometheus::Counter>& requests;
+  // The counters every request or message adds to are sharded per thread (see
+  // pier/common/sharded_counter.h); histograms, gauges and rare counters are prometheus-cpp's.
+  metrics::ShardedCounterFamily& requests;
   prometheus::Family<prometheus::Histogram>& request_duration;
   prometheus::Family<prometheus::Histogram>& upstream_connect_duration;
   prometheus::Family<prometheus::Counter>& upstream_errors;
@@ -84,12 +87,12 @@ class ProxyMetrics final {
   prometheus::Family<prometheus::Counter>& websocket_upgrades;
   prometheus::Family<prometheus::Histogram>& websocket_duration;
   // Messages through tunnels: "in" from clients, "out" to clients, as pier_bytes_total.
-  prometheus::Family<prometheus::Counter>& websocket_messages;
+  metrics::ShardedCounterFamily& websocket_messages;
 
   // Bytes received from clients ("in") and sent to clients ("out"), HTTP and tunnels alike.
-  prometheus::Family<prometheus::Counter>& bytes;
-  prometheus::Counter& bytes_in;
-  prometheus::Counter& bytes_out;
+  metrics::ShardedCounterFamily& bytes;
+  metrics::ShardedCounterFamily::Child& bytes_in;
+  metrics::ShardedCounterFamily::Child& bytes_out;
   prometheus::Gauge& http_connections_active;
   prometheus::Gauge& https_connections_active;
   std::array<prometheus::Counter*, static_cast<std::size_t>(Rejection::kCount)> rejected{};
@@ -118,14 +121,14 @@ class RouteMetrics final {
   prometheus::Histogram& connect_duration;
   prometheus::Gauge& websocket_active;
   prometheus::Histogram& websocket_duration;
-  prometheus::Counter& websocket_messages_in;
-  prometheus::Counter& websocket_messages_out;
+  metrics::ShardedCounterFamily::Child& websocket_messages_in;
+  metrics::ShardedCounterFamily::Child& websocket_messages_out;
 
  private:
   prometheus::Labels labels_;
-  std::unordered_map<uint32_t, prometheus::Counter*> requests_;
+  std::unordered_map<uint32_t, metrics::ShardedCounterFamily::Child*> requests_;
   uint32_t last_request_key_ = 0;
-  prometheus::Counter* last_request_ = nullptr;
+  metrics::ShardedCounterFamily::Child* last_request_ = nullptr;
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
   std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
   prometheus::Counter* upstream_ejections_ = nullptr;

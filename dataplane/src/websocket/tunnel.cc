@@ -234,7 +234,7 @@ std::size_t Tunnel::Follow(Direction& direction, const char* data, std::size_t s
   uint64_t delta = direction.frames.messages() - before;
   if (delta != 0) {
     direction.messages += delta;
-    direction.messages_metric->Increment(static_cast<double>(delta));
+    direction.messages_metric->Increment(delta);
   }
   if (direction.observer) direction.observer->OnBytes(data, used);
   NoteClose(direction);
@@ -271,7 +271,7 @@ void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::si
   last_activity_ = Clock::now();
   direction.bytes += size;
   auto& metrics = http::ProxyMetrics::Get();
-  (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(static_cast<double>(size));
+  (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(size);
   if (!direction.pending.empty()) std::string().swap(direction.pending);
   if (draining_ && direction.frames.at_boundary()) {
     direction.buffer.reset();

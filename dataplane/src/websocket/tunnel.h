@@ -84,7 +84,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
     const char* name;  // "client" / "upstream": the side bytes are read from
     tls::Stream* from;
     tls::Stream* to;
-    prometheus::Counter* messages_metric = nullptr;
+    metrics::ShardedCounterFamily::Child* messages_metric = nullptr;
     std::unique_ptr<char[]> buffer;  // only while a chunk is in flight
     std::string pending;             // handshake leftovers, later the injected close frame
     std::unique_ptr<FrameObserver> observer;
