@@ -84,10 +84,8 @@ ProxyMetrics& ProxyMetrics::Get() {
 ProxyMetrics::ProxyMetrics()
     : requests(*metrics::ShardedCounterFamily::Register("pier_http_requests_total",
                                                         "HTTP requests answered, by status code and method.")),
-      request_duration(prometheus::BuildHistogram()
-                           .Name("pier_http_request_duration_seconds")
-                           .Help("Time from the request header to the end of the response.")
-                           .Register(pier::metrics::Registry())),
+      request_duration(*metrics::ShardedHistogramFamily::Register(
+          "pier_http_request_duration_seconds", "Time from the request header to the end of the response.")),
       upstream_connect_duration(prometheus::BuildHistogram()
                                     .Name("pier_upstream_connect_duration_seconds")
                                     .Help("Time to establish a new upstream TCP connection.")

@@ -16,7 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "pier/common/sharded_counter.h"
+#include "pier/common/sharded_metrics.h"
 #include "routing/config.h"
 
 namespace pier::dataplane::http {
@@ -70,10 +70,10 @@ class ProxyMetrics final {
  public:
   static ProxyMetrics& Get();
 
-  // The counters every request or message adds to are sharded per thread (see
-  // pier/common/sharded_counter.h); histograms, gauges and rare counters are prometheus-cpp's.
+  // The counters and the histogram every request or message updates are sharded per thread
+  // (see pier/common/sharded_metrics.h); the rest are prometheus-cpp's.
   metrics::ShardedCounterFamily& requests;
-  prometheus::Family<prometheus::Histogram>& request_duration;
+  metrics::ShardedHistogramFamily& request_duration;
   prometheus::Family<prometheus::Histogram>& upstream_connect_duration;
   prometheus::Family<prometheus::Counter>& upstream_errors;
   // Not in DESIGN.md's list (an addition, documented in docs/load-balancing.md): endpoints
@@ -117,7 +117,7 @@ class RouteMetrics final {
   void CountEjection() { upstream_ejections_->Increment(); }
   void CountRetry(UpstreamRetry reason) { upstream_retries_[static_cast<std::size_t>(reason)]->Increment(); }
 
-  prometheus::Histogram& request_duration;
+  metrics::ShardedHistogramFamily::Child& request_duration;
   prometheus::Histogram& connect_duration;
   prometheus::Gauge& websocket_active;
   prometheus::Histogram& websocket_duration;

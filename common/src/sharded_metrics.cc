@@ -1,0 +1,58 @@
+#include "pier/common/sharded_metrics.h"
+
+#include <limits>
+
+namespace pier::metrics {
+
+uint64_t ShardedCounter::Value() const noexcept {
+  uint64_t total = 0;
+  for (const auto& slot : slots_) total += slot.value.load(std::memory_order_relaxed);
+  return total;
+}
+
+ShardedHistogram::ShardedHistogram(std::vector<double> bounds) : bounds_(std::move(bounds)) {
+  for (auto& slot : slots_) {
+    slot.counts = std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1);
+    for (std::size_t i = 0; i <= bounds_.size(); ++i) slot.counts[i].store(0, std::memory_order_relaxed);
+  }
+}
+
+std::vector<uint64_t> ShardedHistogram::Counts() const {
+  std::vector<uint64_t> counts(bounds_.size() + 1, 0);
+  for (const auto& slot : slots_) {
+    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += slot.counts[i].load(std::memory_order_relaxed);
+  }
+  return counts;
+}
+
+double ShardedHistogram::Sum() const noexcept {
+  double sum = 0;
+  for (const auto& slot : slots_) sum += slot.sum.load(std::memory_order_relaxed);
+  return sum;
+}
+
+std::vector<prometheus::MetricFamily> ShardedCounterFamily::Collect() const {
+  return CollectWith([](prometheus::ClientMetric& metric, const ShardedCounter& child) {
+    metric.counter.value = static_cast<double>(child.Value());
+  });
+}
+
+std::vector<prometheus::MetricFamily> ShardedHistogramFamily::Collect() const {
+  return CollectWith([](prometheus::ClientMetric& metric, const ShardedHistogram& child) {
+    // Counts first, sum after: a scrape during traffic may see a sum a few observations ahead
+    // of the counts, never a count without its bucket.
+    const auto counts = child.Counts();
+    uint64_t cumulative = 0;
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      cumulative += counts[i];
+      prometheus::ClientMetric::Bucket bucket;
+      bucket.cumulative_count = cumulative;
+      bucket.upper_bound = i < child.bounds().size() ? child.bounds()[i] : std::numeric_limits<double>::infinity();
+      metric.histogram.bucket.push_back(bucket);
+    }
+    metric.histogram.sample_count = cumulative;
+    metric.histogram.sample_sum = child.Sum();
+  });
+}
+
+}  // namespace pier::metrics
