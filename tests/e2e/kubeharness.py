@@ -23,14 +23,19 @@ import json
 import os
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+# One port picker for the whole run (it remembers what it handed out): the kube processes here
+# and the Pier processes of tests/integration's harness share it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+from harness import free_port  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KUBE_TOOLS = REPO_ROOT / "tools" / "kube-tools.sh"
@@ -95,12 +100,6 @@ def kube_tools_bin_dir(build: bool = True) -> Path:
         if not os.access(bin_dir / name, os.X_OK):
             raise KubeToolsUnavailable(f"{bin_dir / name} missing after {KUBE_TOOLS} {command}")
     return bin_dir
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _die_with_parent() -> None:

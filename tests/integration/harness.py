@@ -6,6 +6,7 @@ temporary directory, and are always stopped by whoever started them (see conftes
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import os
 import signal
@@ -47,11 +48,22 @@ def binary(name: str) -> Path:
     return path
 
 
+# Ports handed out recently: the kernel may pick the same free port again as soon as the probe
+# socket closes, so two calls in a row (a controller's gRPC and metrics ports) could collide.
+_recent_ports: collections.deque = collections.deque(maxlen=512)
+
+
 def free_port() -> int:
-    """A port nothing listens on right now (the kernel's pick for port 0)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on right now (the kernel's pick for port 0), and not one this
+    process handed out in its last 512 picks."""
+    for _ in range(100):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _recent_ports:
+            _recent_ports.append(port)
+            return port
+    raise RuntimeError("no free port that was not handed out recently")
 
 
 def wait_until(check: Callable[[], Optional[T]], timeout: float, what: str,
