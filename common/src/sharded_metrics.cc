@@ -11,16 +11,21 @@ uint64_t ShardedCounter::Value() const noexcept {
 }
 
 ShardedHistogram::ShardedHistogram(std::vector<double> bounds) : bounds_(std::move(bounds)) {
+  const std::size_t lines = (bounds_.size() + kCountsPerLine) / kCountsPerLine;  // bounds + 1 counts
   for (auto& slot : slots_) {
-    slot.counts = std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1);
-    for (std::size_t i = 0; i <= bounds_.size(); ++i) slot.counts[i].store(0, std::memory_order_relaxed);
+    slot.lines = std::make_unique<CountLine[]>(lines);
+    for (std::size_t i = 0; i < lines; ++i) {
+      for (auto& count : slot.lines[i].counts) count.store(0, std::memory_order_relaxed);
+    }
   }
 }
 
 std::vector<uint64_t> ShardedHistogram::Counts() const {
   std::vector<uint64_t> counts(bounds_.size() + 1, 0);
   for (const auto& slot : slots_) {
-    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += slot.counts[i].load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < counts.size(); ++i) {
+      counts[i] += slot.lines[i / kCountsPerLine].counts[i % kCountsPerLine].load(std::memory_order_relaxed);
+    }
   }
   return counts;
 }

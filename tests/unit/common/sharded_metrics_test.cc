@@ -102,6 +102,31 @@ TEST(ShardedHistogram, BucketsAsPrometheusCppDoes) {
   }
 }
 
+TEST(ShardedHistogram, ManyBucketsAcrossCacheLines) {
+  // 20 bounds: 21 counts per thread slot, over three cache lines. Every bucket gets a different
+  // number of observations, so a count read from or written to the wrong place shows.
+  std::vector<double> bounds;
+  for (int i = 1; i <= 20; ++i) bounds.push_back(i * 0.5);
+  ShardedHistogram child(bounds);
+  prometheus::Histogram reference(bounds);
+  for (int bucket = 0; bucket <= 20; ++bucket) {
+    for (int n = 0; n <= bucket; ++n) {
+      const double value = bucket * 0.5 + 0.25;  // inside (bounds[bucket-1], bounds[bucket]]
+      child.Observe(value);
+      reference.Observe(value);
+    }
+  }
+  const auto counts = child.Counts();
+  ASSERT_EQ(counts.size(), 21u);
+  for (std::size_t i = 0; i < counts.size(); ++i) EXPECT_EQ(counts[i], i + 1) << i;
+  auto expected = reference.Collect().histogram;
+  uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    EXPECT_EQ(expected.bucket[i].cumulative_count, cumulative) << i;
+  }
+}
+
 TEST(ShardedHistogram, ObservesFromManyThreadsExactly) {
   ShardedHistogramFamily family("test_threads_seconds", "Threads.");
   auto& child = family.Add({}, {1, 2});

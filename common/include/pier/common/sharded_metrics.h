@@ -65,7 +65,7 @@ class ShardedHistogram {
     const std::size_t bucket =
         static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
     Slot& slot = slots_[ShardSlotOfThisThread()];
-    slot.counts[bucket].fetch_add(1, std::memory_order_relaxed);
+    slot.lines[bucket / kCountsPerLine].counts[bucket % kCountsPerLine].fetch_add(1, std::memory_order_relaxed);
     double sum = slot.sum.load(std::memory_order_relaxed);
     while (!slot.sum.compare_exchange_weak(sum, sum + value, std::memory_order_relaxed)) {
     }
@@ -76,8 +76,14 @@ class ShardedHistogram {
   double Sum() const noexcept;
 
  private:
+  static constexpr std::size_t kCountsPerLine = 8;
+  // A slot's bucket counts come in whole cache lines of their own, so no two threads' counts
+  // ever share a line.
+  struct alignas(64) CountLine {
+    std::atomic<uint64_t> counts[kCountsPerLine];
+  };
   struct alignas(64) Slot {
-    std::unique_ptr<std::atomic<uint64_t>[]> counts;  // bounds + 1
+    std::unique_ptr<CountLine[]> lines;  // bounds + 1 counts, rounded up to whole lines
     std::atomic<double> sum{0};
   };
   std::vector<double> bounds_;
