@@ -44,7 +44,7 @@ bool IsClientGone(const boost::system::error_code& ec) {
 
 }  // namespace
 
-HttpSession::HttpSession(Worker& worker, asio::ip::tcp::socket socket, asio::ip::address peer, ConnectionGuard guard,
+HttpSession::HttpSession(Worker& worker, Socket socket, asio::ip::address peer, ConnectionGuard guard,
                          tls::ServerTls* server_tls)
     : worker_(worker),
       guard_(std::move(guard)),

@@ -12,7 +12,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -44,7 +44,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
  public:
   // server_tls: the HTTPS listener's TLS (the session starts with a handshake), or null.
   // peer: the client's address as accept() returned it.
-  HttpSession(Worker& worker, boost::asio::ip::tcp::socket socket, boost::asio::ip::address peer, ConnectionGuard guard,
+  HttpSession(Worker& worker, Socket socket, boost::asio::ip::address peer, ConnectionGuard guard,
               tls::ServerTls* server_tls);
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
@@ -173,7 +173,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // header deadline is a separate timer that only cancels the read. It is armed lazily, as
   // tls::DeadlineSocket's is: a keep-alive connection re-arms it about once per header timeout,
   // not once per request.
-  boost::asio::steady_timer header_timer_;
+  SteadyTimer header_timer_;
   std::chrono::steady_clock::time_point header_deadline_;
   std::chrono::steady_clock::time_point header_timer_armed_for_ = std::chrono::steady_clock::time_point::max();
   bool reading_header_ = false;

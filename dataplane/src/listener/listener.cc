@@ -76,7 +76,7 @@ void Listener::DoAccept() {
   acceptor_.async_accept(peer_, beast::bind_front_handler(&Listener::OnAccept, shared_from_this()));
 }
 
-void Listener::OnAccept(boost::system::error_code ec, tcp::socket socket) {
+void Listener::OnAccept(boost::system::error_code ec, Socket socket) {
   if (stopped_ || ec == asio::error::operation_aborted) return;
   auto& rejected = http::ProxyMetrics::Get().rejected;
   if (ec) {

@@ -4,7 +4,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "tls/io_types.h"
 
 #include <memory>
 
@@ -27,11 +27,11 @@ class Listener final : public std::enable_shared_from_this<Listener> {
  private:
   Listener(Worker& worker, bool tls);
   void DoAccept();
-  void OnAccept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void OnAccept(boost::system::error_code ec, Socket socket);
 
   Worker& worker_;
-  boost::asio::ip::tcp::acceptor acceptor_;
-  boost::asio::steady_timer retry_timer_;
+  Acceptor acceptor_;
+  SteadyTimer retry_timer_;
   const bool tls_;
   // The listening socket carries TCP_NODELAY and keepalive, so accepted sockets inherit them;
   // false when setting them there failed and each accepted socket gets them itself.

@@ -10,7 +10,7 @@
 
 namespace pier::dataplane {
 
-void ApplyTcpKeepAlive(boost::asio::ip::tcp::socket& socket, std::chrono::seconds idle) noexcept {
+void ApplyTcpKeepAlive(Socket& socket, std::chrono::seconds idle) noexcept {
   if (idle.count() <= 0 || !socket.is_open()) return;
   if (!ApplyTcpKeepAlive(socket.native_handle(), idle)) {
     spdlog::debug("cannot enable TCP keepalive on fd {}: errno {}", socket.native_handle(), errno);

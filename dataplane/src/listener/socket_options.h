@@ -8,13 +8,15 @@
 
 #include <chrono>
 
+#include "tls/io_types.h"
+
 namespace pier::dataplane {
 
 // Probes start after `idle` without traffic, repeat every idle/3 (at least 1 s) and give up
 // after kKeepAliveProbes unanswered ones; unacknowledged data gives up on the same schedule
 // (TCP_USER_TIMEOUT). idle == 0 leaves the socket as it is. Best effort: a failure is logged
 // at debug level, the connection still works without keepalive.
-void ApplyTcpKeepAlive(boost::asio::ip::tcp::socket& socket, std::chrono::seconds idle) noexcept;
+void ApplyTcpKeepAlive(Socket& socket, std::chrono::seconds idle) noexcept;
 // The same on a raw descriptor; false when a setsockopt failed.
 bool ApplyTcpKeepAlive(int fd, std::chrono::seconds idle) noexcept;
 

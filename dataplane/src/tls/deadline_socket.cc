@@ -8,10 +8,10 @@ namespace pier::dataplane::tls {
 
 namespace asio = boost::asio;
 
-DeadlineSocket::DeadlineSocket(asio::ip::tcp::socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
+DeadlineSocket::DeadlineSocket(Socket socket) : state_(std::make_shared<State>(std::move(socket))) {}
 
 DeadlineSocket::DeadlineSocket(const executor_type& executor)
-    : state_(std::make_shared<State>(asio::ip::tcp::socket(executor))) {}
+    : state_(std::make_shared<State>(executor)) {}
 
 DeadlineSocket& DeadlineSocket::operator=(DeadlineSocket&& other) noexcept {
   if (this != &other) {

@@ -15,7 +15,6 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
 
 #include <chrono>
@@ -23,14 +22,16 @@
 #include <memory>
 #include <utility>
 
+#include "tls/io_types.h"
+
 namespace pier::dataplane::tls {
 
 class DeadlineSocket {
  public:
-  using executor_type = boost::asio::ip::tcp::socket::executor_type;
+  using executor_type = Executor;
   using Clock = std::chrono::steady_clock;
 
-  explicit DeadlineSocket(boost::asio::ip::tcp::socket socket);
+  explicit DeadlineSocket(Socket socket);
   explicit DeadlineSocket(const executor_type& executor);
   DeadlineSocket(DeadlineSocket&&) noexcept = default;
   DeadlineSocket& operator=(DeadlineSocket&& other) noexcept;
@@ -38,7 +39,7 @@ class DeadlineSocket {
   DeadlineSocket& operator=(const DeadlineSocket&) = delete;
   ~DeadlineSocket();
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return state_->socket; }
+  Socket& socket() noexcept { return state_->socket; }
   executor_type get_executor() noexcept { return state_->socket.get_executor(); }
 
   void expires_after(Clock::duration timeout) { state_->deadline = Clock::now() + timeout; }
@@ -78,9 +79,10 @@ class DeadlineSocket {
 
   // Shared with pending operations and the timer's wait, which may outlive this object.
   struct State {
-    explicit State(boost::asio::ip::tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
-    boost::asio::ip::tcp::socket socket;
-    boost::asio::steady_timer timer;
+    explicit State(Socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+    explicit State(const Executor& executor) : socket(executor), timer(executor) {}
+    Socket socket;
+    SteadyTimer timer;
     Clock::time_point deadline = Clock::time_point::max();
     Clock::time_point armed_for = Clock::time_point::max();  // the pending wait's expiry; max: none
     std::size_t pending = 0;  // operations in flight

@@ -7,7 +7,7 @@
 // Both kinds keep beast::tcp_stream's deadline contract (expires_after: an operation still
 // pending at the deadline fails with beast::error::timeout and the socket is closed). Plain
 // connections, the hot path, get it from DeadlineSocket's lazily armed timer; TLS keeps
-// Beast's ssl_stream over tcp_stream.
+// Beast's ssl_stream over its basic_stream (tcp_stream with the worker's concrete executor).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -28,17 +28,17 @@ namespace pier::dataplane::tls {
 
 class Stream {
  public:
-  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using TlsStream = boost::beast::ssl_stream<boost::beast::basic_stream<boost::asio::ip::tcp, Executor>>;
   using executor_type = DeadlineSocket::executor_type;
 
   // Plain TCP.
-  explicit Stream(boost::asio::ip::tcp::socket socket) : plain_(std::in_place, std::move(socket)) {}
-  explicit Stream(boost::asio::any_io_executor executor) : plain_(std::in_place, executor) {}
+  explicit Stream(Socket socket) : plain_(std::in_place, std::move(socket)) {}
+  explicit Stream(const Executor& executor) : plain_(std::in_place, executor) {}
   // TLS with `context`; the handshake is the owner's next step.
-  Stream(boost::asio::ip::tcp::socket socket, boost::asio::ssl::context& context)
+  Stream(Socket socket, boost::asio::ssl::context& context)
       : tls_(std::make_unique<TlsStream>(std::move(socket), context)) {}
-  Stream(boost::asio::any_io_executor executor, boost::asio::ssl::context& context)
-      : tls_(std::make_unique<TlsStream>(std::move(executor), context)) {}
+  Stream(const Executor& executor, boost::asio::ssl::context& context)
+      : tls_(std::make_unique<TlsStream>(executor, context)) {}
 
   Stream(Stream&&) noexcept = default;
   Stream& operator=(Stream&&) noexcept = default;
@@ -47,7 +47,7 @@ class Stream {
   TlsStream& tls() noexcept { return *tls_; }
   SSL* native_handle() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
 
-  boost::asio::ip::tcp::socket& socket() noexcept { return tls_ ? tls_->next_layer().socket() : plain_->socket(); }
+  Socket& socket() noexcept { return tls_ ? tls_->next_layer().socket() : plain_->socket(); }
   executor_type get_executor() noexcept { return tls_ ? tls_->next_layer().get_executor() : plain_->get_executor(); }
 
   // The deadline covers the TLS layer too: every TLS read or write is socket I/O.

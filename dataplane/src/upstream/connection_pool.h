@@ -13,7 +13,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
+
 
 #include <chrono>
 #include <cstddef>
@@ -21,6 +21,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "tls/io_types.h"
 #include "upstream/upstream_connection.h"
 
 namespace pier::dataplane::upstream {
@@ -68,9 +69,9 @@ class ConnectionPool final {
   PoolLimits limits_;
   std::unordered_map<std::string, std::deque<UpstreamConnectionPtr>> idle_;  // back = most recent
   std::size_t idle_total_ = 0;
-  boost::asio::steady_timer sweep_timer_;
+  SteadyTimer sweep_timer_;
   bool sweep_armed_ = false;
-  boost::asio::steady_timer watch_timer_;
+  SteadyTimer watch_timer_;
   bool watch_armed_ = false;
 };
 

@@ -15,9 +15,9 @@
 namespace pier::dataplane::upstream {
 
 struct UpstreamConnection final {
-  explicit UpstreamConnection(boost::asio::any_io_executor executor) : stream(std::move(executor)) {}
-  UpstreamConnection(boost::asio::any_io_executor executor, boost::asio::ssl::context& tls)
-      : stream(std::move(executor), tls) {}
+  explicit UpstreamConnection(const Executor& executor) : stream(executor) {}
+  UpstreamConnection(const Executor& executor, boost::asio::ssl::context& tls)
+      : stream(executor, tls) {}
 
   tls::Stream stream;
   // Read buffer for response parsing. Bytes left in it after a response mean the upstream sent

@@ -386,7 +386,7 @@ void Tunnel::Drain() noexcept {
     return;
   }
   auto wait = std::min<std::chrono::milliseconds>(kDrainCloseWait, worker_.server().options.drain_timeout);
-  drain_timer_ = std::make_unique<asio::steady_timer>(client_.get_executor());
+  drain_timer_ = std::make_unique<SteadyTimer>(client_.get_executor());
   drain_timer_->expires_after(wait);
   drain_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->Close("drain timeout");

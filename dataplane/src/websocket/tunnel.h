@@ -23,7 +23,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+
 
 #include <array>
 #include <chrono>
@@ -135,8 +135,8 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   tls::Stream upstream_;
   Direction to_upstream_;
   Direction to_client_;
-  boost::asio::steady_timer idle_timer_;
-  std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // made by Drain(): most tunnels never drain
+  SteadyTimer idle_timer_;
+  std::unique_ptr<SteadyTimer> drain_timer_;  // made by Drain(): most tunnels never drain
   std::chrono::steady_clock::time_point last_activity_;
   TunnelIdentity identity_;
   const char* close_reason_ = nullptr;

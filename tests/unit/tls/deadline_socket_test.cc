@@ -20,7 +20,7 @@ class DeadlineSocketTest : public ::testing::Test {
  protected:
   void SetUp() override {
     tcp::acceptor acceptor(ioc_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket client(ioc_);
+    Socket client(ioc_.get_executor());  // the data path's socket type
     client.connect(acceptor.local_endpoint());
     peer_.emplace(acceptor.accept());
     socket_.emplace(std::move(client));
