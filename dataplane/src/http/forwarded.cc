@@ -85,10 +85,11 @@ std::string JoinedField(const bhttp::fields& fields, std::string_view name) {
   return joined;
 }
 
-ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingContext& context,
-                                       std::string_view peer_text) {
+ForwardedRequest ForwardRequest(const bhttp::fields& fields, const ForwardingContext& context,
+                                std::string_view peer_text) {
   ForwardedRequest result;
-  std::string forwarded_for = JoinedField(fields, "X-Forwarded-For");
+  std::string& forwarded_for = result.forwarded_for;
+  forwarded_for = JoinedField(fields, "X-Forwarded-For");
   static const CidrSet kNobody;
   const CidrSet& trusted = context.trusted_proxies ? *context.trusted_proxies : kNobody;
   result.address = ClientAddress(context.peer, forwarded_for, trusted);
@@ -103,24 +104,12 @@ ForwardedRequest ApplyForwardedHeaders(bhttp::fields& fields, const ForwardingCo
     forwarded_for += ", ";
     forwarded_for += peer;
   }
-  fields.set("X-Forwarded-For", forwarded_for);
-  if (!trusted.Contains(context.peer)) fields.erase(bhttp::field::forwarded);
-  fields.set("X-Real-IP", result.client);
-  fields.set("X-Forwarded-Proto", context.tls ? "https" : "http");
-  auto host = fields[bhttp::field::host];
-  if (host.empty()) {
-    fields.erase("X-Forwarded-Host");
-  } else {
-    fields.set("X-Forwarded-Host", host);
-  }
+  result.tls = context.tls;
+  result.forwarded_trusted = trusted.Contains(context.peer);
 
   auto incoming_id = fields["X-Request-ID"];
-  if (fields.count("X-Request-ID") == 1 && IsValidRequestId(incoming_id)) {
-    result.request_id = std::string(incoming_id);
-  } else {
-    result.request_id = GenerateRequestId();
-    fields.set("X-Request-ID", result.request_id);
-  }
+  result.request_id_kept = fields.count("X-Request-ID") == 1 && IsValidRequestId(incoming_id);
+  result.request_id = result.request_id_kept ? std::string(incoming_id) : GenerateRequestId();
   return result;
 }
 

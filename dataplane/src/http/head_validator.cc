@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "http/ascii.h"
+
 namespace pier::dataplane::http {
 
 namespace {
@@ -99,17 +101,6 @@ Violation CheckLineEndings(std::string_view head) {
   return Violation::kNone;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    unsigned char x = static_cast<unsigned char>(a[i]);
-    unsigned char y = static_cast<unsigned char>(b[i]);
-    if (IsAlpha(x)) x |= 0x20;
-    if (IsAlpha(y)) y |= 0x20;
-    if (x != y) return false;
-  }
-  return true;
-}
 
 std::string_view TrimOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -175,7 +175,7 @@ void HttpSession::OnHeader(boost::system::error_code ec, std::size_t bytes) {
   exchange_.started = Clock::now();
   exchange_.started_wall = std::chrono::system_clock::now();
   exchange_.bytes_in += bytes;
-  exchange_.client = peer_text_;
+  exchange_.forwarded.client = peer_text_;
   if (ec == bhttp::error::header_limit) {
     SendError(431, "request header larger than " + std::to_string(worker_.server().options.max_header_bytes) + " bytes",
               true);
@@ -226,9 +226,7 @@ void HttpSession::RouteRequest() {
   exchange_.expect_continue = HasToken(request[bhttp::field::expect], "100-continue");
   RemoveHopByHop(request);
   ForwardingContext forwarding{peer_, tls_, &worker_.server().trusted_proxies};
-  auto forwarded = ApplyForwardedHeaders(request, forwarding, peer_text_);
-  exchange_.client = std::move(forwarded.client);
-  exchange_.request_id = std::move(forwarded.request_id);
+  exchange_.forwarded = ForwardRequest(request, forwarding, peer_text_);
 
   if (!CheckConnectionFitsHost()) return;
   auto config = worker_.server().config.Current();
@@ -244,7 +242,7 @@ void HttpSession::RouteRequest() {
     return;
   }
   if (RedirectToHttps()) return;
-  if (!Admit(forwarded.address)) return;
+  if (!Admit(exchange_.forwarded.address)) return;
   if (exchange_.upgrade && !route->websocket_enabled) {
     exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
     SendError(403, route->websocket_disabled_reason.empty() ? "websocket upgrades are disabled for this route"
@@ -273,7 +271,7 @@ void HttpSession::RouteRequest() {
     return;
   }
   exchange_.choice = worker_.balancers().Choose(
-      *route, upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.client));
+      *route, upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.forwarded.client));
   if (!exchange_.choice.endpoint) {  // not with endpoints listed; kept so a balancer bug is a 503, not a crash
     SendError(503, "no endpoint available for service " + route->cluster->service_namespace + "/" +
                        route->cluster->service_name);
@@ -303,7 +301,7 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
   bool keep_alive = !force_close && ClientMayKeepAlive();
   if (!keep_alive && request_ && !request_->is_done()) linger_on_close_ = true;
   exchange_.status = status;
-  spdlog::debug("{} {} {}{}: {} {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, status,
+  spdlog::debug("{} {} {}{}: {} {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host, exchange_.path, status,
                 reason);
   error_response_.emplace(MakeErrorResponse(status, reason, keep_alive, exchange_.head));
   if (exchange_.retry_after_s != 0) {
@@ -335,7 +333,7 @@ void HttpSession::FinishExchange(bool keep_alive) {
 
   AccessRecord record;
   record.start = exchange_.started_wall;
-  record.client = exchange_.client;
+  record.client = exchange_.forwarded.client;
   record.method = exchange_.method_text;
   record.host = exchange_.host;
   record.path = exchange_.path;
@@ -345,7 +343,7 @@ void HttpSession::FinishExchange(bool keep_alive) {
   record.bytes_out = exchange_.bytes_out;
   record.duration_ms = elapsed * 1000.0;
   record.route = exchange_.route ? std::string_view(exchange_.route->name) : std::string_view();
-  record.request_id = exchange_.request_id;
+  record.request_id = exchange_.forwarded.request_id;
   WriteAccessLog(record);
 
   response_.reset();

@@ -73,8 +73,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     std::string method_text;
     std::string host;
     std::string path;
-    std::string client;
-    std::string request_id;
+    // The client, its request ID and the forwarding fields the upstream gets (ForwardRequest);
+    // before routing only `client` is set (the peer).
+    ForwardedRequest forwarded;
     std::string websocket_key;
     boost::asio::ip::tcp::endpoint endpoint;
     std::string endpoint_id;

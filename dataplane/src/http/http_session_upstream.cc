@@ -121,7 +121,7 @@ void HttpSession::PrepareUpstreamRequest() {
 
 void HttpSession::DoWriteRequestHeader() {
   request_head_.clear();
-  AppendHead(request_->get().base(), request_head_);
+  AppendHead(request_->get().base(), exchange_.forwarded, request_head_);
   request_body_.Reset(request_->chunked());
   upstream_->stream.expires_after(exchange_.route->send_timeout);
   asio::async_write(upstream_->stream, asio::buffer(request_head_),
@@ -301,11 +301,11 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   std::string upstream_pending(static_cast<const char*>(upstream_data.data()), upstream_data.size());
 
   websocket::TunnelIdentity identity;
-  identity.client = std::move(exchange_.client);
+  identity.client = std::move(exchange_.forwarded.client);
   identity.host = std::move(exchange_.host);
   identity.path = std::move(exchange_.path);
   identity.upstream = exchange_.endpoint_id;
-  identity.request_id = std::move(exchange_.request_id);
+  identity.request_id = std::move(exchange_.forwarded.request_id);
   identity.started_wall = exchange_.started_wall;
   identity.started = exchange_.started;
   identity.handshake_bytes_in = exchange_.bytes_in;
@@ -517,7 +517,7 @@ void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::stri
 }
 
 void HttpSession::Abort(std::string_view why) {
-  spdlog::debug("{} {} {}{}: aborted: {}", exchange_.client, exchange_.method_text, exchange_.host, exchange_.path, why);
+  spdlog::debug("{} {} {}{}: aborted: {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host, exchange_.path, why);
   ReleaseUpstream(false);
   FinishExchange(false);
 }

@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "http/ascii.h"
+
 namespace pier::dataplane::http {
 
 namespace asio = boost::asio;
@@ -31,30 +33,68 @@ std::string_view WholeLine(const bhttp::fields::value_type& field) noexcept {
   return line;
 }
 
-void AppendFields(const bhttp::fields& fields, std::string& out) {
-  for (const auto& field : fields) {
-    if (std::string_view line = WholeLine(field); !line.empty()) {
-      out += line;
-      continue;
-    }
-    out += field.name_string();
-    out += ": ";
-    out += field.value();
-    out += kCrlf;
+void AppendField(const bhttp::fields::value_type& field, std::string& out) {
+  if (std::string_view line = WholeLine(field); !line.empty()) {
+    out += line;
+    return;
   }
+  out += field.name_string();
+  out += ": ";
+  out += field.value();
   out += kCrlf;
 }
 
-}  // namespace
+void AppendField(std::string_view name, std::string_view value, std::string& out) {
+  out += name;
+  out += ": ";
+  out += value;
+  out += kCrlf;
+}
 
-void AppendHead(const bhttp::request_header<>& head, std::string& out) {
+void AppendFields(const bhttp::fields& fields, std::string& out) {
+  for (const auto& field : fields) AppendField(field, out);
+  out += kCrlf;
+}
+
+// Whether `field` is one the proxy writes itself for `forwarded` (the client's copy is left out).
+bool ReplacedByForwarding(const bhttp::fields::value_type& field, const ForwardedRequest& forwarded) noexcept {
+  if (field.name() == bhttp::field::forwarded) return !forwarded.forwarded_trusted;
+  if (field.name() != bhttp::field::unknown) return false;  // none of the X- names is one of Beast's
+  std::string_view name = field.name_string();
+  if (name.size() < 9 || (name[0] != 'x' && name[0] != 'X') || name[1] != '-') return false;
+  return IEquals(name, "x-forwarded-for") || IEquals(name, "x-real-ip") || IEquals(name, "x-forwarded-proto") ||
+         IEquals(name, "x-forwarded-host") || (!forwarded.request_id_kept && IEquals(name, "x-request-id"));
+}
+
+void AppendRequestLine(const bhttp::request_header<>& head, std::string& out) {
   out += head.method_string();
   out += ' ';
   out += head.target();
   out += ' ';
   AppendVersion(head.version(), out);
   out += kCrlf;
+}
+
+}  // namespace
+
+void AppendHead(const bhttp::request_header<>& head, std::string& out) {
+  AppendRequestLine(head, out);
   AppendFields(head, out);
+}
+
+void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& forwarded, std::string& out) {
+  AppendRequestLine(head, out);
+  std::string_view host;
+  for (const auto& field : head) {
+    if (field.name() == bhttp::field::host && host.empty()) host = field.value();
+    if (!ReplacedByForwarding(field, forwarded)) AppendField(field, out);
+  }
+  AppendField("X-Forwarded-For", forwarded.forwarded_for, out);
+  AppendField("X-Real-IP", forwarded.client, out);
+  AppendField("X-Forwarded-Proto", forwarded.tls ? "https" : "http", out);
+  if (!host.empty()) AppendField("X-Forwarded-Host", host, out);
+  if (!forwarded.request_id_kept) AppendField("X-Request-ID", forwarded.request_id, out);
+  out += kCrlf;
 }
 
 void AppendHead(const bhttp::response_header<>& head, std::string& out) {

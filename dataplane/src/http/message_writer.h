@@ -16,10 +16,18 @@
 #include <string>
 #include <string_view>
 
+#include "http/forwarded.h"
+
 namespace pier::dataplane::http {
 
 // "METHOD target HTTP/x.y\r\n", every field as "Name: value\r\n" in order, then "\r\n".
 void AppendHead(const boost::beast::http::request_header<>& head, std::string& out);
+// The head of a proxied request as the upstream gets it: as above, but the client's own
+// X-Forwarded-For, X-Real-IP, X-Forwarded-Proto and X-Forwarded-Host (X-Request-ID unless it
+// is kept, Forwarded unless the peer is trusted) are left out, and `forwarded`'s values follow
+// the other fields in that order (X-Forwarded-Host only when the request has a Host).
+void AppendHead(const boost::beast::http::request_header<>& head, const ForwardedRequest& forwarded,
+                std::string& out);
 // "HTTP/x.y status reason\r\n", the fields, "\r\n". The reason is the message's own, or the
 // standard phrase for the status when it has none.
 void AppendHead(const boost::beast::http::response_header<>& head, std::string& out);

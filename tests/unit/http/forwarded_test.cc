@@ -1,7 +1,12 @@
 #include "http/forwarded.h"
 
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include "http/message_writer.h"
 #include "http/request_id.h"
 
 namespace pier::dataplane::http {
@@ -74,79 +79,145 @@ TEST(ParseForwardedEntry, AcceptsPortsAndBrackets) {
   EXPECT_FALSE(ParseForwardedEntry("", out));
 }
 
-TEST(ApplyForwardedHeaders, AppendsPeerAndSetsTheFamily) {
+// What the upstream receives: the request head AppendHead writes for ForwardRequest's result,
+// parsed back. `fields` are the client's (hop-by-hop ones already removed).
+struct Sent {
+  ForwardedRequest result;
+  bhttp::fields fields;
+  std::string head;
+};
+
+Sent Forward(bhttp::fields fields, const ForwardingContext& context, std::string_view peer_text = {}) {
+  bhttp::request_header<> request(std::move(fields));
+  request.method(bhttp::verb::get);
+  request.target("/");
+  request.version(11);
+  Sent sent;
+  sent.result = ForwardRequest(request, context, peer_text);
+  AppendHead(request, sent.result, sent.head);
+  bhttp::request_parser<bhttp::empty_body> parser;
+  boost::system::error_code ec;
+  parser.put(asio::buffer(sent.head), ec);
+  EXPECT_FALSE(ec) << ec.message() << "\n" << sent.head;
+  EXPECT_TRUE(parser.is_header_done()) << sent.head;
+  sent.fields = parser.get().base();
+  return sent;
+}
+
+TEST(ForwardRequest, AppendsPeerAndSetsTheFamily) {
   auto trusted = Trusted("10.0.0.0/8");
   bhttp::fields fields;
   fields.set(bhttp::field::host, "app.example.com:8080");
   fields.insert("X-Forwarded-For", "198.51.100.7");
   fields.insert("X-Forwarded-For", "10.1.1.1");
   fields.set("X-Forwarded-Proto", "https");  // a client's claim is replaced
-  auto result = ApplyForwardedHeaders(fields, {Addr("10.0.0.1"), false, &trusted});
-  EXPECT_EQ(result.client, "198.51.100.7");
-  EXPECT_EQ(fields["X-Forwarded-For"], "198.51.100.7,10.1.1.1, 10.0.0.1");
-  EXPECT_EQ(fields.count("X-Forwarded-For"), 1u);
-  EXPECT_EQ(fields["X-Real-IP"], "198.51.100.7");
-  EXPECT_EQ(fields["X-Forwarded-Proto"], "http");
-  EXPECT_EQ(fields["X-Forwarded-Host"], "app.example.com:8080");
-  EXPECT_EQ(fields[bhttp::field::host], "app.example.com:8080");
-  EXPECT_TRUE(IsValidRequestId(fields["X-Request-ID"]));
-  EXPECT_EQ(fields["X-Request-ID"], result.request_id);
+  fields.set("x-real-ip", "6.6.6.6");        // in any case
+  fields.set("X-Forwarded-Host", "evil.example");
+  fields.set(bhttp::field::user_agent, "test");
+  auto sent = Forward(std::move(fields), {Addr("10.0.0.1"), false, &trusted});
+  EXPECT_EQ(sent.result.client, "198.51.100.7");
+  EXPECT_EQ(sent.fields["X-Forwarded-For"], "198.51.100.7,10.1.1.1, 10.0.0.1");
+  EXPECT_EQ(sent.fields.count("X-Forwarded-For"), 1u);
+  EXPECT_EQ(sent.fields["X-Real-IP"], "198.51.100.7");
+  EXPECT_EQ(sent.fields.count("X-Real-IP"), 1u);
+  EXPECT_EQ(sent.fields["X-Forwarded-Proto"], "http");
+  EXPECT_EQ(sent.fields.count("X-Forwarded-Proto"), 1u);
+  EXPECT_EQ(sent.fields["X-Forwarded-Host"], "app.example.com:8080");
+  EXPECT_EQ(sent.fields.count("X-Forwarded-Host"), 1u);
+  EXPECT_EQ(sent.fields[bhttp::field::host], "app.example.com:8080");
+  EXPECT_EQ(sent.fields[bhttp::field::user_agent], "test");
+  EXPECT_TRUE(IsValidRequestId(sent.fields["X-Request-ID"]));
+  EXPECT_EQ(sent.fields["X-Request-ID"], sent.result.request_id);
+  // The client's other fields keep their order, and the forwarding family follows them.
+  EXPECT_EQ(sent.head,
+            "GET / HTTP/1.1\r\nHost: app.example.com:8080\r\nUser-Agent: test\r\n"
+            "X-Forwarded-For: 198.51.100.7,10.1.1.1, 10.0.0.1\r\nX-Real-IP: 198.51.100.7\r\n"
+            "X-Forwarded-Proto: http\r\nX-Forwarded-Host: app.example.com:8080\r\nX-Request-ID: " +
+                sent.result.request_id + "\r\n\r\n");
 }
 
-TEST(ApplyForwardedHeaders, UsesThePeerTextTheConnectionFormatted) {
+TEST(ForwardRequest, NoHostNoForwardedHost) {
+  bhttp::fields fields;
+  fields.set("X-Forwarded-Host", "evil.example");
+  auto sent = Forward(std::move(fields), {Addr("203.0.113.9"), false, nullptr});
+  EXPECT_EQ(sent.fields.count("X-Forwarded-Host"), 0u);
+}
+
+TEST(ForwardRequest, UsesThePeerTextTheConnectionFormatted) {
   auto trusted = Trusted("10.0.0.0/8");
   bhttp::fields fields;
   fields.set("X-Forwarded-For", "198.51.100.7");
   // From a trusted peer the client is the forwarded hop, not the peer's own text.
-  auto forwarded = ApplyForwardedHeaders(fields, {Addr("10.0.0.1"), false, &trusted}, "10.0.0.1");
-  EXPECT_EQ(forwarded.client, "198.51.100.7");
-  EXPECT_EQ(fields["X-Forwarded-For"], "198.51.100.7, 10.0.0.1");
-  bhttp::fields direct;
-  auto peer = ApplyForwardedHeaders(direct, {Addr("::ffff:203.0.113.9"), false, nullptr}, "203.0.113.9");
-  EXPECT_EQ(peer.client, "203.0.113.9");
-  EXPECT_EQ(direct["X-Real-IP"], "203.0.113.9");
-  EXPECT_EQ(direct["X-Forwarded-For"], "203.0.113.9");
+  auto forwarded = Forward(std::move(fields), {Addr("10.0.0.1"), false, &trusted}, "10.0.0.1");
+  EXPECT_EQ(forwarded.result.client, "198.51.100.7");
+  EXPECT_EQ(forwarded.fields["X-Forwarded-For"], "198.51.100.7, 10.0.0.1");
+  auto peer = Forward({}, {Addr("::ffff:203.0.113.9"), false, nullptr}, "203.0.113.9");
+  EXPECT_EQ(peer.result.client, "203.0.113.9");
+  EXPECT_EQ(peer.fields["X-Real-IP"], "203.0.113.9");
+  EXPECT_EQ(peer.fields["X-Forwarded-For"], "203.0.113.9");
 }
 
-TEST(ApplyForwardedHeaders, UntrustedPeerStillAppends) {
+TEST(ForwardRequest, UntrustedPeerStillAppends) {
   bhttp::fields fields;
   fields.set("X-Forwarded-For", "6.6.6.6");
-  auto result = ApplyForwardedHeaders(fields, {Addr("203.0.113.9"), true, nullptr});
-  EXPECT_EQ(result.client, "203.0.113.9");
-  EXPECT_EQ(fields["X-Forwarded-For"], "6.6.6.6, 203.0.113.9");
-  EXPECT_EQ(fields["X-Real-IP"], "203.0.113.9");
-  EXPECT_EQ(fields["X-Forwarded-Proto"], "https");
+  auto sent = Forward(std::move(fields), {Addr("203.0.113.9"), true, nullptr});
+  EXPECT_EQ(sent.result.client, "203.0.113.9");
+  EXPECT_EQ(sent.fields["X-Forwarded-For"], "6.6.6.6, 203.0.113.9");
+  EXPECT_EQ(sent.fields["X-Real-IP"], "203.0.113.9");
+  EXPECT_EQ(sent.fields["X-Forwarded-Proto"], "https");
 }
 
-TEST(ApplyForwardedHeaders, KeepsAValidRequestIdAndReplacesABadOne) {
+TEST(ForwardRequest, KeepsAValidRequestIdAndReplacesABadOne) {
   bhttp::fields good;
   good.set("X-Request-ID", "trace-123:abc");
-  EXPECT_EQ(ApplyForwardedHeaders(good, {Addr("127.0.0.1"), false, nullptr}).request_id, "trace-123:abc");
-  EXPECT_EQ(good["X-Request-ID"], "trace-123:abc");
+  auto kept = Forward(std::move(good), {Addr("127.0.0.1"), false, nullptr});
+  EXPECT_EQ(kept.result.request_id, "trace-123:abc");
+  EXPECT_EQ(kept.fields["X-Request-ID"], "trace-123:abc");
+  EXPECT_EQ(kept.fields.count("X-Request-ID"), 1u);
 
   bhttp::fields bad;
   bad.set("X-Request-ID", "has space");
-  auto id = ApplyForwardedHeaders(bad, {Addr("127.0.0.1"), false, nullptr}).request_id;
+  auto replaced = Forward(std::move(bad), {Addr("127.0.0.1"), false, nullptr});
+  const auto& id = replaced.result.request_id;
   EXPECT_NE(id, "has space");
-  EXPECT_EQ(bad["X-Request-ID"], id);
+  EXPECT_EQ(replaced.fields["X-Request-ID"], id);
+  EXPECT_EQ(replaced.fields.count("X-Request-ID"), 1u);
   EXPECT_EQ(id.size(), 32u);
+
+  bhttp::fields twice;  // two IDs: neither is believed
+  twice.insert("X-Request-ID", "a1");
+  twice.insert("x-request-id", "b2");
+  auto one = Forward(std::move(twice), {Addr("127.0.0.1"), false, nullptr});
+  EXPECT_EQ(one.fields.count("X-Request-ID"), 1u);
+  EXPECT_EQ(one.fields["X-Request-ID"], one.result.request_id);
 }
 
-TEST(ApplyForwardedHeaders, ForwardedFromUntrustedPeersIsRemoved) {
+TEST(ForwardRequest, ForwardedFromUntrustedPeersIsRemoved) {
   bhttp::fields fields;
   fields.set(bhttp::field::forwarded, "for=1.2.3.4;proto=https");
-  auto result = ApplyForwardedHeaders(fields, {Addr("203.0.113.9"), false, nullptr});
-  EXPECT_EQ(fields.count(bhttp::field::forwarded), 0u);
-  EXPECT_EQ(result.client, "203.0.113.9");  // and never believed for the client address
+  auto sent = Forward(std::move(fields), {Addr("203.0.113.9"), false, nullptr});
+  EXPECT_EQ(sent.fields.count(bhttp::field::forwarded), 0u);
+  EXPECT_EQ(sent.result.client, "203.0.113.9");  // and never believed for the client address
 }
 
-TEST(ApplyForwardedHeaders, ForwardedFromTrustedPeersPassesUnchanged) {
+TEST(ForwardRequest, ForwardedFromTrustedPeersPassesUnchanged) {
   auto trusted = Trusted("10.0.0.0/8");
   bhttp::fields fields;
   fields.set(bhttp::field::forwarded, "for=198.51.100.7");
-  auto result = ApplyForwardedHeaders(fields, {Addr("10.0.0.1"), false, &trusted});
-  EXPECT_EQ(fields[bhttp::field::forwarded], "for=198.51.100.7");
-  EXPECT_EQ(result.client, "10.0.0.1");  // Pier reads X-Forwarded-For only
+  auto sent = Forward(std::move(fields), {Addr("10.0.0.1"), false, &trusted});
+  EXPECT_EQ(sent.fields[bhttp::field::forwarded], "for=198.51.100.7");
+  EXPECT_EQ(sent.result.client, "10.0.0.1");  // Pier reads X-Forwarded-For only
+}
+
+TEST(ForwardRequest, LookalikeNamesPass) {
+  bhttp::fields fields;
+  fields.set("X-Forwarded-Fort", "1");
+  fields.set("X-Real-IPs", "2");
+  fields.set("Y-Forwarded-For", "3");
+  auto sent = Forward(std::move(fields), {Addr("203.0.113.9"), false, nullptr});
+  EXPECT_EQ(sent.fields["X-Forwarded-Fort"], "1");
+  EXPECT_EQ(sent.fields["X-Real-IPs"], "2");
+  EXPECT_EQ(sent.fields["Y-Forwarded-For"], "3");
 }
 
 }  // namespace
