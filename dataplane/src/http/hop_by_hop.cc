@@ -22,9 +22,9 @@ void RemoveHopByHop(bhttp::fields& fields) {
   // Names listed in Connection are collected first: erasing while iterating the same field's
   // values would invalidate them. Several Connection lines are one list (RFC 9110 5.3).
   std::vector<std::string> named;
-  auto [first, last] = fields.equal_range(bhttp::field::connection);
-  for (auto it = first; it != last; ++it) {
-    for (auto item : bhttp::token_list{it->value()}) named.emplace_back(item);
+  for (const auto& field : fields) {
+    if (field.name() != bhttp::field::connection) continue;
+    for (auto item : bhttp::token_list{field.value()}) named.emplace_back(item);
   }
   for (const auto& name : named) {
     // Host is end-to-end by definition; a client naming it in Connection would otherwise make
@@ -33,12 +33,22 @@ void RemoveHopByHop(bhttp::fields& fields) {
     fields.erase(name);
   }
 
-  static constexpr bhttp::field kAlwaysHopByHop[] = {
-      bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::proxy_connection,
-      bhttp::field::te,         bhttp::field::trailer,    bhttp::field::transfer_encoding,
-      bhttp::field::upgrade,
-  };
-  for (auto field : kAlwaysHopByHop) fields.erase(field);
+  // One walk over the fields (usually none of these is there) instead of a lookup per name.
+  for (auto it = fields.begin(); it != fields.end();) {
+    switch (it->name()) {
+      case bhttp::field::connection:
+      case bhttp::field::keep_alive:
+      case bhttp::field::proxy_connection:
+      case bhttp::field::te:
+      case bhttp::field::trailer:
+      case bhttp::field::transfer_encoding:
+      case bhttp::field::upgrade:
+        it = fields.erase(it);
+        break;
+      default:
+        ++it;
+    }
+  }
 }
 
 }  // namespace pier::dataplane::http

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace pier::dataplane::http {
 namespace {
 
@@ -20,6 +22,22 @@ TEST(HopByHop, RemovesTheFixedSet) {
   RemoveHopByHop(fields);
   EXPECT_EQ(std::distance(fields.begin(), fields.end()), 1);
   EXPECT_EQ(fields[bhttp::field::content_type], "text/plain");
+}
+
+TEST(HopByHop, RemovesRepeatsAnywhereAndKeepsTheOrderOfTheRest) {
+  bhttp::fields fields;
+  fields.insert(bhttp::field::transfer_encoding, "gzip");
+  fields.insert("X-A", "1");
+  fields.insert(bhttp::field::te, "trailers");
+  fields.insert(bhttp::field::transfer_encoding, "chunked");
+  fields.insert("X-B", "2");
+  fields.insert(bhttp::field::keep_alive, "timeout=5");
+  fields.insert("X-C", "3");
+  fields.insert(bhttp::field::connection, "close");
+  RemoveHopByHop(fields);
+  std::string left;
+  for (const auto& field : fields) left += std::string(field.name_string()) + "=" + std::string(field.value()) + ";";
+  EXPECT_EQ(left, "X-A=1;X-B=2;X-C=3;");
 }
 
 TEST(HopByHop, RemovesFieldsNamedInEveryConnectionLine) {
