@@ -301,8 +301,8 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
   bool keep_alive = !force_close && ClientMayKeepAlive();
   if (!keep_alive && request_ && !request_->is_done()) linger_on_close_ = true;
   exchange_.status = status;
-  spdlog::debug("{} {} {}{}: {} {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host, exchange_.path, status,
-                reason);
+  spdlog::debug("{} {} {}{}: {} {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host, exchange_.path,
+                status, reason);
   error_response_.emplace(MakeErrorResponse(status, reason, keep_alive, exchange_.head));
   if (exchange_.retry_after_s != 0) {
     error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));

@@ -12,7 +12,6 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>

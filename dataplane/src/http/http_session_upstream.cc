@@ -517,7 +517,8 @@ void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::stri
 }
 
 void HttpSession::Abort(std::string_view why) {
-  spdlog::debug("{} {} {}{}: aborted: {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host, exchange_.path, why);
+  spdlog::debug("{} {} {}{}: aborted: {}", exchange_.forwarded.client, exchange_.method_text, exchange_.host,
+                exchange_.path, why);
   ReleaseUpstream(false);
   FinishExchange(false);
 }

@@ -4,12 +4,12 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
-#include "tls/io_types.h"
 
 #include <memory>
 
 #include "listener/worker.h"
 #include "pier/common/result.h"
+#include "tls/io_types.h"
 
 namespace pier::dataplane {
 

@@ -14,7 +14,6 @@
 
 #include <boost/asio/io_context.hpp>
 
-
 #include <chrono>
 #include <cstddef>
 #include <deque>

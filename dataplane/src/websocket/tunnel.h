@@ -24,7 +24,6 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
-
 #include <array>
 #include <chrono>
 #include <cstdint>
