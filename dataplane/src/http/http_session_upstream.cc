@@ -111,7 +111,7 @@ void HttpSession::PrepareUpstreamRequest() {
     request.set(bhttp::field::connection, "Upgrade");
     request.set(bhttp::field::upgrade, "websocket");
   } else if (auto length = request_->content_length()) {
-    request.content_length(*length);  // normalises "5, 5" to "5"
+    NormaliseContentLength(request, *length);
   } else if (request_->chunked()) {
     request.chunked(true);
   }
@@ -337,7 +337,7 @@ void HttpSession::DoWriteResponseHeader() {
   bool chunked = false;
   if (!exchange_.response_bodyless) {
     if (auto length = response_->content_length()) {
-      response.content_length(*length);
+      NormaliseContentLength(response, *length);
     } else if (exchange_.client_http11) {
       response.chunked(true);
       chunked = true;
@@ -345,9 +345,8 @@ void HttpSession::DoWriteResponseHeader() {
       exchange_.close_delimited = true;  // HTTP/1.0 has no chunked: the end of the body is the close
     }
   }
-  response.set(bhttp::field::connection, ClientMayKeepAlive() ? "keep-alive" : "close");
   response_head_.clear();
-  AppendHead(response.base(), response_head_);
+  AppendHead(response.base(), ClientMayKeepAlive() ? "keep-alive" : "close", response_head_);
   response_body_.Reset(chunked);
   response_head_pending_ = true;
   // A small body usually arrives with its header: parsing it first sends header and body in

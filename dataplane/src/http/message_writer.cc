@@ -2,6 +2,9 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include <charconv>
+#include <iterator>
+
 #include "http/ascii.h"
 
 namespace pier::dataplane::http {
@@ -75,6 +78,19 @@ void AppendRequestLine(const bhttp::request_header<>& head, std::string& out) {
   out += kCrlf;
 }
 
+void AppendStatusLine(const bhttp::response_header<>& head, std::string& out) {
+  AppendVersion(head.version(), out);
+  out += ' ';
+  const unsigned status = head.result_int();
+  out += static_cast<char>('0' + status / 100 % 10);
+  out += static_cast<char>('0' + status / 10 % 10);
+  out += static_cast<char>('0' + status % 10);
+  out += ' ';
+  std::string_view reason = head.reason();
+  out += reason.empty() ? bhttp::obsolete_reason(static_cast<bhttp::status>(status)) : reason;
+  out += kCrlf;
+}
+
 }  // namespace
 
 void AppendHead(const bhttp::request_header<>& head, std::string& out) {
@@ -98,17 +114,24 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
 }
 
 void AppendHead(const bhttp::response_header<>& head, std::string& out) {
-  AppendVersion(head.version(), out);
-  out += ' ';
-  const unsigned status = head.result_int();
-  out += static_cast<char>('0' + status / 100 % 10);
-  out += static_cast<char>('0' + status / 10 % 10);
-  out += static_cast<char>('0' + status % 10);
-  out += ' ';
-  std::string_view reason = head.reason();
-  out += reason.empty() ? bhttp::obsolete_reason(static_cast<bhttp::status>(status)) : reason;
-  out += kCrlf;
+  AppendStatusLine(head, out);
   AppendFields(head, out);
+}
+
+void AppendHead(const bhttp::response_header<>& head, std::string_view connection, std::string& out) {
+  AppendStatusLine(head, out);
+  for (const auto& field : head) AppendField(field, out);
+  AppendField("Connection", connection, out);
+  out += kCrlf;
+}
+
+void NormaliseContentLength(bhttp::fields& fields, std::uint64_t length) {
+  char digits[20];
+  const char* end = std::to_chars(digits, digits + sizeof digits, length).ptr;
+  const std::string_view canonical(digits, static_cast<std::size_t>(end - digits));
+  auto [first, last] = fields.equal_range(bhttp::field::content_length);
+  if (first != last && std::next(first) == last && first->value() == canonical) return;
+  fields.set(bhttp::field::content_length, canonical);
 }
 
 BodyFramer::Buffers BodyFramer::Frame(std::string_view head, const char* data, std::size_t size, bool last) noexcept {

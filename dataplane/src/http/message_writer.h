@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,15 @@ void AppendHead(const boost::beast::http::request_header<>& head, const Forwarde
 // "HTTP/x.y status reason\r\n", the fields, "\r\n". The reason is the message's own, or the
 // standard phrase for the status when it has none.
 void AppendHead(const boost::beast::http::response_header<>& head, std::string& out);
+// The same with "Connection: <connection>" after the fields, for a head whose own Connection
+// fields are gone (RemoveHopByHop): the proxy's answer to the client, written rather than
+// inserted into the field container.
+void AppendHead(const boost::beast::http::response_header<>& head, std::string_view connection, std::string& out);
+
+// Content-Length as one field with the plain decimal `length` (what the parser made of the
+// message's own). A field that already is that is left alone, which spares an erase and an
+// insert (an allocation) per message; anything else ("007", several lines) is replaced.
+void NormaliseContentLength(boost::beast::http::fields& fields, std::uint64_t length);
 
 // The body of a message whose head went out through AppendHead: either as it is (a
 // Content-Length body, or one delimited by the connection's close) or as chunks.

@@ -76,6 +76,46 @@ TEST(MessageWriter, ResponseHeadKeepsTheReasonOrUsesTheStandardOne) {
   EXPECT_EQ(ours, BeastHead(odd));
 }
 
+TEST(MessageWriter, ResponseHeadWithConnectionMatchesBeastsWithTheFieldSet) {
+  for (std::string_view connection : {"keep-alive", "close"}) {
+    bhttp::response<bhttp::empty_body> response{bhttp::status::ok, 11};
+    response.set(bhttp::field::content_type, "text/plain");
+    response.set(bhttp::field::content_length, "5");
+    std::string ours;
+    AppendHead(response.base(), connection, ours);
+    response.set(bhttp::field::connection, connection);
+    EXPECT_EQ(ours, BeastHead(response));
+  }
+}
+
+TEST(MessageWriter, ContentLengthNormalisedOnlyWhenItIsNotAlready) {
+  bhttp::fields plain;
+  plain.set(bhttp::field::content_type, "text/plain");
+  plain.set(bhttp::field::content_length, "1234");
+  plain.set(bhttp::field::server, "x");
+  const char* before = plain[bhttp::field::content_length].data();
+  NormaliseContentLength(plain, 1234);
+  EXPECT_EQ(plain[bhttp::field::content_length], "1234");
+  EXPECT_EQ(plain[bhttp::field::content_length].data(), before);  // the same field, untouched
+  EXPECT_EQ(std::distance(plain.begin(), plain.end()), 3);
+
+  bhttp::fields padded;
+  padded.set(bhttp::field::content_length, "007");
+  NormaliseContentLength(padded, 7);
+  EXPECT_EQ(padded[bhttp::field::content_length], "7");
+
+  bhttp::fields twice;
+  twice.insert(bhttp::field::content_length, "0");
+  twice.insert(bhttp::field::content_length, "0");
+  NormaliseContentLength(twice, 0);
+  EXPECT_EQ(twice.count(bhttp::field::content_length), 1u);
+  EXPECT_EQ(twice[bhttp::field::content_length], "0");
+
+  bhttp::fields none;
+  NormaliseContentLength(none, 18446744073709551615ull);
+  EXPECT_EQ(none[bhttp::field::content_length], "18446744073709551615");
+}
+
 TEST(MessageWriter, PlainBodyGoesAsItIs) {
   BodyFramer framer;
   framer.Reset(false);
