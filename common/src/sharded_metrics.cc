@@ -36,28 +36,24 @@ double ShardedHistogram::Sum() const noexcept {
   return sum;
 }
 
-std::vector<prometheus::MetricFamily> ShardedCounterFamily::Collect() const {
-  return CollectWith([](prometheus::ClientMetric& metric, const ShardedCounter& child) {
-    metric.counter.value = static_cast<double>(child.Value());
-  });
+void ShardedCounter::Fill(prometheus::ClientMetric& metric) const {
+  metric.counter.value = static_cast<double>(Value());
 }
 
-std::vector<prometheus::MetricFamily> ShardedHistogramFamily::Collect() const {
-  return CollectWith([](prometheus::ClientMetric& metric, const ShardedHistogram& child) {
-    // Counts first, sum after: a scrape during traffic may see a sum a few observations ahead
-    // of the counts, never a count without its bucket.
-    const auto counts = child.Counts();
-    uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-      cumulative += counts[i];
-      prometheus::ClientMetric::Bucket bucket;
-      bucket.cumulative_count = cumulative;
-      bucket.upper_bound = i < child.bounds().size() ? child.bounds()[i] : std::numeric_limits<double>::infinity();
-      metric.histogram.bucket.push_back(bucket);
-    }
-    metric.histogram.sample_count = cumulative;
-    metric.histogram.sample_sum = child.Sum();
-  });
+void ShardedHistogram::Fill(prometheus::ClientMetric& metric) const {
+  // Counts first, sum after: a scrape during traffic may see a sum a few observations ahead of
+  // the counts, never a count without its bucket.
+  const auto counts = Counts();
+  uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    prometheus::ClientMetric::Bucket bucket;
+    bucket.cumulative_count = cumulative;
+    bucket.upper_bound = i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
+    metric.histogram.bucket.push_back(bucket);
+  }
+  metric.histogram.sample_count = cumulative;
+  metric.histogram.sample_sum = Sum();
 }
 
 }  // namespace pier::metrics

@@ -25,6 +25,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,8 @@ class ShardedCounter {
     slots_[ShardSlotOfThisThread()].value.fetch_add(value, std::memory_order_relaxed);
   }
   uint64_t Value() const noexcept;
+  // The scrape: this series as one metric of a counter family.
+  void Fill(prometheus::ClientMetric& metric) const;
 
  private:
   struct alignas(64) Slot {
@@ -74,6 +77,8 @@ class ShardedHistogram {
   // Per bucket (the last one is +Inf), not cumulative.
   std::vector<uint64_t> Counts() const;
   double Sum() const noexcept;
+  // The scrape: this series as one metric of a histogram family (cumulative buckets, +Inf last).
+  void Fill(prometheus::ClientMetric& metric) const;
 
  private:
   static constexpr std::size_t kCountsPerLine = 8;
@@ -90,91 +95,67 @@ class ShardedHistogram {
   std::array<Slot, kShardSlots> slots_;
 };
 
-// What both families share: children by labels, made once under a lock, and a scrape that turns
-// each child into one metric of the family.
-template <class ChildT>
-class ShardedFamily : public prometheus::Collectable {
+// A family of sharded series of type ChildT (ShardedCounter or ShardedHistogram): children by
+// labels, made once under a lock, and a scrape that turns each child into one metric.
+template <class ChildT, prometheus::MetricType kType>
+class ShardedFamily final : public prometheus::Collectable {
  public:
-  // Makes a family of type Family and registers it for scraping (pier::metrics::AddCollectable).
-  template <class Family>
-  static std::shared_ptr<Family> RegisterNew(std::string name, std::string help) {
-    auto family = std::make_shared<Family>(std::move(name), std::move(help));
+  using Child = ChildT;
+  static constexpr std::size_t kSlots = kShardSlots;
+
+  // Makes a family and registers it for scraping (pier::metrics::AddCollectable).
+  static std::shared_ptr<ShardedFamily> Register(std::string name, std::string help) {
+    auto family = std::make_shared<ShardedFamily>(std::move(name), std::move(help));
     AddCollectable(family);
     return family;
   }
+  ShardedFamily(std::string name, std::string help) : name_(std::move(name)), help_(std::move(help)) {}
 
- protected:
-  ShardedFamily(std::string name, std::string help, prometheus::MetricType type)
-      : name_(std::move(name)), help_(std::move(help)), type_(type) {}
-
-  // The child for `labels`, made from `args` on first use; the same object for the same labels.
-  // Takes a lock: call it when setting up, and keep the reference.
-  template <class... Args>
-  ChildT& AddChild(const prometheus::Labels& labels, Args&&... args) {
-    std::lock_guard lock(mutex_);
-    auto& child = children_[labels];
-    if (!child) child = std::make_unique<ChildT>(std::forward<Args>(args)...);
-    return *child;
+  // The child for `labels`; the same object for the same labels. Takes a lock: call it when
+  // setting up, and keep the reference.
+  Child& Add(const prometheus::Labels& labels)
+    requires std::is_default_constructible_v<Child>
+  {
+    return AddChild(labels);
+  }
+  // The same for a histogram; its ascending `bounds` are used when the child is made.
+  Child& Add(const prometheus::Labels& labels, const std::vector<double>& bounds)
+    requires std::is_constructible_v<Child, std::vector<double>>
+  {
+    return AddChild(labels, bounds);
   }
 
-  // The family, with one metric per child: its labels, then `fill(metric, child)`.
-  template <class Fill>
-  std::vector<prometheus::MetricFamily> CollectWith(Fill fill) const {
+  std::vector<prometheus::MetricFamily> Collect() const override {
     prometheus::MetricFamily family;
     family.name = name_;
     family.help = help_;
-    family.type = type_;
+    family.type = kType;
     std::lock_guard lock(mutex_);
     for (const auto& [labels, child] : children_) {
       prometheus::ClientMetric metric;
       for (const auto& [name, value] : labels) metric.label.push_back({name, value});
-      fill(metric, *child);
+      child->Fill(metric);
       family.metric.push_back(std::move(metric));
     }
     return {std::move(family)};
   }
 
  private:
+  template <class... Args>
+  Child& AddChild(const prometheus::Labels& labels, Args&&... args) {
+    std::lock_guard lock(mutex_);
+    auto& child = children_[labels];
+    if (!child) child = std::make_unique<Child>(std::forward<Args>(args)...);
+    return *child;
+  }
+
   const std::string name_;
   const std::string help_;
-  const prometheus::MetricType type_;
   mutable std::mutex mutex_;
-  std::map<prometheus::Labels, std::unique_ptr<ChildT>> children_;
+  std::map<prometheus::Labels, std::unique_ptr<Child>> children_;
 };
 
-class ShardedCounterFamily final : public ShardedFamily<ShardedCounter> {
- public:
-  using Child = ShardedCounter;
-  static constexpr std::size_t kSlots = kShardSlots;
-
-  static std::shared_ptr<ShardedCounterFamily> Register(std::string name, std::string help) {
-    return RegisterNew<ShardedCounterFamily>(std::move(name), std::move(help));
-  }
-  ShardedCounterFamily(std::string name, std::string help)
-      : ShardedFamily(std::move(name), std::move(help), prometheus::MetricType::Counter) {}
-
-  // The child for `labels`; the same object for the same labels. Takes a lock: call it when
-  // setting up, and keep the reference.
-  Child& Add(const prometheus::Labels& labels) { return AddChild(labels); }
-
-  std::vector<prometheus::MetricFamily> Collect() const override;
-};
-
-class ShardedHistogramFamily final : public ShardedFamily<ShardedHistogram> {
- public:
-  using Child = ShardedHistogram;
-  static constexpr std::size_t kSlots = kShardSlots;
-
-  static std::shared_ptr<ShardedHistogramFamily> Register(std::string name, std::string help) {
-    return RegisterNew<ShardedHistogramFamily>(std::move(name), std::move(help));
-  }
-  ShardedHistogramFamily(std::string name, std::string help)
-      : ShardedFamily(std::move(name), std::move(help), prometheus::MetricType::Histogram) {}
-
-  // As ShardedCounterFamily::Add; `bounds` (ascending) are used when the child is made.
-  Child& Add(const prometheus::Labels& labels, const std::vector<double>& bounds) { return AddChild(labels, bounds); }
-
-  std::vector<prometheus::MetricFamily> Collect() const override;
-};
+using ShardedCounterFamily = ShardedFamily<ShardedCounter, prometheus::MetricType::Counter>;
+using ShardedHistogramFamily = ShardedFamily<ShardedHistogram, prometheus::MetricType::Histogram>;
 
 }  // namespace pier::metrics
