@@ -145,5 +145,49 @@ TEST(ShardedHistogram, ObservesFromManyThreadsExactly) {
   EXPECT_DOUBLE_EQ(child.Sum(), kThreads * (0.5 * per_thread_low + 1.5 * (kObservations - per_thread_low)));
 }
 
+TEST(SeriesFamily, RemovesAChildByItsLabels) {
+  PlainCounterFamily family("test_removed_total", "Removed.");
+  family.Add({{"route", "a"}, {"reason", "x"}}).Increment(2);
+  family.Add({{"route", "b"}, {"reason", "x"}}).Increment(3);
+  family.Remove({{"reason", "x"}, {"route", "a"}});  // label order does not matter
+  family.Remove({{"route", "none"}});                 // absent: nothing happens
+  ASSERT_EQ(family.size(), 1u);
+  const auto families = family.Collect();
+  ASSERT_EQ(families[0].metric.size(), 1u);
+  EXPECT_EQ(families[0].metric[0].counter.value, 3.0);
+  // Added again, a removed series starts from zero.
+  EXPECT_EQ(family.Add({{"route", "a"}, {"reason", "x"}}).Value(), 0u);
+}
+
+TEST(PlainSeries, CollectAsPrometheusCppsCounterGaugeAndHistogram) {
+  PlainGaugeFamily gauges("test_open", "Open.");
+  auto& gauge = gauges.Add({{"route", "r"}});
+  gauge.Increment();
+  gauge.Increment();
+  gauge.Decrement();
+  auto collected = gauges.Collect();
+  EXPECT_EQ(collected[0].type, prometheus::MetricType::Gauge);
+  EXPECT_EQ(collected[0].metric[0].gauge.value, 1.0);
+
+  const std::vector<double> bounds = {0.1, 1, 10};
+  PlainHistogramFamily histograms("test_plain_seconds", "Durations.");
+  auto& plain = histograms.Add({{"route", "r"}}, bounds);
+  prometheus::Histogram reference(bounds);
+  for (double value : {0.05, 0.1, 0.5, 1.0, 5.0, 50.0, 0.0}) {
+    plain.Observe(value);
+    reference.Observe(value);
+  }
+  const auto ours = histograms.Collect()[0].metric[0].histogram;
+  const auto theirs = reference.Collect().histogram;
+  EXPECT_EQ(histograms.Collect()[0].type, prometheus::MetricType::Histogram);
+  ASSERT_EQ(ours.bucket.size(), theirs.bucket.size());
+  for (std::size_t i = 0; i < ours.bucket.size(); ++i) {
+    EXPECT_EQ(ours.bucket[i].cumulative_count, theirs.bucket[i].cumulative_count) << i;
+    EXPECT_EQ(ours.bucket[i].upper_bound, theirs.bucket[i].upper_bound) << i;
+  }
+  EXPECT_EQ(ours.sample_count, theirs.sample_count);
+  EXPECT_DOUBLE_EQ(ours.sample_sum, theirs.sample_sum);
+}
+
 }  // namespace
 }  // namespace pier::metrics
