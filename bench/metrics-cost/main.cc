@@ -34,7 +34,7 @@ void OneRequest(RouteMetricsCache& cache, const std::shared_ptr<const RouteConfi
   auto& metrics = cache.For(route);
   auto elapsed = std::chrono::duration<double>(Clock::now() - started).count();
   metrics.CountRequest(200, Method::kGet);
-  metrics.request_duration.Observe(elapsed);
+  metrics.series().request_duration.Observe(elapsed);
   auto& totals = ProxyMetrics::Get();
   totals.bytes_in.Increment(kRequestBytesIn);
   totals.bytes_out.Increment(kRequestBytesOut);
@@ -70,9 +70,9 @@ Cost Measure(unsigned threads, uint64_t iterations, const std::shared_ptr<const 
       for (uint64_t i = 0; i < iterations; ++i) {
         // An echo is one message in each direction.
         if (i & 1) {
-          OneMessage(route_metrics.websocket_messages_out, ProxyMetrics::Get().bytes_out);
+          OneMessage(route_metrics.series().websocket_messages_out, ProxyMetrics::Get().bytes_out);
         } else {
-          OneMessage(route_metrics.websocket_messages_in, ProxyMetrics::Get().bytes_in);
+          OneMessage(route_metrics.series().websocket_messages_in, ProxyMetrics::Get().bytes_in);
         }
       }
       auto finished = Clock::now();

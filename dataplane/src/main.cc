@@ -18,6 +18,7 @@
 #include "admin/admin_endpoints.h"
 #include "admin/readiness.h"
 #include "config/config_client.h"
+#include "http/proxy_metrics.h"
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
 #include "pier/common/log.h"
@@ -164,6 +165,8 @@ Result<Settings> Resolve(const Flags& flags) {
   client.controller = flags.controller;
   client.node_id = flags.node_id.empty() ? Hostname() : flags.node_id;
   client.tls = ChannelTls{flags.grpc_tls_cert, flags.grpc_tls_key, flags.grpc_ca};
+  // Per-route series stay while a route carries their labels (and while connections use them).
+  client.applied = [](const Config& config) { http::RouteSeriesRegistry::Get().SetConfiguredFrom(config); };
   return settings;
 }
 

@@ -168,6 +168,7 @@ v1::Ack ConfigClient::Apply(std::string_view bytes) {
   const std::shared_ptr<const Config> applied = *config;
   tls::TlsMetrics::Get().PublishExpiry((*config)->certificates());
   store_.Swap(std::move(*config));
+  if (options_.applied) options_.applied(*applied);
   metrics.applies_success.Increment();
   metrics.version.Set(static_cast<double>(applied->version()));
   spdlog::info("applied snapshot version {} from {}: {} virtual hosts, {} clusters", applied->version(),

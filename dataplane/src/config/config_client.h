@@ -5,6 +5,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,8 @@ struct ConfigClientOptions {
   std::string node_id;
   BuildOptions build;
   BackoffOptions backoff;
+  // Called on the client's thread after each snapshot is applied (the store already holds it).
+  std::function<void(const Config&)> applied;
 };
 
 class ConfigClient final {

@@ -326,7 +326,7 @@ void HttpSession::FinishExchange(bool keep_alive) {
   auto elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
   RouteMetrics& metrics = exchange_.metrics ? *exchange_.metrics : worker_.metrics().For(nullptr);
   metrics.CountRequest(exchange_.status, exchange_.method);
-  metrics.request_duration.Observe(elapsed);
+  metrics.series().request_duration.Observe(elapsed);
   auto& totals = ProxyMetrics::Get();
   totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
   totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));

@@ -94,7 +94,7 @@ void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code
     return;
   }
   worker_.balancers().ReportSuccess(exchange_.choice);
-  exchange_.metrics->connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
+  exchange_.metrics->series().connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
   upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
   ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
   if (upstream_->stream.is_tls()) {
@@ -289,7 +289,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   auto& metrics = *exchange_.metrics;
   metrics.CountUpgrade(UpgradeResult::kTunnelled);
   metrics.CountRequest(kSwitchingProtocols, exchange_.method);
-  metrics.request_duration.Observe(std::chrono::duration<double>(Clock::now() - exchange_.started).count());
+  metrics.series().request_duration.Observe(std::chrono::duration<double>(Clock::now() - exchange_.started).count());
   auto& totals = ProxyMetrics::Get();
   totals.bytes_in.Increment(exchange_.bytes_in);
   totals.bytes_out.Increment(exchange_.bytes_out);

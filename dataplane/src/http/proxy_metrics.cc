@@ -1,5 +1,9 @@
 #include "http/proxy_metrics.h"
 
+#include <algorithm>
+#include <string>
+#include <vector>
+
 #include "pier/common/metrics.h"
 
 namespace pier::dataplane::http {
@@ -86,36 +90,20 @@ ProxyMetrics::ProxyMetrics()
                                                         "HTTP requests answered, by status code and method.")),
       request_duration(*metrics::ShardedHistogramFamily::Register(
           "pier_http_request_duration_seconds", "Time from the request header to the end of the response.")),
-      upstream_connect_duration(prometheus::BuildHistogram()
-                                    .Name("pier_upstream_connect_duration_seconds")
-                                    .Help("Time to establish a new upstream TCP connection.")
-                                    .Register(pier::metrics::Registry())),
-      upstream_errors(prometheus::BuildCounter()
-                          .Name("pier_upstream_errors_total")
-                          .Help("Upstream failures by reason.")
-                          .Register(pier::metrics::Registry())),
-      upstream_ejections(prometheus::BuildCounter()
-                             .Name("pier_upstream_ejections_total")
-                             .Help("Upstream endpoints ejected by passive health after a failed connection.")
-                             .Register(pier::metrics::Registry())),
-      upstream_retries(prometheus::BuildCounter()
-                           .Name("pier_upstream_retries_total")
-                           .Help("Requests sent to the upstream again, by reason: the reused keep-alive "
-                                 "connection had been closed by the upstream, or the connection failed and "
-                                 "another endpoint was tried.")
-                           .Register(pier::metrics::Registry())),
-      websocket_active(prometheus::BuildGauge()
-                           .Name("pier_websocket_connections_active")
-                           .Help("Open WebSocket tunnels.")
-                           .Register(pier::metrics::Registry())),
-      websocket_upgrades(prometheus::BuildCounter()
-                             .Name("pier_websocket_upgrades_total")
-                             .Help("WebSocket upgrade attempts by result.")
-                             .Register(pier::metrics::Registry())),
-      websocket_duration(prometheus::BuildHistogram()
-                             .Name("pier_websocket_connection_duration_seconds")
-                             .Help("Lifetime of WebSocket tunnels.")
-                             .Register(pier::metrics::Registry())),
+      upstream_connect_duration(*metrics::PlainHistogramFamily::Register(
+          "pier_upstream_connect_duration_seconds", "Time to establish a new upstream TCP connection.")),
+      upstream_errors(*metrics::PlainCounterFamily::Register("pier_upstream_errors_total", "Upstream failures by reason.")),
+      upstream_ejections(*metrics::PlainCounterFamily::Register(
+          "pier_upstream_ejections_total", "Upstream endpoints ejected by passive health after a failed connection.")),
+      upstream_retries(*metrics::PlainCounterFamily::Register(
+          "pier_upstream_retries_total",
+          "Requests sent to the upstream again, by reason: the reused keep-alive connection had been closed by the "
+          "upstream, or the connection failed and another endpoint was tried.")),
+      websocket_active(*metrics::PlainGaugeFamily::Register("pier_websocket_connections_active", "Open WebSocket tunnels.")),
+      websocket_upgrades(
+          *metrics::PlainCounterFamily::Register("pier_websocket_upgrades_total", "WebSocket upgrade attempts by result.")),
+      websocket_duration(*metrics::PlainHistogramFamily::Register("pier_websocket_connection_duration_seconds",
+                                                                  "Lifetime of WebSocket tunnels.")),
       websocket_messages(*metrics::ShardedCounterFamily::Register(
           "pier_websocket_messages_total",
           "WebSocket messages (final data frames) through tunnels, from (in) and to (out) clients.")),
@@ -142,43 +130,188 @@ ProxyMetrics::ProxyMetrics()
   }
 }
 
-RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view ingress, std::string_view service)
-    : request_duration(ProxyMetrics::Get().request_duration.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}},
-          ProxyMetrics::RequestBuckets())),
-      connect_duration(ProxyMetrics::Get().upstream_connect_duration.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}},
-          ProxyMetrics::ConnectBuckets())),
-      websocket_active(ProxyMetrics::Get().websocket_active.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}})),
-      websocket_duration(ProxyMetrics::Get().websocket_duration.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}},
-          ProxyMetrics::WebSocketDurationBuckets())),
-      websocket_messages_in(ProxyMetrics::Get().websocket_messages.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)},
-           {"direction", "in"}})),
-      websocket_messages_out(ProxyMetrics::Get().websocket_messages.Add(
-          {{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)},
-           {"direction", "out"}})),
-      labels_{{"namespace", std::string(ingress_namespace)}, {"ingress", std::string(ingress)}, {"service", std::string(service)}} {
+namespace {
+
+prometheus::Labels With(prometheus::Labels labels, const char* name, std::string_view value) {
+  labels.emplace(name, std::string(value));
+  return labels;
+}
+
+prometheus::Labels RequestLabels(const prometheus::Labels& route, uint32_t key) {
+  return With(With(route, "code", std::to_string(key >> 4)), "method", MethodName(static_cast<Method>(key & 0xf)));
+}
+
+// Runs RouteSeriesRegistry::Sweep at the end of every scrape: registered after every family it
+// removes from, so their last values are collected first.
+class SweepAfterScrape final : public prometheus::Collectable {
+ public:
+  std::vector<prometheus::MetricFamily> Collect() const override {
+    RouteSeriesRegistry::Get().Sweep();
+    return {};
+  }
+};
+
+}  // namespace
+
+RouteSeries::RouteSeries(Key route_key)
+    : key(std::move(route_key)),
+      labels{{"namespace", std::get<0>(key)}, {"ingress", std::get<1>(key)}, {"service", std::get<2>(key)}},
+      request_duration(ProxyMetrics::Get().request_duration.Add(labels, ProxyMetrics::RequestBuckets())),
+      connect_duration(ProxyMetrics::Get().upstream_connect_duration.Add(labels, ProxyMetrics::ConnectBuckets())),
+      websocket_active(ProxyMetrics::Get().websocket_active.Add(labels)),
+      websocket_duration(
+          ProxyMetrics::Get().websocket_duration.Add(labels, ProxyMetrics::WebSocketDurationBuckets())),
+      websocket_messages_in(ProxyMetrics::Get().websocket_messages.Add(With(labels, "direction", "in"))),
+      websocket_messages_out(ProxyMetrics::Get().websocket_messages.Add(With(labels, "direction", "out"))),
+      upstream_ejections(ProxyMetrics::Get().upstream_ejections.Add(labels)) {
   auto& metrics = ProxyMetrics::Get();
-  for (std::size_t i = 0; i < upstream_errors_.size(); ++i) {
-    auto labels = labels_;
-    labels.emplace("reason", std::string(UpstreamErrorName(static_cast<UpstreamError>(i))));
-    upstream_errors_[i] = &metrics.upstream_errors.Add(labels);
+  for (std::size_t i = 0; i < upstream_errors.size(); ++i) {
+    upstream_errors[i] =
+        &metrics.upstream_errors.Add(With(labels, "reason", UpstreamErrorName(static_cast<UpstreamError>(i))));
   }
-  for (std::size_t i = 0; i < upgrades_.size(); ++i) {
-    auto labels = labels_;
-    labels.emplace("result", std::string(UpgradeResultName(static_cast<UpgradeResult>(i))));
-    upgrades_[i] = &metrics.websocket_upgrades.Add(labels);
+  for (std::size_t i = 0; i < upgrades.size(); ++i) {
+    upgrades[i] = &metrics.websocket_upgrades.Add(With(labels, "result", UpgradeResultName(static_cast<UpgradeResult>(i))));
   }
-  upstream_ejections_ = &metrics.upstream_ejections.Add(labels_);
-  for (std::size_t i = 0; i < upstream_retries_.size(); ++i) {
-    auto labels = labels_;
-    labels.emplace("reason", std::string(UpstreamRetryName(static_cast<UpstreamRetry>(i))));
-    upstream_retries_[i] = &metrics.upstream_retries.Add(labels);
+  for (std::size_t i = 0; i < upstream_retries.size(); ++i) {
+    upstream_retries[i] =
+        &metrics.upstream_retries.Add(With(labels, "reason", UpstreamRetryName(static_cast<UpstreamRetry>(i))));
   }
 }
+
+RouteSeriesRegistry::Handle& RouteSeriesRegistry::Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    if (series_ != nullptr) RouteSeriesRegistry::Get().Release(*series_);
+    series_ = std::exchange(other.series_, nullptr);
+  }
+  return *this;
+}
+
+RouteSeriesRegistry::Handle::~Handle() {
+  if (series_ != nullptr) RouteSeriesRegistry::Get().Release(*series_);
+}
+
+RouteSeriesRegistry& RouteSeriesRegistry::Get() {
+  static RouteSeriesRegistry* registry = [] {
+    ProxyMetrics::Get();  // its families first: the sweep must come after their collection
+    metrics::AddCollectable(std::make_shared<SweepAfterScrape>());
+    return new RouteSeriesRegistry();  // never destroyed: threads may outlive statics
+  }();
+  return *registry;
+}
+
+RouteSeriesRegistry::Handle RouteSeriesRegistry::Acquire(std::string_view ingress_namespace, std::string_view ingress,
+                                                         std::string_view service) {
+  RouteSeries::Key key{std::string(ingress_namespace), std::string(ingress), std::string(service)};
+  std::lock_guard lock(mutex_);
+  auto& series = series_[key];
+  if (!series) {
+    series = std::make_unique<RouteSeries>(key);
+    series->configured = configured_.contains(key);
+  }
+  ++series->users;
+  series->retired = false;
+  return Handle(series.get());
+}
+
+metrics::ShardedCounter& RouteSeriesRegistry::Request(RouteSeries& series, unsigned status, Method method) {
+  const uint32_t key = (status << 4) | static_cast<uint32_t>(method);
+  std::lock_guard lock(mutex_);
+  auto& counter = series.requests[key];
+  if (counter == nullptr) counter = &ProxyMetrics::Get().requests.Add(RequestLabels(series.labels, key));
+  return *counter;
+}
+
+void RouteSeriesRegistry::Release(RouteSeries& series) {
+  std::lock_guard lock(mutex_);
+  if (--series.users == 0 && !series.configured) RetireLocked(series, Clock::now());
+}
+
+void RouteSeriesRegistry::SetConfigured(std::set<RouteSeries::Key> keys, Clock::time_point now) {
+  {
+    std::lock_guard lock(mutex_);
+    configured_ = std::move(keys);
+    for (auto it = series_.begin(); it != series_.end();) {
+      RouteSeries& series = *it->second;
+      series.configured = configured_.contains(series.key);
+      if (series.configured) {
+        series.retired = false;
+      } else if (series.users == 0) {
+        if (!series.retired) RetireLocked(series, now);
+        if (now - series.retired_since >= kRetentionWithoutScrape) {
+          RemoveLocked(series);
+          it = series_.erase(it);
+          continue;
+        }
+      }
+      ++it;
+    }
+  }
+  generation_.fetch_add(1, std::memory_order_release);
+}
+
+void RouteSeriesRegistry::SetConfiguredFrom(const Config& config) {
+  std::set<RouteSeries::Key> keys;
+  config.ForEachRoute([&keys](const RouteConfig& route) {
+    keys.emplace(route.ingress_namespace, route.ingress_name, route.service);
+  });
+  SetConfigured(std::move(keys));
+}
+
+void RouteSeriesRegistry::Sweep() {
+  std::lock_guard lock(mutex_);
+  for (auto it = series_.begin(); it != series_.end();) {
+    // Retired before the previous sweep ended: this scrape began after the retirement.
+    if (it->second->retired && it->second->retired_at_sweep < sweeps_) {
+      RemoveLocked(*it->second);
+      it = series_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++sweeps_;
+}
+
+std::size_t RouteSeriesRegistry::size() const {
+  std::lock_guard lock(mutex_);
+  return series_.size();
+}
+
+std::size_t RouteSeriesRegistry::retired() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<std::size_t>(
+      std::count_if(series_.begin(), series_.end(), [](const auto& item) { return item.second->retired; }));
+}
+
+void RouteSeriesRegistry::RetireLocked(RouteSeries& series, Clock::time_point now) {
+  series.retired = true;
+  series.retired_at_sweep = sweeps_;
+  series.retired_since = now;
+}
+
+void RouteSeriesRegistry::RemoveLocked(RouteSeries& series) {
+  auto& metrics = ProxyMetrics::Get();
+  const auto& labels = series.labels;
+  for (const auto& [key, counter] : series.requests) metrics.requests.Remove(RequestLabels(labels, key));
+  metrics.request_duration.Remove(labels);
+  metrics.upstream_connect_duration.Remove(labels);
+  metrics.websocket_active.Remove(labels);
+  metrics.websocket_duration.Remove(labels);
+  metrics.websocket_messages.Remove(With(labels, "direction", "in"));
+  metrics.websocket_messages.Remove(With(labels, "direction", "out"));
+  metrics.upstream_ejections.Remove(labels);
+  for (std::size_t i = 0; i < series.upstream_errors.size(); ++i) {
+    metrics.upstream_errors.Remove(With(labels, "reason", UpstreamErrorName(static_cast<UpstreamError>(i))));
+  }
+  for (std::size_t i = 0; i < series.upgrades.size(); ++i) {
+    metrics.websocket_upgrades.Remove(With(labels, "result", UpgradeResultName(static_cast<UpgradeResult>(i))));
+  }
+  for (std::size_t i = 0; i < series.upstream_retries.size(); ++i) {
+    metrics.upstream_retries.Remove(With(labels, "reason", UpstreamRetryName(static_cast<UpstreamRetry>(i))));
+  }
+}
+
+RouteMetrics::RouteMetrics(std::string_view ingress_namespace, std::string_view ingress, std::string_view service)
+    : series_(RouteSeriesRegistry::Get().Acquire(ingress_namespace, ingress, service)) {}
 
 void RouteMetrics::CountRequest(unsigned status, Method method) {
   uint32_t key = (status << 4) | static_cast<uint32_t>(method);
@@ -186,10 +319,7 @@ void RouteMetrics::CountRequest(unsigned status, Method method) {
   if (last_request_ == nullptr || key != last_request_key_) {
     auto it = requests_.find(key);
     if (it == requests_.end()) {
-      auto labels = labels_;
-      labels.emplace("code", std::to_string(status));
-      labels.emplace("method", std::string(MethodName(method)));
-      it = requests_.emplace(key, &ProxyMetrics::Get().requests.Add(labels)).first;
+      it = requests_.emplace(key, &RouteSeriesRegistry::Get().Request(*series_, status, method)).first;
     }
     last_request_key_ = key;
     last_request_ = it->second;
@@ -197,10 +327,15 @@ void RouteMetrics::CountRequest(unsigned status, Method method) {
   last_request_->Increment();
 }
 
-RouteMetricsCache::RouteMetricsCache() : prune_at_(kInitialPruneThreshold), unrouted_("", "", "") {}
+RouteMetricsCache::RouteMetricsCache()
+    : registry_(RouteSeriesRegistry::Get()),
+      prune_at_(kInitialPruneThreshold),
+      pruned_generation_(registry_.generation()),
+      unrouted_("", "", "") {}
 
 RouteMetrics& RouteMetricsCache::For(const std::shared_ptr<const RouteConfig>& route) {
   if (!route) return unrouted_;
+  PruneAfterConfigChange();
   auto it = entries_.find(route.get());
   if (it != entries_.end()) {
     // Same control block, same route. Comparing owners touches no reference count, where
@@ -219,6 +354,7 @@ RouteMetrics& RouteMetricsCache::For(const std::shared_ptr<const RouteConfig>& r
 }
 
 void RouteMetricsCache::Prune() {
+  pruned_generation_ = registry_.generation();
   std::erase_if(entries_, [](const auto& item) { return item.second.route.expired(); });
   prune_at_ = std::max(kInitialPruneThreshold, entries_.size() * 2);
 }

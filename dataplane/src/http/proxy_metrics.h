@@ -1,6 +1,7 @@
 // Every metric of the data path, declared in one place (names are a contract, see DESIGN.md).
 // Families are registered once per process; per-route children are looked up once per thread
-// and route (RouteMetricsCache) so a request only increments pointers it already holds.
+// and route (RouteMetricsCache) so a request only increments pointers it already holds. A
+// route's series go when the route does (RouteSeriesRegistry).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -11,10 +12,18 @@
 #include <boost/beast/http/verb.hpp>
 
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
+#include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
+#include <utility>
 
 #include "pier/common/sharded_metrics.h"
 #include "routing/config.h"
@@ -71,21 +80,22 @@ class ProxyMetrics final {
   static ProxyMetrics& Get();
 
   // The counters and the histogram every request or message updates are sharded per thread
-  // (see pier/common/sharded_metrics.h); the rest are prometheus-cpp's.
+  // (see pier/common/sharded_metrics.h). The other per-route families are plain series of the
+  // same file, which can be removed when their route goes; the rest are prometheus-cpp's.
   metrics::ShardedCounterFamily& requests;
   metrics::ShardedHistogramFamily& request_duration;
-  prometheus::Family<prometheus::Histogram>& upstream_connect_duration;
-  prometheus::Family<prometheus::Counter>& upstream_errors;
+  metrics::PlainHistogramFamily& upstream_connect_duration;
+  metrics::PlainCounterFamily& upstream_errors;
   // Not in DESIGN.md's list (an addition, documented in docs/load-balancing.md): endpoints
   // ejected by passive health after a failed connection.
-  prometheus::Family<prometheus::Counter>& upstream_ejections;
+  metrics::PlainCounterFamily& upstream_ejections;
   // Also an addition (docs/load-balancing.md): requests sent to the upstream again, by reason.
   // A stale keep-alive connection is not an upstream error (the request is answered all the
   // same), so without this it would be invisible.
-  prometheus::Family<prometheus::Counter>& upstream_retries;
-  prometheus::Family<prometheus::Gauge>& websocket_active;
-  prometheus::Family<prometheus::Counter>& websocket_upgrades;
-  prometheus::Family<prometheus::Histogram>& websocket_duration;
+  metrics::PlainCounterFamily& upstream_retries;
+  metrics::PlainGaugeFamily& websocket_active;
+  metrics::PlainCounterFamily& websocket_upgrades;
+  metrics::PlainHistogramFamily& websocket_duration;
   // Messages through tunnels: "in" from clients, "out" to clients, as pier_bytes_total.
   metrics::ShardedCounterFamily& websocket_messages;
 
@@ -105,6 +115,99 @@ class ProxyMetrics final {
   ProxyMetrics();
 };
 
+// Every series labelled with one (namespace, ingress, service), shared by all threads and by
+// every snapshot that routes by those labels. Made with the first request such a route serves.
+struct RouteSeries {
+  using Key = std::tuple<std::string, std::string, std::string>;  // namespace, ingress, service
+  explicit RouteSeries(Key key);
+
+  const Key key;
+  const prometheus::Labels labels;
+  metrics::ShardedHistogram& request_duration;
+  metrics::PlainHistogram& connect_duration;
+  metrics::PlainGauge& websocket_active;
+  metrics::PlainHistogram& websocket_duration;
+  metrics::ShardedCounter& websocket_messages_in;
+  metrics::ShardedCounter& websocket_messages_out;
+  metrics::PlainCounter& upstream_ejections;
+  std::array<metrics::PlainCounter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors{};
+  std::array<metrics::PlainCounter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades{};
+  std::array<metrics::PlainCounter*, static_cast<std::size_t>(UpstreamRetry::kCount)> upstream_retries{};
+
+ private:
+  friend class RouteSeriesRegistry;
+  // The registry's bookkeeping, under its lock.
+  std::map<uint32_t, metrics::ShardedCounter*> requests;  // by (status << 4 | method)
+  std::size_t users = 0;                                  // RouteMetrics holding a Handle
+  bool configured = false;                                // the applied config routes by these labels
+  bool retired = false;                                   // neither: removed by a later scrape
+  uint64_t retired_at_sweep = 0;
+  std::chrono::steady_clock::time_point retired_since{};
+};
+
+// When a route's series go. They stay while the applied config has a route with their labels
+// or a thread still uses them (a RouteMetrics: held by its thread's cache while the route
+// object lives, i.e. while a config or a request or tunnel in flight holds it). After that they
+// are retired: the second scrape after the retirement removes them once it has collected them,
+// so at least one scrape that began after the retirement exported their last values, and then
+// Prometheus sees no stale series. Without scrapes they are removed at the first config change
+// kRetentionWithoutScrape after the retirement.
+class RouteSeriesRegistry final {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::chrono::minutes kRetentionWithoutScrape{5};
+
+  // A thread's claim on one RouteSeries; releases it when destroyed.
+  class Handle final {
+   public:
+    Handle() = default;
+    Handle(Handle&& other) noexcept : series_(std::exchange(other.series_, nullptr)) {}
+    Handle& operator=(Handle&& other) noexcept;
+    Handle(const Handle&) = delete;
+    Handle& operator=(const Handle&) = delete;
+    ~Handle();
+    RouteSeries& operator*() const noexcept { return *series_; }
+    RouteSeries* operator->() const noexcept { return series_; }
+
+   private:
+    friend class RouteSeriesRegistry;
+    explicit Handle(RouteSeries* series) : series_(series) {}
+    RouteSeries* series_ = nullptr;
+  };
+
+  // The process-wide registry; its scrape hook is registered after ProxyMetrics' families.
+  static RouteSeriesRegistry& Get();
+
+  Handle Acquire(std::string_view ingress_namespace, std::string_view ingress, std::string_view service);
+  // The request counter of `series` for (status, method), made on first use.
+  metrics::ShardedCounter& Request(RouteSeries& series, unsigned status, Method method);
+  // After a snapshot is applied: the labels its routes carry. Series of other labels that no
+  // thread uses are retired; retired series of these labels are kept again.
+  void SetConfigured(std::set<RouteSeries::Key> keys, Clock::time_point now = Clock::now());
+  // The same with the labels of every route of `config`.
+  void SetConfiguredFrom(const Config& config);
+  // At the end of a scrape (every family collected): removes what was retired before the
+  // previous scrape's sweep.
+  void Sweep();
+  // Label sets with series, and how many of them are retired.
+  std::size_t size() const;
+  std::size_t retired() const;
+  // Changes whenever SetConfigured runs: threads prune their RouteMetricsCache when it moved.
+  uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+
+ private:
+  RouteSeriesRegistry() = default;
+  void Release(RouteSeries& series);
+  void RetireLocked(RouteSeries& series, Clock::time_point now);
+  void RemoveLocked(RouteSeries& series);
+
+  mutable std::mutex mutex_;
+  std::map<RouteSeries::Key, std::unique_ptr<RouteSeries>> series_;
+  std::set<RouteSeries::Key> configured_;
+  uint64_t sweeps_ = 0;  // scrapes completed
+  std::atomic<uint64_t> generation_{0};
+};
+
 // One route's children, as seen by one thread. Requests by (status, method) are added lazily
 // (status codes come from upstreams); everything else is resolved up front.
 class RouteMetrics final {
@@ -112,47 +215,49 @@ class RouteMetrics final {
   RouteMetrics(std::string_view ingress_namespace, std::string_view ingress, std::string_view service);
 
   void CountRequest(unsigned status, Method method);
-  void CountUpstreamError(UpstreamError error) { upstream_errors_[static_cast<std::size_t>(error)]->Increment(); }
-  void CountUpgrade(UpgradeResult result) { upgrades_[static_cast<std::size_t>(result)]->Increment(); }
-  void CountEjection() { upstream_ejections_->Increment(); }
-  void CountRetry(UpstreamRetry reason) { upstream_retries_[static_cast<std::size_t>(reason)]->Increment(); }
+  void CountUpstreamError(UpstreamError error) { series_->upstream_errors[static_cast<std::size_t>(error)]->Increment(); }
+  void CountUpgrade(UpgradeResult result) { series_->upgrades[static_cast<std::size_t>(result)]->Increment(); }
+  void CountEjection() { series_->upstream_ejections.Increment(); }
+  void CountRetry(UpstreamRetry reason) { series_->upstream_retries[static_cast<std::size_t>(reason)]->Increment(); }
 
-  metrics::ShardedHistogramFamily::Child& request_duration;
-  prometheus::Histogram& connect_duration;
-  prometheus::Gauge& websocket_active;
-  prometheus::Histogram& websocket_duration;
-  metrics::ShardedCounterFamily::Child& websocket_messages_in;
-  metrics::ShardedCounterFamily::Child& websocket_messages_out;
+  // Durations, open tunnels and messages, for the callers to update directly.
+  RouteSeries& series() const noexcept { return *series_; }
 
  private:
-  prometheus::Labels labels_;
-  std::unordered_map<uint32_t, metrics::ShardedCounterFamily::Child*> requests_;
+  RouteSeriesRegistry::Handle series_;
+  std::unordered_map<uint32_t, metrics::ShardedCounter*> requests_;
   uint32_t last_request_key_ = 0;
-  metrics::ShardedCounterFamily::Child* last_request_ = nullptr;
-  std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamError::kCount)> upstream_errors_{};
-  std::array<prometheus::Counter*, static_cast<std::size_t>(UpgradeResult::kCount)> upgrades_{};
-  prometheus::Counter* upstream_ejections_ = nullptr;
-  std::array<prometheus::Counter*, static_cast<std::size_t>(UpstreamRetry::kCount)> upstream_retries_{};
+  metrics::ShardedCounter* last_request_ = nullptr;
 };
 
 // Per-thread map route -> RouteMetrics. Entries are keyed by the RouteConfig's address and
 // checked against a weak_ptr, so a new route reusing freed memory never inherits old labels;
-// dead entries are pruned as the map grows.
+// dead entries are pruned as the map grows, at the first request after a config change, and
+// by the worker's housekeeping timer (a tunnel that ends after its route was deleted), which
+// releases their series.
 class RouteMetricsCache final {
  public:
   RouteMetricsCache();
   // `route` may be null (no route matched): the series with empty route labels.
   RouteMetrics& For(const std::shared_ptr<const RouteConfig>& route);
+  // Drops the entries of routes nothing holds any more, which releases their series.
+  void Prune();
+  // Prunes when the config changed since the last prune.
+  void PruneAfterConfigChange() {
+    if (registry_.generation() != pruned_generation_) Prune();
+  }
+  std::size_t size() const noexcept { return entries_.size(); }
 
  private:
   struct Entry {
     std::weak_ptr<const RouteConfig> route;
     std::unique_ptr<RouteMetrics> metrics;
   };
-  void Prune();
 
+  RouteSeriesRegistry& registry_;
   std::unordered_map<const RouteConfig*, Entry> entries_;
   std::size_t prune_at_;
+  uint64_t pruned_generation_ = 0;
   RouteMetrics unrouted_;
 };
 

@@ -50,6 +50,7 @@ class ProxyServer::Impl {
     for (std::size_t i = 0; i < workers_.size(); ++i) {
       Worker& worker = *workers_[i];
       guards_.emplace_back(asio::make_work_guard(worker.ioc()));
+      asio::post(worker.ioc(), [&worker] { worker.StartHousekeeping(); });
       threads_.emplace_back([&worker, i] { RunWorker(worker, i); });
     }
     // Listeners are bound per worker in order: listener j runs on worker j % workers.

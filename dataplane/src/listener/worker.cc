@@ -50,6 +50,15 @@ void ConnectionGuard::Release() noexcept {
 
 Worker::Worker(ServerState& server) : server_(server), pool_(ioc_, upstream::PoolLimits{}) {}
 
+void Worker::StartHousekeeping() {
+  housekeeping_timer_.expires_after(kHousekeepingInterval);
+  housekeeping_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    metrics_.Prune();
+    StartHousekeeping();
+  });
+}
+
 void Worker::DrainConnections() noexcept {
   pool_.Clear();
   // Draining may end a connection synchronously in a later version (a tunnel that is already

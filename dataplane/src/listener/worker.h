@@ -19,6 +19,7 @@
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
 #include "routing/config.h"
+#include "tls/io_types.h"
 #include "tls/server_tls.h"
 #include "upstream/balancer.h"
 #include "upstream/connection_pool.h"
@@ -93,6 +94,8 @@ class Drainable {
 
 class Worker final {
  public:
+  static constexpr std::chrono::seconds kHousekeepingInterval{10};
+
   explicit Worker(ServerState& server);
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -102,6 +105,12 @@ class Worker final {
   upstream::ConnectionPool& pool() noexcept { return pool_; }
   upstream::BalancerSet& balancers() noexcept { return balancers_; }
   http::RouteMetricsCache& metrics() noexcept { return metrics_; }
+
+  // On this worker's thread, from Start: every kHousekeepingInterval, drops the metric
+  // children of routes no config or connection holds any more (RouteMetricsCache), so the
+  // series of a deleted route go even when this thread serves no request after the change or
+  // the route's last tunnel ends later.
+  void StartHousekeeping();
 
   void Register(Drainable* connection) { connections_.insert(connection); }
   void Unregister(Drainable* connection) noexcept { connections_.erase(connection); }
@@ -119,6 +128,7 @@ class Worker final {
   // The scheduler keeps its lock for those posts, and registration keeps its own for sockets
   // opened before the thread starts.
   boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  SteadyTimer housekeeping_timer_{ioc_.get_executor()};
   upstream::ConnectionPool pool_;
   upstream::BalancerSet balancers_{server_.endpoints};
 };

@@ -128,6 +128,16 @@ class Config final {
   // The virtual host Match would use for this Host header (or SNI name); null when none.
   const VirtualHostConfig* FindHost(std::string_view host) const;
   const std::vector<std::shared_ptr<const ClusterConfig>>& clusters() const noexcept { return clusters_; }
+  // Calls visit(const RouteConfig&) for every route of every virtual host.
+  template <class Visit>
+  void ForEachRoute(Visit&& visit) const {
+    auto hosts = [&](const VirtualHostConfig& host) {
+      for (const auto& route : host.routes) visit(*route);
+    };
+    for (const auto& host : exact_hosts_) hosts(host);
+    for (const auto& host : wildcard_hosts_) hosts(host);
+    if (catch_all_) hosts(*catch_all_);
+  }
   std::size_t host_count() const noexcept {
     return exact_hosts_.size() + wildcard_hosts_.size() + (catch_all_ ? 1 : 0);
   }

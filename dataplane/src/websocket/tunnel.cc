@@ -42,12 +42,12 @@ Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::R
   to_upstream_.name = "client";
   to_upstream_.from = &client_;
   to_upstream_.to = &upstream_;
-  to_upstream_.messages_metric = &metrics.websocket_messages_in;
+  to_upstream_.messages_metric = &metrics.series().websocket_messages_in;
   to_upstream_.pending = std::move(client_pending);
   to_client_.name = "upstream";
   to_client_.from = &upstream_;
   to_client_.to = &client_;
-  to_client_.messages_metric = &metrics.websocket_messages_out;
+  to_client_.messages_metric = &metrics.series().websocket_messages_out;
   to_client_.pending = std::move(upstream_pending);
 }
 
@@ -62,7 +62,7 @@ void Tunnel::SetObservers(std::unique_ptr<FrameObserver> client_to_upstream,
 void Tunnel::Start() {
   started_ = true;
   worker_.Register(this);
-  metrics_.websocket_active.Increment();
+  metrics_.series().websocket_active.Increment();
   boost::system::error_code ec;
   // Reads happen after a readiness wait and must not block the thread. A plain read never
   // waits (DeadlineSocket::read_some). OpenSSL may also write inside a read (a TLS 1.3 key
@@ -415,9 +415,9 @@ void Tunnel::Account() noexcept {
   if (accounted_ || !started_) return;
   accounted_ = true;
   worker_.Unregister(this);
-  metrics_.websocket_active.Decrement();
+  metrics_.series().websocket_active.Decrement();
   auto lifetime = std::chrono::duration<double>(Clock::now() - identity_.started);
-  metrics_.websocket_duration.Observe(lifetime.count());
+  metrics_.series().websocket_duration.Observe(lifetime.count());
   http::AccessRecord record;
   record.start = identity_.started_wall;
   record.client = identity_.client;

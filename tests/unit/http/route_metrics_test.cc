@@ -1,10 +1,16 @@
 // The per-thread metric children: a route keeps its series, a new route gets its own, and the
-// last-series shortcut of CountRequest never counts into the wrong (status, method).
+// last-series shortcut of CountRequest never counts into the wrong (status, method). And when
+// a route's series go: exported once more after the route is gone, then removed, never while a
+// connection still uses them.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "http/proxy_metrics.h"
+#include "pier/common/metrics.h"
 #include "routing/config.h"
 
 namespace pier::dataplane::http {
@@ -66,6 +72,126 @@ TEST(RouteMetrics, AlternatingStatusesCountIntoTheirOwnSeries) {
   EXPECT_EQ(RequestCount("alternate", "svc", "200", "GET"), 4);
   EXPECT_EQ(RequestCount("alternate", "svc", "404", "GET"), 3);
   EXPECT_EQ(RequestCount("alternate", "svc", "200", "POST"), 3);
+}
+
+// A scrape as the admin endpoint makes it (every family, then the registry's sweep); the
+// lines of `ingress`'s series.
+std::string Scrape(const std::string& ingress) {
+  std::string lines;
+  const std::string text = metrics::Serialize();
+  const std::string needle = "ingress=\"" + ingress + "\"";
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.find(needle) != std::string::npos) lines += line + "\n";
+    start = end + 1;
+  }
+  return lines;
+}
+
+RouteSeries::Key Key(const std::string& ingress) { return {"metrics-test", ingress, "svc"}; }
+
+TEST(RouteSeriesRegistry, ARouteThatIsGoneIsExportedAgainThenRemoved) {
+  auto& registry = RouteSeriesRegistry::Get();
+  registry.SetConfigured({Key("stays"), Key("goes")});
+  {
+    RouteMetrics stays("metrics-test", "stays", "svc");
+    RouteMetrics goes("metrics-test", "goes", "svc");
+    stays.CountRequest(200, Method::kGet);
+    goes.CountRequest(200, Method::kGet);
+    goes.CountUpstreamError(UpstreamError::kConnectRefused);
+  }
+  // Released by every thread, but the config still routes by both.
+  EXPECT_NE(Scrape("goes"), "");
+  registry.SetConfigured({Key("stays")});
+  // The first scrape after the route went still shows its last counts...
+  const std::string last = Scrape("goes");
+  EXPECT_NE(last.find("pier_http_requests_total{code=\"200\",ingress=\"goes\",method=\"GET\",namespace=\"metrics-test\","
+                      "service=\"svc\"} 1"),
+            std::string::npos)
+      << last;
+  EXPECT_NE(last.find("reason=\"connect_refused\",service=\"svc\"} 1"), std::string::npos) << last;
+  // ...so does the next (the first may have begun before the route went), which removes them
+  // once collected: after it, none of them is left (requests, durations, errors, upgrades,
+  // messages).
+  EXPECT_EQ(Scrape("goes"), last);
+  EXPECT_EQ(Scrape("goes"), "");
+  EXPECT_NE(Scrape("stays").find("pier_http_requests_total"), std::string::npos);
+}
+
+TEST(RouteSeriesRegistry, AConnectionKeepsItsRoutesSeriesUntilItEnds) {
+  auto& registry = RouteSeriesRegistry::Get();
+  registry.SetConfigured({Key("tunnel")});
+  std::optional<RouteMetrics> tunnel;
+  tunnel.emplace("metrics-test", "tunnel", "svc");
+  tunnel->series().websocket_active.Increment();
+  registry.SetConfigured({});  // the Ingress is deleted while the tunnel stays open
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_NE(Scrape("tunnel").find("pier_websocket_connections_active{ingress=\"tunnel\",namespace=\"metrics-test\","
+                                    "service=\"svc\"} 1"),
+              std::string::npos);
+  }
+  tunnel->series().websocket_active.Decrement();
+  tunnel->series().websocket_duration.Observe(2.0);
+  tunnel.reset();  // the tunnel ends
+  const std::string last = Scrape("tunnel");
+  EXPECT_NE(last.find("pier_websocket_connections_active{ingress=\"tunnel\",namespace=\"metrics-test\",service=\"svc\"} 0"),
+            std::string::npos)
+      << last;
+  EXPECT_NE(last.find("pier_websocket_connection_duration_seconds_count{ingress=\"tunnel\""), std::string::npos) << last;
+  Scrape("tunnel");
+  EXPECT_EQ(Scrape("tunnel"), "");
+}
+
+TEST(RouteSeriesRegistry, ARouteThatComesBackBeforeTheScrapeKeepsItsCounts) {
+  auto& registry = RouteSeriesRegistry::Get();
+  registry.SetConfigured({Key("back")});
+  RouteMetrics("metrics-test", "back", "svc").CountRequest(200, Method::kGet);
+  registry.SetConfigured({});
+  EXPECT_EQ(registry.retired() > 0, true);
+  registry.SetConfigured({Key("back")});  // re-created with the same names
+  Scrape("back");
+  Scrape("back");
+  RouteMetrics("metrics-test", "back", "svc").CountRequest(200, Method::kGet);
+  EXPECT_EQ(RequestCount("back", "svc", "200", "GET"), 2);
+}
+
+TEST(RouteSeriesRegistry, UnscrapedRetiredSeriesGoAtAConfigChangeAfterTheRetention) {
+  auto& registry = RouteSeriesRegistry::Get();
+  const auto now = RouteSeriesRegistry::Clock::now();
+  registry.SetConfigured({Key("unscraped")}, now);
+  RouteMetrics("metrics-test", "unscraped", "svc").CountRequest(200, Method::kGet);
+  registry.SetConfigured({}, now);
+  EXPECT_EQ(RequestCount("unscraped", "svc", "200", "GET"), 1);  // retired, waiting for a scrape
+  registry.SetConfigured({}, now + RouteSeriesRegistry::kRetentionWithoutScrape - std::chrono::seconds(1));
+  EXPECT_EQ(RequestCount("unscraped", "svc", "200", "GET"), 1);
+  registry.SetConfigured({}, now + RouteSeriesRegistry::kRetentionWithoutScrape);
+  EXPECT_EQ(RequestCount("unscraped", "svc", "200", "GET"), 0);
+  EXPECT_EQ(registry.retired(), 0u);
+}
+
+TEST(RouteMetricsCache, AConfigChangeReleasesTheChildrenOfRoutesThatAreGone) {
+  auto& registry = RouteSeriesRegistry::Get();
+  registry.SetConfigured({Key("cached-kept")});
+  RouteMetricsCache cache;
+  auto kept = Route("cached-kept", "svc");
+  cache.For(kept).CountRequest(200, Method::kGet);
+  {
+    auto gone = Route("cached-gone", "svc");
+    cache.For(gone).CountRequest(200, Method::kGet);
+  }
+  EXPECT_EQ(cache.size(), 2u);
+  cache.PruneAfterConfigChange();  // no config change since the cache was made: nothing to do
+  EXPECT_EQ(cache.size(), 2u);
+  registry.SetConfigured({Key("cached-kept")});
+  cache.PruneAfterConfigChange();
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_NE(Scrape("cached-gone"), "");
+  Scrape("cached-gone");
+  EXPECT_EQ(Scrape("cached-gone"), "");
+  EXPECT_NE(Scrape("cached-kept"), "");
 }
 
 }  // namespace
