@@ -167,6 +167,33 @@ def test_wss_with_a_chunk_buffer_smaller_than_a_tls_record(tls_stack):
         assert ws.recv(timeout=5) == "after a pause"
 
 
+def test_wss_closing_handshake_ends_with_close_notify(tls_stack):
+    """After the WebSocket closing handshake Pier ends the TLS connection with close_notify, so
+    a TLS client reads a clean end of stream; a bare FIN is what a truncation attack looks like
+    (Python's ssl raises SSLEOFError for it when ragged EOFs are not suppressed, Go's crypto/tls
+    reports an unexpected EOF)."""
+    context = t.client_context(tls_stack.ca)
+    raw = socket.create_connection(("127.0.0.1", tls_stack.https_port), timeout=5)
+    # suppress_ragged_eofs=False: a FIN without close_notify raises instead of reading as b"".
+    with context.wrap_socket(raw, server_hostname="b.test", suppress_ragged_eofs=False) as sock:
+        sock.sendall(b"GET /ws/echo HTTP/1.1\r\nHost: b.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                     b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        received = b""
+        while b"\r\n\r\n" not in received:
+            chunk = sock.recv(4096)
+            assert chunk, received
+            received += chunk
+        assert received.startswith(b"HTTP/1.1 101"), received
+        sock.sendall(b"\x88\x82\x00\x00\x00\x00\x03\xe8")  # close 1000, masked with a zero key
+        rest = received.split(b"\r\n\r\n", 1)[1]
+        try:
+            while chunk := sock.recv(4096):
+                rest += chunk
+        except ssl.SSLEOFError as error:
+            pytest.fail(f"the connection ended without close_notify ({error}); received {rest!r}")
+        assert rest.startswith(b"\x88"), rest  # the backend's close frame, then close_notify
+
+
 def test_sni_and_host_disagreeing_is_421(tls_stack):
     port, ca = tls_stack.https_port, tls_stack.ca
     mismatch = t.https_get(port, "b.test", "/healthz", ca, sni="a.test")

@@ -17,8 +17,6 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 namespace {
-// How long a closing TLS connection waits for the client's close_notify after sending its own.
-constexpr std::chrono::seconds kTlsShutdownTimeout{1};
 constexpr unsigned kPermanentRedirect = 308;
 constexpr unsigned kMisdirectedRequest = 421;
 constexpr uint16_t kDefaultHttpsPort = 443;
@@ -62,7 +60,7 @@ void HttpSession::DoTlsShutdown() {
   // close_notify tells the client the last response ended here rather than being cut; its
   // answer is waited for only briefly, a client that never sends one does not hold the socket.
   client_buffer_.clear();
-  client_.expires_after(kTlsShutdownTimeout);
+  client_.expires_after(tls::kTlsShutdownTimeout);
   client_.tls().async_shutdown([self = shared_from_this()](boost::system::error_code) {
     boost::system::error_code ignored;
     self->client_.socket().close(ignored);

@@ -26,6 +26,10 @@
 
 namespace pier::dataplane::tls {
 
+// How long a closing TLS connection waits for the peer's close_notify after sending its own: a
+// peer that never answers does not hold the socket.
+inline constexpr std::chrono::seconds kTlsShutdownTimeout{1};
+
 class Stream {
  public:
   using TlsStream = boost::beast::ssl_stream<boost::beast::basic_stream<boost::asio::ip::tcp, Executor>>;

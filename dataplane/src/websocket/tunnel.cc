@@ -332,7 +332,7 @@ void Tunnel::CheckDrainDone() {
   if (!draining_ || closed_) return;
   auto answered = [](const Direction& d) { return d.finished || d.frames.close_seen(); };
   bool sent = to_client_.close_sent && to_upstream_.close_sent && !to_client_.writing && !to_upstream_.writing;
-  if (sent && answered(to_upstream_) && answered(to_client_)) Close("draining");
+  if (sent && answered(to_upstream_) && answered(to_client_)) Close("draining", /*handshake_done=*/true);
 }
 
 void Tunnel::OnEndOfStream(Direction& direction) {
@@ -342,7 +342,7 @@ void Tunnel::OnEndOfStream(Direction& direction) {
     // The closing handshake is complete (RFC 6455 7.1.1): both close frames went through and
     // nothing may follow them, so the first FIN ends the tunnel. Holding the other side
     // half-open until its own FIN would only cost a wakeup and two shutdowns per connection.
-    Close("closed");
+    Close("closed", /*handshake_done=*/true);
     return;
   }
   // Pass the FIN on and keep the other direction running until it ends as well.
@@ -351,7 +351,7 @@ void Tunnel::OnEndOfStream(Direction& direction) {
   // the other direction is still using, and the WebSocket close frames already said goodbye.
   direction.to->socket().shutdown(tcp::socket::shutdown_send, ignored);
   if (to_upstream_.finished && to_client_.finished) {
-    Close(draining_ ? "draining" : "closed");
+    Close(draining_ ? "draining" : "closed", /*handshake_done=*/true);
     return;
   }
   if (draining_ && !direction.close_sent && direction.frames.at_boundary()) {
@@ -399,16 +399,39 @@ void Tunnel::Drain() noexcept {
   }
 }
 
-void Tunnel::Close(const char* reason) noexcept {
+void Tunnel::Close(const char* reason, bool handshake_done) noexcept {
   if (closed_) return;
   closed_ = true;
   close_reason_ = reason;
   idle_timer_.cancel();
   if (drain_timer_) drain_timer_->cancel();
-  boost::system::error_code ignored;
-  client_.socket().close(ignored);
-  upstream_.socket().close(ignored);
+  // A TLS shutdown writes and reads on the stream: only when no write of the tunnel is pending.
+  const bool graceful = handshake_done && !to_client_.writing && !to_upstream_.writing;
+  for (tls::Stream* stream : {&client_, &upstream_}) {
+    if (graceful && stream->is_tls()) {
+      ShutdownTls(*stream);
+    } else {
+      boost::system::error_code ignored;
+      stream->socket().close(ignored);
+    }
+  }
   Account();
+}
+
+void Tunnel::ShutdownTls(tls::Stream& stream) noexcept {
+  boost::system::error_code ignored;
+  try {
+    auto self = shared_from_this();
+    // The readiness wait on it ends; its handler sees closed_.
+    stream.socket().cancel(ignored);
+    stream.expires_after(tls::kTlsShutdownTimeout);
+    stream.tls().async_shutdown([self, &stream](boost::system::error_code) {
+      boost::system::error_code ignored;
+      stream.socket().close(ignored);
+    });
+  } catch (const std::exception&) {
+    stream.socket().close(ignored);  // no memory for the handler: a bare close as before
+  }
 }
 
 void Tunnel::Account() noexcept {

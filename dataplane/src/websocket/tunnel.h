@@ -123,7 +123,13 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   void OnEndOfStream(Direction& direction);
   void ArmIdleTimer();
   void OnIdleTimer(boost::system::error_code ec);
-  void Close(const char* reason) noexcept;
+  // Closes both connections. `handshake_done`: the WebSocket closing handshake went through
+  // (or both peers sent FIN), so a TLS side is told with close_notify that nothing was cut,
+  // as the HTTP session does, rather than getting a bare FIN.
+  void Close(const char* reason, bool handshake_done = false) noexcept;
+  // close_notify on `stream`, then its socket is closed (after the peer's close_notify, or
+  // tls::kTlsShutdownTimeout); this tunnel lives until then.
+  void ShutdownTls(tls::Stream& stream) noexcept;
   void Account() noexcept;
 
   Worker& worker_;
