@@ -4,10 +4,14 @@
 // connection still uses them.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "http/proxy_metrics.h"
 #include "pier/common/metrics.h"
@@ -192,6 +196,41 @@ TEST(RouteMetricsCache, AConfigChangeReleasesTheChildrenOfRoutesThatAreGone) {
   Scrape("cached-gone");
   EXPECT_EQ(Scrape("cached-gone"), "");
   EXPECT_NE(Scrape("cached-kept"), "");
+}
+
+// Worker threads making and dropping views of routes while the config changes and scrapes
+// sweep: a series is never removed while a view uses it (ASan would see the freed child), and
+// once nothing uses or configures them, all of them go.
+TEST(RouteSeriesRegistry, ViewsConfigChangesAndScrapesFromManyThreads) {
+  auto& registry = RouteSeriesRegistry::Get();
+  constexpr int kRoutes = 12;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 3; ++t) {
+    workers.emplace_back([&stop, t] {
+      for (int i = 0; !stop.load(); ++i) {
+        const std::string ingress = "stress-" + std::to_string((i * 7 + t) % kRoutes);
+        RouteMetrics view("metrics-test", ingress, "svc");
+        view.CountRequest(200 + static_cast<unsigned>(i % 3), Method::kGet);
+        view.CountUpgrade(UpgradeResult::kTunnelled);
+        view.series().websocket_active.Increment();
+        view.series().connect_duration.Observe(0.001);
+        view.series().websocket_active.Decrement();
+      }
+    });
+  }
+  for (int round = 0; round < 200; ++round) {
+    std::set<RouteSeries::Key> configured;
+    for (int r = round % 3; r < kRoutes; r += 3) configured.insert(Key("stress-" + std::to_string(r)));
+    registry.SetConfigured(std::move(configured));
+    metrics::Serialize();
+  }
+  stop = true;
+  for (auto& worker : workers) worker.join();
+  registry.SetConfigured({});
+  metrics::Serialize();
+  metrics::Serialize();
+  EXPECT_EQ(Scrape("stress-0") + Scrape("stress-5") + Scrape("stress-11"), "");
 }
 
 }  // namespace
