@@ -124,7 +124,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // Upstream side (http_session_upstream.cc).
   void DoAcquireUpstream();
   void DoConnect();
+  void DoConnectAndSend();
   void OnConnect(std::chrono::steady_clock::time_point started, boost::system::error_code ec);
+  bool ConnectFailed(boost::system::error_code ec);
+  void ConnectSucceeded(std::chrono::steady_clock::time_point started);
+  void ApplyUpstreamSocketOptions();
+  void BuildRequestHead();
   void DoUpstreamHandshake();
   void OnUpstreamHandshake(boost::system::error_code ec);
   std::string PoolKey() const;

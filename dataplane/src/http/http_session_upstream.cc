@@ -68,9 +68,11 @@ void HttpSession::DoAcquireUpstream() {
 
 void HttpSession::DoConnect() {
   const tls::UpstreamTls& upstream_tls = exchange_.route->cluster->upstream_tls;
-  upstream_ = upstream_tls.context
-                  ? std::make_shared<upstream::UpstreamConnection>(client_.get_executor(), *upstream_tls.context)
-                  : std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
+  if (!upstream_tls.context) {
+    DoConnectAndSend();
+    return;
+  }
+  upstream_ = std::make_shared<upstream::UpstreamConnection>(client_.get_executor(), *upstream_tls.context);
   upstream_->endpoint_id = PoolKey();
   upstream_->stream.expires_after(exchange_.route->connect_timeout);
   upstream_->stream.async_connect(
@@ -79,29 +81,79 @@ void HttpSession::DoConnect() {
       });
 }
 
-void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code ec) {
-  if (ec) {
-    const bool timeout = ec == beast::error::timeout;
-    const UpstreamError error = timeout                                   ? UpstreamError::kConnectTimeout
-                                : ec == asio::error::connection_refused ? UpstreamError::kConnectRefused
-                                                                        : UpstreamError::kConnectFailed;
-    const std::string reason = timeout                                   ? "upstream connect timeout"
-                               : error == UpstreamError::kConnectRefused ? "upstream connection refused"
-                                                                         : "upstream connect failed: " + ec.message();
-    NoteEndpointFailure();
-    if (RetryOnAnotherEndpoint(error, reason)) return;
-    UpstreamFailed(error, timeout ? 504 : 502, reason);
+// A plain connection sends the request head with the connect (DeadlineSocket::connect_and_send):
+// when the connection is up as connect() returns, as on a local network, the head goes out in
+// the same handler, without a wait for writability or a handler run for the connect and for the
+// write.
+void HttpSession::DoConnectAndSend() {
+  const auto started = Clock::now();
+  upstream_ = std::make_shared<upstream::UpstreamConnection>(client_.get_executor());
+  upstream_->endpoint_id = PoolKey();
+  tls::DeadlineSocket& socket = upstream_->stream.plain();
+  boost::system::error_code ec;
+  socket.open_non_blocking(exchange_.endpoint.protocol(), ec);
+  std::size_t sent = 0;
+  if (!ec) {
+    ApplyUpstreamSocketOptions();
+    BuildRequestHead();
+    sent = socket.connect_and_send(exchange_.endpoint, asio::buffer(request_head_), ec);
+  }
+  if (ec == asio::error::would_block) {
+    upstream_->stream.expires_after(exchange_.route->connect_timeout);
+    socket.async_wait_connected([self = shared_from_this(), started](boost::system::error_code wait_ec) {
+      if (self->ConnectFailed(wait_ec)) return;
+      self->ConnectSucceeded(started);
+      self->DoWriteRequestHeader();
+    });
     return;
   }
-  worker_.balancers().ReportSuccess(exchange_.choice);
-  exchange_.metrics->series().connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
-  upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ec);
-  ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
+  if (ConnectFailed(ec)) return;
+  ConnectSucceeded(started);
+  if (sent == request_head_.size()) {
+    OnWriteRequestHeader({}, sent);
+    return;
+  }
+  upstream_->stream.expires_after(exchange_.route->send_timeout);
+  asio::async_write(upstream_->stream, asio::buffer(request_head_) + sent,
+                    beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));
+}
+
+void HttpSession::OnConnect(Clock::time_point started, boost::system::error_code ec) {
+  if (ConnectFailed(ec)) return;
+  ConnectSucceeded(started);
+  ApplyUpstreamSocketOptions();
   if (upstream_->stream.is_tls()) {
     DoUpstreamHandshake();
     return;
   }
   DoWriteRequestHeader();
+}
+
+// Not a byte of the request reached the upstream: another endpoint may get it.
+bool HttpSession::ConnectFailed(boost::system::error_code ec) {
+  if (!ec) return false;
+  const bool timeout = ec == beast::error::timeout;
+  const UpstreamError error = timeout                                   ? UpstreamError::kConnectTimeout
+                              : ec == asio::error::connection_refused ? UpstreamError::kConnectRefused
+                                                                      : UpstreamError::kConnectFailed;
+  const std::string reason = timeout                                   ? "upstream connect timeout"
+                             : error == UpstreamError::kConnectRefused ? "upstream connection refused"
+                                                                       : "upstream connect failed: " + ec.message();
+  NoteEndpointFailure();
+  if (RetryOnAnotherEndpoint(error, reason)) return true;
+  UpstreamFailed(error, timeout ? 504 : 502, reason);
+  return true;
+}
+
+void HttpSession::ConnectSucceeded(Clock::time_point started) {
+  worker_.balancers().ReportSuccess(exchange_.choice);
+  exchange_.metrics->series().connect_duration.Observe(std::chrono::duration<double>(Clock::now() - started).count());
+}
+
+void HttpSession::ApplyUpstreamSocketOptions() {
+  boost::system::error_code ignored;
+  upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
 }
 
 void HttpSession::PrepareUpstreamRequest() {
@@ -119,10 +171,14 @@ void HttpSession::PrepareUpstreamRequest() {
   if (exchange_.expect_continue) request.erase(bhttp::field::expect);
 }
 
-void HttpSession::DoWriteRequestHeader() {
+void HttpSession::BuildRequestHead() {
   request_head_.clear();
   AppendHead(request_->get().base(), exchange_.forwarded, request_head_);
   request_body_.Reset(request_->chunked());
+}
+
+void HttpSession::DoWriteRequestHeader() {
+  BuildRequestHead();
   upstream_->stream.expires_after(exchange_.route->send_timeout);
   asio::async_write(upstream_->stream, asio::buffer(request_head_),
                     beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));

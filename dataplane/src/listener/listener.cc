@@ -11,6 +11,7 @@
 #include "http/http_session.h"
 #include "listener/socket_options.h"
 #include "pier/common/address.h"
+#include "tls/socket_flags.h"
 
 namespace pier::dataplane {
 
@@ -116,6 +117,7 @@ void Listener::OnAccept(boost::system::error_code ec, Socket socket) {
     DoAccept();
     return;
   }
+  tls::MarkNotShared(socket);  // from accept(): closing it needs no EPOLL_CTL_DEL
   if (!accepted_inherit_options_) {
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);

@@ -1,8 +1,11 @@
 #include "tls/deadline_socket.h"
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
+
+#include "tls/socket_flags.h"
 
 namespace pier::dataplane::tls {
 
@@ -54,6 +57,57 @@ void DeadlineSocket::OnTimer(const std::shared_ptr<State>& state, boost::system:
   state->timed_out = true;
   boost::system::error_code ignored;
   state->socket.close(ignored);
+}
+
+void DeadlineSocket::open_non_blocking(const asio::ip::tcp& protocol, boost::system::error_code& ec) {
+  if (!kSocketFlagsSupported) {
+    // Asio's own open and a FIONBIO: the same socket for one more system call.
+    state_->socket.open(protocol, ec);
+    if (!ec) state_->socket.non_blocking(true, ec);
+    return;
+  }
+  const int fd = ::socket(protocol.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol.protocol());
+  if (fd < 0) {
+    ec.assign(errno, asio::error::get_system_category());
+    return;
+  }
+  state_->socket.assign(protocol, fd, ec);  // registers it with the reactor
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  MarkNotShared(state_->socket);
+  MarkNonBlocking(state_->socket);
+}
+
+std::size_t DeadlineSocket::connect_and_send(const asio::ip::tcp::endpoint& endpoint, asio::const_buffer data,
+                                             boost::system::error_code& ec) {
+  ec = {};
+  const int fd = state_->socket.native_handle();
+  int result;
+  do {
+    result = ::connect(fd, endpoint.data(), static_cast<socklen_t>(endpoint.size()));
+  } while (result != 0 && errno == EINTR);
+  if (result != 0 && errno != EINPROGRESS) {
+    ec.assign(errno, asio::error::get_system_category());
+    return 0;
+  }
+  // On a socket whose handshake is still under way send() fails with EAGAIN; once the handshake
+  // failed it reports that error (ECONNREFUSED), as a read of SO_ERROR would.
+  ssize_t sent;
+  do {
+    sent = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent >= 0) return static_cast<std::size_t>(sent);
+  ec.assign(errno, asio::error::get_system_category());  // EAGAIN compares equal to would_block
+  return 0;
+}
+
+boost::system::error_code DeadlineSocket::ConnectError(Socket& socket) noexcept {
+  int error = 0;
+  socklen_t length = sizeof(error);
+  if (::getsockopt(socket.native_handle(), SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+  return {error, asio::error::get_system_category()};
 }
 
 std::size_t DeadlineSocket::ReceiveNow(asio::mutable_buffer buffer, boost::system::error_code& ec) noexcept {

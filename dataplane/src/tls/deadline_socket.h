@@ -66,6 +66,30 @@ class DeadlineSocket {
                                  Completion<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_});
   }
 
+  // Opens the socket for `protocol` non-blocking (SOCK_NONBLOCK, so no ioctl follows).
+  void open_non_blocking(const boost::asio::ip::tcp& protocol, boost::system::error_code& ec);
+
+  // Connects the socket opened by open_non_blocking and sends what `data` holds without waiting
+  // for the connection: on a local network the kernel runs the whole TCP handshake inside
+  // connect(), so the connection is usually up when it returns and the first bytes go at once,
+  // with no wait for writability and no handler run in between. Returns the bytes sent, with ec
+  // clear: the connection is up, and a short count leaves the rest to async writes. Or 0 with
+  // ec = would_block: the handshake is still under way; async_wait_connected waits for it. Or 0
+  // with the connect's error (a refused connect shows here as connection_refused).
+  std::size_t connect_and_send(const boost::asio::ip::tcp::endpoint& endpoint, boost::asio::const_buffer data,
+                               boost::system::error_code& ec);
+
+  // Waits until the connect connect_and_send started is done. Handler: void(error_code), the
+  // connect's outcome; still pending at the deadline: beast::error::timeout.
+  template <class ConnectHandler>
+  void async_wait_connected(ConnectHandler&& handler) {
+    Started();
+    state_->socket.async_wait(
+        Socket::wait_write,
+        Completion<ConnectedCheck<std::decay_t<ConnectHandler>>>{
+            ConnectedCheck<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_}, state_});
+  }
+
   // What is readable now (into the first buffer of the sequence), eof, or would_block: never
   // waits. Asio's own read_some waits for readability unless the socket was put in
   // non-blocking mode first, which costs an ioctl per socket.
@@ -102,6 +126,20 @@ class DeadlineSocket {
       handler(ec, std::forward<Args>(args)...);
     }
   };
+
+  // A writable socket after a connect: the connect's own error is in SO_ERROR.
+  template <class Handler>
+  struct ConnectedCheck {
+    Handler handler;
+    std::shared_ptr<State> state;
+
+    void operator()(boost::system::error_code ec) {
+      if (!ec) ec = ConnectError(state->socket);
+      state.reset();
+      handler(ec);
+    }
+  };
+  static boost::system::error_code ConnectError(Socket& socket) noexcept;
 
   // Counts the operation and makes sure the timer will look at the socket by its deadline.
   void Started();

@@ -52,6 +52,8 @@ class Stream {
   SSL* native_handle() noexcept { return tls_ ? tls_->native_handle() : nullptr; }
 
   Socket& socket() noexcept { return tls_ ? tls_->next_layer().socket() : plain_->socket(); }
+  // The plain connection's socket with its deadline; only when !is_tls().
+  DeadlineSocket& plain() noexcept { return *plain_; }
   executor_type get_executor() noexcept { return tls_ ? tls_->next_layer().get_executor() : plain_->get_executor(); }
 
   // The deadline covers the TLS layer too: every TLS read or write is socket I/O.

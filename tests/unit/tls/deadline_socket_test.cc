@@ -1,12 +1,16 @@
 #include "tls/deadline_socket.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <optional>
+#include <string>
 #include <thread>
+
+#include "tls/socket_flags.h"
 
 namespace pier::dataplane::tls {
 namespace {
@@ -159,6 +163,160 @@ TEST_F(DeadlineSocketTest, ReadSomeNeverWaitsOnABlockingSocket) {
     socket_->read_some(asio::buffer(buffer_), ec);
   } while (ec == asio::error::would_block && std::chrono::steady_clock::now() < until);
   EXPECT_EQ(ec, asio::error::eof);
+}
+
+// connect_and_send: the socket a plain upstream connection starts with.
+class ConnectAndSendTest : public ::testing::Test {
+ protected:
+  const tcp::endpoint kLoopback{asio::ip::make_address("127.0.0.1"), 0};
+
+  // Runs the io_context until `done` holds a value (or 5 s pass).
+  template <class T>
+  void RunUntil(const std::optional<T>& done) {
+    ioc_.restart();
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (!done && std::chrono::steady_clock::now() < until) ioc_.run_one_until(until);
+  }
+
+  // What `peer` receives before it sees `size` bytes or an end (at most 5 s).
+  static std::string Receive(tcp::socket& peer, std::size_t size) {
+    std::string received(size, '\0');
+    boost::system::error_code ec;
+    asio::read(peer, asio::buffer(received), ec);
+    return received;
+  }
+
+  asio::io_context ioc_;
+};
+
+TEST_F(ConnectAndSendTest, OnLoopbackTheBytesGoOutWithTheConnect) {
+  tcp::acceptor acceptor(ioc_, kLoopback);
+  DeadlineSocket socket(ioc_.get_executor());
+  boost::system::error_code ec;
+  socket.open_non_blocking(tcp::v4(), ec);
+  ASSERT_FALSE(ec) << ec.message();
+  // The kernel runs a loopback handshake inside connect(): no wait, all of it sent at once.
+  EXPECT_EQ(socket.connect_and_send(acceptor.local_endpoint(), asio::buffer("GET / HTTP/1.1\r\n", 16), ec), 16u);
+  ASSERT_FALSE(ec) << ec.message();
+  tcp::socket peer = acceptor.accept();
+  EXPECT_EQ(Receive(peer, 16), "GET / HTTP/1.1\r\n");
+  // The socket is non-blocking as Asio knows it (no ioctl before its first operation) and
+  // works for the asynchronous operations that follow.
+  std::optional<boost::system::error_code> read;
+  char byte = 0;
+  socket.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code e, std::size_t) { read = e; });
+  asio::write(peer, asio::buffer("!", 1));
+  RunUntil(read);
+  ASSERT_TRUE(read.has_value());
+  EXPECT_FALSE(*read) << read->message();
+  EXPECT_EQ(byte, '!');
+}
+
+TEST_F(ConnectAndSendTest, ARefusedConnectIsReportedAsRefused) {
+  tcp::endpoint closed;
+  {
+    tcp::acceptor acceptor(ioc_, kLoopback);
+    closed = acceptor.local_endpoint();
+  }
+  DeadlineSocket socket(ioc_.get_executor());
+  boost::system::error_code ec;
+  socket.open_non_blocking(tcp::v4(), ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(socket.connect_and_send(closed, asio::buffer("x", 1), ec), 0u);
+  EXPECT_EQ(ec, asio::error::connection_refused) << ec.message();
+}
+
+// A listener whose accept queue is full drops SYNs, so the handshake is still under way when
+// connect() returns: connect_and_send says would_block and async_wait_connected waits, under
+// the socket's deadline, for the SYN retransmitted about a second later.
+class FullAcceptQueueTest : public ConnectAndSendTest {
+ protected:
+  void SetUp() override {
+    listener_.open(tcp::v4());
+    listener_.bind(kLoopback);
+    listener_.listen(0);  // room for one connection waiting to be accepted
+    queued_.connect(listener_.local_endpoint());
+  }
+
+  // The SYN is dropped: the handshake is under way when connect() returns.
+  void StartConnect(DeadlineSocket& socket) {
+    boost::system::error_code ec;
+    socket.open_non_blocking(tcp::v4(), ec);
+    ASSERT_FALSE(ec);
+    EXPECT_EQ(socket.connect_and_send(listener_.local_endpoint(), asio::buffer("x", 1), ec), 0u);
+    ASSERT_EQ(ec, asio::error::would_block) << ec.message();
+  }
+
+  tcp::acceptor listener_{ioc_};
+  tcp::socket queued_{ioc_};
+};
+
+TEST_F(FullAcceptQueueTest, AHandshakeStillUnderWayTimesOutAtTheDeadline) {
+  DeadlineSocket socket(ioc_.get_executor());
+  ASSERT_NO_FATAL_FAILURE(StartConnect(socket));
+  socket.expires_after(200ms);
+  std::optional<boost::system::error_code> connected;
+  socket.async_wait_connected([&](boost::system::error_code e) { connected = e; });
+  RunUntil(connected);
+  ASSERT_TRUE(connected.has_value());
+  EXPECT_EQ(*connected, boost::beast::error::timeout);
+  EXPECT_FALSE(socket.socket().is_open());
+}
+
+TEST_F(FullAcceptQueueTest, AHandshakeStillUnderWayIsWaitedFor) {
+  DeadlineSocket socket(ioc_.get_executor());
+  ASSERT_NO_FATAL_FAILURE(StartConnect(socket));
+  tcp::socket first = listener_.accept();  // the queue has room again for the retransmitted SYN
+  socket.expires_after(5s);
+  std::optional<boost::system::error_code> connected;
+  socket.async_wait_connected([&](boost::system::error_code e) { connected = e; });
+  RunUntil(connected);
+  ASSERT_TRUE(connected.has_value());
+  EXPECT_FALSE(*connected) << connected->message();
+  asio::write(socket.socket(), asio::buffer("late", 4));
+  tcp::socket second = listener_.accept();
+  EXPECT_EQ(Receive(second, 4), "late");
+}
+
+// Closing an accepted socket marked as not shared skips Asio's EPOLL_CTL_DEL: the kernel must
+// have dropped it from the epoll set, or registering the next socket that gets the same
+// descriptor number fails (EEXIST) and its operations never complete.
+TEST(SocketFlagsTest, AClosedUnsharedSocketLeavesNoRegistrationBehind) {
+  ASSERT_TRUE(kSocketFlagsSupported) << "Asio's socket state flags were not found: check tls/socket_flags.h";
+  asio::io_context ioc;
+  Acceptor acceptor(ioc.get_executor(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  for (int round = 0; round < 20; ++round) {
+    tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    Socket accepted = acceptor.accept();
+    ASSERT_TRUE(MarkNotShared(accepted));
+    const int descriptor = accepted.native_handle();
+    bool read_done = false;
+    char byte = 0;
+    accepted.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code, std::size_t) { read_done = true; });
+    ioc.restart();
+    ioc.poll();
+    accepted.close();  // the pending read ends as aborted
+    ioc.restart();
+    ioc.poll();
+    ASSERT_TRUE(read_done);
+
+    Socket next(ioc.get_executor());
+    boost::system::error_code ec;
+    next.open(tcp::v4(), ec);  // EPOLL_CTL_ADD
+    ASSERT_FALSE(ec) << "round " << round << ": " << ec.message();
+    ASSERT_EQ(next.native_handle(), descriptor) << "the test needs the descriptor number reused";
+    next.connect(acceptor.local_endpoint());
+    Socket peer = acceptor.accept();
+    std::optional<boost::system::error_code> read;
+    next.async_read_some(asio::buffer(&byte, 1), [&](boost::system::error_code e, std::size_t) { read = e; });
+    asio::write(peer, asio::buffer("y", 1));
+    ioc.restart();
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (!read && std::chrono::steady_clock::now() < until) ioc.run_one_until(until);
+    ASSERT_TRUE(read.has_value()) << "round " << round;
+    EXPECT_FALSE(*read);
+  }
 }
 
 }  // namespace
