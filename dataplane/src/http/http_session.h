@@ -152,6 +152,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes);
   void CompleteResponse();
   void StartTunnel(boost::system::error_code ec, std::size_t bytes);
+  using WriteContinuation = void (HttpSession::*)(boost::system::error_code, std::size_t);
+  // Writes all of `buffers` to `stream` and then runs `next` with the bytes written: in this
+  // handler when the socket takes everything at once (a plain socket with room, the usual case),
+  // otherwise once async_write has written the rest.
+  template <class ConstBufferSequence>
+  void WriteThen(tls::Stream& stream, const ConstBufferSequence& buffers, WriteContinuation next);
   bool RetryOnFreshConnection(boost::system::error_code ec);
   // No body and not sent again already: a failure on a reused connection can be retried.
   bool CanReplayOnFreshConnection() const;

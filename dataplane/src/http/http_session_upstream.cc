@@ -1,5 +1,7 @@
 // The upstream half of HttpSession: connection, request relay, response relay, upgrade.
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
@@ -47,6 +49,26 @@ bool IsResetOnFreshConnection(const boost::system::error_code& ec, const upstrea
 }
 
 }  // namespace
+
+// A write the socket takes whole completes here, without a handler run of its own: a head, a
+// small body, a 101. Heads and bodies were written with async_write alone, whose completion is
+// queued and run after the next poll of the reactor even when the send finished at once.
+template <class ConstBufferSequence>
+void HttpSession::WriteThen(tls::Stream& stream, const ConstBufferSequence& buffers, WriteContinuation next) {
+  boost::system::error_code ec;
+  const std::size_t total = beast::buffer_bytes(buffers);
+  const std::size_t sent = stream.write_some_now(buffers, ec);
+  if (sent == total || (ec && ec != asio::error::would_block)) {
+    (this->*next)(ec, sent);
+    return;
+  }
+  beast::buffers_suffix<ConstBufferSequence> rest(buffers);
+  rest.consume(sent);
+  asio::async_write(stream, rest,
+                    [self = shared_from_this(), next, sent](boost::system::error_code write_ec, std::size_t bytes) {
+                      ((*self).*next)(write_ec, sent + bytes);
+                    });
+}
 
 void HttpSession::EnsureBodyBuffer() {
   std::size_t size = std::max<std::size_t>(exchange_.route->buffer_bytes, kMinBodyChunkBytes);
@@ -180,8 +202,7 @@ void HttpSession::BuildRequestHead() {
 void HttpSession::DoWriteRequestHeader() {
   BuildRequestHead();
   upstream_->stream.expires_after(exchange_.route->send_timeout);
-  asio::async_write(upstream_->stream, asio::buffer(request_head_),
-                    beast::bind_front_handler(&HttpSession::OnWriteRequestHeader, shared_from_this()));
+  WriteThen(upstream_->stream, asio::buffer(request_head_), &HttpSession::OnWriteRequestHeader);
 }
 
 void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t) {
@@ -250,8 +271,8 @@ void HttpSession::OnReadRequestBody(boost::system::error_code ec, std::size_t by
 
 void HttpSession::DoWriteRequestBody(std::size_t size) {
   upstream_->stream.expires_after(exchange_.route->send_timeout);
-  asio::async_write(upstream_->stream, request_body_.Frame({}, body_buffer_.get(), size, request_->is_done()),
-                    beast::bind_front_handler(&HttpSession::OnWriteRequestBody, shared_from_this()));
+  WriteThen(upstream_->stream, request_body_.Frame({}, body_buffer_.get(), size, request_->is_done()),
+            &HttpSession::OnWriteRequestBody);
 }
 
 void HttpSession::OnWriteRequestBody(boost::system::error_code ec, std::size_t) {
@@ -330,8 +351,7 @@ void HttpSession::HandleUpgradeResponse() {
   response_head_.clear();
   AppendHead(response.base(), response_head_);
   client_.expires_after(exchange_.route->send_timeout);
-  asio::async_write(client_, asio::buffer(response_head_),
-                    beast::bind_front_handler(&HttpSession::StartTunnel, shared_from_this()));
+  WriteThen(client_, asio::buffer(response_head_), &HttpSession::StartTunnel);
 }
 
 void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
@@ -414,8 +434,7 @@ void HttpSession::DoWriteResponseHeader() {
   }
   response_head_pending_ = false;
   client_.expires_after(exchange_.route->send_timeout);
-  asio::async_write(client_, asio::buffer(response_head_),
-                    beast::bind_front_handler(&HttpSession::OnWriteResponseHeader, shared_from_this()));
+  WriteThen(client_, asio::buffer(response_head_), &HttpSession::OnWriteResponseHeader);
 }
 
 void HttpSession::OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes) {
@@ -475,8 +494,8 @@ void HttpSession::DoWriteResponseBody(std::size_t size) {
   std::string_view head = response_head_pending_ ? std::string_view(response_head_) : std::string_view();
   response_head_pending_ = false;
   client_.expires_after(exchange_.route->send_timeout);
-  asio::async_write(client_, response_body_.Frame(head, body_buffer_.get(), size, response_->is_done()),
-                    beast::bind_front_handler(&HttpSession::OnWriteResponseBody, shared_from_this()));
+  WriteThen(client_, response_body_.Frame(head, body_buffer_.get(), size, response_->is_done()),
+            &HttpSession::OnWriteResponseBody);
 }
 
 void HttpSession::OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes) {

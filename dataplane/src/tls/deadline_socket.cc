@@ -110,6 +110,21 @@ boost::system::error_code DeadlineSocket::ConnectError(Socket& socket) noexcept 
   return {error, asio::error::get_system_category()};
 }
 
+std::size_t DeadlineSocket::SendNow(iovec* pieces, std::size_t count, boost::system::error_code& ec) noexcept {
+  ec = {};
+  if (count == 0) return 0;
+  msghdr message{};
+  message.msg_iov = pieces;
+  message.msg_iovlen = count;
+  for (;;) {
+    const ssize_t n = ::sendmsg(state_->socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return static_cast<std::size_t>(n);
+    if (errno == EINTR) continue;
+    ec.assign(errno, asio::error::get_system_category());  // EAGAIN compares equal to would_block
+    return 0;
+  }
+}
+
 std::size_t DeadlineSocket::ReceiveNow(asio::mutable_buffer buffer, boost::system::error_code& ec) noexcept {
   ec = {};
   if (buffer.size() == 0) return 0;  // as Asio: an empty read is not an end of stream

@@ -17,6 +17,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
 
+#include <sys/uio.h>
+
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -90,6 +92,23 @@ class DeadlineSocket {
             ConnectedCheck<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_}, state_});
   }
 
+  // Sends what the socket takes now, never waiting (sendmsg with MSG_DONTWAIT): the bytes sent,
+  // or 0 with would_block or the send's error. At most the first kMaxSendBuffers non-empty
+  // buffers of the sequence go in one call.
+  template <class ConstBufferSequence>
+  std::size_t write_some_now(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+    iovec pieces[kMaxSendBuffers];
+    std::size_t count = 0;
+    for (auto it = boost::asio::buffer_sequence_begin(buffers);
+         it != boost::asio::buffer_sequence_end(buffers) && count < kMaxSendBuffers; ++it) {
+      boost::asio::const_buffer buffer(*it);
+      if (buffer.size() == 0) continue;
+      pieces[count++] = iovec{const_cast<void*>(buffer.data()), buffer.size()};
+    }
+    return SendNow(pieces, count, ec);
+  }
+  static constexpr std::size_t kMaxSendBuffers = 8;
+
   // What is readable now (into the first buffer of the sequence), eof, or would_block: never
   // waits. Asio's own read_some waits for readability unless the socket was put in
   // non-blocking mode first, which costs an ioctl per socket.
@@ -99,6 +118,7 @@ class DeadlineSocket {
   }
 
  private:
+  std::size_t SendNow(iovec* pieces, std::size_t count, boost::system::error_code& ec) noexcept;
   std::size_t ReceiveNow(boost::asio::mutable_buffer buffer, boost::system::error_code& ec) noexcept;
 
   // Shared with pending operations and the timer's wait, which may outlive this object.

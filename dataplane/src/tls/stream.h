@@ -103,6 +103,17 @@ class Stream {
     }
   }
 
+  // What a plain connection's socket takes now, never waiting (see DeadlineSocket). A TLS
+  // connection sends nothing here (0, would_block): its writes go through async_write_some.
+  template <class ConstBufferSequence>
+  std::size_t write_some_now(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
+    if (tls_) {
+      ec = boost::asio::error::would_block;
+      return 0;
+    }
+    return plain_->write_some_now(buffers, ec);
+  }
+
   // With the socket non-blocking: what is readable now, or would_block. Over TLS, would_block
   // means every byte the socket had is inside OpenSSL and no whole record is there yet, so
   // waiting for the socket to be readable is right; any other outcome may leave decrypted or

@@ -5,10 +5,12 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tls/socket_flags.h"
 
@@ -163,6 +165,27 @@ TEST_F(DeadlineSocketTest, ReadSomeNeverWaitsOnABlockingSocket) {
     socket_->read_some(asio::buffer(buffer_), ec);
   } while (ec == asio::error::would_block && std::chrono::steady_clock::now() < until);
   EXPECT_EQ(ec, asio::error::eof);
+}
+
+// The session writes heads and small bodies with write_some_now first and continues in the
+// same handler when everything went: it must gather the buffers and never wait.
+TEST_F(DeadlineSocketTest, WriteSomeNowGathersTheBuffersAndNeverWaits) {
+  std::array<asio::const_buffer, 3> pieces{asio::buffer("ab", 2), asio::const_buffer(), asio::buffer("cd", 2)};
+  boost::system::error_code ec;
+  EXPECT_EQ(socket_->write_some_now(pieces, ec), 4u);
+  ASSERT_FALSE(ec) << ec.message();
+  char received[4];
+  asio::read(*peer_, asio::buffer(received));
+  EXPECT_EQ(std::string(received, 4), "abcd");
+
+  // Nobody reads: the socket's buffers fill, and then it says would_block instead of waiting.
+  std::vector<char> chunk(64 * 1024, 'x');
+  auto started = std::chrono::steady_clock::now();
+  std::size_t total = 0;
+  for (int i = 0; i < 10000 && !ec; ++i) total += socket_->write_some_now(asio::buffer(chunk), ec);
+  EXPECT_EQ(ec, asio::error::would_block) << ec.message();
+  EXPECT_GT(total, 0u);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 1s);
 }
 
 // connect_and_send: the socket a plain upstream connection starts with.
