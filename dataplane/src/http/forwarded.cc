@@ -73,7 +73,23 @@ asio::ip::address ClientAddress(const asio::ip::address& peer, std::string_view 
   return candidate;
 }
 
-std::string FormatAddress(const asio::ip::address& address) { return Unmapped(address).to_string(); }
+// Once per connection: IPv4 is formatted here, since Asio's to_string goes through inet_ntop,
+// which formats with sprintf (about 3 % of the proxy's user time per new WebSocket).
+std::string FormatAddress(const asio::ip::address& address) {
+  const asio::ip::address plain = Unmapped(address);
+  if (!plain.is_v4()) return plain.to_string();
+  const auto bytes = plain.to_v4().to_bytes();
+  char text[15];  // 255.255.255.255
+  char* out = text;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i != 0) *out++ = '.';
+    const unsigned value = bytes[i];
+    if (value >= 100) *out++ = static_cast<char>('0' + value / 100);
+    if (value >= 10) *out++ = static_cast<char>('0' + value / 10 % 10);
+    *out++ = static_cast<char>('0' + value % 10);
+  }
+  return std::string(text, static_cast<std::size_t>(out - text));
+}
 
 std::string JoinedField(const bhttp::fields& fields, std::string_view name) {
   std::string joined;

@@ -66,6 +66,23 @@ TEST(ClientAddress, MappedIpv4PeerMatchesIpv4Ranges) {
   EXPECT_EQ(FormatAddress(Addr("::ffff:203.0.113.1")), "203.0.113.1");
 }
 
+// FormatAddress writes IPv4 itself: every address formats as Asio (inet_ntop) does.
+TEST(FormatAddress, MatchesAsioForEveryOctetAndIpv6) {
+  for (unsigned value = 0; value < 256; ++value) {
+    for (unsigned position = 0; position < 4; ++position) {
+      asio::ip::address_v4::bytes_type bytes{1, 20, 255, 0};
+      bytes[position] = static_cast<unsigned char>(value);
+      const asio::ip::address_v4 v4(bytes);
+      ASSERT_EQ(FormatAddress(asio::ip::address(v4)), v4.to_string());
+      ASSERT_EQ(FormatAddress(asio::ip::address(asio::ip::make_address_v6(asio::ip::v4_mapped, v4))), v4.to_string());
+    }
+  }
+  EXPECT_EQ(FormatAddress(Addr("0.0.0.0")), "0.0.0.0");
+  EXPECT_EQ(FormatAddress(Addr("255.255.255.255")), "255.255.255.255");
+  EXPECT_EQ(FormatAddress(Addr("2001:db8::1")), "2001:db8::1");
+  EXPECT_EQ(FormatAddress(Addr("::1")), "::1");
+}
+
 TEST(ParseForwardedEntry, AcceptsPortsAndBrackets) {
   asio::ip::address out;
   ASSERT_TRUE(ParseForwardedEntry(" 1.2.3.4:8080 ", out));
