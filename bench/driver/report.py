@@ -17,6 +17,7 @@ ROWS = [
     ("3", "3 WS stream  MB/s", ("mb_per_s",), True, 1, "{:,.1f}"),
     ("4", "4 handshakes/s", ("messages_per_s",), True, 1, "{:,.0f}"),
     ("4", "4 handshake  p99 us", ("latency_us", "p99"), False, 1, "{:,.0f}"),
+    ("4", "4 handshake  proxy CPU us/connection", ("proxy_cpu_us_per_handshake",), False, 1, "{:.1f}"),
     ("5", "5 idle WS  KiB/connection", ("rss_per_connection_bytes",), False, 1 / 1024, "{:.2f}"),
     ("6", "6 churn  msgs/s", ("messages_per_s",), True, 1, "{:,.0f}"),
     ("6", "6 churn  p99 us", ("latency_us", "p99"), False, 1, "{:,.0f}"),

@@ -118,8 +118,15 @@ def handshakes(ctx: Context, target: Target) -> dict:
     # Only the full run makes enough connections to matter; --quick never waits.
     if ctx.sizes.handshake_s >= Sizes.handshake_s:
         wait_for_time_wait_drain(_ephemeral_ports() // 2, TIME_WAIT_DRAIN_S)
-    return load.loadgen(ctx.bin_dir, "handshake", target.ws_url(), ctx.sizes.handshake_concurrency,
-                        ctx.sizes.handshake_s, threads=ctx.threads)
+    pids = target.proxy_pids()
+    cpu_before = load.cpu_seconds(pids)
+    result = load.loadgen(ctx.bin_dir, "handshake", target.ws_url(), ctx.sizes.handshake_concurrency,
+                          ctx.sizes.handshake_s, threads=ctx.threads)
+    cpu = load.cpu_seconds(pids) - cpu_before
+    # Each counted handshake is a whole connection: open, upgrade, close handshake, close.
+    if pids and result["messages"]:
+        result["proxy_cpu_us_per_handshake"] = cpu * 1e6 / result["messages"]
+    return result
 
 
 def idle_connections(ctx: Context, target: Target, count: int) -> dict:
