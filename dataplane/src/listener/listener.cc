@@ -11,6 +11,7 @@
 #include "http/http_session.h"
 #include "listener/socket_options.h"
 #include "pier/common/address.h"
+#include "tls/inq_read.h"
 #include "tls/socket_flags.h"
 
 namespace pier::dataplane {
@@ -52,6 +53,11 @@ Result<std::shared_ptr<Listener>> Listener::Bind(Worker& worker, const tcp::endp
   if (ec) return fail("listen");
   listener->accepted_inherit_options_ =
       ApplyClientSocketOptions(acceptor.native_handle(), worker.server().options.tcp_keepalive_idle);
+  // Accepted sockets inherit TCP_INQ too: reads that empty them say so (tls/inq_read.h).
+  if (!tls::EnableInq(acceptor.native_handle())) {
+    spdlog::debug("listen on {}: TCP_INQ not available (errno {}); reads behave as Asio's own",
+                  parse::FormatEndpoint(endpoint), errno);
+  }
   if (!listener->accepted_inherit_options_) {
     spdlog::debug("listen on {}: socket options not set on the listener (errno {}); set per connection",
                   parse::FormatEndpoint(endpoint), errno);

@@ -64,6 +64,7 @@ void DeadlineSocket::open_non_blocking(const asio::ip::tcp& protocol, boost::sys
     // Asio's own open and a FIONBIO: the same socket for one more system call.
     state_->socket.open(protocol, ec);
     if (!ec) state_->socket.non_blocking(true, ec);
+    if (!ec) EnableInq(state_->socket.native_handle());
     return;
   }
   const int fd = ::socket(protocol.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol.protocol());
@@ -78,6 +79,7 @@ void DeadlineSocket::open_non_blocking(const asio::ip::tcp& protocol, boost::sys
   }
   MarkNotShared(state_->socket);
   MarkNonBlocking(state_->socket);
+  EnableInq(fd);  // best effort: without it reads behave as Asio's own (inq_read.h)
 }
 
 std::size_t DeadlineSocket::connect_and_send(const asio::ip::tcp::endpoint& endpoint, asio::const_buffer data,

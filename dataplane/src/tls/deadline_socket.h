@@ -24,6 +24,7 @@
 #include <memory>
 #include <utility>
 
+#include "tls/inq_read.h"
 #include "tls/io_types.h"
 
 namespace pier::dataplane::tls {
@@ -50,7 +51,9 @@ class DeadlineSocket {
   template <class MutableBufferSequence, class ReadHandler>
   void async_read_some(const MutableBufferSequence& buffers, ReadHandler&& handler) {
     Started();
-    state_->socket.async_read_some(buffers, Completion<std::decay_t<ReadHandler>>{std::forward<ReadHandler>(handler), state_});
+    // A single buffer reads with TCP_INQ's count (inq_read.h).
+    state_->socket.async_read_some(WithInq(buffers),
+                                   Completion<std::decay_t<ReadHandler>>{std::forward<ReadHandler>(handler), state_});
   }
 
   template <class ConstBufferSequence, class WriteHandler>
@@ -68,7 +71,8 @@ class DeadlineSocket {
                                  Completion<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_});
   }
 
-  // Opens the socket for `protocol` non-blocking (SOCK_NONBLOCK, so no ioctl follows).
+  // Opens the socket for `protocol` non-blocking (SOCK_NONBLOCK, so no ioctl follows), with
+  // TCP_INQ on for its reads (inq_read.h).
   void open_non_blocking(const boost::asio::ip::tcp& protocol, boost::system::error_code& ec);
 
   // Connects the socket opened by open_non_blocking and sends what `data` holds without waiting

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "http/access_log.h"
+#include "tls/inq_read.h"
 #include "websocket/close_frame.h"
 
 namespace pier::dataplane::websocket {
@@ -111,7 +112,7 @@ void Tunnel::WaitForSocket(Direction& direction) {
     // The tunnel never sets a deadline on its sockets (the idle timer rules), so the raw
     // socket's read is the same as the stream's.
     direction.from->socket().async_read_some(
-        asio::buffer(direction.probe),
+        tls::WithInq(asio::buffer(direction.probe)),
         [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t size) {
           self->OnProbeRead(direction, ec, size);
         });
