@@ -101,7 +101,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--header-timeout", flags.header_timeout, "Time allowed to send request headers")
       ->capture_default_str();
   app.add_option("--tcp-keepalive", flags.tcp_keepalive,
-                 "Idle time before TCP keepalive probes on client and upstream connections (0 disables)")
+                 "Idle time before TCP keepalive probes on client and upstream connections (0 disables); "
+                 "a WebSocket's upstream side gets them within 10s of the upgrade")
       ->capture_default_str();
   app.add_option("--max-connections", flags.max_connections,
                  "Client connections open at once; more are closed at accept (0 = no limit)")

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "http/hop_by_hop.h"
 #include "http/http_session.h"
@@ -175,6 +176,10 @@ void HttpSession::ConnectSucceeded(Clock::time_point started) {
 void HttpSession::ApplyUpstreamSocketOptions() {
   boost::system::error_code ignored;
   upstream_->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (exchange_.upgrade) {
+    upstream_->keepalive_pending = true;  // the tunnel sets it if it lives long enough
+    return;
+  }
   ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
 }
 
@@ -396,6 +401,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
                                                     std::move(client_), std::move(upstream_->stream),
                                                     std::move(client_pending), std::move(upstream_pending),
                                                     std::move(identity));
+  if (upstream_->keepalive_pending) tunnel->DeferUpstreamKeepAlive();
   upstream_.reset();
   response_.reset();
   request_.reset();
@@ -601,6 +607,10 @@ void HttpSession::ReleaseUpstream(bool reusable) {
   if (!upstream_) return;
   if (reusable && !worker_.server().draining.load(std::memory_order_relaxed)) {
     ++upstream_->requests_served;
+    if (std::exchange(upstream_->keepalive_pending, false)) {
+      // An upgrade the upstream declined: the connection serves plain requests from now on.
+      ApplyTcpKeepAlive(upstream_->stream.socket(), worker_.server().options.tcp_keepalive_idle);
+    }
     worker_.pool().Put(std::move(upstream_));
   } else {
     boost::system::error_code ignored;

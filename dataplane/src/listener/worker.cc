@@ -55,6 +55,7 @@ void Worker::StartHousekeeping() {
   housekeeping_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     metrics_.Prune();
+    for (auto* connection : connections_) connection->Housekeep();
     StartHousekeeping();
   });
 }

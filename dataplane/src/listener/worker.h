@@ -87,6 +87,9 @@ class ConnectionGuard final {
 class Drainable {
  public:
   virtual void Drain() noexcept = 0;
+  // Every Worker::kHousekeepingInterval, on the worker's thread; must not end the connection
+  // (the worker is iterating over its connections).
+  virtual void Housekeep() noexcept {}
 
  protected:
   ~Drainable() = default;
@@ -109,7 +112,7 @@ class Worker final {
   // On this worker's thread, from Start: every kHousekeepingInterval, drops the metric
   // children of routes no config or connection holds any more (RouteMetricsCache), so the
   // series of a deleted route go even when this thread serves no request after the change or
-  // the route's last tunnel ends later.
+  // the route's last tunnel ends later, and lets every registered connection Housekeep.
   void StartHousekeeping();
 
   void Register(Drainable* connection) { connections_.insert(connection); }

@@ -32,6 +32,9 @@ struct UpstreamConnection final {
   // was started with, so it can tell that the connection has since left the pool.
   uint64_t pool_generation = 0;
   bool watched = false;  // the pool's readiness wait is pending on the socket
+  // Connected for a WebSocket upgrade, so TCP keepalive was left for the tunnel to set (see
+  // websocket::Tunnel::Housekeep); set before the connection goes anywhere else.
+  bool keepalive_pending = false;
   std::chrono::steady_clock::time_point idle_since{};
 };
 

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "http/access_log.h"
+#include "listener/socket_options.h"
 #include "tls/inq_read.h"
 #include "websocket/close_frame.h"
 
@@ -360,6 +361,12 @@ void Tunnel::OnEndOfStream(Direction& direction) {
     return;
   }
   CheckDrainDone();
+}
+
+void Tunnel::Housekeep() noexcept {
+  if (!upstream_keepalive_pending_ || closed_) return;
+  upstream_keepalive_pending_ = false;
+  ApplyTcpKeepAlive(upstream_.socket(), worker_.server().options.tcp_keepalive_idle);
 }
 
 void Tunnel::ArmIdleTimer() {

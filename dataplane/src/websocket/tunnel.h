@@ -75,6 +75,15 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   // Close 1001 to both peers at the next frame boundary, then close once they answered.
   void Drain() noexcept override;
 
+  // The upstream socket has no TCP keepalive yet: the worker's next housekeeping pass sets it
+  // (see Housekeep). Call before Start().
+  void DeferUpstreamKeepAlive() noexcept { upstream_keepalive_pending_ = true; }
+  // Sets the deferred upstream keepalive. Most WebSockets through a busy proxy live for less
+  // than a housekeeping interval (10 s) and never need probes, which start only after
+  // --tcp-keepalive of silence anyway; a tunnel that lives on gets them here, five setsockopt
+  // calls that short connections are spared.
+  void Housekeep() noexcept override;
+
  private:
   // The plain sides' waiting read (see above); two per tunnel.
   static constexpr std::size_t kProbeBytes = 128;
@@ -150,6 +159,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   bool started_ = false;
   bool draining_ = false;
   bool closed_ = false;
+  bool upstream_keepalive_pending_ = false;
   bool accounted_ = false;
 };
 
