@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -14,13 +15,29 @@ STOP_TIMEOUT_S = 10.0
 
 
 def free_ports(count: int) -> list[int]:
-    """Distinct free ports on 127.0.0.1 (all held until every one is chosen)."""
-    held = []
+    """Distinct free ports on 127.0.0.1, all held until every one is chosen, and taken from below
+    the kernel's ephemeral range when there is room: the load generators open tens of thousands of
+    client sockets, and any of them could take an ephemeral port between this probe and the proxy's
+    bind."""
     try:
-        for _ in range(count):
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    picker = random.Random()
+    held: list[socket.socket] = []
+    try:
+        for _ in range(count * 200):
+            if len(held) == count:
+                break
             s = socket.socket()
-            s.bind(("127.0.0.1", 0))
+            try:
+                s.bind(("127.0.0.1", picker.randint(10000, low - 1) if low > 11000 else 0))
+            except OSError:
+                s.close()
+                continue
             held.append(s)
+        if len(held) < count:
+            raise RuntimeError(f"found only {len(held)} of {count} free ports")
         return [s.getsockname()[1] for s in held]
     finally:
         for s in held:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -48,18 +49,41 @@ def binary(name: str) -> Path:
     return path
 
 
-# Ports handed out recently: the kernel may pick the same free port again as soon as the probe
-# socket closes, so two calls in a row (a controller's gRPC and metrics ports) could collide.
+# Ports handed out recently: a port is probed free and then closed, so two calls in a row (a
+# controller's gRPC and metrics ports) could otherwise pick the same one.
 _recent_ports: collections.deque = collections.deque(maxlen=512)
+_port_picker = random.Random()
+
+
+def _listener_port_range() -> tuple[int, int]:
+    """Ports below the kernel's ephemeral range: the kernel never gives them to an outgoing
+    connection, so a port probed free here stays free until the process under test binds it.
+    (A port from bind(0) is an ephemeral one, and any client socket opened in between, of which
+    the tests open thousands, can take it: 'Address already in use' at start, now and then.)"""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return (10000, low - 1) if low > 11000 else (0, 0)
 
 
 def free_port() -> int:
-    """A port nothing listens on right now (the kernel's pick for port 0), and not one this
-    process handed out in its last 512 picks."""
-    for _ in range(100):
+    """A port nothing listens on right now, outside the ephemeral range, and not one this process
+    handed out in its last 512 picks."""
+    first, last = _listener_port_range()
+    for _ in range(200):
         with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+            if first:
+                port = _port_picker.randint(first, last)
+                if port in _recent_ports:
+                    continue
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            else:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
         if port not in _recent_ports:
             _recent_ports.append(port)
             return port
