@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """./dev bench: Pier against nginx, HAProxy and a direct connection, scenario by scenario.
 
-    bench.py --bin-dir build/release/bin [--quick] [--scenarios 1,2,...] [--threads 2] [--json FILE]
+    bench.py --bin-dir build/release/bin [--quick] [--scenarios 1,2,...] [--rounds 3] [--threads 2] [--json FILE]
 
-Each target starts fresh, runs every chosen scenario (the idle one first, on an untouched
-proxy, so earlier load does not hide its memory), and stops. Scenario 6 (config churn) and 7
-(controller scale) are Pier's alone. Prints the table and writes every raw figure as JSON.
+Every target is started at once, and each scenario then runs against each target in turn
+before the next scenario starts, so a slow stretch of the shared machine falls on all of them
+rather than on whichever target's turn it was. The idle scenario (5) goes first, on untouched
+proxies, so earlier load does not hide their memory. With --rounds N, scenarios 1-4 run N
+times, the target order rotating each round, and the table shows each figure's median (the
+JSON keeps every round). Scenario 6 (config churn) and 7 (controller scale) are Pier's alone.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from targets import Backend, Direct, Haproxy, Nginx, Pier, version_of  # noqa: E
 ALL_SCENARIOS = ["1", "2", "3", "4", "5", "6", "7"]
 # Two descriptors per proxied connection plus headroom for listeners, logs and the admin port.
 FD_HEADROOM = 200
+# The scenarios that run once per round, in this order.
+ROUND_STEPS = [("1", sc.http_keepalive), ("2", sc.websocket_echo), ("3", sc.websocket_stream), ("4", sc.handshakes)]
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -39,6 +44,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS), help="comma-separated, e.g. 1,2,5")
     parser.add_argument("--targets", default="direct,pier,nginx,haproxy")
     parser.add_argument("--threads", type=int, default=2, help="proxy worker threads/processes")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run scenarios 1-4 this many times, rotating the targets' order; the table shows medians")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (configs, logs)")
     args = parser.parse_args(argv)
@@ -47,6 +54,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     return args
 
 
@@ -76,31 +85,53 @@ def start_target(name: str, ctx: sc.Context, backend: Backend, nofile: int):
     raise ValueError(f"unknown target {name}")
 
 
-def run_target(name: str, ctx: sc.Context, backend: Backend, wanted: list[str], nofile: int, idle_count: int,
-               results: dict) -> None:
+def run_targets(names: list[str], ctx: sc.Context, backend: Backend, wanted: list[str], nofile: int,
+                idle_count: int, rounds: int, runs: dict, failures: list[str]) -> None:
+    """Starts every target, runs the scenarios scenario by scenario (each against every target),
+    and stops them all. Each result is appended to runs[scenario][target]; a failing scenario or
+    target is recorded in failures and the rest goes on."""
     (ctx.work / "pier").mkdir(parents=True, exist_ok=True)
-    target = start_target(name, ctx, backend, nofile)
-    steps = [
-        ("5", lambda: sc.idle_connections(ctx, target, idle_count)),
-        ("1", lambda: sc.http_keepalive(ctx, target)),
-        ("2", lambda: sc.websocket_echo(ctx, target)),
-        ("3", lambda: sc.websocket_stream(ctx, target)),
-        ("4", lambda: sc.handshakes(ctx, target)),
-        ("6", lambda: sc.config_churn(ctx, target) if isinstance(target, Pier) else None),
-    ]
+    started: dict = {}
+
+    def step(name: str, key: str, run) -> None:
+        begun = time.monotonic()
+        try:
+            result = run()
+        except Exception as error:  # one failure must not lose the other figures
+            failures.append(f"{name} scenario {key}: {error}")
+            print(f"  {name:8} scenario {key}: FAILED: {error}", flush=True)
+            return
+        if result is None:
+            return
+        runs.setdefault(key, {}).setdefault(name, []).append(result)
+        print(f"  {name:8} scenario {key}: done in {time.monotonic() - begun:.1f}s, "
+              f"errors {report.errors_of(result)}", flush=True)
+
     try:
-        for key, step in steps:
-            if key not in wanted:
-                continue
-            started = time.monotonic()
-            result = step()
-            if result is None:
-                continue
-            results.setdefault(key, {})[name] = result
-            print(f"  {name:8} scenario {key}: done in {time.monotonic() - started:.1f}s, "
-                  f"errors {report.errors_of(result)}", flush=True)
+        for name in names:
+            try:
+                started[name] = start_target(name, ctx, backend, nofile)
+            except Exception as error:
+                failures.append(f"{name}: {error}")
+                print(f"  {name}: FAILED to start: {error}", flush=True)
+        order = list(started)
+        if "5" in wanted:
+            for name in order:
+                step(name, "5", lambda target=started[name]: sc.idle_connections(ctx, target, idle_count))
+        for round_index in range(rounds):
+            if rounds > 1:
+                print(f"  round {round_index + 1} of {rounds}", flush=True)
+            rotated = order[round_index % len(order):] + order[:round_index % len(order)] if order else []
+            for key, scenario in ROUND_STEPS:
+                if key not in wanted:
+                    continue
+                for name in rotated:
+                    step(name, key, lambda target=started[name], scenario=scenario: scenario(ctx, target))
+        if "6" in wanted and isinstance(started.get("pier"), Pier):
+            step("pier", "6", lambda: sc.config_churn(ctx, started["pier"]))
     finally:
-        target.stop()
+        for target in started.values():
+            target.stop()
 
 
 def metrics_cost(bin_dir: Path, quick: bool) -> list[dict]:
@@ -119,20 +150,19 @@ def main(argv: list[str]) -> int:
     env["threads"] = args.threads
     env["idle_connections"] = idle_count
     env["fd_limit"] = nofile
+    env["rounds"] = args.rounds
     results: dict = {}
+    runs: dict = {}
     work = Path(tempfile.mkdtemp(prefix="pier-bench."))
     ctx = sc.Context(bin_dir=args.bin_dir, work=work, sizes=sizes, threads=args.threads)
     print(f"pier bench: {'quick' if args.quick else 'full'} run, scenarios {','.join(args.scenarios)}, "
-          f"{args.threads} proxy threads, work folder {work}", flush=True)
+          f"{args.rounds} round(s), {args.threads} proxy threads, work folder {work}", flush=True)
     failures = []
     backend = Backend(args.bin_dir, work, args.threads)
     try:
-        for name in args.targets:
-            try:
-                run_target(name, ctx, backend, args.scenarios, nofile, idle_count, results)
-            except Exception as error:  # one target failing must not lose the others' figures
-                failures.append(f"{name}: {error}")
-                print(f"  {name}: FAILED: {error}", flush=True)
+        run_targets(args.targets, ctx, backend, args.scenarios, nofile, idle_count, args.rounds, runs, failures)
+        for key, per_target in runs.items():
+            results[key] = {name: report.median_result(found) for name, found in per_target.items()}
         if "6" in args.scenarios and "pier" in args.targets:
             try:
                 started = time.monotonic()
@@ -160,12 +190,17 @@ def main(argv: list[str]) -> int:
     print()
     print(f"machine: {env['cpus']} CPUs, kernel {env['kernel']}; Pier {env['pier_commit']}; {env['nginx']}; "
           f"{env['haproxy']}; {args.threads} proxy threads; {idle_count} idle connections")
+    if args.rounds > 1:
+        print(f"scenarios 1-4: the median of {args.rounds} rounds per cell, ratios of the medians")
     print(report.table(results, set(args.scenarios)))
+    if args.rounds > 1:
+        print(report.round_ratios(runs, set(args.scenarios)))
     if cost:
         print(report.metrics_cost_lines(cost, results))
     if args.json:
-        args.json.write_text(json.dumps({"environment": env, "results": results, "metrics_cost": cost,
-                                         "failures": failures, "quick": args.quick}, indent=2))
+        args.json.write_text(json.dumps({"environment": env, "results": results, "rounds": args.rounds,
+                                         "runs": runs, "metrics_cost": cost, "failures": failures,
+                                         "quick": args.quick}, indent=2))
     if args.keep:
         print(f"work folder kept: {work}")
     else:

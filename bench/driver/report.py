@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import statistics
+
 TARGETS = ("direct", "pier", "nginx", "haproxy")
 
 # (scenario key, label, path into the result, higher is better, unit scale, format)
@@ -47,6 +49,52 @@ def _ratio(pier: float | None, other: float | None) -> str:
     if pier is None or other is None or other == 0:
         return "-"
     return f"{pier / other:.2f}x"
+
+
+def median_result(results: list):
+    """One result from several rounds of the same scenario against the same target: each number
+    is the median of the rounds' numbers, except under "errors", where they add up (an error in
+    any round stays visible)."""
+    return _merge(results, summing=False)
+
+
+def _merge(values: list, summing: bool):
+    first = values[0]
+    if len(values) == 1 and not isinstance(first, dict):
+        return first
+    if isinstance(first, dict):
+        return {key: _merge([v[key] for v in values if isinstance(v, dict) and key in v], summing or key == "errors")
+                for key in first}
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    if isinstance(first, bool) or not numbers:
+        return first
+    if summing:
+        return sum(numbers)
+    middle = statistics.median(numbers)
+    return int(middle) if all(isinstance(v, int) for v in numbers) and middle == int(middle) else middle
+
+
+# The throughput rows whose per-round ratios are listed after the table of medians.
+ROUND_ROWS = [row for row in ROWS if row[3] and row[0] in ("1", "2", "3", "4")]
+
+
+def round_ratios(runs: dict, scenarios: set[str]) -> str:
+    """Pier's ratio to nginx and to HAProxy in each round, for each throughput row."""
+    lines = []
+    for key, label, path, _, _, _ in ROUND_ROWS:
+        if key not in scenarios:
+            continue
+        per_target = runs.get(key, {})
+        pier = per_target.get("pier", [])
+        parts = []
+        for other in ("nginx", "haproxy"):
+            theirs = per_target.get(other, [])
+            ratios = [_ratio(_dig(p, path), _dig(o, path)) for p, o in zip(pier, theirs)]
+            if ratios:
+                parts.append(f"pier/{other} " + " ".join(ratios))
+        if parts:
+            lines.append(f"{label}, each round: " + "; ".join(parts))
+    return "\n".join(lines)
 
 
 def errors_of(result: dict) -> int:

@@ -160,3 +160,42 @@ def test_handshakes_wait_for_time_wait_sockets_to_expire(monkeypatch):
     # The real counters are readable here.
     assert scenarios._time_wait_sockets() >= 0
     assert scenarios._ephemeral_ports() > 1000
+
+
+def test_rounds_merge_to_medians_and_keep_every_error():
+    report = _driver_module("report")
+    rounds = [{"messages_per_s": 100.0, "latency_us": {"p99": 9.0}, "errors": {"connect": 0, "dropped": 1}, "mode": "echo"},
+              {"messages_per_s": 300.0, "latency_us": {"p99": 90.0}, "errors": {"connect": 2, "dropped": 0}, "mode": "echo"},
+              {"messages_per_s": 200.0, "latency_us": {"p99": 10.0}, "errors": {"connect": 0, "dropped": 0}, "mode": "echo"}]
+    merged = report.median_result(rounds)
+    assert merged["messages_per_s"] == 200.0
+    assert merged["latency_us"]["p99"] == 10.0
+    assert merged["errors"] == {"connect": 2, "dropped": 1}  # summed: one bad round is not outvoted
+    assert merged["mode"] == "echo"
+    assert report.median_result(rounds[:1]) == rounds[0]
+    runs = {"2": {"pier": rounds, "nginx": rounds[::-1], "haproxy": rounds}}
+    line = report.round_ratios(runs, {"2"})
+    assert line == "2 WS echo  msgs/s, each round: pier/nginx 0.50x 1.00x 2.00x; pier/haproxy 1.00x 1.00x 1.00x"
+
+
+@pytest.mark.timeout(300)
+def test_rounds_run_each_scenario_against_each_target_in_rotation(tmp_path):
+    out = tmp_path / "rounds.json"
+    proc = subprocess.run([sys.executable, str(DRIVER), "--bin-dir", str(bin_dir()), "--quick", "--scenarios", "1,4",
+                           "--targets", "pier,nginx", "--rounds", "2", "--json", str(out)],
+                          capture_output=True, text=True, timeout=280)
+    assert out.exists(), f"no JSON written:\n{proc.stdout}\n{proc.stderr}"
+    data = json.loads(out.read_text())
+    assert proc.returncode == 0, f"{data['failures']}\n{proc.stdout}\n{proc.stderr}"
+    assert data["rounds"] == 2
+    for scenario in ("1", "4"):
+        for target in ("pier", "nginx"):
+            assert len(data["runs"][scenario][target]) == 2, (scenario, target)
+    # The order: round 1 runs pier then nginx for each scenario, round 2 nginx then pier.
+    done = [line.split()[:3] for line in proc.stdout.splitlines() if line.strip().endswith("errors 0")]
+    assert [(t, s) for t, _, s in done] == [("pier", "1:"), ("nginx", "1:"), ("pier", "4:"), ("nginx", "4:"),
+                                            ("nginx", "1:"), ("pier", "1:"), ("nginx", "4:"), ("pier", "4:")]
+    runs = data["runs"]["1"]["pier"]
+    assert data["results"]["1"]["pier"]["requests_per_s"] == pytest.approx(
+        sorted(r["requests_per_s"] for r in runs)[0] / 2 + sorted(r["requests_per_s"] for r in runs)[1] / 2)
+    assert "4 handshakes/s, each round: pier/nginx" in proc.stdout
