@@ -9,6 +9,8 @@ rather than on whichever target's turn it was. The idle scenario (5) goes first,
 proxies, so earlier load does not hide their memory. With --rounds N, scenarios 1-4 run N
 times, the target order rotating each round, and the table shows each figure's median (the
 JSON keeps every round). Scenario 6 (config churn) and 7 (controller scale) are Pier's alone.
+--baseline-bin-dir adds another Pier build as target pier-base, with Pier's ratio to it: an A/B
+of two builds under the same conditions as the comparison with nginx and HAProxy.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scenarios", default=",".join(ALL_SCENARIOS), help="comma-separated, e.g. 1,2,5")
     parser.add_argument("--targets", default="direct,pier,nginx,haproxy")
     parser.add_argument("--threads", type=int, default=2, help="proxy worker threads/processes")
+    parser.add_argument("--baseline-bin-dir", type=Path,
+                        help="another Pier build's bin dir, run as target pier-base beside the others (A/B of two builds)")
     parser.add_argument("--rounds", type=int, default=1,
                         help="run scenarios 1-4 this many times, rotating the targets' order; the table shows medians")
     parser.add_argument("--json", type=Path, help="write every figure here")
@@ -54,6 +58,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if args.baseline_bin_dir and report.BASELINE not in args.targets:
+        args.targets.append(report.BASELINE)
+    if report.BASELINE in args.targets and not args.baseline_bin_dir:
+        parser.error(f"target {report.BASELINE} needs --baseline-bin-dir")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     return args
@@ -78,6 +86,9 @@ def start_target(name: str, ctx: sc.Context, backend: Backend, nofile: int):
         return Direct(backend)
     if name == "pier":
         return Pier(ctx.bin_dir, ctx.work / "pier", backend, ctx.threads)
+    if name == report.BASELINE:
+        (ctx.work / name).mkdir(parents=True, exist_ok=True)
+        return Pier(ctx.baseline_bin_dir, ctx.work / name, backend, ctx.threads)
     if name == "nginx":
         return Nginx(ctx.work, backend, ctx.threads, nofile)
     if name == "haproxy":
@@ -154,7 +165,8 @@ def main(argv: list[str]) -> int:
     results: dict = {}
     runs: dict = {}
     work = Path(tempfile.mkdtemp(prefix="pier-bench."))
-    ctx = sc.Context(bin_dir=args.bin_dir, work=work, sizes=sizes, threads=args.threads)
+    ctx = sc.Context(bin_dir=args.bin_dir, work=work, sizes=sizes, threads=args.threads,
+                     baseline_bin_dir=args.baseline_bin_dir)
     print(f"pier bench: {'quick' if args.quick else 'full'} run, scenarios {','.join(args.scenarios)}, "
           f"{args.rounds} round(s), {args.threads} proxy threads, work folder {work}", flush=True)
     failures = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 import statistics
 
 TARGETS = ("direct", "pier", "nginx", "haproxy")
+# Another Pier build (--baseline-bin-dir), shown with Pier's ratio to it when it ran.
+BASELINE = "pier-base"
 
 # (scenario key, label, path into the result, higher is better, unit scale, format)
 ROWS = [
@@ -87,11 +89,11 @@ def round_ratios(runs: dict, scenarios: set[str]) -> str:
         per_target = runs.get(key, {})
         pier = per_target.get("pier", [])
         parts = []
-        for other in ("nginx", "haproxy"):
+        for other in ("nginx", "haproxy", BASELINE):
             theirs = per_target.get(other, [])
             ratios = [_ratio(_dig(p, path), _dig(o, path)) for p, o in zip(pier, theirs)]
             if ratios:
-                parts.append(f"pier/{other} " + " ".join(ratios))
+                parts.append(f"pier/{'base' if other == BASELINE else other} " + " ".join(ratios))
         if parts:
             lines.append(f"{label}, each round: " + "; ".join(parts))
     return "\n".join(lines)
@@ -105,27 +107,29 @@ def errors_of(result: dict) -> int:
 
 
 def table(results: dict, scenarios: set[str]) -> str:
-    header = ["figure", *TARGETS, "pier/nginx", "pier/haproxy", "pier/direct"]
+    with_base = any(BASELINE in per_target for per_target in results.values() if isinstance(per_target, dict))
+    targets = (*TARGETS, BASELINE) if with_base else TARGETS
+    header = ["figure", *targets, "pier/nginx", "pier/haproxy", "pier/direct", *(["pier/base"] if with_base else [])]
     lines = []
     for key, label, path, higher, scale, fmt in ROWS:
         if key.rstrip("b") not in scenarios:
             continue
         per_target = results.get(key, {})
-        values = {t: _dig(per_target.get(t), path) for t in TARGETS}
+        values = {t: _dig(per_target.get(t), path) for t in targets}
         arrow = "(higher better)" if higher else "(lower better)"
-        lines.append([f"{label} {arrow}", *(_cell(values[t], scale, fmt) for t in TARGETS),
+        lines.append([f"{label} {arrow}", *(_cell(values[t], scale, fmt) for t in targets),
                       _ratio(values["pier"], values["nginx"]), _ratio(values["pier"], values["haproxy"]),
-                      _ratio(values["pier"], values["direct"])])
+                      _ratio(values["pier"], values["direct"]),
+                      *([_ratio(values["pier"], values[BASELINE])] if with_base else [])])
     if "7" in scenarios and "7" in results:
         scale = results["7"].get("pier", {})
         if scale:
             edit = scale["edit_to_applied_ms"]
+            dashes = ["-"] * (len(header) - 3)
             lines.append([f"7 scale {scale['ingresses']} Ingresses: first snapshot s", "-",
-                          f"{scale['first_snapshot_s']:.2f}", "-", "-", "-", "-", "-"])
-            lines.append(["7 scale  controller RSS MiB", "-", f"{scale['controller_rss_bytes'] / 2**20:.0f}",
-                          "-", "-", "-", "-", "-"])
-            lines.append(["7 scale  edit-to-applied p50/p99 ms", "-", f"{edit['p50']:.0f}/{edit['p99']:.0f}",
-                          "-", "-", "-", "-", "-"])
+                          f"{scale['first_snapshot_s']:.2f}", *dashes])
+            lines.append(["7 scale  controller RSS MiB", "-", f"{scale['controller_rss_bytes'] / 2**20:.0f}", *dashes])
+            lines.append(["7 scale  edit-to-applied p50/p99 ms", "-", f"{edit['p50']:.0f}/{edit['p99']:.0f}", *dashes])
     widths = [max(len(str(row[i])) for row in [header, *lines]) for i in range(len(header))]
 
     def fmt_row(row: list) -> str:

@@ -56,6 +56,7 @@ class Context:
     work: Path
     sizes: Sizes
     threads: int  # proxy worker threads; wrk and the load generator get the same
+    baseline_bin_dir: Path | None = None  # another Pier build, run as target pier-base
 
 
 def http_keepalive(ctx: Context, target: Target) -> dict:

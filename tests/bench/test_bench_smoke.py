@@ -199,3 +199,26 @@ def test_rounds_run_each_scenario_against_each_target_in_rotation(tmp_path):
     assert data["results"]["1"]["pier"]["requests_per_s"] == pytest.approx(
         sorted(r["requests_per_s"] for r in runs)[0] / 2 + sorted(r["requests_per_s"] for r in runs)[1] / 2)
     assert "4 handshakes/s, each round: pier/nginx" in proc.stdout
+
+
+@pytest.mark.timeout(200)
+def test_a_baseline_build_runs_beside_pier_with_its_ratio(tmp_path):
+    out = tmp_path / "baseline.json"
+    proc = subprocess.run([sys.executable, str(DRIVER), "--bin-dir", str(bin_dir()), "--quick", "--scenarios", "2",
+                           "--targets", "pier", "--baseline-bin-dir", str(bin_dir()), "--json", str(out)],
+                          capture_output=True, text=True, timeout=180)
+    assert out.exists(), f"no JSON written:\n{proc.stdout}\n{proc.stderr}"
+    data = json.loads(out.read_text())
+    assert proc.returncode == 0, f"{data['failures']}\n{proc.stdout}\n{proc.stderr}"
+    for target in ("pier", "pier-base"):
+        result = data["results"]["2"][target]
+        assert result["messages"] > 0, target
+        assert report_errors(result) == 0, target
+    header = next(line for line in proc.stdout.splitlines() if line.startswith("figure"))
+    assert header.split()[-2:] == ["pier/direct", "pier/base"]
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("2 WS echo  msgs/s"))
+    assert row.split()[-1].endswith("x")  # the ratio to the baseline is a number, not "-"
+
+
+def report_errors(result: dict) -> int:
+    return _driver_module("report").errors_of(result)
