@@ -5,7 +5,9 @@ The upstream is a raw socket server here: after the 101 it echoes frames until i
 then sends one last frame and closes - only possible if the proxy kept the other direction open.
 
 Once the WebSocket closing handshake is complete (a close frame each way), nothing may follow,
-so the first FIN closes both connections; with only one close frame the FIN stays a half-close."""
+so the first FIN closes both connections; with only one close frame the FIN stays a half-close.
+The upstream's close frame that completes the handshake reaches a plain client together with
+the proxy's FIN: the server end closes first, without waiting for the upstream's FIN."""
 
 from __future__ import annotations
 
@@ -64,10 +66,12 @@ class HalfCloseUpstream:
 
 class ClosingUpstream:
     """Reads the client's close frame, answers it with its own close frame (or not), shuts down
-    its sending side and notes when its own read side sees EOF."""
+    its sending side (unless send_fin is False: it then waits for the other end to close first)
+    and notes when its own read side sees EOF."""
 
-    def __init__(self, answer_close: bool):
+    def __init__(self, answer_close: bool, send_fin: bool = True):
         self.answer_close = answer_close
+        self.send_fin = send_fin
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(4)
@@ -89,8 +93,9 @@ class ClosingUpstream:
             assert data == CLIENT_CLOSE
             if self.answer_close:
                 sock.sendall(UPSTREAM_CLOSE)
-            sock.shutdown(socket.SHUT_WR)
-            self.fin_sent.set()
+            if self.send_fin:
+                sock.shutdown(socket.SHUT_WR)
+                self.fin_sent.set()
             sock.settimeout(10)
             try:
                 while sock.recv(4096):
@@ -164,5 +169,24 @@ def test_client_fin_is_passed_on_and_the_upstream_can_still_answer(stack):
             rest = read_to_eof(client, rest)
         assert rest == FAREWELL
         assert upstream.received == masked_hi
+    finally:
+        upstream.close()
+
+
+def test_the_close_frame_that_ends_the_handshake_comes_with_the_proxys_fin(stack):
+    """The upstream answers the client's close frame but leaves its TCP connection open (a
+    server may wait for the client to close first). The proxy, as the server end, sends the
+    answer and its FIN at once; the client's FIN then ends the upstream connection too."""
+    upstream = ClosingUpstream(answer_close=True, send_fin=False)
+    try:
+        client, rest = start_and_upgrade(stack, upstream.port)
+        with client:
+            client.sendall(CLIENT_CLOSE)
+            client.settimeout(3)  # the upstream never sends its FIN: without the proxy's, this times out
+            assert read_to_eof(client, rest) == UPSTREAM_CLOSE
+            assert not upstream.fin_sent.is_set()
+            assert upstream.eof_at is None  # the upstream connection stays until the client's FIN
+        upstream.thread.join(timeout=5)
+        assert upstream.eof_at is not None
     finally:
         upstream.close()

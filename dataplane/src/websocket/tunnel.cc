@@ -5,6 +5,8 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -206,6 +208,10 @@ void Tunnel::Forward(Direction& direction, const char* data, std::size_t size) {
   }
   if (!draining_) {
     Follow(direction, data, size, false);
+    if (EndsClosingHandshake(direction)) {
+      SendLastAndShutdown(direction, data, size);
+      return;
+    }
     DoWrite(direction, data, size);
     return;
   }
@@ -253,6 +259,35 @@ void Tunnel::NoteClose(Direction& direction) {
   if (close_code_ || *close_initiator_ != '\0' || !direction.frames.close_seen()) return;
   close_initiator_ = direction.name;
   close_code_ = direction.frames.close_code();
+}
+
+bool Tunnel::EndsClosingHandshake(const Direction& direction) const {
+  return &direction == &to_client_ && direction.frames.close_seen() && direction.frames.at_boundary() &&
+         to_upstream_.frames.close_seen() && !to_upstream_.writing && !client_.is_tls();
+}
+
+void Tunnel::SendLastAndShutdown(Direction& direction, const char* data, std::size_t size) {
+  // MSG_MORE holds the bytes in the kernel until the shutdown right after, which sends them
+  // with the FIN in one segment. MSG_DONTWAIT: a full send buffer must not block the worker.
+  ssize_t sent = ::send(client_.socket().native_handle(), data, size, MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL);
+  std::size_t done = sent > 0 ? static_cast<std::size_t>(sent) : 0;
+  if (done < size) {
+    // The rest goes the usual way, and the upstream's FIN ends the tunnel as before; a send
+    // that failed fails again there and closes the tunnel with the reason.
+    if (done != 0) {
+      direction.bytes += done;
+      http::ProxyMetrics::Get().bytes_out.Increment(done);
+    }
+    DoWrite(direction, data + done, size - done);
+    return;
+  }
+  boost::system::error_code ignored;
+  client_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  // Whatever the upstream still sends is only followed (nothing may follow its close frame);
+  // its FIN, or the client's, then closes both connections (OnEndOfStream).
+  direction.close_sent = true;
+  direction.writing = true;
+  OnWrite(direction, {}, size);
 }
 
 void Tunnel::DoWrite(Direction& direction, const char* data, std::size_t size) {

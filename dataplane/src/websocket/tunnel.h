@@ -12,7 +12,8 @@
 // OpenSSL's connection state and asio's two record buffers (about 34 KiB), not a chunk buffer. A FIN from one side is passed on as shutdown(send) to the other while the other
 // direction keeps flowing (half-close). Once both close frames have gone through (the closing
 // handshake is complete and no byte may follow), the first FIN closes both connections instead,
-// as the server end of a WebSocket would.
+// as the server end of a WebSocket would; and when the upstream's close frame completes it, a
+// plain client gets that frame and the proxy's FIN together (SendLastAndShutdown).
 //
 // A FrameTracker per direction follows the frame headers (payloads are never unmasked or
 // copied) to count messages and to know where frames end. On drain each direction is relayed
@@ -103,7 +104,9 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
     bool filled = false;    // the last read filled the buffer: more is probably queued
     bool writing = false;   // a write to `to` is pending
     bool finished = false;  // read side saw FIN and the write side was shut down
-    bool close_sent = false;  // drain: the proxy's close frame went to `to`; `from` is only followed now
+    // `to` has its last close frame and `from` is only followed now: the proxy's own (drain),
+    // or the upstream's answer that ended the closing handshake (SendLastAndShutdown).
+    bool close_sent = false;
     // A read that failed after bytes came with it: reported once those bytes are written on.
     boost::system::error_code deferred_error;
     std::array<char, kProbeBytes> probe;  // a plain side's waiting read lands here
@@ -123,6 +126,14 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   void Forward(Direction& direction, const char* data, std::size_t size);
   std::size_t Follow(Direction& direction, const char* data, std::size_t size, bool stop_at_boundary);
   void Discard(Direction& direction, const char* data, std::size_t size);
+  // The upstream's close frame that completes the closing handshake, on its way to a plain
+  // client: nothing may follow it (RFC 6455 5.5.1) and the server end closes the TCP
+  // connection first (7.1.1), so the proxy need not wait for the upstream's FIN to send its own.
+  bool EndsClosingHandshake(const Direction& direction) const;
+  // Sends those last bytes and the FIN in one segment (the client reads both in one wakeup),
+  // then waits for a FIN from either peer to close both connections (OnEndOfStream), so the
+  // upstream, which closes first, keeps the TIME_WAIT and not the proxy's ephemeral port.
+  void SendLastAndShutdown(Direction& direction, const char* data, std::size_t size);
   void DoWrite(Direction& direction, const char* data, std::size_t size);
   void OnWrite(Direction& direction, boost::system::error_code ec, std::size_t size);
   void InjectClose(Direction& direction);
