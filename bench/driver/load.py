@@ -13,17 +13,18 @@ from procs import require_tool
 TOOL_GRACE_S = 60
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU of these processes so far (all threads)."""
+def cpu_times(pids: list[int]) -> tuple[float, float]:
+    """User and system CPU seconds of these processes so far (all threads)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    user = system = 0.0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+            user += int(fields[11]) / ticks  # utime
+            system += int(fields[12]) / ticks  # stime
         except (OSError, IndexError, ValueError):
             pass
-    return total
+    return user, system
 
 
 def loadgen(bin_dir: Path, mode: str, url: str, connections: int, duration_s: float, size: int = 64,

@@ -59,25 +59,34 @@ class Context:
     baseline_bin_dir: Path | None = None  # another Pier build, run as target pier-base
 
 
+def add_proxy_cpu(result: dict, pids: list[int], before: tuple[float, float], count: int, unit: str) -> None:
+    """The proxy's CPU per operation since `before` (load.cpu_times), in all and in user space:
+    proxy_cpu_us_per_<unit> and proxy_user_cpu_us_per_<unit>. Nothing when there is no proxy or
+    nothing was done."""
+    if not pids or not count:
+        return
+    user, system = load.cpu_times(pids)
+    user -= before[0]
+    system -= before[1]
+    result[f"proxy_cpu_us_per_{unit}"] = (user + system) * 1e6 / count
+    result[f"proxy_user_cpu_us_per_{unit}"] = user * 1e6 / count
+
+
 def http_keepalive(ctx: Context, target: Target) -> dict:
     pids = target.proxy_pids()
-    cpu_before = load.cpu_seconds(pids)
+    before = load.cpu_times(pids)
     result = load.wrk(target.http_url("/"), ctx.sizes.wrk_connections, ctx.sizes.http_s, ctx.threads)
-    cpu = load.cpu_seconds(pids) - cpu_before
-    if pids and result["requests"]:
-        result["proxy_cpu_us_per_request"] = cpu * 1e6 / result["requests"]
+    add_proxy_cpu(result, pids, before, result["requests"], "request")
     return result
 
 
 def _echo(ctx: Context, target: Target) -> dict:
     pids = target.proxy_pids()
-    cpu_before = load.cpu_seconds(pids)
+    before = load.cpu_times(pids)
     result = load.loadgen(ctx.bin_dir, "echo", target.ws_url(), ctx.sizes.echo_connections, ctx.sizes.echo_s,
                           size=ctx.sizes.message_bytes, threads=ctx.threads)
-    cpu = load.cpu_seconds(pids) - cpu_before
     # An echo crosses the proxy twice: one message each way.
-    if pids and result["messages"]:
-        result["proxy_cpu_us_per_message"] = cpu * 1e6 / (2 * result["messages"])
+    add_proxy_cpu(result, pids, before, 2 * result["messages"], "message")
     return result
 
 
@@ -120,13 +129,11 @@ def handshakes(ctx: Context, target: Target) -> dict:
     if ctx.sizes.handshake_s >= Sizes.handshake_s:
         wait_for_time_wait_drain(_ephemeral_ports() // 2, TIME_WAIT_DRAIN_S)
     pids = target.proxy_pids()
-    cpu_before = load.cpu_seconds(pids)
+    before = load.cpu_times(pids)
     result = load.loadgen(ctx.bin_dir, "handshake", target.ws_url(), ctx.sizes.handshake_concurrency,
                           ctx.sizes.handshake_s, threads=ctx.threads)
-    cpu = load.cpu_seconds(pids) - cpu_before
     # Each counted handshake is a whole connection: open, upgrade, close handshake, close.
-    if pids and result["messages"]:
-        result["proxy_cpu_us_per_handshake"] = cpu * 1e6 / result["messages"]
+    add_proxy_cpu(result, pids, before, result["messages"], "handshake")
     return result
 
 

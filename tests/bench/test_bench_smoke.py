@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,37 @@ def test_every_target_answers_http(quick_run):
         assert result["requests"] > 0, target
         assert result["errors"] == 0, target
         assert result["latency_us"]["p99"] > 0, target
+
+
+@pytest.mark.timeout(660)
+@pytest.mark.parametrize("scenario,unit", [("1", "request"), ("2", "message"), ("4", "handshake")])
+def test_proxy_cpu_comes_whole_and_in_user_space(quick_run, scenario, unit):
+    for target in ("pier", "nginx", "haproxy"):
+        result = quick_run["results"][scenario][target]
+        total = result[f"proxy_cpu_us_per_{unit}"]
+        user = result[f"proxy_user_cpu_us_per_{unit}"]
+        assert 0 <= user <= total, (scenario, target, user, total)
+    assert f"proxy_cpu_us_per_{unit}" not in quick_run["results"][scenario]["direct"]
+
+
+def test_proxy_cpu_splits_user_and_system_time():
+    """add_proxy_cpu on this very process: a busy loop is user time, and the split adds up."""
+    import scenarios
+
+    pid = os.getpid()
+    before = load.cpu_times([pid])
+    give_up = time.monotonic() + 10
+    total = 0
+    while load.cpu_times([pid])[0] - before[0] < 0.1 and time.monotonic() < give_up:
+        total += sum(range(100_000))  # user-space work between the reads of /proc
+    result: dict = {}
+    scenarios.add_proxy_cpu(result, [pid], before, 1000, "request")
+    assert result["proxy_user_cpu_us_per_request"] >= 100  # at least 0.1 s in user space, over 1000
+    assert result["proxy_user_cpu_us_per_request"] <= result["proxy_cpu_us_per_request"]
+    empty: dict = {}
+    scenarios.add_proxy_cpu(empty, [pid], before, 0, "request")  # nothing done: no figure
+    scenarios.add_proxy_cpu(empty, [], before, 1000, "request")  # no proxy: no figure
+    assert empty == {}
 
 
 @pytest.mark.timeout(660)
