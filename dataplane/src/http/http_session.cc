@@ -138,16 +138,24 @@ void HttpSession::OnFirstBytes(boost::system::error_code ec, std::size_t bytes) 
 }
 
 void HttpSession::DoReadHeader() {
-  // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
   client_.expires_never();
   header_timed_out_ = false;
+  // Strict RFC 9112 checks on the raw head before Beast sees it (see head_validator.h).
+  HeadLimits limits{.max_bytes = worker_.server().options.max_header_bytes};
+  // The first read nearly always brings the whole head: it is parsed here and now, with no
+  // header deadline to arm and no completion to post.
+  std::size_t resume = 0;
+  if (auto head = ParseBufferedHead(client_buffer_, *request_, limits, resume)) {
+    OnHeader(head->ec, head->bytes);
+    return;
+  }
+  // Absolute from the first byte: a client trickling a header (slowloris) gets 408 on time.
   reading_header_ = true;
   header_deadline_ = Clock::now() + worker_.server().options.header_timeout;
   if (header_timer_armed_for_ > header_deadline_) ArmHeaderTimer();
-  // Strict RFC 9112 checks on the raw head before Beast sees it (see head_validator.h).
-  HeadLimits limits{.max_bytes = worker_.server().options.max_header_bytes};
-  AsyncReadHead(client_, client_buffer_, *request_, limits,
-                beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()));
+  AsyncReadHead(
+      client_, client_buffer_, *request_, limits,
+      beast::bind_front_handler(&HttpSession::OnHeader, shared_from_this()), resume);
 }
 
 void HttpSession::ArmHeaderTimer() {

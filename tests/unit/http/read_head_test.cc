@@ -1,6 +1,7 @@
 // AsyncReadHead over a real loopback socket: heads split across reads, refused heads that
 // consume nothing, the size limit, a peer that hangs up mid-head, and no handler call from
-// inside the initiating function.
+// inside the initiating function. ParseBufferedHead on a buffer: the same outcomes without a
+// socket, and a search that resumes where the last call stopped.
 #include "http/read_head.h"
 
 #include <gtest/gtest.h>
@@ -124,6 +125,59 @@ TEST_F(ReadHeadTest, AlreadyBufferedHeadCompletesLaterNotInline) {
   ioc_.poll();
   EXPECT_TRUE(called);
   EXPECT_EQ(buffer_.size(), 0u);
+}
+
+class ParseBufferedHeadTest : public ::testing::Test {
+ protected:
+  void Append(std::string_view bytes) {
+    auto space = buffer_.prepare(bytes.size());
+    std::memcpy(space.data(), bytes.data(), bytes.size());
+    buffer_.commit(bytes.size());
+  }
+  std::string Buffered() const {
+    return std::string(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+  }
+
+  beast::flat_buffer buffer_;
+  bhttp::request_parser<bhttp::buffer_body> parser_;
+  std::size_t resume_ = 0;
+};
+
+TEST_F(ParseBufferedHeadTest, IncompleteHeadWaitsAndTheSearchResumes) {
+  Append("GET /a HTTP/1.1\r\nHost: a\r\n");
+  EXPECT_FALSE(ParseBufferedHead(buffer_, parser_, HeadLimits{}, resume_));
+  EXPECT_GT(resume_, 0u);
+  EXPECT_FALSE(parser_.is_header_done());
+  Append("\r\nnext");
+  auto head = ParseBufferedHead(buffer_, parser_, HeadLimits{}, resume_);
+  ASSERT_TRUE(head);
+  ASSERT_FALSE(head->ec) << head->ec.message();
+  EXPECT_EQ(head->bytes, 28u);
+  EXPECT_TRUE(parser_.is_header_done());
+  EXPECT_EQ(parser_.get().target(), "/a");
+  EXPECT_EQ(Buffered(), "next");
+}
+
+TEST_F(ParseBufferedHeadTest, RefusedHeadConsumesNothing) {
+  std::string head = "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n";
+  Append(head);
+  auto result = ParseBufferedHead(buffer_, parser_, HeadLimits{}, resume_);
+  ASSERT_TRUE(result);
+  ASSERT_TRUE(IsFramingError(result->ec));
+  EXPECT_EQ(result->bytes, 0u);
+  EXPECT_FALSE(parser_.is_header_done());
+  EXPECT_EQ(Buffered(), head);
+}
+
+TEST_F(ParseBufferedHeadTest, IncompleteHeadAtTheLimitIsRefused) {
+  Append("GET / HTTP/1.1\r\nX: " + std::string(100, 'x'));
+  auto result = ParseBufferedHead(buffer_, parser_, HeadLimits{.max_bytes = 64}, resume_);
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->ec, bhttp::error::header_limit);
+}
+
+TEST_F(ParseBufferedHeadTest, EmptyBufferWaits) {
+  EXPECT_FALSE(ParseBufferedHead(buffer_, parser_, HeadLimits{}, resume_));
 }
 
 }  // namespace
