@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 #include <utility>
 
 #include "http/access_log.h"
@@ -82,7 +83,13 @@ void Tunnel::Start() {
     Close("error");
     return;
   }
-  ArmIdleTimer();
+  // An idle timeout of two housekeeping intervals or more cannot expire before the first
+  // housekeeping pass (at most one interval away), which arms it; a shorter one is armed now.
+  if (route_->websocket_idle_timeout >= 2 * Worker::kHousekeepingInterval) {
+    idle_timer_pending_ = true;
+  } else {
+    ArmIdleTimer();
+  }
   for (Direction* direction : {&to_upstream_, &to_client_}) {
     if (direction->pending.empty()) {
       DoWaitReadable(*direction);
@@ -399,7 +406,17 @@ void Tunnel::OnEndOfStream(Direction& direction) {
 }
 
 void Tunnel::Housekeep() noexcept {
-  if (!upstream_keepalive_pending_ || closed_) return;
+  if (closed_) return;
+  if (idle_timer_pending_) {
+    try {
+      ArmIdleTimer();
+      idle_timer_pending_ = false;
+    } catch (const std::exception& e) {
+      // Out of memory. Housekeeping must not end the connection: the next pass tries again.
+      spdlog::warn("websocket tunnel {}: cannot arm the idle timer: {}", identity_.request_id, e.what());
+    }
+  }
+  if (!upstream_keepalive_pending_) return;
   upstream_keepalive_pending_ = false;
   ApplyTcpKeepAlive(upstream_.socket(), worker_.server().options.tcp_keepalive_idle);
 }

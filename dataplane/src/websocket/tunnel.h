@@ -79,10 +79,11 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   // The upstream socket has no TCP keepalive yet: the worker's next housekeeping pass sets it
   // (see Housekeep). Call before Start().
   void DeferUpstreamKeepAlive() noexcept { upstream_keepalive_pending_ = true; }
-  // Sets the deferred upstream keepalive. Most WebSockets through a busy proxy live for less
-  // than a housekeeping interval (10 s) and never need probes, which start only after
-  // --tcp-keepalive of silence anyway; a tunnel that lives on gets them here, five setsockopt
-  // calls that short connections are spared.
+  // Sets the deferred upstream keepalive and arms the deferred idle timer. Most WebSockets
+  // through a busy proxy live for less than a housekeeping interval (10 s): they never need
+  // keepalive probes, which start only after --tcp-keepalive of silence anyway, nor an idle
+  // timer that could not fire before they end. A tunnel that lives on gets both here: five
+  // setsockopt calls, and a timer insertion and cancellation, that short connections are spared.
   void Housekeep() noexcept override;
 
  private:
@@ -141,6 +142,8 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   void CheckDrainDone();
   void NoteClose(Direction& direction);
   void OnEndOfStream(Direction& direction);
+  // The idle deadline is last_activity_ + the route's timeout whenever the timer is armed, so
+  // arming it late (from Housekeep) does not move it.
   void ArmIdleTimer();
   void OnIdleTimer(boost::system::error_code ec);
   // Closes both connections. `handshake_done`: the WebSocket closing handshake went through
@@ -171,6 +174,7 @@ class Tunnel final : public std::enable_shared_from_this<Tunnel>, public Drainab
   bool draining_ = false;
   bool closed_ = false;
   bool upstream_keepalive_pending_ = false;
+  bool idle_timer_pending_ = false;  // armed by the next Housekeep (see Start)
   bool accounted_ = false;
 };
 
