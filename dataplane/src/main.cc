@@ -95,7 +95,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
                  "Tunnel closed after this long without bytes either way")
       ->capture_default_str();
   app.add_option("--trusted-proxies", flags.trusted_proxies,
-                 "Comma-separated CIDRs whose X-Forwarded-For is believed");
+                 "Comma-separated CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed");
   app.add_option("--max-header-bytes", flags.max_header_bytes, "Largest request header block")
       ->capture_default_str();
   app.add_option("--header-timeout", flags.header_timeout, "Time allowed to send request headers")

@@ -55,3 +55,33 @@ def test_trusted_peer_rightmost_untrusted_entry_is_the_client(recorded):
     assert seen["x-real-ip"] == "203.0.113.7"
     assert seen["x-forwarded-for"] == "198.51.100.1, 203.0.113.7, 10.1.2.3, 127.0.0.1"
     assert seen["forwarded"] == "for=10.1.2.3"  # a trusted proxy's header passes unchanged
+
+
+def test_trusted_proxys_scheme_decides_redirects_and_forwarded_proto(stack):
+    """A load balancer that ends TLS in front of Pier (and is in --trusted-proxies) says which
+    scheme the client used: force-ssl-redirect must not send an https client to https again
+    (a redirect loop), and the backend hears https."""
+    recorder = Recorder()
+    try:
+        stack.dataplane_args = ["--trusted-proxies", "127.0.0.0/8"]
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(
+            *m.service_with_backends("recorder", [recorder.port]),
+            m.ingress("app", [("/", "recorder")], {"pier.dev/force-ssl-redirect": "true"}, host="app.test")))
+        stack.start()  # no HTTPS listener of its own: the proxy in front has it
+
+        served = request(stack.http_port, "GET", "/x", headers={"Host": "app.test", "X-Forwarded-Proto": "https"})
+        assert served.status == 200
+        assert last_headers(recorder)["x-forwarded-proto"] == "https"
+
+        # The client used plain http at the proxy: redirected to the proxy's https port (443).
+        plain = request(stack.http_port, "GET", "/x?y=1", headers={"Host": "app.test", "X-Forwarded-Proto": "http"})
+        assert plain.status == 308
+        assert plain.header("Location") == "https://app.test/x?y=1"
+        # The nearest proxy's element counts, not a client's forged first one.
+        appended = request(stack.http_port, "GET", "/", headers={"Host": "app.test",
+                                                                 "X-Forwarded-Proto": "https, http"})
+        assert appended.status == 308
+        assert len(recorder.requests()) == 1
+    finally:
+        recorder.close()

@@ -241,6 +241,10 @@ def test_plain_http_to_a_tls_host_is_redirected(tls_stack):
     forced = request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "force.test"})
     assert forced.status == 308
     assert forced.header("Location") == f"https://force.test:{port}/healthz"
+    # A client's own X-Forwarded-Proto is not believed (no --trusted-proxies here).
+    claimed = request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "force.test",
+                                                                       "X-Forwarded-Proto": "https"})
+    assert claimed.status == 308
     assert request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "plain.test"}).status == 200
     # ssl-redirect "false" keeps plain HTTP on a TLS host.
     assert request(tls_stack.http_port, "GET", "/healthz", headers={"Host": "optout.test"}).status == 200

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "http/ascii.h"
 #include "http/request_id.h"
 
 namespace pier::dataplane::http {
@@ -101,6 +102,14 @@ std::string JoinedField(const bhttp::fields& fields, std::string_view name) {
   return joined;
 }
 
+std::optional<bool> ForwardedProtoIsHttps(std::string_view joined) noexcept {
+  const std::size_t comma = joined.rfind(',');
+  const std::string_view last = Trim(comma == std::string_view::npos ? joined : joined.substr(comma + 1));
+  if (IEquals(last, "https")) return true;
+  if (IEquals(last, "http")) return false;
+  return std::nullopt;
+}
+
 ForwardedRequest ForwardRequest(const bhttp::fields& fields, const ForwardingContext& context,
                                 std::string_view peer_text) {
   ForwardedRequest result;
@@ -122,6 +131,12 @@ ForwardedRequest ForwardRequest(const bhttp::fields& fields, const ForwardingCon
   }
   result.tls = context.tls;
   result.forwarded_trusted = trusted.Contains(context.peer);
+  if (result.forwarded_trusted && fields.count("X-Forwarded-Proto") != 0) {
+    if (auto https = ForwardedProtoIsHttps(JoinedField(fields, "X-Forwarded-Proto"))) {
+      result.tls = *https;
+      result.scheme_from_proxy = true;
+    }
+  }
 
   auto incoming_id = fields["X-Request-ID"];
   result.request_id_kept = fields.count("X-Request-ID") == 1 && IsValidRequestId(incoming_id);

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/fields.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,10 +38,17 @@ struct ForwardedRequest {
   std::string request_id;  // kept or generated
   // The X-Forwarded-For sent upstream: every incoming line joined, then the peer.
   std::string forwarded_for;
-  bool tls = false;                 // X-Forwarded-Proto: https or http
+  // The scheme the client used, sent as X-Forwarded-Proto and deciding redirects to HTTPS and
+  // HSTS: this connection's, or the X-Forwarded-Proto of a trusted proxy (scheme_from_proxy).
+  bool tls = false;
+  bool scheme_from_proxy = false;
   bool request_id_kept = false;     // the client's own X-Request-ID goes upstream where it was
   bool forwarded_trusted = false;   // RFC 7239 Forwarded passes (the peer is a trusted proxy)
 };
+
+// The scheme an X-Forwarded-Proto value names: its rightmost element (the one the nearest proxy
+// set or appended), `https` or `http` in any case; nullopt for anything else or an empty value.
+std::optional<bool> ForwardedProtoIsHttps(std::string_view joined) noexcept;
 
 // Works out the end-to-end forwarding headers of a request that already had its hop-by-hop
 // headers removed: the peer appended to X-Forwarded-For, X-Real-IP, X-Forwarded-Proto,
@@ -48,6 +56,9 @@ struct ForwardedRequest {
 // they are: AppendHead(head, forwarded, out) (message_writer.h) writes the head sent upstream
 // with the client's own copies of these left out and Pier's appended after the other fields,
 // which spares five field insertions (an allocation and a tree insert each) per request.
+// X-Forwarded-Proto is Pier's own (this connection's scheme) unless the peer is a trusted
+// proxy that sent one Pier understands: a load balancer that ended TLS in front of Pier then
+// tells the backend, and Pier's own redirects, that the client used https.
 // RFC 7239 `Forwarded` is never read by Pier. From a peer outside --trusted-proxies it is
 // left out too, so an application that does read it cannot be fed a client-chosen "for=" or
 // "proto="; from a trusted proxy it passes unchanged (that proxy vouches for it).

@@ -35,10 +35,18 @@ bool HttpSession::CheckConnectionFitsHost() {
 }
 
 bool HttpSession::RedirectToHttps() {
-  if (tls_) return false;
+  // The client's scheme: behind a trusted proxy that ended TLS, its X-Forwarded-Proto (a
+  // request that came over https there must not be sent to https again, forever).
+  if (exchange_.forwarded.tls) return false;
   const v1::TlsRedirect& redirect = exchange_.route->proto.redirect();
   if (!redirect.ssl_redirect() && !redirect.force_ssl_redirect()) return false;
-  const uint16_t port = worker_.server().https_port;
+  uint16_t port = worker_.server().https_port;
+  if (port == 0 && exchange_.forwarded.scheme_from_proxy) {
+    // Pier has no HTTPS listener, but the proxy in front speaks https: its port is the one
+    // clients use (--https-redirect-port, else 443).
+    port = worker_.server().options.https_redirect_port != 0 ? worker_.server().options.https_redirect_port
+                                                            : kDefaultHttpsPort;
+  }
   if (port == 0) return false;  // no HTTPS listener to send anyone to
   exchange_.location = "https://" + match::NormalizeHost(exchange_.host);
   if (port != kDefaultHttpsPort) exchange_.location += ":" + std::to_string(port);
@@ -48,7 +56,9 @@ bool HttpSession::RedirectToHttps() {
 }
 
 void HttpSession::AddStrictTransportSecurity(bhttp::fields& fields) const {
-  if (!tls_ || !exchange_.route) return;
+  // Only to a client that used https (here, or at a trusted proxy in front): browsers ignore
+  // HSTS received over plain HTTP.
+  if (!exchange_.forwarded.tls || !exchange_.route) return;
   const v1::TlsRedirect& redirect = exchange_.route->proto.redirect();
   if (redirect.hsts_max_age_s() == 0) return;
   std::string value = "max-age=" + std::to_string(redirect.hsts_max_age_s());

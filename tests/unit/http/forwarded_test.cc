@@ -127,8 +127,8 @@ TEST(ForwardRequest, AppendsPeerAndSetsTheFamily) {
   fields.set(bhttp::field::host, "app.example.com:8080");
   fields.insert("X-Forwarded-For", "198.51.100.7");
   fields.insert("X-Forwarded-For", "10.1.1.1");
-  fields.set("X-Forwarded-Proto", "https");  // a client's claim is replaced
-  fields.set("x-real-ip", "6.6.6.6");        // in any case
+  fields.set("X-Forwarded-Proto", "https");  // a trusted proxy's scheme passes
+  fields.set("x-real-ip", "6.6.6.6");        // in any case, replaced
   fields.set("X-Forwarded-Host", "evil.example");
   fields.set(bhttp::field::user_agent, "test");
   auto sent = Forward(std::move(fields), {Addr("10.0.0.1"), false, &trusted});
@@ -137,7 +137,7 @@ TEST(ForwardRequest, AppendsPeerAndSetsTheFamily) {
   EXPECT_EQ(sent.fields.count("X-Forwarded-For"), 1u);
   EXPECT_EQ(sent.fields["X-Real-IP"], "198.51.100.7");
   EXPECT_EQ(sent.fields.count("X-Real-IP"), 1u);
-  EXPECT_EQ(sent.fields["X-Forwarded-Proto"], "http");
+  EXPECT_EQ(sent.fields["X-Forwarded-Proto"], "https");
   EXPECT_EQ(sent.fields.count("X-Forwarded-Proto"), 1u);
   EXPECT_EQ(sent.fields["X-Forwarded-Host"], "app.example.com:8080");
   EXPECT_EQ(sent.fields.count("X-Forwarded-Host"), 1u);
@@ -149,8 +149,56 @@ TEST(ForwardRequest, AppendsPeerAndSetsTheFamily) {
   EXPECT_EQ(sent.head,
             "GET / HTTP/1.1\r\nHost: app.example.com:8080\r\nUser-Agent: test\r\n"
             "X-Forwarded-For: 198.51.100.7,10.1.1.1, 10.0.0.1\r\nX-Real-IP: 198.51.100.7\r\n"
-            "X-Forwarded-Proto: http\r\nX-Forwarded-Host: app.example.com:8080\r\nX-Request-ID: " +
+            "X-Forwarded-Proto: https\r\nX-Forwarded-Host: app.example.com:8080\r\nX-Request-ID: " +
                 sent.result.request_id + "\r\n\r\n");
+}
+
+TEST(ForwardRequest, AClientsSchemeClaimIsReplaced) {
+  auto trusted = Trusted("10.0.0.0/8");
+  bhttp::fields fields;
+  fields.set("X-Forwarded-Proto", "https");
+  auto sent = Forward(std::move(fields), {Addr("203.0.113.9"), false, &trusted});
+  EXPECT_FALSE(sent.result.tls);
+  EXPECT_FALSE(sent.result.scheme_from_proxy);
+  EXPECT_EQ(sent.fields["X-Forwarded-Proto"], "http");
+  EXPECT_EQ(sent.fields.count("X-Forwarded-Proto"), 1u);
+}
+
+TEST(ForwardRequest, ATrustedProxysSchemeIsTheClients) {
+  auto trusted = Trusted("10.0.0.0/8");
+  // A load balancer that ended TLS: the client used https, whatever this connection is.
+  bhttp::fields offloaded;
+  offloaded.set("X-Forwarded-Proto", "HTTPS");
+  auto https = Forward(std::move(offloaded), {Addr("10.0.0.1"), false, &trusted});
+  EXPECT_TRUE(https.result.tls);
+  EXPECT_TRUE(https.result.scheme_from_proxy);
+  EXPECT_EQ(https.fields["X-Forwarded-Proto"], "https");
+  // And the other way round: plain http in front of a TLS hop.
+  bhttp::fields plain;
+  plain.set("X-Forwarded-Proto", "http");
+  auto http = Forward(std::move(plain), {Addr("10.0.0.1"), true, &trusted});
+  EXPECT_FALSE(http.result.tls);
+  EXPECT_EQ(http.fields["X-Forwarded-Proto"], "http");
+  // A value Pier does not understand leaves the connection's own scheme.
+  bhttp::fields odd;
+  odd.set("X-Forwarded-Proto", "wss");
+  auto own = Forward(std::move(odd), {Addr("10.0.0.1"), true, &trusted});
+  EXPECT_TRUE(own.result.tls);
+  EXPECT_FALSE(own.result.scheme_from_proxy);
+  EXPECT_EQ(own.fields["X-Forwarded-Proto"], "https");
+}
+
+TEST(ForwardedProtoIsHttps, TheRightmostElementCounts) {
+  EXPECT_EQ(ForwardedProtoIsHttps("https"), true);
+  EXPECT_EQ(ForwardedProtoIsHttps(" Https\t"), true);
+  EXPECT_EQ(ForwardedProtoIsHttps("http"), false);
+  // A client's forged first element, then what the nearest proxy appended.
+  EXPECT_EQ(ForwardedProtoIsHttps("https, http"), false);
+  EXPECT_EQ(ForwardedProtoIsHttps("http,https"), true);
+  EXPECT_EQ(ForwardedProtoIsHttps(""), std::nullopt);
+  EXPECT_EQ(ForwardedProtoIsHttps("https,"), std::nullopt);
+  EXPECT_EQ(ForwardedProtoIsHttps("ftp"), std::nullopt);
+  EXPECT_EQ(ForwardedProtoIsHttps("httpss"), std::nullopt);
 }
 
 TEST(ForwardRequest, NoHostNoForwardedHost) {
