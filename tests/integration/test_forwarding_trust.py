@@ -60,19 +60,23 @@ def test_trusted_peer_rightmost_untrusted_entry_is_the_client(recorded):
 def test_trusted_proxys_scheme_decides_redirects_and_forwarded_proto(stack):
     """A load balancer that ends TLS in front of Pier (and is in --trusted-proxies) says which
     scheme the client used: force-ssl-redirect must not send an https client to https again
-    (a redirect loop), and the backend hears https."""
+    (a redirect loop), the backend hears https, and the affinity cookie is Secure for https
+    clients only."""
     recorder = Recorder()
     try:
         stack.dataplane_args = ["--trusted-proxies", "127.0.0.0/8"]
         stack.write_manifest("class.yaml", m.render(m.ingress_class()))
         stack.write_manifest("app.yaml", m.render(
             *m.service_with_backends("recorder", [recorder.port]),
-            m.ingress("app", [("/", "recorder")], {"pier.dev/force-ssl-redirect": "true"}, host="app.test")))
+            m.ingress("app", [("/", "recorder")], {"pier.dev/force-ssl-redirect": "true", "pier.dev/affinity": "cookie"},
+                      host="app.test"),
+            m.ingress("plain", [("/", "recorder")], {"pier.dev/affinity": "cookie"}, host="plain.test")))
         stack.start()  # no HTTPS listener of its own: the proxy in front has it
 
         served = request(stack.http_port, "GET", "/x", headers={"Host": "app.test", "X-Forwarded-Proto": "https"})
         assert served.status == 200
         assert last_headers(recorder)["x-forwarded-proto"] == "https"
+        assert "; Secure;" in served.header("Set-Cookie")
 
         # The client used plain http at the proxy: redirected to the proxy's https port (443).
         plain = request(stack.http_port, "GET", "/x?y=1", headers={"Host": "app.test", "X-Forwarded-Proto": "http"})
@@ -83,5 +87,12 @@ def test_trusted_proxys_scheme_decides_redirects_and_forwarded_proto(stack):
                                                                  "X-Forwarded-Proto": "https, http"})
         assert appended.status == 308
         assert len(recorder.requests()) == 1
+
+        # Plain http at the proxy, on a host that does not redirect: served, cookie not Secure.
+        plain_host = request(stack.http_port, "GET", "/", headers={"Host": "plain.test", "X-Forwarded-Proto": "http"})
+        assert plain_host.status == 200
+        assert last_headers(recorder)["x-forwarded-proto"] == "http"
+        assert plain_host.header("Set-Cookie").startswith("PIER_AFFINITY=")
+        assert "Secure" not in plain_host.header("Set-Cookie")
     finally:
         recorder.close()

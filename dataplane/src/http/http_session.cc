@@ -278,8 +278,9 @@ void HttpSession::RouteRequest() {
     SendError(503, "no endpoints for service " + service);
     return;
   }
-  exchange_.choice = worker_.balancers().Choose(
-      *route, upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.forwarded.client));
+  upstream::RequestKeys keys = upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.forwarded.client);
+  keys.client_https = exchange_.forwarded.tls;
+  exchange_.choice = worker_.balancers().Choose(*route, std::move(keys));
   if (!exchange_.choice.endpoint) {  // not with endpoints listed; kept so a balancer bug is a 503, not a crash
     SendError(503, "no endpoint available for service " + route->cluster->service_namespace + "/" +
                        route->cluster->service_name);

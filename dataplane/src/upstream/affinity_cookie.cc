@@ -39,14 +39,14 @@ std::string AffinityToken(std::string_view endpoint_id) {
   return token;
 }
 
-std::string AffinitySetCookie(const pier::v1::Affinity& affinity, std::string_view token) {
+std::string AffinitySetCookie(const pier::v1::Affinity& affinity, std::string_view token, bool client_https) {
   std::string value;
   value.reserve(affinity.cookie_name().size() + token.size() + 96);
   value.append(affinity.cookie_name()).append("=").append(token);
   value.append("; Path=").append(affinity.cookie_path().empty() ? "/" : affinity.cookie_path());
   if (affinity.cookie_max_age_s() != 0) value.append("; Max-Age=").append(std::to_string(affinity.cookie_max_age_s()));
   if (!affinity.cookie_domain().empty()) value.append("; Domain=").append(affinity.cookie_domain());
-  if (affinity.cookie_secure()) value.append("; Secure");
+  if (affinity.cookie_secure() || client_https) value.append("; Secure");
   value.append("; HttpOnly");
   if (!affinity.cookie_samesite().empty()) value.append("; SameSite=").append(affinity.cookie_samesite());
   return value;

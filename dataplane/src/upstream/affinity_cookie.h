@@ -19,10 +19,12 @@ inline constexpr std::size_t kAffinityTokenLength = 16;
 // The cookie value for an endpoint id ("address:port").
 std::string AffinityToken(std::string_view endpoint_id);
 
-// The Set-Cookie field value that pins the client to `token`: Path, Max-Age, Domain, Secure and
-// SameSite from the route's affinity, always HttpOnly (page scripts have no use for it). The
-// snapshot validation already refused attribute values that could break out of the header.
-std::string AffinitySetCookie(const pier::v1::Affinity& affinity, std::string_view token);
+// The Set-Cookie field value that pins the client to `token`: Path, Max-Age, Domain and
+// SameSite from the route's affinity, always HttpOnly (page scripts have no use for it), and
+// Secure when the route asks for it or the client used https (`client_https`), as
+// ingress-nginx marks it. The snapshot validation already refused attribute values that could
+// break out of the header.
+std::string AffinitySetCookie(const pier::v1::Affinity& affinity, std::string_view token, bool client_https = false);
 
 // The value of cookie `name` in one Cookie header ("a=1; b=2"), or nullopt. The first match
 // wins: browsers send the cookie with the most specific Path first (RFC 6265 5.4).

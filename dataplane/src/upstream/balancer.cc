@@ -73,7 +73,7 @@ Choice BalancerSet::Decide(const RouteConfig& route, ClusterView& view, RequestK
   // balanced mode.
   const bool pin = affinity.mode() != pier::v1::Affinity::NONE && chosen != home &&
                    (!home || affinity.mode() == pier::v1::Affinity::COOKIE_BALANCED);
-  if (pin) choice.set_cookie = AffinitySetCookie(affinity, table.token(*chosen));
+  if (pin) choice.set_cookie = AffinitySetCookie(affinity, table.token(*chosen), keys.client_https);
   choice.keys = std::move(keys);
   return choice;
 }

@@ -20,6 +20,9 @@ struct RequestKeys {
   std::optional<std::string> hash_key;
   // The affinity cookie's value; nullopt without cookie affinity or without the cookie.
   std::optional<std::string> affinity_token;
+  // The client used https (here, or at a trusted proxy in front): a new affinity cookie is
+  // marked Secure. Set by the caller (ForwardedRequest::tls).
+  bool client_https = false;
 };
 
 // `target`: the request target as received. `client`: the client address as the

@@ -42,6 +42,14 @@ TEST(AffinitySetCookie, EveryAttributeFromTheRoute) {
             "route=t; Path=/; Max-Age=3600; Domain=example.com; Secure; HttpOnly; SameSite=Lax");
 }
 
+TEST(AffinitySetCookie, SecureForAnHttpsClientWithoutTheAnnotation) {
+  pier::v1::Affinity affinity;
+  affinity.set_cookie_name("c");
+  affinity.set_cookie_samesite("None");
+  EXPECT_EQ(AffinitySetCookie(affinity, "t", /*client_https=*/true), "c=t; Path=/; Secure; HttpOnly; SameSite=None");
+  EXPECT_EQ(AffinitySetCookie(affinity, "t", /*client_https=*/false), "c=t; Path=/; HttpOnly; SameSite=None");
+}
+
 TEST(AffinitySetCookie, EmptyPathBecomesRoot) {
   pier::v1::Affinity affinity;
   affinity.set_cookie_name("c");
