@@ -18,7 +18,7 @@ const std::map<std::string, std::string, std::less<>>& FreeFormLabels() {
       {"code", "HTTP status code sent to the client (`200`, `404`, `503`, ...)"},
       {"version", "the build's version, as `--version` prints it"},
       {"secret", "`namespace/name` of the TLS Secret"},
-      {"annotation", "annotation key without prefix, from the annotation registry"},
+      {"annotation", "the annotation key as written on the Ingress, prefix included (`pier.dev/proxy-read-timeout`, `nginx.ingress.kubernetes.io/proxy-read-timeout`); only keys the annotation registry knows"},
   };
   return kLabels;
 }
