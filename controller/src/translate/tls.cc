@@ -108,6 +108,13 @@ void TlsCatalog::Add(const model::Ingress& ingress, WarningSink& warnings) {
   }
 }
 
+bool TlsCatalog::HasTls(const std::string& host) const {
+  if (tls_hosts_.contains(host)) return true;
+  const std::size_t dot = host.find('.');
+  if (dot == std::string::npos || host.starts_with("*.")) return false;
+  return tls_hosts_.contains("*" + host.substr(dot));
+}
+
 std::string TlsCatalog::CertificateFor(const std::string& host) const {
   if (const auto it = host_certificate_.find(host); it != host_certificate_.end()) return it->second;
   return tls_hosts_.contains(host) ? default_name_ : std::string();

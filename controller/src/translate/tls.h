@@ -30,8 +30,10 @@ class TlsCatalog final {
   // certificate of the older one.
   void Add(const model::Ingress& ingress, WarningSink& warnings);
 
-  // Whether some served Ingress lists the host under spec.tls.
-  bool HasTls(const std::string& host) const { return tls_hosts_.contains(host); }
+  // Whether some served Ingress lists the host under spec.tls, itself or as a wildcard one label
+  // above it (`*.example.com` covers `a.example.com`, as its certificate does): such a host
+  // gets the ssl-redirect default and HSTS.
+  bool HasTls(const std::string& host) const;
 
   // The certificate name for a host: its own Secret's (current or last good), else the
   // default's; "" when the host is not a TLS host or the dataplane's self-signed one applies.

@@ -123,5 +123,28 @@ TEST(Tls, SslRedirectDefaultsOnForTlsHostsOnly) {
   EXPECT_TRUE(FindHost(out.snapshot, "forced.example")->routes(0).redirect().force_ssl_redirect());
 }
 
+TEST(Tls, AWildcardTlsHostCoversTheHostsOneLabelBelowIt) {
+  State state;
+  state.Backend("svc");
+  state.Add(TlsSecret("wild"));
+  state.Add(IngressBuilder("app")
+                .annotation("pier.dev/hsts", "true")
+                .tls({"*.wild.example"}, "wild")
+                .host("a.wild.example")
+                .path("/", "svc", 80)
+                .host("b.c.wild.example")
+                .path("/", "svc", 80)
+                .host("wild.example")
+                .path("/", "svc", 80));
+  const Output out = state.Translate();
+  const auto& covered = FindHost(out.snapshot, "a.wild.example")->routes(0).redirect();
+  EXPECT_TRUE(covered.ssl_redirect());
+  EXPECT_NE(covered.hsts_max_age_s(), 0u);
+  // A wildcard matches exactly one label: neither a deeper name nor the parent itself.
+  EXPECT_FALSE(FindHost(out.snapshot, "b.c.wild.example")->routes(0).redirect().ssl_redirect());
+  EXPECT_FALSE(FindHost(out.snapshot, "wild.example")->routes(0).redirect().ssl_redirect());
+  EXPECT_EQ(FindHost(out.snapshot, "wild.example")->routes(0).redirect().hsts_max_age_s(), 0u);
+}
+
 }  // namespace
 }  // namespace pier::translate
