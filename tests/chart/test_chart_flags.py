@@ -38,7 +38,11 @@ EXTRA_FLAGS = {
                    "--publish-status-address"},
     # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
     # cluster is the Service's, not the pod's listener port.
-    "dataplane": {"--https-redirect-port"},
+    "dataplane": {"--https-redirect-port",
+                  # docs/limits.md: a cap on client connections per pod.
+                  "--max-connections",
+                  # docs/flags.md: keepalive probes on client and upstream sockets.
+                  "--tcp-keepalive"},
 }
 
 # Values that, together, make the chart pass every optional flag.
@@ -50,7 +54,8 @@ EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngres
               "--set", "dataplane.config.sendTimeout=1m",
               "--set", "dataplane.config.websocketIdleTimeout=1h",
               "--set", "dataplane.config.trustedProxies=10.0.0.0/8",
-              "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s"]
+              "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s",
+              "--set", "dataplane.config.tcpKeepalive=30s", "--set", "dataplane.config.maxConnections=50000"]
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +97,25 @@ def test_binaries_accept_the_chart_flags(rendered_flags, component):
                                stderr=subprocess.STDOUT, text=True, timeout=30, check=False).stdout
     accepted = set(re.findall(r"(?<![\w-])(--[a-z0-9][a-z0-9-]*)", help_text))
     assert rendered_flags[component] - accepted == set()
+
+
+def documented_flags(component: str) -> set[str]:
+    """The flags docs/flags.md lists in the first column of pier-<component>'s table."""
+    text = (REPO_ROOT / "docs" / "flags.md").read_text()
+    section = text.split(f"## pier-{component}\n", 1)[1].split("\n## ", 1)[0]
+    flags = set()
+    for line in section.splitlines():
+        if line.startswith("| `--"):
+            flags |= set(re.findall(r"`(--[a-z0-9-]+)`", line.split("|")[1]))
+    return flags
+
+
+@pytest.mark.parametrize("component", ["controller", "dataplane"])
+def test_flag_reference_lists_exactly_the_binaries_flags(component):
+    """docs/flags.md is written by hand: it must name every flag --help prints, and no other."""
+    binary = built_binary(f"pier-{component}")
+    help_text = subprocess.run([str(binary), "--help"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True, timeout=30, check=False).stdout
+    options = help_text.split("Options:", 1)[1]
+    accepted = set(re.findall(r"^\s+(?:-\w,)?(--[a-z0-9][a-z0-9-]*)", options, re.M)) - {"--help"}
+    assert documented_flags(component) == accepted

@@ -77,6 +77,12 @@ spec:
         {{- with $config.headerTimeout }}
         - --header-timeout={{ . }}
         {{- end }}
+        {{- with $config.tcpKeepalive }}
+        - --tcp-keepalive={{ . }}
+        {{- end }}
+        {{- with $config.maxConnections }}
+        - --max-connections={{ . }}
+        {{- end }}
         - --log-format={{ .Values.dataplane.logFormat }}
         - --log-level={{ .Values.dataplane.logLevel }}
         {{- range .Values.dataplane.extraArgs }}
