@@ -48,6 +48,7 @@ struct Flags {
   std::string default_read_timeout = "60s";
   std::string default_send_timeout = "60s";
   std::string default_websocket_idle_timeout = "3600s";
+  std::string default_proxy_body_size = "1m";
   std::string trusted_proxies;
   std::string max_header_bytes = "16k";
   std::string header_timeout = "10s";
@@ -93,6 +94,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--default-websocket-idle-timeout", flags.default_websocket_idle_timeout,
                  "Tunnel closed after this long without bytes either way")
+      ->capture_default_str();
+  app.add_option("--default-proxy-body-size", flags.default_proxy_body_size,
+                 "Largest request body, unless an Ingress sets proxy-body-size (0 = unlimited)")
       ->capture_default_str();
   app.add_option("--trusted-proxies", flags.trusted_proxies,
                  "Comma-separated CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed");
@@ -151,6 +155,9 @@ Result<Settings> Resolve(const Flags& flags) {
     return Fail("--tcp-keepalive must be 0 (off) or at least 1s");
   }
   proxy.tcp_keepalive_idle = std::chrono::duration_cast<std::chrono::seconds>(*keepalive);
+  auto body_bytes = parse::Size(flags.default_proxy_body_size);
+  if (!body_bytes) return Fail("--default-proxy-body-size: " + body_bytes.error());
+  build.max_body_bytes = *body_bytes;
   auto header_bytes = parse::Size(flags.max_header_bytes);
   if (!header_bytes) return Fail("--max-header-bytes: " + header_bytes.error());
   if (*header_bytes == 0) return Fail("--max-header-bytes must be more than 0");

@@ -39,6 +39,8 @@ EXTRA_FLAGS = {
     # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
     # cluster is the Service's, not the pod's listener port.
     "dataplane": {"--https-redirect-port",
+                  # docs/flags.md: ingress-nginx's global proxy-body-size.
+                  "--default-proxy-body-size",
                   # docs/limits.md: a cap on client connections per pod.
                   "--max-connections",
                   # docs/flags.md: keepalive probes on client and upstream sockets.
@@ -55,7 +57,8 @@ EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngres
               "--set", "dataplane.config.websocketIdleTimeout=1h",
               "--set", "dataplane.config.trustedProxies=10.0.0.0/8",
               "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s",
-              "--set", "dataplane.config.tcpKeepalive=30s", "--set", "dataplane.config.maxConnections=50000"]
+              "--set", "dataplane.config.tcpKeepalive=30s", "--set", "dataplane.config.maxConnections=50000",
+              "--set", "dataplane.config.proxyBodySize=50m"]
 
 
 @pytest.fixture(scope="module")

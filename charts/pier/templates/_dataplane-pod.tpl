@@ -68,6 +68,9 @@ spec:
         {{- with $config.websocketIdleTimeout }}
         - --default-websocket-idle-timeout={{ . }}
         {{- end }}
+        {{- with $config.proxyBodySize }}
+        - --default-proxy-body-size={{ . }}
+        {{- end }}
         {{- with $config.trustedProxies }}
         - --trusted-proxies={{ . }}
         {{- end }}

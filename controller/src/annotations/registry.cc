@@ -303,7 +303,9 @@ const AnnotationSpec kRegistry[] = {
     {"proxy-ssl-name", "host name", "NAME.NAMESPACE.svc", kUnavailable,
      "With `backend-protocol: HTTPS`: the name sent as SNI and verified in the backend's certificate.", {},
      SetString<&A::proxy_ssl_name, ServerName>},
-    {"proxy-body-size", "size", "1m", 0, "Largest request body (`0` = unlimited); over it: 413.", {}, SetBodySize},
+    {"proxy-body-size", "size", "1m", 0,
+     "Largest request body (`0` = unlimited); over it: 413. Unset: the dataplane's `--default-proxy-body-size` (1m).",
+     {}, SetBodySize},
     {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 4m).", {}, SetBufferSize},
 };
 
