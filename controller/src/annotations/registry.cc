@@ -259,7 +259,8 @@ const AnnotationSpec kRegistry[] = {
     {"session-cookie-domain", "host name", "unset", 0, "Domain attribute of the affinity cookie.", {},
      SetString<&A::session_cookie_domain, CookieDomain>},
     {"limit-connections", "integer", "none", kUnavailable,
-     "Concurrent connections per client IP, per dataplane; over it: 429. `0`: no limit.", {},
+     "Requests in progress and WebSockets open at once per client IP on each route of this Ingress, per dataplane; "
+     "over it: 429. `0`: no limit.", {},
      SetLimit<&A::limit_connections, 1'000'000>},
     {"limit-rps", "integer", "none", kUnavailable, "Requests per second per client IP (token bucket); over it: 429. `0`: no limit.", {},
      SetLimit<&A::limit_rps, 1'000'000>},
@@ -270,7 +271,8 @@ const AnnotationSpec kRegistry[] = {
     {"limit-allowlist", "CIDR list", "none", kUnavailable, "Client networks exempt from the limits.",
      kLimitAllowlistAliases, SetCidrs<&A::limit_allowlist>},
     {"max-connections", "integer", "none", kUnavailable,
-     "Concurrent connections to this Ingress' routes from all clients, per dataplane; over it: 429. `0`: no limit.",
+     "Requests in progress and WebSockets open at once on each route of this Ingress (each path counted on its own), "
+     "all clients together, per dataplane; over it: 429. `0`: no limit.",
      {}, SetLimit<&A::max_connections, 10'000'000>},
     {"allowlist-source-range", "CIDR list", "none", kForbidden, "Only clients from these networks are served; others get 403.",
      kAllowlistAliases, SetCidrs<&A::allowlist_source_range>},
