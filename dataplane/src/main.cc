@@ -54,6 +54,7 @@ struct Flags {
   std::string header_timeout = "10s";
   std::string tcp_keepalive = "60s";
   std::size_t max_connections = 0;
+  bool proxy_protocol = false;
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -111,6 +112,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_option("--max-connections", flags.max_connections,
                  "Client connections open at once; more are closed at accept (0 = no limit)")
       ->capture_default_str();
+  app.add_flag("--proxy-protocol", flags.proxy_protocol,
+               "Every connection starts with a PROXY protocol header (v1 or v2) from the load balancer in front; "
+               "its source address is the client's");
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str();
@@ -163,6 +167,7 @@ Result<Settings> Resolve(const Flags& flags) {
   if (*header_bytes == 0) return Fail("--max-header-bytes must be more than 0");
   proxy.max_header_bytes = static_cast<std::size_t>(*header_bytes);
   proxy.max_connections = flags.max_connections;
+  proxy.proxy_protocol = flags.proxy_protocol;
   if (!flags.trusted_proxies.empty()) {
     auto cidrs = ParseCidrList(flags.trusted_proxies);
     if (!cidrs) return Fail("--trusted-proxies: " + cidrs.error());

@@ -43,6 +43,8 @@ EXTRA_FLAGS = {
                   "--default-proxy-body-size",
                   # docs/limits.md: a cap on client connections per pod.
                   "--max-connections",
+                  # docs/flags.md: behind a TCP load balancer sending PROXY protocol headers.
+                  "--proxy-protocol",
                   # docs/flags.md: keepalive probes on client and upstream sockets.
                   "--tcp-keepalive"},
 }
@@ -58,7 +60,7 @@ EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngres
               "--set", "dataplane.config.trustedProxies=10.0.0.0/8",
               "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s",
               "--set", "dataplane.config.tcpKeepalive=30s", "--set", "dataplane.config.maxConnections=50000",
-              "--set", "dataplane.config.proxyBodySize=50m"]
+              "--set", "dataplane.config.proxyBodySize=50m", "--set", "dataplane.config.proxyProtocol=true"]
 
 
 @pytest.fixture(scope="module")

@@ -86,6 +86,9 @@ spec:
         {{- with $config.maxConnections }}
         - --max-connections={{ . }}
         {{- end }}
+        {{- if $config.proxyProtocol }}
+        - --proxy-protocol
+        {{- end }}
         - --log-format={{ .Values.dataplane.logFormat }}
         - --log-level={{ .Values.dataplane.logLevel }}
         {{- range .Values.dataplane.extraArgs }}

@@ -1,12 +1,19 @@
 #include "http/http_session.h"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/socket_base.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
 
 #include "http/access_log.h"
 #include "http/forwarded.h"
@@ -62,11 +69,124 @@ HttpSession::~HttpSession() { worker_.Unregister(this); }
 
 void HttpSession::Start() {
   worker_.Register(this);
+  if (worker_.server().options.proxy_protocol) {
+    DoReadProxyHeader();
+    return;
+  }
+  StartServing();
+}
+
+void HttpSession::StartServing() {
   if (server_tls_ != nullptr) {
     DoHandshake();
     return;
   }
   DoReadRequest();
+}
+
+void HttpSession::DoReadProxyHeader() {
+  // Like a request head: it gets --header-timeout, and a drain may close the connection.
+  idle_ = true;
+  reading_header_ = true;
+  header_deadline_ = Clock::now() + worker_.server().options.header_timeout;
+  if (header_timer_armed_for_ > header_deadline_) ArmHeaderTimer();
+  client_.socket().async_wait(asio::socket_base::wait_read,
+                              beast::bind_front_handler(&HttpSession::OnProxyReadable, shared_from_this()));
+}
+
+void HttpSession::OnProxyReadable(boost::system::error_code ec) {
+  if (ec) {
+    ProxyHeaderFailed(header_timed_out_ ? "no PROXY protocol header within --header-timeout" : ec.message(), ec);
+    return;
+  }
+  // Peeked, not read: only the header's own bytes are taken off the socket, whatever follows it
+  // in the same segment (a request, a TLS ClientHello) stays for the reader after it.
+  const int fd = client_.socket().native_handle();
+  std::array<char, kMaxProxyHeaderBytes> peeked;
+  const ssize_t n = ::recv(fd, peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    client_.socket().async_wait(asio::socket_base::wait_read,
+                                beast::bind_front_handler(&HttpSession::OnProxyReadable, shared_from_this()));
+    return;
+  }
+  if (n <= 0) {
+    ProxyHeaderFailed(n == 0 ? "closed before its PROXY protocol header" : std::strerror(errno));
+    return;
+  }
+  const std::string_view bytes(peeked.data(), static_cast<std::size_t>(n));
+  const ProxyHeader header = ParseProxyHeader(bytes);
+  if (header.status == ProxyHeader::Status::kInvalid) {
+    ProxyHeaderFailed(header.error);
+    return;
+  }
+  // Done: take exactly the header. Need more: everything peeked belongs to the header so far.
+  const std::size_t take = header.status == ProxyHeader::Status::kDone ? header.length : bytes.size();
+  if (::recv(fd, peeked.data(), take, MSG_DONTWAIT) != static_cast<ssize_t>(take)) {
+    ProxyHeaderFailed("the PROXY protocol header could not be read");
+    return;
+  }
+  if (header.status == ProxyHeader::Status::kDone) {
+    OnProxyHeader(header);
+    return;
+  }
+  proxy_header_.assign(bytes);
+  ReadMoreProxyHeader(header.more);
+}
+
+void HttpSession::ReadMoreProxyHeader(std::size_t more) {
+  const std::size_t have = proxy_header_.size();
+  proxy_header_.resize(have + more);
+  asio::async_read(client_.socket(), asio::buffer(proxy_header_.data() + have, more),
+                   beast::bind_front_handler(&HttpSession::OnProxyHeaderBytes, shared_from_this()));
+}
+
+void HttpSession::OnProxyHeaderBytes(boost::system::error_code ec, std::size_t) {
+  if (ec) {
+    ProxyHeaderFailed(header_timed_out_ ? "no PROXY protocol header within --header-timeout" : ec.message(), ec);
+    return;
+  }
+  const ProxyHeader header = ParseProxyHeader(proxy_header_);
+  switch (header.status) {
+    case ProxyHeader::Status::kInvalid:
+      ProxyHeaderFailed(header.error);
+      return;
+    case ProxyHeader::Status::kNeedMore:
+      ReadMoreProxyHeader(header.more);
+      return;
+    case ProxyHeader::Status::kDone:
+      // Read in pieces of exactly what was missing, so the header ends where the bytes do.
+      if (header.length != proxy_header_.size()) {
+        ProxyHeaderFailed("the PROXY protocol header could not be read");
+        return;
+      }
+      OnProxyHeader(header);
+      return;
+  }
+}
+
+void HttpSession::OnProxyHeader(const ProxyHeader& header) {
+  idle_ = false;
+  reading_header_ = false;
+  std::string().swap(proxy_header_);
+  // The balancer's client: limits, access rules, logs and X-Forwarded-For see it, not the
+  // balancer. A header that names no address (a health check) leaves the peer as it is.
+  if (header.source) {
+    peer_ = *header.source;
+    peer_text_ = FormatAddress(peer_);
+  }
+  StartServing();
+}
+
+void HttpSession::ProxyHeaderFailed(std::string_view why, boost::system::error_code ec) {
+  idle_ = false;
+  reading_header_ = false;
+  // A drain that closed the waiting connection is not the balancer's fault.
+  const bool drained = ec == asio::error::operation_aborted && !header_timed_out_;
+  if (!drained) ProxyMetrics::Get().rejected[static_cast<std::size_t>(Rejection::kProxyProtocol)]->Increment();
+  // Debug, not warn: anyone who can reach the port can send garbage; the counter shows it.
+  spdlog::debug("{}: PROXY protocol: {}; connection closed", peer_text_, why);
+  boost::system::error_code ignored;
+  client_.socket().close(ignored);
 }
 
 void HttpSession::DoHandshake() {

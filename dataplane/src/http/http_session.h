@@ -28,6 +28,7 @@
 #include "http/error_response.h"
 #include "http/message_writer.h"
 #include "http/proxy_metrics.h"
+#include "http/proxy_protocol.h"
 #include "limits/connection_limiter.h"
 #include "listener/worker.h"
 #include "routing/config.h"
@@ -97,6 +98,15 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   };
 
   // Client side (http_session.cc).
+  // --proxy-protocol: the load balancer's header comes first, then TLS or the first request.
+  void DoReadProxyHeader();
+  void OnProxyReadable(boost::system::error_code ec);
+  void ReadMoreProxyHeader(std::size_t more);
+  void OnProxyHeaderBytes(boost::system::error_code ec, std::size_t bytes);
+  void OnProxyHeader(const ProxyHeader& header);
+  // Counts and closes; `ec`: the failed wait or read, if that is what ended it.
+  void ProxyHeaderFailed(std::string_view why, boost::system::error_code ec = {});
+  void StartServing();
   void DoHandshake();
   void OnHandshake(boost::system::error_code ec);
   void DoReadRequest();
@@ -192,6 +202,10 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // Set when the connection closes with request bytes possibly unread (a refused upload): the
   // close then lingers so the client reads the response instead of a reset.
   bool linger_on_close_ = false;
+
+  // A PROXY protocol header that did not come whole with the first read (rare): read on in
+  // exact pieces, so no byte after it is taken from the socket (a TLS handshake follows).
+  std::string proxy_header_;
 
   std::optional<RequestParser> request_;
   std::optional<ResponseParser> response_;

@@ -57,7 +57,8 @@ std::string_view UpgradeResultName(UpgradeResult result) noexcept {
 }
 
 std::string_view RejectionName(Rejection reason) noexcept {
-  static constexpr std::string_view kNames[] = {"accept_failed", "draining", "max_connections", "fd_exhausted"};
+  static constexpr std::string_view kNames[] = {"accept_failed", "draining", "max_connections", "fd_exhausted",
+                                                  "proxy_protocol"};
   auto index = static_cast<std::size_t>(reason);
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }

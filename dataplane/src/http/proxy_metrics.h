@@ -70,6 +70,7 @@ enum class Rejection : uint8_t {
   kDraining,
   kMaxConnections,  // --max-connections reached: closed at accept
   kFdExhausted,     // accept failed with EMFILE/ENFILE: accepting pauses briefly
+  kProxyProtocol,   // --proxy-protocol: no valid PROXY header, or none in time: closed
   kCount
 };
 std::string_view RejectionName(Rejection reason) noexcept;

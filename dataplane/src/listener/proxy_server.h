@@ -29,6 +29,9 @@ struct ProxyOptions {
   // connection is closed as soon as it is accepted. 0 = no limit.
   std::size_t max_connections = 0;
   std::chrono::seconds tcp_keepalive_idle{60};
+  // Every connection starts with a PROXY protocol header (version 1 or 2) from the load
+  // balancer in front, whose source address becomes the client's (--proxy-protocol).
+  bool proxy_protocol = false;
 };
 
 class ProxyServer final {

@@ -19,6 +19,7 @@
 
 #include "http/body_probe.h"
 #include "http/head_validator.h"
+#include "http/proxy_protocol.h"
 
 namespace {
 
@@ -75,6 +76,25 @@ void Front(HeadKind kind, std::string_view bytes, std::size_t split) {
   }
 }
 
+// --proxy-protocol: the header parser must agree with itself when the bytes come in pieces,
+// never ask for bytes past the header's end, and never claim more bytes than it was given.
+void ProxyFront(std::string_view bytes, std::size_t split) {
+  using pier::dataplane::http::ParseProxyHeader;
+  using Status = pier::dataplane::http::ProxyHeader::Status;
+  const auto whole = ParseProxyHeader(bytes);
+  if (whole.status == Status::kDone) {
+    if (whole.length == 0 || whole.length > bytes.size()) std::abort();
+    const auto exact = ParseProxyHeader(bytes.substr(0, whole.length));
+    if (exact.status != Status::kDone || exact.length != whole.length || exact.source != whole.source) std::abort();
+    if (split < whole.length) {
+      const auto piece = ParseProxyHeader(bytes.substr(0, split));
+      if (piece.status != Status::kNeedMore || split + piece.more > whole.length) std::abort();
+    }
+  } else if (whole.status == Status::kNeedMore && whole.more == 0) {
+    std::abort();
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -85,5 +105,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string_view bytes(reinterpret_cast<const char*>(data + 1), size - 1);
   Front(kind, bytes, std::min(split, bytes.size()));
   (void)IsValidHostPort(bytes.substr(0, std::min<std::size_t>(bytes.size(), 300)));
+  ProxyFront(bytes, std::min(split, bytes.size()));
   return 0;
 }
