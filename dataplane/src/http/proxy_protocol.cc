@@ -37,6 +37,9 @@ ProxyHeader Done(std::size_t length, std::optional<asio::ip::address> source) {
   return header;
 }
 
+// A version 1 line is US-ASCII text.
+bool IsPrintable(char c) { return c >= ' ' && c <= '~'; }
+
 // A port as version 1 writes it: 1 to 5 digits, no sign, no leading zero, at most 65535.
 bool IsPort(std::string_view text) {
   if (text.empty() || text.size() > 5 || (text.size() > 1 && text.front() == '0')) return false;
@@ -55,10 +58,11 @@ ProxyHeader ParseV1(std::string_view bytes) {
     // A line still arriving: only printable ASCII belongs in it, then perhaps the CR.
     std::string_view text = bytes;
     if (text.ends_with('\r')) text.remove_suffix(1);
-    const bool printable = std::all_of(text.begin(), text.end(), [](char c) { return c >= ' ' && c <= '~'; });
+    const bool printable = std::all_of(text.begin(), text.end(), IsPrintable);
     return printable ? NeedMore(1) : Invalid("version 1 line with a control byte");
   }
   std::string_view line = bytes.substr(0, end);
+  if (!std::all_of(line.begin(), line.end(), IsPrintable)) return Invalid("version 1 line with a control byte");
   if (!line.starts_with(kV1Prefix)) return Invalid("version 1 line does not start with \"PROXY \"");
   line.remove_prefix(kV1Prefix.size());
   const std::size_t length = end + 2;

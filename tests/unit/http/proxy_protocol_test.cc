@@ -71,6 +71,7 @@ TEST(ProxyProtocol, Version1MalformedLinesAreRefused) {
            "PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n",                 // double space
            "PROXY TCP4 1.2.3.4 5.6.7.8 1 2 \r\n",                 // trailing space
            "PROXY TCP4 1.2.3.4\n5.6.7.8 1 2\r\n",                 // a bare LF
+           "PROXY UNKNOWN \x9c\r\n",                             // not ASCII, even where ignored
        }) {
     EXPECT_EQ(ParseProxyHeader(bad).status, Status::kInvalid) << bad;
   }
