@@ -148,4 +148,14 @@ Result<bool> Bool(std::string_view text) {
   return Fail("invalid boolean \"" + std::string(text) + "\": expected true or false");
 }
 
+bool IsLocationText(std::string_view text) noexcept {
+  constexpr std::size_t kMaxLocationBytes = 2048;
+  if (text.empty() || text.size() > kMaxLocationBytes) return false;
+  constexpr std::string_view kNeverInUri = "\"<>\\^`{|}";
+  for (char c : text) {
+    if (c <= 0x20 || c >= 0x7f || kNeverInUri.find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace pier::parse

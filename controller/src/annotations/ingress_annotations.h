@@ -26,6 +26,14 @@ struct HashBy {
 enum class AffinityMode { kBalanced, kPersistent };
 enum class BackendProtocol { kHttp, kHttps };
 
+// Where permanent-redirect / temporal-redirect send a request.
+struct RedirectTarget {
+  std::string location;             // absolute http(s) URL or a path starting with "/"
+  bool append_request_uri = false;  // the value ended with ingress-nginx's $request_uri
+
+  friend bool operator==(const RedirectTarget&, const RedirectTarget&) = default;
+};
+
 // A Secret named by an annotation: "NAME" (the Ingress' namespace) or "NAMESPACE/NAME".
 struct SecretRef {
   std::string namespace_;  // "" = the Ingress' namespace
@@ -89,6 +97,13 @@ struct IngressAnnotations {
   std::optional<SecretRef> proxy_ssl_secret;
   std::optional<bool> proxy_ssl_verify;  // nullopt: verify exactly when proxy_ssl_secret is set
   std::string proxy_ssl_name;  // "": the Service's DNS name
+
+  // Redirects the route answers instead of proxying. permanent wins when both are set.
+  std::optional<RedirectTarget> permanent_redirect;
+  uint32_t permanent_redirect_code = 301;
+  std::optional<RedirectTarget> temporal_redirect;
+  uint32_t temporal_redirect_code = 302;
+  std::string app_root;  // "": none
 
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;

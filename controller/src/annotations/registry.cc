@@ -134,6 +134,22 @@ Result<bool> SetAffinityMode(std::string_view text, A& out) {
   return true;
 }
 
+template <std::optional<RedirectTarget> A::*Member>
+Result<bool> SetRedirect(std::string_view text, A& out) {
+  auto value = RedirectUrl(text);
+  if (!value) return Fail(value.error());
+  out.*Member = std::move(*value);
+  return true;
+}
+
+template <uint32_t A::*Member>
+Result<bool> SetRedirectCode(std::string_view text, A& out) {
+  auto value = RedirectCode(text);
+  if (!value) return Fail(value.error());
+  out.*Member = *value;
+  return true;
+}
+
 Result<bool> SetCookiePath(std::string_view text, A& out) {
   auto value = CookiePath(text);
   if (!value) return Fail(value.error());
@@ -305,6 +321,19 @@ const AnnotationSpec kRegistry[] = {
     {"proxy-ssl-name", "host name", "NAME.NAMESPACE.svc", kUnavailable,
      "With `backend-protocol: HTTPS`: the name sent as SNI and verified in the backend's certificate.", {},
      SetString<&A::proxy_ssl_name, ServerName>},
+    {"permanent-redirect", "URL", "none", 0,
+     "Answer every request with a redirect here instead of proxying (the backend is not needed): an http(s) URL "
+     "or a path; a trailing `$request_uri` appends the request's path and query, other `$` variables are invalid.",
+     {}, SetRedirect<&A::permanent_redirect>},
+    {"permanent-redirect-code", "integer", "301", 0, "Status of `permanent-redirect`: 300, 301, 302, 303, 307 or 308.",
+     {}, SetRedirectCode<&A::permanent_redirect_code>},
+    {"temporal-redirect", "URL", "none", 0,
+     "As `permanent-redirect`, with 302 (or `temporal-redirect-code`); `permanent-redirect` wins when both are set.",
+     {}, SetRedirect<&A::temporal_redirect>},
+    {"temporal-redirect-code", "integer", "302", 0, "Status of `temporal-redirect`: 300, 301, 302, 303, 307 or 308.",
+     {}, SetRedirectCode<&A::temporal_redirect_code>},
+    {"app-root", "path", "none", 0, "A request for exactly `/` gets 302 to this path; other paths are proxied.", {},
+     SetString<&A::app_root, AppRoot>},
     {"proxy-body-size", "size", "1m", 0,
      "Largest request body (`0` = unlimited); over it: 413. Unset: the dataplane's `--default-proxy-body-size` (1m).",
      {}, SetBodySize},

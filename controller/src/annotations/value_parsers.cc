@@ -192,6 +192,62 @@ Result<std::string> SameSite(std::string_view text) {
   return Fail("invalid SameSite \"" + std::string(text) + "\": expected Strict, Lax or None");
 }
 
+namespace {
+
+// "" when `text` is a location Pier can send as it is, else why not.
+std::string LocationProblem(std::string_view text) {
+  if (text.empty()) return "is empty";
+  if (text.find('$') != std::string_view::npos) return "holds an nginx variable ($); only a trailing $request_uri is understood";
+  if (!parse::IsLocationText(text)) {
+    return "is longer than 2048 bytes or holds a space, a control byte, a quote, a backslash, <, >, {, }, |, ^ or `";
+  }
+  if (text.starts_with("/")) return text.starts_with("//") ? "starts with \"//\" (another host without a scheme)" : "";
+  const std::string lower = Lower(text.substr(0, 8));
+  std::string_view rest = text;
+  if (lower.starts_with("https://")) {
+    rest.remove_prefix(8);
+  } else if (lower.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return "is neither an http(s) URL nor a path starting with \"/\"";
+  }
+  const std::size_t end = rest.find_first_of("/?#");
+  if (rest.substr(0, end).empty()) return "names no host";
+  return "";
+}
+
+}  // namespace
+
+Result<RedirectTarget> RedirectUrl(std::string_view text) {
+  constexpr std::string_view kRequestUri = "$request_uri";
+  RedirectTarget target;
+  std::string_view location = text;
+  if (location.ends_with(kRequestUri)) {
+    location.remove_suffix(kRequestUri.size());
+    target.append_request_uri = true;
+  }
+  if (const std::string problem = LocationProblem(location); !problem.empty()) {
+    return Fail("invalid redirect \"" + std::string(text) + "\": " + problem);
+  }
+  target.location = std::string(location);
+  return target;
+}
+
+Result<std::string> AppRoot(std::string_view text) {
+  std::string problem = LocationProblem(text);
+  if (problem.empty() && !text.starts_with("/")) problem = "is not a path starting with \"/\"";
+  if (!problem.empty()) return Fail("invalid app-root \"" + std::string(text) + "\": " + problem);
+  return std::string(text);
+}
+
+Result<uint32_t> RedirectCode(std::string_view text) {
+  auto code = Count(text, 300, 308);
+  if (!code || *code == 304 || *code == 305 || *code == 306) {
+    return Fail("invalid redirect code \"" + std::string(text) + "\": expected 300, 301, 302, 303, 307 or 308");
+  }
+  return *code;
+}
+
 Result<SecretRef> SecretReference(std::string_view text) {
   auto fail = [&] {
     return Fail("invalid secret \"" + std::string(text) + "\": expected NAME or NAMESPACE/NAME");

@@ -39,6 +39,17 @@ Result<std::string> CookieDomain(std::string_view text);
 // Strict, Lax or None, any case; returned capitalised.
 Result<std::string> SameSite(std::string_view text);
 
+// permanent-redirect / temporal-redirect: an absolute http or https URL, or a path starting
+// with "/"; at most 2048 bytes of visible ASCII without quotes, backslashes, angle brackets,
+// braces, "|", "^" or "`". ingress-nginx pastes the value into its configuration, where nginx
+// variables expand; Pier takes it as data: a trailing "$request_uri" (the most common use) sets
+// append_request_uri, and any other "$" is refused.
+Result<RedirectTarget> RedirectUrl(std::string_view text);
+// app-root: a path starting with "/", same characters as RedirectUrl, no "$".
+Result<std::string> AppRoot(std::string_view text);
+// permanent-redirect-code / temporal-redirect-code: 300, 301, 302, 303, 307 or 308.
+Result<uint32_t> RedirectCode(std::string_view text);
+
 // "NAME" or "NAMESPACE/NAME", each a DNS-1123 subdomain as Kubernetes object names are.
 Result<SecretRef> SecretReference(std::string_view text);
 // A host name to send as SNI and verify a backend's certificate against (no wildcard, no port).

@@ -65,6 +65,21 @@ void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
   affinity.set_cookie_domain(values.session_cookie_domain);
 }
 
+void ApplyRedirects(const IngressAnnotations& values, pier::v1::Route& route) {
+  if (!values.app_root.empty()) route.mutable_route_redirect()->set_app_root(values.app_root);
+  const bool permanent = values.permanent_redirect.has_value();
+  const auto& target = permanent ? values.permanent_redirect : values.temporal_redirect;
+  if (!target) return;
+  pier::v1::RouteRedirect& redirect = *route.mutable_route_redirect();
+  redirect.set_status(permanent ? values.permanent_redirect_code : values.temporal_redirect_code);
+  redirect.set_location(target->location);
+  redirect.set_append_request_uri(target->append_request_uri);
+  // Nothing is proxied, so a missing Service or backend certificate does not matter (an
+  // Ingress that only redirects often names a placeholder backend). A security annotation
+  // that failed still closes the route (below).
+  if (!values.fail_closed) route.clear_unavailable();
+}
+
 void ApplyLimits(const IngressAnnotations& values, pier::v1::Route& route) {
   pier::v1::Limits& limits = *route.mutable_limits();
   limits.set_connections_per_client(values.limit_connections.value_or(0));
@@ -120,6 +135,8 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
     }
   }
   route.set_buffer_bytes(values.proxy_buffer_size.value_or(0));
+
+  ApplyRedirects(values, route);
 
   if (values.fail_closed && !route.has_unavailable()) {
     route.mutable_unavailable()->set_status(values.fail_closed->status);

@@ -369,6 +369,7 @@ void HttpSession::RouteRequest() {
     SendError(route->unavailable_status, route->unavailable_reason);
     return;
   }
+  if (RedirectByRoute()) return;
   if (RedirectToHttps()) return;
   if (!Admit(exchange_.forwarded.address)) return;
   if (exchange_.upgrade && !route->websocket_enabled) {

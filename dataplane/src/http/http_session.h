@@ -118,6 +118,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // TLS rules of the routed request (http_session_tls.cc): false when answered already (421,
   // a redirect to https).
   bool CheckConnectionFitsHost();
+  // permanent-redirect, temporal-redirect, app-root: true when the route answered.
+  bool RedirectByRoute();
   bool RedirectToHttps();
   void AddStrictTransportSecurity(boost::beast::http::fields& fields) const;
   void DoTlsShutdown();

@@ -34,6 +34,24 @@ bool HttpSession::CheckConnectionFitsHost() {
   return false;
 }
 
+bool HttpSession::RedirectByRoute() {
+  // As in ingress-nginx, these are answered before the redirect to HTTPS and before access
+  // rules: they reveal nothing and reach no backend.
+  const v1::RouteRedirect& redirect = exchange_.route->proto.route_redirect();
+  if (redirect.status() != 0) {
+    exchange_.location = redirect.location();
+    if (redirect.append_request_uri()) exchange_.location += std::string_view(request_->get().target());
+    SendError(redirect.status(), "redirecting to " + exchange_.location);
+    return true;
+  }
+  if (!redirect.app_root().empty() && exchange_.path == "/") {
+    exchange_.location = redirect.app_root();
+    SendError(302, "redirecting to " + exchange_.location);
+    return true;
+  }
+  return false;
+}
+
 bool HttpSession::RedirectToHttps() {
   // The client's scheme: behind a trusted proxy that ended TLS, its X-Forwarded-Proto (a
   // request that came over https there must not be sent to https again, forever).

@@ -12,6 +12,7 @@
 #include "pier/common/address.h"
 #include "pier/common/cidr.h"
 #include "pier/common/match.h"
+#include "pier/common/parse.h"
 #include "routing/bounds.h"
 #include "routing/config.h"
 #include "routing/host_name.h"
@@ -134,14 +135,31 @@ Result<bool> CheckAffinity(const v1::Affinity& affinity) {
   return true;
 }
 
+Result<bool> CheckRouteRedirect(const v1::RouteRedirect& redirect) {
+  const uint32_t status = redirect.status();
+  if (status != 0) {
+    if (status < 300 || status > 308 || status == 304 || status == 305 || status == 306) {
+      return Fail("route_redirect.status " + std::to_string(status) + " is not 300, 301, 302, 303, 307 or 308");
+    }
+    if (!parse::IsLocationText(redirect.location())) return Fail("route_redirect.location is not a valid Location");
+  } else if (!redirect.location().empty() || redirect.append_request_uri()) {
+    return Fail("route_redirect has a location but no status");
+  }
+  if (!redirect.app_root().empty() && (!redirect.app_root().starts_with("/") || !parse::IsLocationText(redirect.app_root()))) {
+    return Fail("route_redirect.app_root is not a path starting with \"/\"");
+  }
+  return true;
+}
+
 Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckPath(route.match()); !ok) return ok;
   const uint32_t status = route.unavailable().status();
   if (status != 0 && (status < bounds::kMinUnavailableStatus || status > bounds::kMaxUnavailableStatus)) {
     return Fail("unavailable.status " + std::to_string(status) + " is not an HTTP error status (400..599)");
   }
-  if (route.cluster().empty() && status == 0) {
-    return Fail("has neither a cluster nor an unavailable status");
+  if (auto ok = CheckRouteRedirect(route.route_redirect()); !ok) return ok;
+  if (route.cluster().empty() && status == 0 && route.route_redirect().status() == 0) {
+    return Fail("has neither a cluster, an unavailable status nor a redirect");
   }
   for (auto [ms, what] : {std::pair{route.timeouts().connect_ms(), "timeouts.connect_ms"},
                           std::pair{route.timeouts().read_ms(), "timeouts.read_ms"},

@@ -10,6 +10,33 @@ namespace {
 
 using Strings = std::vector<std::string>;
 
+TEST(RedirectUrl, UrlsAndPathsAsDataWithOnlyATrailingRequestUri) {
+  EXPECT_EQ(*RedirectUrl("https://new.example.com/docs?x=1#top"), (RedirectTarget{"https://new.example.com/docs?x=1#top", false}));
+  EXPECT_EQ(*RedirectUrl("HTTP://a.example:8080"), (RedirectTarget{"HTTP://a.example:8080", false}));
+  EXPECT_EQ(*RedirectUrl("https://new.example.com$request_uri"), (RedirectTarget{"https://new.example.com", true}));
+  EXPECT_EQ(*RedirectUrl("/moved"), (RedirectTarget{"/moved", false}));
+  for (const char* bad : {"", "$request_uri", "new.example.com", "ftp://x.example", "https://", "https:///path",
+                          "//evil.example/", "https://a.example/$host", "https://$host$request_uri",
+                          "https://a.example/a b", "https://a.example/\r\nSet-Cookie: x", "https://a.example/\"x\"",
+                          "https://a.example/{x}", "javascript:alert(1)"}) {
+    EXPECT_FALSE(RedirectUrl(bad).ok()) << bad;
+  }
+  EXPECT_FALSE(RedirectUrl("https://a.example/" + std::string(2048, 'x')).ok());
+}
+
+TEST(AppRoot, APathOnly) {
+  EXPECT_EQ(*AppRoot("/app"), "/app");
+  EXPECT_EQ(*AppRoot("/app/?tab=1"), "/app/?tab=1");
+  for (const char* bad : {"", "app", "https://a.example/app", "//a.example", "/a b", "/$uri"}) {
+    EXPECT_FALSE(AppRoot(bad).ok()) << bad;
+  }
+}
+
+TEST(RedirectCode, TheRedirectStatusesOnly) {
+  for (uint32_t code : {300u, 301u, 302u, 303u, 307u, 308u}) EXPECT_EQ(*RedirectCode(std::to_string(code)), code);
+  for (const char* bad : {"200", "304", "305", "306", "309", "3O1", ""}) EXPECT_FALSE(RedirectCode(bad).ok()) << bad;
+}
+
 TEST(CommaList, SplitsAndTrims) {
   EXPECT_EQ(*CommaList("a, b ,c"), (Strings{"a", "b", "c"}));
   EXPECT_EQ(*CommaList("a"), (Strings{"a"}));

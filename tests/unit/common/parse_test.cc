@@ -92,5 +92,17 @@ TEST(TrimSpace, SpacesAndTabs) {
   EXPECT_EQ(TrimSpace(""), "");
 }
 
+TEST(IsLocationText, VisibleUriCharactersOnly) {
+  EXPECT_TRUE(IsLocationText("https://a.example/p?q=1&r=%2F#f"));
+  EXPECT_TRUE(IsLocationText("/app"));
+  EXPECT_TRUE(IsLocationText(std::string(2048, 'a')));
+  EXPECT_FALSE(IsLocationText(std::string(2049, 'a')));
+  EXPECT_FALSE(IsLocationText(""));
+  for (const char* bad : {"/a b", "/a\r\nX: y", "/a\tb", "/\"", "/<", "/>", "/\\", "/^", "/`", "/{", "/|", "/}", "/\x7f",
+                          "/\xc3\xa9"}) {
+    EXPECT_FALSE(IsLocationText(bad)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace pier::parse

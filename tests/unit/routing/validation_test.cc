@@ -53,14 +53,50 @@ TEST(Validation, RouteClusterMustExist) {
   EXPECT_THAT(error, HasSubstr("cluster \"ns/gone:80\" does not exist"));
 }
 
-TEST(Validation, RouteNeedsAClusterOrAnUnavailableStatus) {
+TEST(Validation, RouteNeedsAClusterAnUnavailableStatusOrARedirect) {
   EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).clear_cluster(); }),
-              HasSubstr("neither a cluster nor an unavailable status"));
+              HasSubstr("neither a cluster, an unavailable status nor a redirect"));
   EXPECT_EQ(BuildError([](v1::Snapshot& s) {
               FirstRoute(s).clear_cluster();
               FirstRoute(s).mutable_unavailable()->set_status(503);
             }),
             "<accepted>");
+  EXPECT_EQ(BuildError([](v1::Snapshot& s) {
+              FirstRoute(s).clear_cluster();
+              FirstRoute(s).mutable_route_redirect()->set_status(301);
+              FirstRoute(s).mutable_route_redirect()->set_location("https://example.org");
+            }),
+            "<accepted>");
+  // app-root alone proxies every other path: it still needs a cluster.
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) {
+                FirstRoute(s).clear_cluster();
+                FirstRoute(s).mutable_route_redirect()->set_app_root("/app");
+              }),
+              HasSubstr("neither a cluster"));
+}
+
+TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
+  const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::RouteRedirect& redirect = *FirstRoute(s).mutable_route_redirect();
+      redirect.set_status(status);
+      redirect.set_location(location);
+      redirect.set_app_root(app_root);
+    });
+  };
+  EXPECT_EQ(with(301, "https://example.org/a?b=c#d"), "<accepted>");
+  EXPECT_EQ(with(308, "/elsewhere"), "<accepted>");
+  EXPECT_EQ(with(0, "", "/app"), "<accepted>");
+  for (uint32_t status : {200u, 304u, 305u, 306u, 309u, 400u}) {
+    EXPECT_THAT(with(status, "https://example.org"), HasSubstr("route_redirect.status")) << status;
+  }
+  for (const char* location : {"", "https://example.org/a b", "https://example.org/\r\nSet-Cookie: x=1",
+                               "https://example.org/\"", "https://example.org/<x>"}) {
+    EXPECT_THAT(with(301, location), HasSubstr("route_redirect.location")) << location;
+  }
+  EXPECT_THAT(with(0, "https://example.org"), HasSubstr("a location but no status"));
+  EXPECT_THAT(with(0, "", "app"), HasSubstr("route_redirect.app_root"));
+  EXPECT_THAT(with(0, "", "/a\nb"), HasSubstr("route_redirect.app_root"));
 }
 
 TEST(Validation, UnavailableStatusMustBeAnHttpError) {

@@ -141,6 +141,60 @@ TEST(AnnotationsOnRoutes, BodySizeZeroIsUnlimited) {
   EXPECT_TRUE(OnlyRoute(out).body_unlimited());
 }
 
+TEST(AnnotationsOnRoutes, RedirectsAndAppRoot) {
+  const Output permanent = OneIngress(IngressBuilder("app")
+                                          .annotation("nginx.ingress.kubernetes.io/permanent-redirect",
+                                                      "https://new.example$request_uri")
+                                          .annotation("nginx.ingress.kubernetes.io/permanent-redirect-code", "308")
+                                          .annotation("pier.dev/temporal-redirect", "https://other.example"))
+                               .Translate();
+  const auto& redirect = OnlyRoute(permanent).route_redirect();
+  EXPECT_EQ(redirect.status(), 308u);
+  EXPECT_EQ(redirect.location(), "https://new.example");
+  EXPECT_TRUE(redirect.append_request_uri());
+  EXPECT_TRUE(permanent.warnings.empty());
+
+  const Output temporal =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/temporal-redirect", "/elsewhere")).Translate();
+  EXPECT_EQ(OnlyRoute(temporal).route_redirect().status(), 302u);
+  EXPECT_FALSE(OnlyRoute(temporal).route_redirect().append_request_uri());
+
+  const Output root = OneIngress(IngressBuilder("app").annotation("pier.dev/app-root", "/app")).Translate();
+  EXPECT_EQ(OnlyRoute(root).route_redirect().status(), 0u);
+  EXPECT_EQ(OnlyRoute(root).route_redirect().app_root(), "/app");
+
+  // A variable other than a trailing $request_uri is not pasted anywhere: invalid, no redirect.
+  const Output variable =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/permanent-redirect", "https://$host/")).Translate();
+  EXPECT_FALSE(OnlyRoute(variable).has_route_redirect());
+  ASSERT_EQ(variable.warnings.size(), 1u);
+  EXPECT_EQ(variable.warnings[0].reason, "InvalidAnnotation");
+}
+
+TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
+  State state;  // no Service "gone"
+  state.Add(IngressBuilder("moved")
+                .annotation("pier.dev/permanent-redirect", "https://new.example")
+                .host("old.example")
+                .path("/", "gone", 80));
+  const Output out = state.Translate();
+  EXPECT_FALSE(OnlyRoute(out).has_unavailable());
+  EXPECT_EQ(OnlyRoute(out).route_redirect().status(), 301u);
+
+  State closed;
+  closed.Add(IngressBuilder("moved")
+                 .annotation("pier.dev/permanent-redirect", "https://new.example")
+                 .annotation("pier.dev/allowlist-source-range", "office")
+                 .host("old.example")
+                 .path("/", "gone", 80));
+  EXPECT_TRUE(OnlyRoute(closed.Translate()).has_unavailable()) << "closed, not redirecting";
+
+  // app-root proxies every other path, so a missing Service still makes the route unavailable.
+  State root;
+  root.Add(IngressBuilder("app").annotation("pier.dev/app-root", "/app").host("a.example").path("/", "gone", 80));
+  EXPECT_TRUE(OnlyRoute(root.Translate()).has_unavailable());
+}
+
 TEST(AnnotationsOnRoutes, InvalidAnnotationIsWarnedAndFallsBack) {
   const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-read-timeout", "soon")).Translate();
   EXPECT_EQ(OnlyRoute(out).timeouts().read_ms(), 0u);

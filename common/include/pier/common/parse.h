@@ -26,4 +26,9 @@ Result<bool> Bool(std::string_view text);
 // Leading and trailing spaces and tabs removed.
 std::string_view TrimSpace(std::string_view text) noexcept;
 
+// Text that may go into a Location field as it is: 1 to 2048 bytes of visible ASCII without the
+// characters RFC 3986 never allows in a URI ("\"", "<", ">", "\\", "^", "`", "{", "|", "}").
+// Both the controller (redirect annotations) and the dataplane (the snapshot) check with it.
+bool IsLocationText(std::string_view text) noexcept;
+
 }  // namespace pier::parse
