@@ -104,6 +104,7 @@ struct IngressAnnotations {
   std::optional<RedirectTarget> temporal_redirect;
   uint32_t temporal_redirect_code = 302;
   std::string app_root;  // "": none
+  std::string upstream_vhost;  // the Host sent to the backend; "": the client's
 
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;

@@ -332,6 +332,10 @@ const AnnotationSpec kRegistry[] = {
      {}, SetRedirect<&A::temporal_redirect>},
     {"temporal-redirect-code", "integer", "302", 0, "Status of `temporal-redirect`: 300, 301, 302, 303, 307 or 308.",
      {}, SetRedirectCode<&A::temporal_redirect_code>},
+    {"upstream-vhost", "host[:port]", "the request's Host", 0,
+     "Host header sent to the backend instead of the client's (which goes on in `X-Forwarded-Host`); "
+     "a host name or IP address with an optional port, no variables.",
+     {}, SetString<&A::upstream_vhost, UpstreamHost>},
     {"app-root", "path", "none", 0, "A request for exactly `/` gets 302 to this path; other paths are proxied.", {},
      SetString<&A::app_root, AppRoot>},
     {"proxy-body-size", "size", "1m", 0,

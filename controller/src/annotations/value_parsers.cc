@@ -1,5 +1,7 @@
 #include "annotations/value_parsers.h"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <algorithm>
 #include <charconv>
 
@@ -270,6 +272,40 @@ Result<std::string> ServerName(std::string_view text) {
   std::string name = Lower(text);
   if (!IsHostName(name)) return Fail("invalid server name \"" + std::string(text) + "\": expected a host name");
   return name;
+}
+
+Result<std::string> UpstreamHost(std::string_view text) {
+  const auto fail = [&] {
+    return Fail("invalid upstream host \"" + std::string(text) +
+                "\": expected a host name or an IP address, with an optional :port (no variables)");
+  };
+  std::string value = Lower(text);
+  std::string_view host = value;
+  std::string_view port;
+  if (host.starts_with("[")) {
+    const std::size_t close = host.find(']');
+    if (close == std::string_view::npos) return fail();
+    port = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v6(std::string(host), ec);
+    if (ec || (!port.empty() && !port.starts_with(":"))) return fail();
+  } else {
+    const std::size_t colon = host.find(':');
+    if (colon != std::string_view::npos) {
+      port = host.substr(colon);
+      host = host.substr(0, colon);
+    }
+    boost::system::error_code ec;
+    boost::asio::ip::make_address_v4(std::string(host), ec);
+    if (ec && !IsHostName(host)) return fail();
+  }
+  if (!port.empty()) {
+    port.remove_prefix(1);
+    const auto number = Count(port, 1, 65535);
+    if (!number || port.front() == '0') return fail();
+  }
+  return value;
 }
 
 Result<bool> OnOff(std::string_view text) {

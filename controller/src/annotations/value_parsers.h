@@ -54,6 +54,9 @@ Result<uint32_t> RedirectCode(std::string_view text);
 Result<SecretRef> SecretReference(std::string_view text);
 // A host name to send as SNI and verify a backend's certificate against (no wildcard, no port).
 Result<std::string> ServerName(std::string_view text);
+// upstream-vhost: the Host sent to the backend: a host name, an IPv4 address or a bracketed IPv6
+// address, with an optional :port (1..65535); lowercased. No nginx variables.
+Result<std::string> UpstreamHost(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
 

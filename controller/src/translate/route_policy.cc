@@ -137,6 +137,7 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   route.set_buffer_bytes(values.proxy_buffer_size.value_or(0));
 
   ApplyRedirects(values, route);
+  route.set_upstream_host(values.upstream_vhost);
 
   if (values.fail_closed && !route.has_unavailable()) {
     route.mutable_unavailable()->set_status(values.fail_closed->status);

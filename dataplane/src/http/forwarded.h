@@ -44,6 +44,9 @@ struct ForwardedRequest {
   bool scheme_from_proxy = false;
   bool request_id_kept = false;     // the client's own X-Request-ID goes upstream where it was
   bool forwarded_trusted = false;   // RFC 7239 Forwarded passes (the peer is a trusted proxy)
+  // The route's upstream-vhost: the Host sent upstream instead of the client's ("" = the
+  // client's). Points into the route, which the exchange holds.
+  std::string_view upstream_host;
 };
 
 // The scheme an X-Forwarded-Proto value names: its rightmost element (the one the nearest proxy

@@ -370,6 +370,7 @@ void HttpSession::RouteRequest() {
     return;
   }
   if (RedirectByRoute()) return;
+  exchange_.forwarded.upstream_host = route->proto.upstream_host();
   if (RedirectToHttps()) return;
   if (!Admit(exchange_.forwarded.address)) return;
   if (exchange_.upgrade && !route->websocket_enabled) {

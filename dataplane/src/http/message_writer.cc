@@ -102,7 +102,14 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
   AppendRequestLine(head, out);
   std::string_view host;
   for (const auto& field : head) {
-    if (field.name() == bhttp::field::host && host.empty()) host = field.value();
+    if (field.name() == bhttp::field::host) {
+      const bool first = host.empty();
+      if (first) host = field.value();
+      if (!forwarded.upstream_host.empty()) {
+        if (first) AppendField("Host", forwarded.upstream_host, out);  // in the client's place
+        continue;
+      }
+    }
     if (!ReplacedByForwarding(field, forwarded)) AppendField(field, out);
   }
   AppendField("X-Forwarded-For", forwarded.forwarded_for, out);

@@ -26,7 +26,9 @@ void AppendHead(const boost::beast::http::request_header<>& head, std::string& o
 // The head of a proxied request as the upstream gets it: as above, but the client's own
 // X-Forwarded-For, X-Real-IP, X-Forwarded-Proto and X-Forwarded-Host (X-Request-ID unless it
 // is kept, Forwarded unless the peer is trusted) are left out, and `forwarded`'s values follow
-// the other fields in that order (X-Forwarded-Host only when the request has a Host).
+// the other fields in that order (X-Forwarded-Host only when the request has a Host). With
+// forwarded.upstream_host set, that is the Host sent, in the place of the client's, which still
+// goes on in X-Forwarded-Host.
 void AppendHead(const boost::beast::http::request_header<>& head, const ForwardedRequest& forwarded,
                 std::string& out);
 // "HTTP/x.y status reason\r\n", the fields, "\r\n". The reason is the message's own, or the

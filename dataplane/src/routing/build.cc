@@ -135,6 +135,16 @@ Result<bool> CheckAffinity(const v1::Affinity& affinity) {
   return true;
 }
 
+// "" or what the controller's upstream-vhost parser lets through: lowercase host name, IPv4 or
+// [IPv6] characters and a port. Anything that could end or split the Host field is refused.
+bool IsUpstreamHost(std::string_view host) {
+  constexpr std::size_t kMaxHostPortBytes = 253 + 8;
+  if (host.size() > kMaxHostPortBytes) return false;
+  return std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+  });
+}
+
 Result<bool> CheckRouteRedirect(const v1::RouteRedirect& redirect) {
   const uint32_t status = redirect.status();
   if (status != 0) {
@@ -158,6 +168,7 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
     return Fail("unavailable.status " + std::to_string(status) + " is not an HTTP error status (400..599)");
   }
   if (auto ok = CheckRouteRedirect(route.route_redirect()); !ok) return ok;
+  if (!IsUpstreamHost(route.upstream_host())) return Fail("upstream_host is not a host[:port]");
   if (route.cluster().empty() && status == 0 && route.route_redirect().status() == 0) {
     return Fail("has neither a cluster, an unavailable status nor a redirect");
   }

@@ -32,6 +32,19 @@ TEST(AppRoot, APathOnly) {
   }
 }
 
+TEST(UpstreamHost, HostOrAddressWithAnOptionalPort) {
+  EXPECT_EQ(*UpstreamHost("Internal.SVC"), "internal.svc");
+  EXPECT_EQ(*UpstreamHost("internal.svc:8080"), "internal.svc:8080");
+  EXPECT_EQ(*UpstreamHost("10.0.0.1:443"), "10.0.0.1:443");
+  EXPECT_EQ(*UpstreamHost("[2001:db8::1]:8443"), "[2001:db8::1]:8443");
+  EXPECT_EQ(*UpstreamHost("[2001:DB8::1]"), "[2001:db8::1]");
+  for (const char* bad : {"", "$host", "a.example/path", "a.example:", "a.example:0", "a.example:65536",
+                          "a.example:080", "a b", "a.example\r\nX: y", "[2001:db8::1", "[nothost]:80", "2001:db8::1",
+                          "-a.example", "a.example:80:90", "user@a.example"}) {
+    EXPECT_FALSE(UpstreamHost(bad).ok()) << bad;
+  }
+}
+
 TEST(RedirectCode, TheRedirectStatusesOnly) {
   for (uint32_t code : {300u, 301u, 302u, 303u, 307u, 308u}) EXPECT_EQ(*RedirectCode(std::to_string(code)), code);
   for (const char* bad : {"200", "304", "305", "306", "309", "3O1", ""}) EXPECT_FALSE(RedirectCode(bad).ok()) << bad;

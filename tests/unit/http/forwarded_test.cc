@@ -201,6 +201,22 @@ TEST(ForwardedProtoIsHttps, TheRightmostElementCounts) {
   EXPECT_EQ(ForwardedProtoIsHttps("httpss"), std::nullopt);
 }
 
+TEST(ForwardRequest, UpstreamHostReplacesTheHostInItsPlace) {
+  bhttp::request_header<> request;
+  request.method(bhttp::verb::get);
+  request.target("/x");
+  request.version(11);
+  request.set(bhttp::field::host, "app.example.com");
+  request.set(bhttp::field::user_agent, "test");
+  ForwardedRequest forwarded = ForwardRequest(request, {Addr("203.0.113.9"), false, nullptr});
+  forwarded.upstream_host = "internal.svc:8080";
+  std::string head;
+  AppendHead(request, forwarded, head);
+  EXPECT_EQ(head, "GET /x HTTP/1.1\r\nHost: internal.svc:8080\r\nUser-Agent: test\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                  "X-Real-IP: 203.0.113.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.example.com\r\n"
+                  "X-Request-ID: " + forwarded.request_id + "\r\n\r\n");
+}
+
 TEST(ForwardRequest, NoHostNoForwardedHost) {
   bhttp::fields fields;
   fields.set("X-Forwarded-Host", "evil.example");

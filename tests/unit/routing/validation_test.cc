@@ -75,6 +75,16 @@ TEST(Validation, RouteNeedsAClusterAnUnavailableStatusOrARedirect) {
               HasSubstr("neither a cluster"));
 }
 
+TEST(Validation, UpstreamHostMustBeAHostPort) {
+  for (const char* good : {"internal.svc", "internal.svc:8080", "10.0.0.1", "[2001:db8::1]:443"}) {
+    EXPECT_EQ(BuildError([&](v1::Snapshot& s) { FirstRoute(s).set_upstream_host(good); }), "<accepted>") << good;
+  }
+  for (const char* bad : {"a b", "a\r\nX: y", "A.example", "a/b", "a.example\t"}) {
+    EXPECT_THAT(BuildError([&](v1::Snapshot& s) { FirstRoute(s).set_upstream_host(bad); }),
+                HasSubstr("upstream_host")) << bad;
+  }
+}
+
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
   const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
     return BuildError([&](v1::Snapshot& s) {

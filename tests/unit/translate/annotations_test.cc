@@ -171,6 +171,19 @@ TEST(AnnotationsOnRoutes, RedirectsAndAppRoot) {
   EXPECT_EQ(variable.warnings[0].reason, "InvalidAnnotation");
 }
 
+TEST(AnnotationsOnRoutes, UpstreamVhost) {
+  const Output out =
+      OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/upstream-vhost", "Internal.svc:8080"))
+          .Translate();
+  EXPECT_EQ(OnlyRoute(out).upstream_host(), "internal.svc:8080");
+  const Output none = OneIngress(IngressBuilder("app")).Translate();
+  EXPECT_EQ(OnlyRoute(none).upstream_host(), "");
+  const Output variable =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/upstream-vhost", "$service_name.svc")).Translate();
+  EXPECT_EQ(OnlyRoute(variable).upstream_host(), "");
+  ASSERT_EQ(variable.warnings.size(), 1u);
+}
+
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
   State state;  // no Service "gone"
   state.Add(IngressBuilder("moved")

@@ -1,0 +1,32 @@
+"""upstream-vhost: the backend gets the annotation's Host instead of the client's, which goes on
+in X-Forwarded-Host; a value with an nginx variable is refused and the client's Host is kept."""
+
+from __future__ import annotations
+
+import manifests as m
+from rawhttp import request
+from recorder import Recorder
+
+
+def test_upstream_vhost_replaces_the_host(stack):
+    recorder = Recorder()
+    try:
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(
+            *m.service_with_backends("recorder", [recorder.port]),
+            m.ingress("vhost", [("/", "recorder")],
+                      {"nginx.ingress.kubernetes.io/upstream-vhost": "internal.svc:8080"}, host="app.test"),
+            m.ingress("variable", [("/", "recorder")], {"pier.dev/upstream-vhost": "$host.internal"},
+                      host="other.test")))
+        stack.start()
+
+        assert request(stack.http_port, "GET", "/x", headers={"Host": "app.test"}).status == 200
+        headers = recorder.requests()[-1].headers
+        assert [v for k, v in headers if k.lower() == "host"] == ["internal.svc:8080"]
+        assert dict((k.lower(), v) for k, v in headers)["x-forwarded-host"] == "app.test"
+
+        assert request(stack.http_port, "GET", "/x", headers={"Host": "other.test"}).status == 200
+        headers = recorder.requests()[-1].headers
+        assert [v for k, v in headers if k.lower() == "host"] == ["other.test"]
+    finally:
+        recorder.close()
