@@ -52,6 +52,12 @@ def endpoint_slice(name: str, service_name: str, port: Optional[int],
     }
 
 
+def catch_all(name: str, ports: Iterable[int]) -> str:
+    """The manifests of Service `name` with a backend per port and one Ingress ("app") sending
+    every host and path to it: the stack most single-backend tests need."""
+    return render(*service_with_backends(name, ports), ingress("app", [("/", name)]))
+
+
 def service_with_backends(name: str, ports: Iterable[int]) -> list[dict]:
     """A Service and one slice per backend port (a slice has one port list for all endpoints)."""
     objects = [service(name)]

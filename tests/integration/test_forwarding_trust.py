@@ -17,8 +17,7 @@ from rawhttp import request
 def recorded(stack):
     recorder = Recorder()
     stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("recorder", [recorder.port]),
-                                              m.ingress("app", [("/", "recorder")])))
+    stack.write_manifest("app.yaml", m.catch_all("recorder", [recorder.port]))
     yield stack, recorder
     recorder.close()
 

@@ -56,8 +56,7 @@ def behind_balancer(stack):
     stack.https_port = free_port()
     stack.dataplane_args = ["--proxy-protocol", "--header-timeout", "1s"]
     stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("recorder", [recorder.port]),
-                                              m.ingress("app", [("/", "recorder")])))
+    stack.write_manifest("app.yaml", m.catch_all("recorder", [recorder.port]))
     stack.start()
     yield stack, recorder
     recorder.close()

@@ -33,9 +33,7 @@ def closing_upstream(module_launcher, tmp_path_factory):
     recorder = Recorder(close_after_response=True)
     stack = PierStack(module_launcher, tmp_path_factory.mktemp("upstream-reuse"))
     stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-    stack.write_manifest("apps.yaml", m.render(
-        *m.service_with_backends("recorder", [recorder.port]),
-        m.ingress("app", [("/", "recorder")])))
+    stack.write_manifest("apps.yaml", m.catch_all("recorder", [recorder.port]))
     stack.start()
     yield stack, recorder
     recorder.close()

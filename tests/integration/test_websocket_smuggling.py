@@ -34,8 +34,7 @@ def smuggling(module_launcher, tmp_path_factory):
     recorder = Recorder(backend)
     stack = PierStack(module_launcher, tmp_path_factory.mktemp("smuggling"))
     stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("recorder", [recorder.port]),
-                                              m.ingress("app", [("/", "recorder")])))
+    stack.write_manifest("app.yaml", m.catch_all("recorder", [recorder.port]))
     stack.start()
     yield stack, recorder
     recorder.close()
