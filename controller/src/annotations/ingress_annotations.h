@@ -106,6 +106,20 @@ struct IngressAnnotations {
   std::string app_root;  // "": none
   std::string upstream_vhost;  // the Host sent to the backend; "": the client's
 
+  // CORS. The defaults are ingress-nginx's.
+  bool enable_cors = false;
+  std::vector<std::string> cors_allow_origins;  // lowercase origins; empty: any Origin ("*")
+  std::string cors_allow_methods = "GET, PUT, POST, DELETE, PATCH, OPTIONS";
+  std::string cors_allow_headers =
+      "DNT, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, "
+      "Authorization";
+  std::string cors_expose_headers;  // "": none
+  bool cors_allow_credentials = true;
+  uint32_t cors_max_age_s = 1'728'000;
+  // A cors-* value was invalid: the Ingress sends no CORS headers at all (browsers then refuse
+  // cross-origin reads) rather than keep a default that may allow more than was meant.
+  bool cors_invalid = false;
+
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;
   std::optional<uint32_t> proxy_buffer_size;

@@ -222,6 +222,32 @@ Result<bool> SetBufferSize(std::string_view text, A& out) {
   return true;
 }
 
+// CORS. A bad cors-* value turns CORS off for the Ingress: without Access-Control-* headers a
+// browser refuses cross-origin reads, while keeping the default in the bad value's place
+// (any Origin, credentials) could allow more than the author meant.
+template <Result<bool> (*Parse)(std::string_view, A&)>
+Result<bool> CorsValue(std::string_view text, A& out) {
+  auto parsed = Parse(text, out);
+  if (parsed) return parsed;
+  out.cors_invalid = true;
+  return Fail(parsed.error() + "; CORS is off for this Ingress");
+}
+
+Result<bool> SetCorsOrigins(std::string_view text, A& out) {
+  auto value = Origins(text);
+  if (!value) return Fail(value.error());
+  out.cors_allow_origins = std::move(*value);  // empty: "*"
+  return true;
+}
+
+template <std::string A::*Member, bool kAllowStar>
+Result<bool> SetTokenList(std::string_view text, A& out) {
+  auto value = TokenList(text, kAllowStar);
+  if (!value) return Fail(value.error());
+  out.*Member = std::move(*value);
+  return true;
+}
+
 constexpr uint32_t kForbidden = 403;
 constexpr uint32_t kUnavailable = 503;
 
@@ -338,6 +364,28 @@ const AnnotationSpec kRegistry[] = {
      {}, SetString<&A::upstream_vhost, UpstreamHost>},
     {"app-root", "path", "none", 0, "A request for exactly `/` gets 302 to this path; other paths are proxied.", {},
      SetString<&A::app_root, AppRoot>},
+    {"enable-cors", "bool", "false", 0,
+     "Answer CORS: an allowed Origin gets `Access-Control-*` headers on every response, and its preflight "
+     "(`OPTIONS` with `Origin`) is answered 204 by Pier after access rules and limits. An invalid `cors-*` value "
+     "turns CORS off for the Ingress.",
+     {}, CorsValue<SetBool<&A::enable_cors>>},
+    {"cors-allow-origin", "origin list", "*", 0,
+     "Origins allowed (`https://app.example.com, https://*.example.com`), echoed in "
+     "`Access-Control-Allow-Origin`; `*`: any, answered with `*`. Listed origins add `Vary: Origin`.",
+     {}, CorsValue<SetCorsOrigins>},
+    {"cors-allow-methods", "token list", "GET, PUT, POST, DELETE, PATCH, OPTIONS", 0,
+     "`Access-Control-Allow-Methods` of a preflight.", {}, CorsValue<SetTokenList<&A::cors_allow_methods, true>>},
+    {"cors-allow-headers", "token list",
+     "DNT, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, "
+     "Authorization",
+     0, "`Access-Control-Allow-Headers` of a preflight.", {},
+     CorsValue<SetTokenList<&A::cors_allow_headers, true>>},
+    {"cors-expose-headers", "token list", "none", 0, "`Access-Control-Expose-Headers` of other responses.", {},
+     CorsValue<SetTokenList<&A::cors_expose_headers, true>>},
+    {"cors-allow-credentials", "bool", "true", 0, "Send `Access-Control-Allow-Credentials: true`.", {},
+     CorsValue<SetBool<&A::cors_allow_credentials>>},
+    {"cors-max-age", "integer", "1728000", 0, "`Access-Control-Max-Age` of a preflight, in seconds.", {},
+     CorsValue<SetCount<&A::cors_max_age_s, 0, 2'147'483'647>>},
     {"proxy-body-size", "size", "1m", 0,
      "Largest request body (`0` = unlimited); over it: 413. Unset: the dataplane's `--default-proxy-body-size` (1m).",
      {}, SetBodySize},

@@ -109,6 +109,20 @@ Result<std::vector<std::string>> CommaList(std::string_view text) {
   }
 }
 
+Result<std::string> TokenList(std::string_view text, bool allow_star) {
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  std::string joined;
+  for (const std::string& item : *items) {
+    if (!IsToken(item) || (item == "*" && !allow_star)) {
+      return Fail("\"" + item + "\" is not " + (allow_star ? "an HTTP token or \"*\"" : "an HTTP token"));
+    }
+    if (!joined.empty()) joined += ", ";
+    joined += item;
+  }
+  return joined;
+}
+
 Result<std::vector<std::string>> ServiceNames(std::string_view text) {
   auto items = CommaList(text);
   if (!items) return Fail(items.error());

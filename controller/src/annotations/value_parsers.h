@@ -24,6 +24,10 @@ Result<std::vector<std::string>> ServiceNames(std::string_view text);
 // Origin (returned as an empty list).
 Result<std::vector<std::string>> Origins(std::string_view text);
 
+// A CORS list of HTTP tokens (methods, header names), "*" too when allow_star; joined with ", "
+// as it is sent in Access-Control-Allow-Methods, -Allow-Headers or -Expose-Headers.
+Result<std::string> TokenList(std::string_view text, bool allow_star);
+
 // A decimal integer in [min, max].
 Result<uint32_t> Count(std::string_view text, uint32_t min, uint32_t max);
 

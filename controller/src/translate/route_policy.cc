@@ -80,6 +80,18 @@ void ApplyRedirects(const IngressAnnotations& values, pier::v1::Route& route) {
   if (!values.fail_closed) route.clear_unavailable();
 }
 
+void ApplyCors(const IngressAnnotations& values, pier::v1::Route& route) {
+  if (!values.enable_cors || values.cors_invalid) return;
+  pier::v1::Cors& cors = *route.mutable_cors();
+  cors.set_enabled(true);
+  for (const std::string& origin : values.cors_allow_origins) cors.add_allow_origins(origin);
+  cors.set_allow_methods(values.cors_allow_methods);
+  cors.set_allow_headers(values.cors_allow_headers);
+  cors.set_expose_headers(values.cors_expose_headers);
+  cors.set_allow_credentials(values.cors_allow_credentials);
+  cors.set_max_age_s(values.cors_max_age_s);
+}
+
 void ApplyLimits(const IngressAnnotations& values, pier::v1::Route& route) {
   pier::v1::Limits& limits = *route.mutable_limits();
   limits.set_connections_per_client(values.limit_connections.value_or(0));
@@ -138,6 +150,7 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
 
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
+  ApplyCors(values, route);
 
   if (values.fail_closed && !route.has_unavailable()) {
     route.mutable_unavailable()->set_status(values.fail_closed->status);

@@ -13,7 +13,8 @@ using ErrorResponse = boost::beast::http::response<boost::beast::http::string_bo
 
 // HTTP/1.1, Content-Type text/plain, body = reason + "\n" (control characters replaced by
 // spaces, so upstream- or client-supplied text cannot split the line), Connection keep-alive
-// or close. A response to HEAD keeps the Content-Length but carries no body.
+// or close. A response to HEAD keeps the Content-Length but carries no body; a 204 or 304 has
+// neither body nor Content-Length nor Content-Type (the reason is only logged).
 ErrorResponse MakeErrorResponse(unsigned status, std::string_view reason, bool keep_alive, bool head_request = false);
 
 }  // namespace pier::dataplane::http

@@ -372,7 +372,15 @@ void HttpSession::RouteRequest() {
   if (RedirectByRoute()) return;
   exchange_.forwarded.upstream_host = route->proto.upstream_host();
   if (RedirectToHttps()) return;
+  // Decided before admission, so that a refusal (429, 403) reaches the page's script too.
+  if (!exchange_.upgrade) {
+    exchange_.cors = DecideCors(route->proto.cors(), request, request.method() == bhttp::verb::options);
+  }
   if (!Admit(exchange_.forwarded.address)) return;
+  if (exchange_.cors.preflight) {
+    SendError(204, "CORS preflight answered for origin " + exchange_.cors.allow_origin);
+    return;
+  }
   if (exchange_.upgrade && !route->websocket_enabled) {
     exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
     SendError(403, route->websocket_disabled_reason.empty() ? "websocket upgrades are disabled for this route"
@@ -439,7 +447,7 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
     error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
   }
   if (!exchange_.location.empty()) error_response_->set(bhttp::field::location, exchange_.location);
-  AddStrictTransportSecurity(*error_response_);
+  AddRouteHeaders(*error_response_);
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);
   bhttp::async_write(client_, *error_response_,

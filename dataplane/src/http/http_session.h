@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "http/cors.h"
 #include "http/error_response.h"
 #include "http/message_writer.h"
 #include "http/proxy_metrics.h"
@@ -94,6 +95,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     uint64_t bytes_out = 0;
     uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
     std::string location;            // the response is a redirect to here
+    CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 
@@ -122,6 +124,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   bool RedirectByRoute();
   bool RedirectToHttps();
   void AddStrictTransportSecurity(boost::beast::http::fields& fields) const;
+  // HSTS and CORS: what the route adds to every response, the backend's or Pier's own.
+  void AddRouteHeaders(boost::beast::http::fields& fields) const;
   void DoTlsShutdown();
   void SendError(unsigned status, std::string_view reason, bool force_close = false);
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);

@@ -84,6 +84,11 @@ void HttpSession::AddStrictTransportSecurity(bhttp::fields& fields) const {
   fields.set(bhttp::field::strict_transport_security, value);
 }
 
+void HttpSession::AddRouteHeaders(bhttp::fields& fields) const {
+  AddStrictTransportSecurity(fields);
+  if (exchange_.route) AddCorsHeaders(exchange_.route->proto.cors(), exchange_.cors, fields);
+}
+
 void HttpSession::DoTlsShutdown() {
   // close_notify tells the client the last response ended here rather than being cut; its
   // answer is waited for only briefly, a client that never sends one does not hold the socket.

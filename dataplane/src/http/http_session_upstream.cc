@@ -414,7 +414,7 @@ void HttpSession::DoWriteResponseHeader() {
   RemoveHopByHop(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   response.version(11);
-  AddStrictTransportSecurity(response);
+  AddRouteHeaders(response);
   exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);
   bool chunked = false;
   if (!exchange_.response_bodyless) {

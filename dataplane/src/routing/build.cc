@@ -161,6 +161,29 @@ Result<bool> CheckRouteRedirect(const v1::RouteRedirect& redirect) {
   return true;
 }
 
+// A CORS header value: HTTP tokens (or "*") joined by ", ", as the controller's parser makes
+// them. Anything else could end or split the header line.
+bool IsTokenListText(std::string_view text) {
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~, ";
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           kSpecials.find(c) != std::string_view::npos;
+  });
+}
+
+Result<bool> CheckCors(const v1::Cors& cors) {
+  for (const std::string& origin : cors.allow_origins()) {
+    // What websocket-allowed-origins entries are: "scheme://host[:port]", a host may be "*.x".
+    if (!origin.starts_with("http://") && !origin.starts_with("https://")) {
+      return Fail("cors origin " + Quote(origin) + " is not http(s)://host[:port]");
+    }
+  }
+  for (const std::string* list : {&cors.allow_methods(), &cors.allow_headers(), &cors.expose_headers()}) {
+    if (!IsTokenListText(*list)) return Fail("cors header list " + Quote(*list) + " is not a list of HTTP tokens");
+  }
+  return true;
+}
+
 Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckPath(route.match()); !ok) return ok;
   const uint32_t status = route.unavailable().status();
@@ -169,6 +192,7 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
   }
   if (auto ok = CheckRouteRedirect(route.route_redirect()); !ok) return ok;
   if (!IsUpstreamHost(route.upstream_host())) return Fail("upstream_host is not a host[:port]");
+  if (auto ok = CheckCors(route.cors()); !ok) return ok;
   if (route.cluster().empty() && status == 0 && route.route_redirect().status() == 0) {
     return Fail("has neither a cluster, an unavailable status nor a redirect");
   }

@@ -33,7 +33,22 @@ TEST(Parse, NoAnnotationsGivesDefaults) {
   EXPECT_FALSE(a.ssl_redirect);
   EXPECT_FALSE(a.force_ssl_redirect);
   EXPECT_FALSE(a.proxy_body_size);
+  EXPECT_FALSE(a.enable_cors);
+  EXPECT_FALSE(a.cors_invalid);
   EXPECT_FALSE(a.fail_closed);
+}
+
+TEST(Parse, AnInvalidCorsValueMarksCorsInvalidWithoutClosing) {
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"cors-allow-origin", "https://a.example/path"}, {"cors-allow-origin", "myapp://a"},
+           {"cors-allow-methods", "GET;"}, {"cors-allow-headers", ""}, {"cors-expose-headers", "a b"},
+           {"cors-allow-credentials", "maybe"}, {"cors-max-age", "-1"}, {"enable-cors", "yes please"}}) {
+    const ParseOutput out = ParseOne("nginx.ingress.kubernetes.io/" + key, value);
+    ASSERT_EQ(out.problems.size(), 1u) << key;
+    EXPECT_NE(out.problems[0].why.find("CORS is off for this Ingress"), std::string::npos) << out.problems[0].why;
+    EXPECT_TRUE(out.values.cors_invalid) << key;
+    EXPECT_FALSE(out.values.fail_closed) << key;
+  }
 }
 
 // One good value per annotation, with a check of the typed field it lands in.
@@ -115,7 +130,19 @@ INSTANTIATE_TEST_SUITE_P(
              [](const auto& a) { EXPECT_EQ(a.proxy_ssl_secret, (SecretRef{"certs", "backend.ca"})); }},
         Good{"proxy-ssl-verify", "on", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, true); }},
         Good{"proxy-ssl-verify", "OFF", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, false); }},
-        Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }}));
+        Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }},
+        Good{"enable-cors", "true", [](const auto& a) { EXPECT_TRUE(a.enable_cors); }},
+        Good{"cors-allow-origin", "https://App.example.com, http://localhost:3000",
+             [](const auto& a) {
+               EXPECT_EQ(a.cors_allow_origins, (Strings{"http://localhost:3000", "https://app.example.com"}));
+             }},
+        Good{"cors-allow-origin", "*", [](const auto& a) { EXPECT_TRUE(a.cors_allow_origins.empty()); }},
+        Good{"cors-allow-methods", "GET,POST", [](const auto& a) { EXPECT_EQ(a.cors_allow_methods, "GET, POST"); }},
+        Good{"cors-allow-headers", "X-Token, Content-Type",
+             [](const auto& a) { EXPECT_EQ(a.cors_allow_headers, "X-Token, Content-Type"); }},
+        Good{"cors-expose-headers", "*", [](const auto& a) { EXPECT_EQ(a.cors_expose_headers, "*"); }},
+        Good{"cors-allow-credentials", "false", [](const auto& a) { EXPECT_FALSE(a.cors_allow_credentials); }},
+        Good{"cors-max-age", "600", [](const auto& a) { EXPECT_EQ(a.cors_max_age_s, 600u); }}));
 
 // Bad values: reported with key, value and why; the field keeps its default.
 struct Bad {
@@ -262,7 +289,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-realm", "auth-signin", "auth-tls-verify-client", "satisfy", "enable-cors",
+  for (const char* key : {"auth-realm", "auth-signin", "auth-tls-verify-client", "satisfy", "enable-access-log",
                           "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;

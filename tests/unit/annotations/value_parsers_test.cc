@@ -45,6 +45,16 @@ TEST(UpstreamHost, HostOrAddressWithAnOptionalPort) {
   }
 }
 
+TEST(TokenList, TokensJoinedAsSent) {
+  EXPECT_EQ(*TokenList("GET,POST", false), "GET, POST");
+  EXPECT_EQ(*TokenList(" X-Custom , Content-Type ", false), "X-Custom, Content-Type");
+  EXPECT_EQ(*TokenList("*", true), "*");
+  EXPECT_FALSE(TokenList("*", false).ok());
+  for (const char* bad : {"", "GET,,POST", "X a", "X\r\nY: z", "a;b", "\"x\"", "a:b"}) {
+    EXPECT_FALSE(TokenList(bad, true).ok()) << bad;
+  }
+}
+
 TEST(RedirectCode, TheRedirectStatusesOnly) {
   for (uint32_t code : {300u, 301u, 302u, 303u, 307u, 308u}) EXPECT_EQ(*RedirectCode(std::to_string(code)), code);
   for (const char* bad : {"200", "304", "305", "306", "309", "3O1", ""}) EXPECT_FALSE(RedirectCode(bad).ok()) << bad;

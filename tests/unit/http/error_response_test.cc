@@ -28,5 +28,14 @@ TEST(ErrorResponse, HeadHasLengthButNoBody) {
   EXPECT_EQ(response[bhttp::field::content_length], "5");
 }
 
+TEST(ErrorResponse, NoContentHasNoBodyNorLength) {
+  auto response = MakeErrorResponse(204, "CORS preflight answered", true);
+  EXPECT_EQ(response.result_int(), 204u);
+  EXPECT_TRUE(response.body().empty());
+  EXPECT_EQ(response.find(bhttp::field::content_length), response.end());
+  EXPECT_EQ(response.find(bhttp::field::content_type), response.end());
+  EXPECT_EQ(response[bhttp::field::connection], "keep-alive");
+}
+
 }  // namespace
 }  // namespace pier::dataplane::http

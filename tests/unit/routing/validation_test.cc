@@ -85,6 +85,21 @@ TEST(Validation, UpstreamHostMustBeAHostPort) {
   }
 }
 
+TEST(Validation, CorsListsMustBeTokens) {
+  const auto with = [](std::string methods, std::string origin = "https://a.example") {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::Cors& cors = *FirstRoute(s).mutable_cors();
+      cors.set_enabled(true);
+      cors.add_allow_origins(origin);
+      cors.set_allow_methods(methods);
+    });
+  };
+  EXPECT_EQ(with("GET, POST"), "<accepted>");
+  EXPECT_EQ(with("*"), "<accepted>");
+  for (const char* bad : {"GET\r\nX: y", "GET;", "\"GET\"", "GET\t"}) EXPECT_THAT(with(bad), HasSubstr("cors")) << bad;
+  EXPECT_THAT(with("GET", "ftp://a.example"), HasSubstr("cors origin"));
+}
+
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
   const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
     return BuildError([&](v1::Snapshot& s) {

@@ -184,6 +184,59 @@ TEST(AnnotationsOnRoutes, UpstreamVhost) {
   ASSERT_EQ(variable.warnings.size(), 1u);
 }
 
+TEST(AnnotationsOnRoutes, CorsWithIngressNginxDefaults) {
+  const Output out =
+      OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-cors", "true")).Translate();
+  const pier::v1::Cors& cors = OnlyRoute(out).cors();
+  EXPECT_TRUE(cors.enabled());
+  EXPECT_TRUE(cors.allow_origins().empty());  // "*"
+  EXPECT_EQ(cors.allow_methods(), "GET, PUT, POST, DELETE, PATCH, OPTIONS");
+  EXPECT_EQ(cors.allow_headers(),
+            "DNT, Keep-Alive, User-Agent, X-Requested-With, If-Modified-Since, Cache-Control, Content-Type, Range, "
+            "Authorization");
+  EXPECT_EQ(cors.expose_headers(), "");
+  EXPECT_TRUE(cors.allow_credentials());
+  EXPECT_EQ(cors.max_age_s(), 1728000u);
+  EXPECT_TRUE(out.warnings.empty());
+
+  const Output off = OneIngress(IngressBuilder("app")).Translate();
+  EXPECT_FALSE(OnlyRoute(off).has_cors());
+}
+
+TEST(AnnotationsOnRoutes, CorsSettings) {
+  const Output out = OneIngress(IngressBuilder("app")
+                                    .annotation("pier.dev/enable-cors", "true")
+                                    .annotation("pier.dev/cors-allow-origin", "https://App.example.com, https://*.example.org")
+                                    .annotation("pier.dev/cors-allow-methods", "GET,POST")
+                                    .annotation("pier.dev/cors-allow-headers", "X-Token")
+                                    .annotation("pier.dev/cors-expose-headers", "X-Total, X-Page")
+                                    .annotation("pier.dev/cors-allow-credentials", "false")
+                                    .annotation("pier.dev/cors-max-age", "600"))
+                         .Translate();
+  const pier::v1::Cors& cors = OnlyRoute(out).cors();
+  EXPECT_EQ(Strings(cors.allow_origins().begin(), cors.allow_origins().end()),
+            (Strings{"https://*.example.org", "https://app.example.com"}));
+  EXPECT_EQ(cors.allow_methods(), "GET, POST");
+  EXPECT_EQ(cors.allow_headers(), "X-Token");
+  EXPECT_EQ(cors.expose_headers(), "X-Total, X-Page");
+  EXPECT_FALSE(cors.allow_credentials());
+  EXPECT_EQ(cors.max_age_s(), 600u);
+  EXPECT_TRUE(out.warnings.empty());
+}
+
+TEST(AnnotationsOnRoutes, AnInvalidCorsValueTurnsCorsOffNotWider) {
+  // A bad origin list must not leave "*" in its place.
+  const Output out = OneIngress(IngressBuilder("app")
+                                    .annotation("pier.dev/enable-cors", "true")
+                                    .annotation("pier.dev/cors-allow-origin", "https://app.example.com/path"))
+                         .Translate();
+  EXPECT_FALSE(OnlyRoute(out).has_cors());
+  EXPECT_FALSE(OnlyRoute(out).has_unavailable());  // the application is still served
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+  EXPECT_NE(out.warnings[0].message.find("CORS is off for this Ingress"), std::string::npos) << out.warnings[0].message;
+}
+
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
   State state;  // no Service "gone"
   state.Add(IngressBuilder("moved")
