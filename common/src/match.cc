@@ -5,7 +5,11 @@ namespace {
 
 constexpr char ToLowerAscii(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-std::string_view EffectivePath(PathRule rule) noexcept { return rule.exact ? rule.path : NormalizePrefix(rule.path); }
+std::string_view EffectivePath(PathRule rule) noexcept {
+  return rule.exact || rule.regex ? rule.path : NormalizePrefix(rule.path);
+}
+
+int Rank(PathRule rule) noexcept { return rule.exact ? 0 : (rule.regex ? 2 : 1); }
 
 }  // namespace
 
@@ -56,7 +60,7 @@ int ComparePrecedence(PathRule a, PathRule b) noexcept {
   const std::string_view pa = EffectivePath(a);
   const std::string_view pb = EffectivePath(b);
   if (pa.size() != pb.size()) return pa.size() > pb.size() ? -1 : 1;
-  if (a.exact != b.exact) return a.exact ? -1 : 1;
+  if (Rank(a) != Rank(b)) return Rank(a) < Rank(b) ? -1 : 1;
   const int bytes = pa.compare(pb);
   return bytes < 0 ? -1 : (bytes > 0 ? 1 : 0);
 }

@@ -106,6 +106,14 @@ struct IngressAnnotations {
   std::string app_root;  // "": none
   std::string upstream_vhost;  // the Host sent to the backend; "": the client's
 
+  // Regex paths and rewrites.
+  bool use_regex = false;
+  std::string rewrite_target;      // "": none; a path with $0..$9 (pier/common/path_regex.h)
+  std::string x_forwarded_prefix;  // "": none
+  // Whether this Ingress' Prefix and ImplementationSpecific paths are regexes (rewrite-target
+  // implies use-regex, as in ingress-nginx).
+  bool RegexPaths() const noexcept { return use_regex || !rewrite_target.empty(); }
+
   // CORS. The defaults are ingress-nginx's.
   bool enable_cors = false;
   std::vector<std::string> cors_allow_origins;  // lowercase origins; empty: any Origin ("*")

@@ -362,6 +362,18 @@ const AnnotationSpec kRegistry[] = {
      "Host header sent to the backend instead of the client's (which goes on in `X-Forwarded-Host`); "
      "a host name or IP address with an optional port, no variables.",
      {}, SetString<&A::upstream_vhost, UpstreamHost>},
+    {"use-regex", "bool", "false", 0,
+     "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
+     "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "
+     "paths stay exact. A path that is not a valid RE2 regex is skipped with an `InvalidPath` warning.",
+     {}, SetBool<&A::use_regex>},
+    {"rewrite-target", "path", "none", 0,
+     "The path the backend gets instead of the request's, `$1`..`$9` standing for the path regex's groups (`$0`: "
+     "what it matched); the query is kept. Implies `use-regex`. No other variables.",
+     {}, SetString<&A::rewrite_target, RewriteTarget>},
+    {"x-forwarded-prefix", "path", "none", 0,
+     "Send `X-Forwarded-Prefix` with this value to the backend (the client's own is replaced).", {},
+     SetString<&A::x_forwarded_prefix, ForwardedPrefix>},
     {"app-root", "path", "none", 0, "A request for exactly `/` gets 302 to this path; other paths are proxied.", {},
      SetString<&A::app_root, AppRoot>},
     {"enable-cors", "bool", "false", 0,

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "pier/common/parse.h"
+#include "pier/common/path_regex.h"
 
 namespace pier::annotations {
 namespace {
@@ -327,6 +328,20 @@ Result<bool> OnOff(std::string_view text) {
   if (value == "on" || value == "true") return true;
   if (value == "off" || value == "false") return false;
   return Fail("invalid value \"" + std::string(text) + "\": expected on or off");
+}
+
+Result<std::string> RewriteTarget(std::string_view text) {
+  auto ok = match::CheckRewriteTarget(text);
+  if (!ok) return Fail(ok.error());
+  return std::string(text);
+}
+
+Result<std::string> ForwardedPrefix(std::string_view text) {
+  auto ok = match::CheckRewriteTarget(text);
+  if (!ok || text.find('$') != std::string_view::npos) {
+    return Fail("x-forwarded-prefix \"" + std::string(text) + "\" must be a path starting with \"/\" (no variables)");
+  }
+  return std::string(text);
 }
 
 }  // namespace pier::annotations

@@ -61,6 +61,10 @@ Result<std::string> ServerName(std::string_view text);
 // upstream-vhost: the Host sent to the backend: a host name, an IPv4 address or a bracketed IPv6
 // address, with an optional :port (1..65535); lowercased. No nginx variables.
 Result<std::string> UpstreamHost(std::string_view text);
+// rewrite-target: a path starting with "/" where "$" only comes before a group number 0-9.
+Result<std::string> RewriteTarget(std::string_view text);
+// x-forwarded-prefix: a path starting with "/", no "$", "?" or "#".
+Result<std::string> ForwardedPrefix(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
 

@@ -55,10 +55,10 @@ void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
                                                                                     : pier::v1::Affinity::COOKIE_BALANCED);
   affinity.set_cookie_name(values.session_cookie_name);
   // The route path is a fine default, unless it holds a ";" that would end the cookie
-  // attribute (the dataplane refuses such a snapshot); "/" then covers the route too.
+  // attribute (the dataplane refuses such a snapshot) or is a regex; "/" then covers the route.
   const std::string& route_path = route.match().path();
-  affinity.set_cookie_path(values.session_cookie_path.value_or(
-      route_path.find(';') == std::string::npos ? route_path : std::string("/")));
+  const bool usable = route_path.find(';') == std::string::npos && route.match().type() != pier::v1::PathMatch::REGEX;
+  affinity.set_cookie_path(values.session_cookie_path.value_or(usable ? route_path : std::string("/")));
   affinity.set_cookie_max_age_s(values.session_cookie_max_age ? static_cast<uint64_t>(values.session_cookie_max_age->count()) : 0);
   affinity.set_cookie_secure(values.session_cookie_secure);
   affinity.set_cookie_samesite(values.session_cookie_samesite);
@@ -150,6 +150,8 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
 
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
+  route.set_rewrite_target(values.rewrite_target);
+  route.set_forwarded_prefix(values.x_forwarded_prefix);
   ApplyCors(values, route);
 
   if (values.fail_closed && !route.has_unavailable()) {

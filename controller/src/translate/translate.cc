@@ -10,6 +10,7 @@
 
 #include "annotations/registry.h"
 #include "pier/common/match.h"
+#include "pier/common/path_regex.h"
 #include "translate/backend_tls.h"
 #include "translate/backends.h"
 #include "translate/names.h"
@@ -39,7 +40,7 @@ struct PendingRoute {
 };
 
 // One (host, type, path) is served by one route; the first claim wins.
-using ClaimKey = std::tuple<std::string, bool, std::string>;
+using ClaimKey = std::tuple<std::string, int, std::string>;  // host, PathMatch type, path
 
 class Translator final {
  public:
@@ -135,7 +136,18 @@ void Translator::AddRulePaths(const ServedIngress& served) {
                           "\" must start with \"/\" and hold no spaces or control characters; path skipped");
         continue;
       }
-      const auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
+      auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
+      // As ingress-nginx: use-regex (or rewrite-target) makes this Ingress' Prefix and
+      // ImplementationSpecific paths regexes; an Exact path stays exact.
+      if (type == pier::v1::PathMatch::PREFIX && served.annotations.RegexPaths()) {
+        if (auto regex = match::PathRegex::Compile(text); !regex) {
+          warnings_.Add(ingress, "InvalidPath",
+                        "spec.rules[" + std::to_string(i) + "].http.paths[" + std::to_string(j) + "].path: " +
+                            regex.error() + " (use-regex); path skipped");
+          continue;
+        }
+        type = pier::v1::PathMatch::REGEX;
+      }
       AddRoute(served, host, type, text, path.backend,
                model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j), false);
     }
@@ -163,8 +175,10 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
                           bool is_default) {
   const model::Ingress& ingress = *served.ingress;
   const bool exact = type == pier::v1::PathMatch::EXACT;
-  const std::string normalized(exact ? std::string_view(path) : match::NormalizePrefix(path));
-  ClaimKey key{host, exact, normalized};
+  const bool regex = type == pier::v1::PathMatch::REGEX;
+  const std::string normalized(exact || regex ? std::string_view(path) : match::NormalizePrefix(path));
+  ClaimKey key{host, static_cast<int>(type), normalized};
+  const char* kind = exact ? "Exact" : (regex ? "Regex" : "Prefix");
 
   if (const auto claim = claims_.find(key); claim != claims_.end()) {
     // A default backend yields silently to any rule; it is the lowest precedence by design.
@@ -172,11 +186,11 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     if (claim->second != &served) {
       const model::Ingress& winner = *claim->second->ingress;
       warnings_.Add(ingress, "ConflictingPath",
-                    std::string(exact ? "Exact" : "Prefix") + " path " + normalized + " on host \"" + host +
+                    std::string(kind) + " path " + normalized + " on host \"" + host +
                         "\" is already served by the older ingress " + model::KeyOf(winner.meta));
     } else {
       warnings_.Add(ingress, "ConflictingPath",
-                    std::string(exact ? "Exact" : "Prefix") + " path " + normalized + " on host \"" + host +
+                    std::string(kind) + " path " + normalized + " on host \"" + host +
                         "\" appears twice in this ingress; the first one is used");
     }
     return;
@@ -219,8 +233,9 @@ void Translator::Assemble(Output& out) {
     std::sort(routes.begin(), routes.end(), [](const PendingRoute* a, const PendingRoute* b) {
       const auto& ma = a->route.match();
       const auto& mb = b->route.match();
-      const int order = match::ComparePrecedence({ma.type() == pier::v1::PathMatch::EXACT, ma.path()},
-                                                 {mb.type() == pier::v1::PathMatch::EXACT, mb.path()});
+      const int order = match::ComparePrecedence(
+          {ma.type() == pier::v1::PathMatch::EXACT, ma.path(), ma.type() == pier::v1::PathMatch::REGEX},
+          {mb.type() == pier::v1::PathMatch::EXACT, mb.path(), mb.type() == pier::v1::PathMatch::REGEX});
       if (order != 0) return order < 0;
       if (a->owner != b->owner) return Older(a->owner->ingress, b->owner->ingress);
       return a->route.name() < b->route.name();

@@ -47,6 +47,9 @@ struct ForwardedRequest {
   // The route's upstream-vhost: the Host sent upstream instead of the client's ("" = the
   // client's). Points into the route, which the exchange holds.
   std::string_view upstream_host;
+  // The route's x-forwarded-prefix, sent as X-Forwarded-Prefix in place of the client's ("" =
+  // the client's passes). Points into the route too.
+  std::string_view prefix;
 };
 
 // The scheme an X-Forwarded-Proto value names: its rightmost element (the one the nearest proxy

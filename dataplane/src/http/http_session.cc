@@ -20,6 +20,7 @@
 #include "http/hop_by_hop.h"
 #include "http/read_head.h"
 #include "http/request_target.h"
+#include "pier/common/path_regex.h"
 #include "websocket/handshake.h"
 
 namespace pier::dataplane::http {
@@ -371,6 +372,7 @@ void HttpSession::RouteRequest() {
   }
   if (RedirectByRoute()) return;
   exchange_.forwarded.upstream_host = route->proto.upstream_host();
+  exchange_.forwarded.prefix = route->proto.forwarded_prefix();
   if (RedirectToHttps()) return;
   // Decided before admission, so that a refusal (429, 403) reaches the page's script too.
   if (!exchange_.upgrade) {
@@ -408,6 +410,7 @@ void HttpSession::RouteRequest() {
     SendError(503, "no endpoints for service " + service);
     return;
   }
+  if (!route->proto.rewrite_target().empty()) RewriteTarget();
   upstream::RequestKeys keys = upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.forwarded.client);
   keys.client_https = exchange_.forwarded.tls;
   exchange_.choice = worker_.balancers().Choose(*route, std::move(keys));
@@ -419,6 +422,23 @@ void HttpSession::RouteRequest() {
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
   DoAcquireUpstream();
+}
+
+void HttpSession::RewriteTarget() {
+  auto& request = request_->get();
+  const RouteConfig& route = *exchange_.route;
+  std::string target;
+  if (route.regex) {
+    if (!route.regex->Rewrite(exchange_.path, route.proto.rewrite_target(), target)) return;  // it matched: never
+  } else {
+    const std::string_view whole = exchange_.path;  // an Exact path: $0 is all of it
+    target = match::ExpandRewrite(route.proto.rewrite_target(), &whole, 1);
+  }
+  // As nginx's rewrite: the path is replaced, the query kept. The access log keeps the path
+  // the client asked for.
+  const std::string_view original = request.target();
+  if (const auto query = original.find('?'); query != std::string_view::npos) target += original.substr(query);
+  request.target(target);
 }
 
 bool HttpSession::Admit(const asio::ip::address& client) {

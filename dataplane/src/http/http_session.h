@@ -117,6 +117,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void OnHeader(boost::system::error_code ec, std::size_t bytes);
   void RouteRequest();
   bool Admit(const boost::asio::ip::address& client);  // false: refused, the answer is on its way
+  // rewrite-target: the request target the upstream gets.
+  void RewriteTarget();
   // TLS rules of the routed request (http_session_tls.cc): false when answered already (421,
   // a redirect to https).
   bool CheckConnectionFitsHost();

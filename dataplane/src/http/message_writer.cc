@@ -66,7 +66,8 @@ bool ReplacedByForwarding(const bhttp::fields::value_type& field, const Forwarde
   std::string_view name = field.name_string();
   if (name.size() < 9 || (name[0] != 'x' && name[0] != 'X') || name[1] != '-') return false;
   return IEquals(name, "x-forwarded-for") || IEquals(name, "x-real-ip") || IEquals(name, "x-forwarded-proto") ||
-         IEquals(name, "x-forwarded-host") || (!forwarded.request_id_kept && IEquals(name, "x-request-id"));
+         IEquals(name, "x-forwarded-host") || (!forwarded.request_id_kept && IEquals(name, "x-request-id")) ||
+         (!forwarded.prefix.empty() && IEquals(name, "x-forwarded-prefix"));
 }
 
 void AppendRequestLine(const bhttp::request_header<>& head, std::string& out) {
@@ -116,6 +117,7 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
   AppendField("X-Real-IP", forwarded.client, out);
   AppendField("X-Forwarded-Proto", forwarded.tls ? "https" : "http", out);
   if (!host.empty()) AppendField("X-Forwarded-Host", host, out);
+  if (!forwarded.prefix.empty()) AppendField("X-Forwarded-Prefix", forwarded.prefix, out);
   if (!forwarded.request_id_kept) AppendField("X-Request-ID", forwarded.request_id, out);
   out += kCrlf;
 }

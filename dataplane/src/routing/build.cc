@@ -13,6 +13,7 @@
 #include "pier/common/cidr.h"
 #include "pier/common/match.h"
 #include "pier/common/parse.h"
+#include "pier/common/path_regex.h"
 #include "routing/bounds.h"
 #include "routing/config.h"
 #include "routing/host_name.h"
@@ -99,6 +100,9 @@ Result<bool> CheckPath(const v1::PathMatch& match) {
   // A request target never holds these, so such a route could never match: it is a bug upstream.
   for (unsigned char c : path) {
     if (c <= 0x20 || c == 0x7f) return Fail("path " + Quote(path) + " holds a space or control character");
+  }
+  if (match.type() == v1::PathMatch::REGEX) {
+    if (auto regex = match::PathRegex::Compile(path); !regex) return Fail(regex.error());
   }
   return true;
 }
@@ -193,6 +197,13 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckRouteRedirect(route.route_redirect()); !ok) return ok;
   if (!IsUpstreamHost(route.upstream_host())) return Fail("upstream_host is not a host[:port]");
   if (auto ok = CheckCors(route.cors()); !ok) return ok;
+  if (!route.rewrite_target().empty()) {
+    if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
+  }
+  if (!route.forwarded_prefix().empty() && (!match::CheckRewriteTarget(route.forwarded_prefix()) ||
+                                            route.forwarded_prefix().find('$') != std::string::npos)) {
+    return Fail("forwarded_prefix " + Quote(route.forwarded_prefix()) + " is not a path");
+  }
   if (route.cluster().empty() && status == 0 && route.route_redirect().status() == 0) {
     return Fail("has neither a cluster, an unavailable status nor a redirect");
   }
@@ -270,6 +281,7 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   out.match_type = route.match().type();
   out.path = out.match_type == v1::PathMatch::PREFIX ? std::string(match::NormalizePrefix(route.match().path()))
                                                      : route.match().path();
+  if (out.match_type == v1::PathMatch::REGEX) out.regex = *match::PathRegex::Compile(out.path);  // checked above
   out.unavailable_status = route.unavailable().status();
   if (out.unavailable_status != 0) {
     out.unavailable_reason = route.unavailable().reason();

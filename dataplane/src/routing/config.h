@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pier/common/cidr.h"
+#include "pier/common/path_regex.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
 #include "routing/snapshot_wire.h"
@@ -51,6 +52,7 @@ struct RouteConfig {
   std::string service;
   pier::v1::PathMatch::Type match_type = pier::v1::PathMatch::PREFIX;
   std::string path;  // normalised: PREFIX paths without trailing "/" (except "/")
+  std::optional<match::PathRegex> regex;  // REGEX routes: `path` compiled
 
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status

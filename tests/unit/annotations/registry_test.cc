@@ -251,7 +251,7 @@ TEST(Parse, BadPierKeyDoesNotFallBackToAlias) {
 TEST(Parse, UnknownPierKeysAreReported) {
   const ParseOutput out = Parse({{"pier.dev/websockets", "true"},
                                  {"pier.dev/configuration-snippet", "return 200;"},
-                                 {"nginx.ingress.kubernetes.io/rewrite-target", "/"},
+                                 {"nginx.ingress.kubernetes.io/server-alias", "b.example"},
                                  {"example.com/other", "x"},
                                  {"pier.dev/websocket", "false"}});
   ASSERT_EQ(out.problems.size(), 3u);
@@ -262,7 +262,7 @@ TEST(Parse, UnknownPierKeysAreReported) {
     EXPECT_FALSE(out.problems[i].security);
   }
   // An ingress-nginx key Pier does not implement is reported as unsupported, not unknown.
-  EXPECT_EQ(out.problems[2].key, "nginx.ingress.kubernetes.io/rewrite-target");
+  EXPECT_EQ(out.problems[2].key, "nginx.ingress.kubernetes.io/server-alias");
   EXPECT_TRUE(out.problems[2].unsupported);
   EXPECT_FALSE(out.problems[2].unknown);
   EXPECT_FALSE(out.values.websocket);

@@ -144,5 +144,15 @@ TEST(ComparePrecedence, LongerPathFirstThenExactThenBytes) {
   EXPECT_EQ(ComparePrecedence({kExact, "/x"}, {kExact, "/x"}), 0);
 }
 
+TEST(ComparePrecedence, ARegexByItsLengthAsWrittenAfterExactAndPrefix) {
+  const PathRule regex{false, "/api(/|$)(.*)", true};
+  EXPECT_LT(ComparePrecedence(regex, {kPrefix, "/api"}), 0);  // longer text first
+  EXPECT_GT(ComparePrecedence(regex, {kPrefix, "/a-much-longer-path"}), 0);
+  EXPECT_LT(ComparePrecedence({false, "/foo/", true}, {kPrefix, "/foo/"}), 0);  // its "/" counts
+  EXPECT_GT(ComparePrecedence({false, "/abcd", true}, {kPrefix, "/abcd"}), 0);
+  EXPECT_GT(ComparePrecedence({false, "/abcd", true}, {kExact, "/abcd"}), 0);
+  EXPECT_EQ(ComparePrecedence(regex, regex), 0);
+}
+
 }  // namespace
 }  // namespace pier::match

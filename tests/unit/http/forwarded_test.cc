@@ -201,12 +201,18 @@ TEST(ForwardedProtoIsHttps, TheRightmostElementCounts) {
   EXPECT_EQ(ForwardedProtoIsHttps("httpss"), std::nullopt);
 }
 
-TEST(ForwardRequest, UpstreamHostReplacesTheHostInItsPlace) {
+// GET /x HTTP/1.1 with this Host.
+bhttp::request_header<> GetX(std::string_view host) {
   bhttp::request_header<> request;
   request.method(bhttp::verb::get);
   request.target("/x");
   request.version(11);
-  request.set(bhttp::field::host, "app.example.com");
+  request.set(bhttp::field::host, host);
+  return request;
+}
+
+TEST(ForwardRequest, UpstreamHostReplacesTheHostInItsPlace) {
+  bhttp::request_header<> request = GetX("app.example.com");
   request.set(bhttp::field::user_agent, "test");
   ForwardedRequest forwarded = ForwardRequest(request, {Addr("203.0.113.9"), false, nullptr});
   forwarded.upstream_host = "internal.svc:8080";
@@ -215,6 +221,20 @@ TEST(ForwardRequest, UpstreamHostReplacesTheHostInItsPlace) {
   EXPECT_EQ(head, "GET /x HTTP/1.1\r\nHost: internal.svc:8080\r\nUser-Agent: test\r\nX-Forwarded-For: 203.0.113.9\r\n"
                   "X-Real-IP: 203.0.113.9\r\nX-Forwarded-Proto: http\r\nX-Forwarded-Host: app.example.com\r\n"
                   "X-Request-ID: " + forwarded.request_id + "\r\n\r\n");
+}
+
+TEST(ForwardRequest, ARoutesPrefixReplacesTheClients) {
+  bhttp::request_header<> request = GetX("a.example");
+  request.set("X-Forwarded-Prefix", "/spoofed");
+  ForwardedRequest forwarded = ForwardRequest(request, {Addr("203.0.113.9"), false, nullptr});
+  std::string kept;
+  AppendHead(request, forwarded, kept);
+  EXPECT_NE(kept.find("X-Forwarded-Prefix: /spoofed\r\n"), std::string::npos);  // no annotation: passes
+  forwarded.prefix = "/api";
+  std::string head;
+  AppendHead(request, forwarded, head);
+  EXPECT_EQ(head.find("/spoofed"), std::string::npos);
+  EXPECT_NE(head.find("X-Forwarded-Host: a.example\r\nX-Forwarded-Prefix: /api\r\n"), std::string::npos) << head;
 }
 
 TEST(ForwardRequest, NoHostNoForwardedHost) {

@@ -85,6 +85,27 @@ TEST(Validation, UpstreamHostMustBeAHostPort) {
   }
 }
 
+TEST(Validation, RegexPathsRewritesAndPrefixes) {
+  const auto with = [](v1::PathMatch::Type type, std::string path, std::string rewrite = "", std::string prefix = "") {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::Route& route = FirstRoute(s);
+      route.mutable_match()->set_type(type);
+      route.mutable_match()->set_path(path);
+      route.set_rewrite_target(rewrite);
+      route.set_forwarded_prefix(prefix);
+    });
+  };
+  EXPECT_EQ(with(v1::PathMatch::REGEX, "/api(/|$)(.*)", "/$2", "/api"), "<accepted>");
+  EXPECT_THAT(with(v1::PathMatch::REGEX, "/(a"), HasSubstr("not valid"));
+  EXPECT_THAT(with(v1::PathMatch::REGEX, "/(a)\\1"), HasSubstr("not valid"));
+  EXPECT_THAT(with(v1::PathMatch::PREFIX, "/", "/$host"), HasSubstr("rewrite target"));
+  EXPECT_THAT(with(v1::PathMatch::PREFIX, "/", "/x\r\nY: z"), HasSubstr("rewrite target"));
+  EXPECT_THAT(with(v1::PathMatch::PREFIX, "/", "", "/a b"), HasSubstr("forwarded_prefix"));
+  EXPECT_THAT(with(v1::PathMatch::PREFIX, "/", "", "/$1"), HasSubstr("forwarded_prefix"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_match()->set_type(static_cast<v1::PathMatch::Type>(7)); }),
+              HasSubstr("unknown path type"));
+}
+
 TEST(Validation, CorsListsMustBeTokens) {
   const auto with = [](std::string methods, std::string origin = "https://a.example") {
     return BuildError([&](v1::Snapshot& s) {

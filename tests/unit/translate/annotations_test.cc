@@ -237,6 +237,60 @@ TEST(AnnotationsOnRoutes, AnInvalidCorsValueTurnsCorsOffNotWider) {
   EXPECT_NE(out.warnings[0].message.find("CORS is off for this Ingress"), std::string::npos) << out.warnings[0].message;
 }
 
+TEST(AnnotationsOnRoutes, RewriteTargetMakesThePathsRegexesOrderedByLength) {
+  State state;
+  state.Backend("api");
+  state.Backend("web");
+  state.Add(IngressBuilder("api")
+                .annotation("nginx.ingress.kubernetes.io/rewrite-target", "/$2")
+                .annotation("nginx.ingress.kubernetes.io/x-forwarded-prefix", "/api")
+                .host("a.example")
+                .path("/api(/|$)(.*)", "api", 80, model::PathType::kImplementationSpecific)
+                .exact("/health", "api", 80));
+  state.Add(IngressBuilder("web").created("2024-02-01T00:00:00Z").host("a.example").path("/", "web", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty());
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 3);
+  EXPECT_EQ(routes[0].match().type(), pier::v1::PathMatch::REGEX);
+  EXPECT_EQ(routes[0].match().path(), "/api(/|$)(.*)");
+  EXPECT_EQ(routes[0].rewrite_target(), "/$2");
+  EXPECT_EQ(routes[0].forwarded_prefix(), "/api");
+  EXPECT_EQ(routes[1].match().type(), pier::v1::PathMatch::EXACT);  // Exact stays exact
+  EXPECT_EQ(routes[1].match().path(), "/health");
+  // The other Ingress' paths are not made regexes.
+  EXPECT_EQ(routes[2].match().type(), pier::v1::PathMatch::PREFIX);
+  EXPECT_EQ(routes[2].rewrite_target(), "");
+}
+
+TEST(AnnotationsOnRoutes, UseRegexSkipsAPathRe2Refuses) {
+  State state;
+  state.Backend("api");
+  state.Add(IngressBuilder("api")
+                .annotation("pier.dev/use-regex", "true")
+                .annotation("pier.dev/affinity", "cookie")
+                .host("a.example")
+                .path("/(a)\\1", "api", 80)
+                .path("/v[0-9]+/", "api", 80));
+  const Output out = state.Translate();
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "InvalidPath");
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 1);
+  EXPECT_EQ(routes[0].match().path(), "/v[0-9]+/");  // as written, the trailing "/" kept
+  EXPECT_EQ(routes[0].rewrite_target(), "");
+  EXPECT_EQ(routes[0].affinity().cookie_path(), "/");  // a regex is no cookie path
+}
+
+TEST(AnnotationsOnRoutes, ARewriteTargetWithAVariableIsInvalid) {
+  const Output out =
+      OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/rewrite-target", "/$host/$1")).Translate();
+  EXPECT_EQ(OnlyRoute(out).rewrite_target(), "");
+  EXPECT_EQ(OnlyRoute(out).match().type(), pier::v1::PathMatch::PREFIX);
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+}
+
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
   State state;  // no Service "gone"
   state.Add(IngressBuilder("moved")

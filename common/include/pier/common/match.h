@@ -33,10 +33,12 @@ std::string NormalizeHost(std::string_view host);
 struct PathRule {
   bool exact = false;
   std::string_view path;
+  bool regex = false;  // use-regex: `path` is a regex (path_regex.h), measured as written
 };
 
 // Route precedence: the longer path first (Prefix paths measured without a trailing "/"),
-// Exact before Prefix at equal length, then by path bytes so the order is total. Negative when
+// Exact before Prefix before a regex at equal length (ingress-nginx orders its regex locations by
+// length the same way, and the first that matches wins), then by path bytes so the order is total. Negative when
 // `a` is tried first, 0 when both rules are the same rule (the caller breaks that tie, e.g.
 // by the owning Ingress' age).
 int ComparePrecedence(PathRule a, PathRule b) noexcept;
