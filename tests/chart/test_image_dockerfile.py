@@ -27,6 +27,8 @@ NOT_FOR_BUILDING = {
     "iproute2",
     # Speeds up rebuilds on a developer's machine; an image is built once.
     "ccache",
+    # The browser that judges CORS answers in tests/integration/test_cors_browser.py.
+    "chromium",
 }
 
 
