@@ -14,21 +14,21 @@ constexpr int kGroups = 10;  // $0..$9
 
 }  // namespace
 
-Result<PathRegex> PathRegex::Compile(std::string_view pattern) {
+Result<PathRegex> PathRegex::Compile(std::string_view pattern, bool case_insensitive) {
   if (pattern.empty() || pattern.size() > kMaxPatternBytes) {
-    return Fail("a path regex must be 1 to " + std::to_string(kMaxPatternBytes) + " bytes");
+    return Fail("a regex must be 1 to " + std::to_string(kMaxPatternBytes) + " bytes");
   }
   for (char c : pattern) {
     if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
-      return Fail("path regex \"" + std::string(pattern) + "\" holds a space or control character");
+      return Fail("regex \"" + std::string(pattern) + "\" holds a space or control character");
     }
   }
   RE2::Options options;
-  options.set_case_sensitive(false);
+  options.set_case_sensitive(!case_insensitive);
   options.set_log_errors(false);
   options.set_encoding(RE2::Options::EncodingLatin1);  // request paths are bytes, not UTF-8
   auto re = std::make_shared<const RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
-  if (!re->ok()) return Fail("path regex \"" + std::string(pattern) + "\" is not valid: " + re->error());
+  if (!re->ok()) return Fail("regex \"" + std::string(pattern) + "\" is not valid: " + re->error());
   PathRegex out;
   out.pattern_ = std::string(pattern);
   out.re_ = std::move(re);
@@ -37,6 +37,10 @@ Result<PathRegex> PathRegex::Compile(std::string_view pattern) {
 
 bool PathRegex::Matches(std::string_view path) const {
   return re_->Match(re2::StringPiece(path.data(), path.size()), 0, path.size(), RE2::ANCHOR_START, nullptr, 0);
+}
+
+bool PathRegex::Search(std::string_view text) const {
+  return re_->Match(re2::StringPiece(text.data(), text.size()), 0, text.size(), RE2::UNANCHORED, nullptr, 0);
 }
 
 bool PathRegex::Rewrite(std::string_view path, std::string_view target, std::string& out) const {

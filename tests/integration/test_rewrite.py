@@ -29,7 +29,7 @@ def targets_through(port: int, host: str, api: Recorder, web: Recorder) -> list[
     for target in REQUESTS:
         before = (len(api.requests()), len(web.requests()))
         response = request(port, "GET", target, headers={"Host": host})
-        assert response.status == 200, (target, response.status, response.text())
+        assert response.status == 200, (target, response.status, response.text)
         if len(api.requests()) > before[0]:
             seen.append(("api", api.requests()[-1].target))
         else:

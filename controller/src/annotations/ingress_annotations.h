@@ -128,6 +128,17 @@ struct IngressAnnotations {
   // cross-origin reads) rather than keep a default that may allow more than was meant.
   bool cors_invalid = false;
 
+  // Canary: this Ingress serves some of the requests for the host and paths of another
+  // (non-canary) Ingress. Only the canary-* keys, load balancing and affinity of a canary
+  // Ingress apply; its other settings are the main Ingress' (as in ingress-nginx).
+  bool canary = false;
+  uint32_t canary_weight = 0;
+  uint32_t canary_weight_total = 100;
+  std::string canary_by_header;  // lowercase header name; "": none
+  std::string canary_by_header_value;
+  std::string canary_by_header_pattern;  // RE2, case-sensitive, searched in the value
+  std::string canary_by_cookie;
+
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;
   std::optional<uint32_t> proxy_buffer_size;

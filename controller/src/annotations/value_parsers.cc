@@ -344,4 +344,24 @@ Result<std::string> ForwardedPrefix(std::string_view text) {
   return std::string(text);
 }
 
+Result<std::string> HeaderName(std::string_view text) {
+  if (!IsToken(text)) return Fail("invalid header name \"" + std::string(text) + "\": expected an HTTP token");
+  return Lower(text);
+}
+
+Result<std::string> HeaderValue(std::string_view text) {
+  constexpr std::size_t kMaxBytes = 256;
+  const bool visible = std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  if (text.empty() || text.size() > kMaxBytes || !visible) {
+    return Fail("invalid header value \"" + std::string(text) + "\": expected 1 to 256 visible ASCII characters");
+  }
+  return std::string(text);
+}
+
+Result<std::string> HeaderPattern(std::string_view text) {
+  auto regex = match::PathRegex::Compile(text, /*case_insensitive=*/false);
+  if (!regex) return Fail(regex.error());
+  return std::string(text);
+}
+
 }  // namespace pier::annotations

@@ -65,6 +65,12 @@ Result<std::string> UpstreamHost(std::string_view text);
 Result<std::string> RewriteTarget(std::string_view text);
 // x-forwarded-prefix: a path starting with "/", no "$", "?" or "#".
 Result<std::string> ForwardedPrefix(std::string_view text);
+// canary-by-header: an HTTP field name, lowercased.
+Result<std::string> HeaderName(std::string_view text);
+// canary-by-header-value: 1 to 256 bytes of visible ASCII or spaces inside.
+Result<std::string> HeaderValue(std::string_view text);
+// canary-by-header-pattern: an RE2 regex (case-sensitive).
+Result<std::string> HeaderPattern(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
 

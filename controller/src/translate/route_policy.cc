@@ -160,4 +160,22 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   }
 }
 
+void ApplyCanaryBalancing(const IngressAnnotations& canary, pier::v1::Route& canary_route) {
+  canary_route.clear_load_balancing();
+  canary_route.clear_affinity();
+  ApplyBalancing(canary, canary_route);
+}
+
+void ApplyCanaryRules(const IngressAnnotations& canary, const std::string& canary_route_name, pier::v1::Route& main_route) {
+  pier::v1::Canary& rules = *main_route.mutable_canary();
+  rules.set_route(canary_route_name);
+  rules.set_header(canary.canary_by_header);
+  rules.set_header_value(canary.canary_by_header_value);
+  rules.set_header_pattern(canary.canary_by_header_pattern);
+  rules.set_cookie(canary.canary_by_cookie);
+  // A weight over the total sends everything (ingress-nginx's reading as well).
+  rules.set_weight(std::min(canary.canary_weight, canary.canary_weight_total));
+  rules.set_weight_total(canary.canary_weight_total);
+}
+
 }  // namespace pier::translate

@@ -55,6 +55,10 @@ class Translator final {
   void AddDefaultBackend(const ServedIngress& served);
   void AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
                 const std::string& path, const model::IngressBackend& backend, std::string name, bool is_default);
+  // A path of a canary Ingress: attached to the route of another Ingress with the same host
+  // and path, after every non-canary path has been added.
+  void AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
+                 const model::IngressBackend& backend, std::string name);
   void Assemble(Output& out);
 
   const model::ClusterState& state_;
@@ -64,6 +68,8 @@ class Translator final {
   WarningSink warnings_;
   std::vector<PendingRoute> routes_;
   std::map<ClaimKey, const ServedIngress*> claims_;
+  std::map<ClaimKey, std::size_t> claimed_routes_;  // index into routes_ of each claim's route
+  std::map<std::size_t, const ServedIngress*> canaries_;  // main route index -> its canary Ingress
   std::set<ClaimKey> explicit_claims_;
 };
 
@@ -83,9 +89,16 @@ Output Translator::Run() {
     entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
     tls_.Add(*ingress, warnings_);
   }
-  for (const ServedIngress& entry : served) AddRulePaths(entry);
-  // Default backends only take what no rule of any Ingress claimed.
-  for (const ServedIngress& entry : served) AddDefaultBackend(entry);
+  for (const ServedIngress& entry : served) {
+    if (!entry.annotations.canary) AddRulePaths(entry);
+  }
+  // Default backends only take what no rule of any Ingress claimed. A canary's is not used.
+  for (const ServedIngress& entry : served) {
+    if (!entry.annotations.canary) AddDefaultBackend(entry);
+  }
+  for (const ServedIngress& entry : served) {
+    if (entry.annotations.canary) AddRulePaths(entry);
+  }
 
   Output out;
   Assemble(out);
@@ -134,6 +147,11 @@ void Translator::AddRulePaths(const ServedIngress& served) {
         warnings_.Add(ingress, "InvalidPath",
                       "spec.rules[" + std::to_string(i) + "].http.paths[" + std::to_string(j) + "].path \"" + path.path +
                           "\" must start with \"/\" and hold no spaces or control characters; path skipped");
+        continue;
+      }
+      if (served.annotations.canary) {
+        AddCanary(served, host, path.path_type == model::PathType::kExact, text, path.backend,
+                  model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j));
         continue;
       }
       auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
@@ -196,6 +214,7 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     return;
   }
   claims_.emplace(key, &served);
+  claimed_routes_.emplace(key, routes_.size());
   if (!is_default) explicit_claims_.insert(key);
 
   PendingRoute& pending = routes_.emplace_back(PendingRoute{host, &served, {}});
@@ -221,6 +240,75 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     route.mutable_unavailable()->set_reason(unavailable->reason);
   }
   ApplyPolicy(served.annotations, tls_.HasTls(host), route);
+}
+
+void Translator::AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
+                           const model::IngressBackend& backend, std::string name) {
+  const model::Ingress& ingress = *served.ingress;
+  // The main route: same host and path, whatever the main Ingress made of the path (a regex
+  // when it uses use-regex).
+  std::vector<ClaimKey> keys;
+  if (exact) {
+    keys.emplace_back(host, pier::v1::PathMatch::EXACT, path);
+  } else {
+    keys.emplace_back(host, pier::v1::PathMatch::PREFIX, std::string(match::NormalizePrefix(path)));
+    keys.emplace_back(host, pier::v1::PathMatch::REGEX, path);
+  }
+  std::optional<std::size_t> main;
+  for (const ClaimKey& key : keys) {
+    if (auto it = claimed_routes_.find(key); it != claimed_routes_.end()) {
+      main = it->second;
+      break;
+    }
+  }
+  if (!main) {
+    warnings_.Add(ingress, "CanaryWithoutMain",
+                  "canary path " + path + " on host \"" + host +
+                      "\" is not served by any non-canary ingress; the canary path is not served");
+    return;
+  }
+  if (const auto taken = canaries_.find(*main); taken != canaries_.end()) {
+    warnings_.Add(ingress, "ConflictingCanary",
+                  "path " + path + " on host \"" + host + "\" already has the older canary ingress " +
+                      model::KeyOf(taken->second->ingress->meta) + "; this canary path is not served");
+    return;
+  }
+  canaries_.emplace(*main, &served);
+
+  // The main route's policy with the canary's backend, balancing and affinity.
+  const ServedIngress& owner = *routes_[*main].owner;
+  pier::v1::Route canary = routes_[*main].route;
+  canary.clear_canary();
+  canary.set_name(name);
+  canary.mutable_ingress()->set_namespace_(ingress.meta.namespace_);
+  canary.mutable_ingress()->set_name(ingress.meta.name);
+  canary.set_is_canary(true);
+  canary.clear_cluster();
+  canary.clear_service();
+  canary.clear_unavailable();
+  std::optional<Unresolved> unavailable = owner.backend_tls.failure;
+  if (!unavailable) {
+    ResolvedBackend resolved = backends_.Resolve(ingress, backend, owner.backend_tls.settings, warnings_);
+    canary.set_cluster(resolved.cluster);
+    canary.set_service(resolved.service);
+    unavailable = std::move(resolved.unresolved);
+  } else if (backend.service) {
+    canary.set_service(backend.service->name);
+  }
+  if (unavailable) {
+    canary.mutable_unavailable()->set_status(unavailable->status);
+    canary.mutable_unavailable()->set_reason(unavailable->reason);
+  } else if (served.annotations.fail_closed) {
+    canary.mutable_unavailable()->set_status(served.annotations.fail_closed->status);
+    canary.mutable_unavailable()->set_reason(served.annotations.fail_closed->reason);
+  } else if (owner.annotations.fail_closed) {
+    // The main Ingress' policy failed closed, and the canary runs under that policy.
+    canary.mutable_unavailable()->set_status(owner.annotations.fail_closed->status);
+    canary.mutable_unavailable()->set_reason(owner.annotations.fail_closed->reason);
+  }
+  ApplyCanaryBalancing(served.annotations, canary);
+  ApplyCanaryRules(served.annotations, canary.name(), routes_[*main].route);
+  routes_.push_back(PendingRoute{host, &served, std::move(canary)});
 }
 
 void Translator::Assemble(Output& out) {

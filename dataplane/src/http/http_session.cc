@@ -20,6 +20,7 @@
 #include "http/hop_by_hop.h"
 #include "http/read_head.h"
 #include "http/request_target.h"
+#include "upstream/canary.h"
 #include "pier/common/path_regex.h"
 #include "websocket/handshake.h"
 
@@ -360,6 +361,11 @@ void HttpSession::RouteRequest() {
   if (!CheckConnectionFitsHost()) return;
   auto config = worker_.server().config.Current();
   exchange_.route = config ? config->Match(exchange_.host, exchange_.path) : nullptr;
+  if (exchange_.route && exchange_.route->canary) {
+    // The canary route then decides everything else (its backend, its metrics labels).
+    const uint32_t draw = upstream::DrawCanary(upstream::CanaryTotal(exchange_.route->proto.canary()));
+    if (upstream::WantsCanary(*exchange_.route, request, draw)) exchange_.route = exchange_.route->canary;
+  }
   exchange_.metrics = &worker_.metrics().For(exchange_.route);
   const auto& route = exchange_.route;
   if (!route) {

@@ -188,6 +188,33 @@ Result<bool> CheckCors(const v1::Cors& cors) {
   return true;
 }
 
+// The canary rules; that `route` names a canary route of the same virtual host is checked where
+// the virtual host's routes are linked.
+Result<bool> CheckCanary(const v1::Route& route) {
+  if (!route.has_canary()) return true;
+  const v1::Canary& canary = route.canary();
+  if (route.is_canary()) return Fail("a canary route has a canary of its own");
+  if (canary.route().empty()) return Fail("canary names no route");
+  if (!canary.header().empty() &&
+      (!IsCookieToken(canary.header()) ||
+       std::any_of(canary.header().begin(), canary.header().end(), [](char c) { return c >= 'A' && c <= 'Z'; }))) {
+    return Fail("canary header " + Quote(canary.header()) + " is not a lowercase HTTP token");
+  }
+  if (!canary.cookie().empty() && !IsCookieToken(canary.cookie())) {
+    return Fail("canary cookie " + Quote(canary.cookie()) + " is not an HTTP token");
+  }
+  if (!canary.header_pattern().empty()) {
+    if (auto regex = match::PathRegex::Compile(canary.header_pattern(), false); !regex) {
+      return Fail("canary header_pattern: " + regex.error());
+    }
+  }
+  const uint32_t total = canary.weight_total() != 0 ? canary.weight_total() : 100;
+  if (canary.weight() > total) {
+    return Fail("canary weight " + std::to_string(canary.weight()) + " is more than its total " + std::to_string(total));
+  }
+  return true;
+}
+
 Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckPath(route.match()); !ok) return ok;
   const uint32_t status = route.unavailable().status();
@@ -197,6 +224,7 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckRouteRedirect(route.route_redirect()); !ok) return ok;
   if (!IsUpstreamHost(route.upstream_host())) return Fail("upstream_host is not a host[:port]");
   if (auto ok = CheckCors(route.cors()); !ok) return ok;
+  if (auto ok = CheckCanary(route); !ok) return ok;
   if (!route.rewrite_target().empty()) {
     if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
   }
@@ -282,6 +310,10 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   out.path = out.match_type == v1::PathMatch::PREFIX ? std::string(match::NormalizePrefix(route.match().path()))
                                                      : route.match().path();
   if (out.match_type == v1::PathMatch::REGEX) out.regex = *match::PathRegex::Compile(out.path);  // checked above
+  if (!route.canary().header_pattern().empty()) {
+    out.canary_header_pattern = *match::PathRegex::Compile(route.canary().header_pattern(), false);  // checked
+  }
+  out.is_canary = route.is_canary();
   out.unavailable_status = route.unavailable().status();
   if (out.unavailable_status != 0) {
     out.unavailable_reason = route.unavailable().reason();
@@ -307,6 +339,24 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
                                                     : options.buffer_bytes;
   out.proto = route;
   return out;
+}
+
+// Points each route with a canary at its canary route: a route of the same virtual host, marked
+// is_canary, with that name, and the canary of no other route.
+Result<bool> LinkCanaries(const std::vector<std::shared_ptr<RouteConfig>>& routes) {
+  std::unordered_set<const RouteConfig*> taken;
+  for (const auto& route : routes) {
+    if (!route->proto.has_canary()) continue;
+    const std::string& name = route->proto.canary().route();
+    auto it = std::find_if(routes.begin(), routes.end(),
+                           [&](const auto& candidate) { return candidate->is_canary && candidate->name == name; });
+    if (it == routes.end()) {
+      return Fail("route " + Quote(route->name) + ": canary route " + Quote(name) + " is not a canary route here");
+    }
+    if (!taken.insert(it->get()).second) return Fail("canary route " + Quote(name) + " serves two routes");
+    route->canary = *it;
+  }
+  return true;
 }
 
 }  // namespace
@@ -419,7 +469,8 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     if (old != nullptr) {
       compiled.routes = old->routes;
     } else {
-      compiled.routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
+      std::vector<std::shared_ptr<RouteConfig>> routes;
+      routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
       for (const v1::Route& route : vhost.routes()) {
         const std::string route_where = where + " route " + Quote(route.name());
         if (auto ok = CheckRoutePolicy(route); !ok) return Fail(route_where + ": " + ok.error());
@@ -438,8 +489,10 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         compiled_route.allow_sources = std::move(*allow);
         compiled_route.deny_sources = std::move(*deny);
         compiled_route.limit_exempt_sources = std::move(*exempt);
-        compiled.routes.push_back(std::make_shared<const RouteConfig>(std::move(compiled_route)));
+        routes.push_back(std::make_shared<RouteConfig>(std::move(compiled_route)));
       }
+      if (auto ok = LinkCanaries(routes); !ok) return Fail(where + ": " + ok.error());
+      compiled.routes.assign(routes.begin(), routes.end());
     }
     if (compiled.host.empty()) {
       config->catch_all_ = std::move(compiled);

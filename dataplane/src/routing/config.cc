@@ -19,6 +19,7 @@ const VirtualHostConfig* LookUp(const std::vector<VirtualHostConfig>& sorted, st
 std::shared_ptr<const RouteConfig> FirstMatch(const VirtualHostConfig* vhost, std::string_view path) {
   if (vhost == nullptr) return nullptr;
   for (const auto& route : vhost->routes) {
+    if (route->is_canary) continue;
     if (route->regex ? route->regex->Matches(path)
                      : match::PathMatches(route->match_type == v1::PathMatch::EXACT, route->path, path)) {
       return route;

@@ -54,6 +54,12 @@ struct RouteConfig {
   std::string path;  // normalised: PREFIX paths without trailing "/" (except "/")
   std::optional<match::PathRegex> regex;  // REGEX routes: `path` compiled
 
+  // canary-*: the route of the same virtual host some requests go to instead (proto.canary has
+  // the rules); null: none. A canary route (is_canary) is never matched on its own.
+  std::shared_ptr<const RouteConfig> canary;
+  std::optional<match::PathRegex> canary_header_pattern;
+  bool is_canary = false;
+
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status
   std::string unavailable_reason;
@@ -78,7 +84,7 @@ struct RouteConfig {
 
 struct VirtualHostConfig {
   std::string host;  // lowercase; "" = any; "*.a.b" = one label wildcard
-  std::vector<std::shared_ptr<const RouteConfig>> routes;  // precedence order
+  std::vector<std::shared_ptr<const RouteConfig>> routes;  // precedence order; canary routes too
   std::string tls_certificate;
   // The v1::VirtualHost's bytes as received (see ClusterConfig::source).
   std::string source;

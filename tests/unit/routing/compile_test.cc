@@ -154,5 +154,47 @@ TEST(ConfigStoreTest, SwapPublishesTheNewConfigAndOldHoldersKeepTheirs) {
   EXPECT_EQ(held->version(), 1u);
 }
 
+TEST(Canary, TheCanaryRouteIsReachedOnlyThroughItsMain) {
+  SnapshotBuilder builder;
+  builder.Cluster("main").Cluster("canary").Host("a.example").Prefix("/app", "main").Prefix("/app", "canary");
+  builder.LastRoute().set_name("canary");
+  builder.LastRoute().set_is_canary(true);
+  v1::Canary& rules = *builder.Get().mutable_virtual_hosts(0)->mutable_routes(0)->mutable_canary();
+  rules.set_route("canary");
+  rules.set_header("x-canary");
+  rules.set_header_pattern("^beta-[0-9]+$");
+  auto config = Config::Build(builder.Get());
+  ASSERT_TRUE(config.ok()) << config.error();
+  auto route = (*config)->Match("a.example", "/app/x");
+  ASSERT_NE(route, nullptr);
+  EXPECT_FALSE(route->is_canary);
+  EXPECT_EQ(route->cluster->name, "main");
+  ASSERT_NE(route->canary, nullptr);
+  EXPECT_TRUE(route->canary->is_canary);
+  EXPECT_EQ(route->canary->cluster->name, "canary");
+  ASSERT_TRUE(route->canary_header_pattern);
+  EXPECT_TRUE(route->canary_header_pattern->Search("beta-12"));
+  EXPECT_FALSE(route->canary_header_pattern->Search("BETA-12"));  // case-sensitive
+
+  // Alone, a canary route is never matched.
+  SnapshotBuilder alone;
+  alone.Cluster("canary").Host("a.example").Prefix("/app", "canary");
+  alone.LastRoute().set_is_canary(true);
+  auto lone = Config::Build(alone.Get());
+  ASSERT_TRUE(lone.ok()) << lone.error();
+  EXPECT_EQ((*lone)->Match("a.example", "/app"), nullptr);
+}
+
+TEST(Canary, ARegexRouteMatchesFromTheStart) {
+  SnapshotBuilder builder;
+  builder.Cluster("c").Host("a.example").Prefix("/api(/|$)(.*)").Prefix("/");
+  builder.Get().mutable_virtual_hosts(0)->mutable_routes(0)->mutable_match()->set_type(v1::PathMatch::REGEX);
+  auto config = Config::Build(builder.Get());
+  ASSERT_TRUE(config.ok()) << config.error();
+  EXPECT_EQ((*config)->Match("a.example", "/API/x")->match_type, v1::PathMatch::REGEX);
+  EXPECT_EQ((*config)->Match("a.example", "/apix")->match_type, v1::PathMatch::PREFIX);
+  EXPECT_EQ((*config)->Match("a.example", "/v1/api")->match_type, v1::PathMatch::PREFIX);
+}
+
 }  // namespace
 }  // namespace pier::dataplane

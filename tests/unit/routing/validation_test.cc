@@ -106,6 +106,34 @@ TEST(Validation, RegexPathsRewritesAndPrefixes) {
               HasSubstr("unknown path type"));
 }
 
+TEST(Validation, ACanaryMustNameACanaryRouteOfItsHost) {
+  const auto with = [](const std::function<void(v1::Route& main, v1::Route& canary)>& change) {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::Route& canary = *s.mutable_virtual_hosts(0)->add_routes();
+      canary = FirstRoute(s);
+      canary.set_name("the-canary");
+      canary.set_is_canary(true);
+      FirstRoute(s).mutable_canary()->set_route("the-canary");
+      change(FirstRoute(s), *s.mutable_virtual_hosts(0)->mutable_routes(s.virtual_hosts(0).routes_size() - 1));
+    });
+  };
+  EXPECT_EQ(with([](v1::Route&, v1::Route&) {}), "<accepted>");
+  EXPECT_THAT(with([](v1::Route& main, v1::Route&) { main.mutable_canary()->set_route("gone"); }),
+              HasSubstr("canary route \"gone\" is not a canary route here"));
+  EXPECT_THAT(with([](v1::Route&, v1::Route& canary) { canary.set_is_canary(false); }),
+              HasSubstr("is not a canary route here"));
+  EXPECT_THAT(with([](v1::Route&, v1::Route& canary) { canary.mutable_canary()->set_route("the-canary"); }),
+              HasSubstr("a canary route has a canary of its own"));
+  EXPECT_THAT(with([](v1::Route& main, v1::Route&) { main.mutable_canary()->set_weight(101); }),
+              HasSubstr("more than its total"));
+  EXPECT_THAT(with([](v1::Route& main, v1::Route&) { main.mutable_canary()->set_header("X-Canary"); }),
+              HasSubstr("lowercase HTTP token"));
+  EXPECT_THAT(with([](v1::Route& main, v1::Route&) { main.mutable_canary()->set_cookie("a b"); }),
+              HasSubstr("canary cookie"));
+  EXPECT_THAT(with([](v1::Route& main, v1::Route&) { main.mutable_canary()->set_header_pattern("(x"); }),
+              HasSubstr("header_pattern"));
+}
+
 TEST(Validation, CorsListsMustBeTokens) {
   const auto with = [](std::string methods, std::string origin = "https://a.example") {
     return BuildError([&](v1::Snapshot& s) {

@@ -1,6 +1,8 @@
 // Annotations applied to routes, and the warnings for bad or unknown ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "builders.h"
 
 namespace pier::translate {
@@ -289,6 +291,83 @@ TEST(AnnotationsOnRoutes, ARewriteTargetWithAVariableIsInvalid) {
   EXPECT_EQ(OnlyRoute(out).match().type(), pier::v1::PathMatch::PREFIX);
   ASSERT_EQ(out.warnings.size(), 1u);
   EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+}
+
+TEST(Canary, ACanaryIngressJoinsTheMainRouteWithTheMainsPolicy) {
+  State state;
+  state.Backend("app");
+  state.Backend("app-v2");
+  // The canary is the older one: age does not make it the main.
+  state.Add(IngressBuilder("app-canary")
+                .created("2023-01-01T00:00:00Z")
+                .annotation("nginx.ingress.kubernetes.io/canary", "true")
+                .annotation("nginx.ingress.kubernetes.io/canary-weight", "20")
+                .annotation("nginx.ingress.kubernetes.io/canary-by-header", "X-Canary")
+                .annotation("nginx.ingress.kubernetes.io/canary-by-cookie", "canary")
+                .annotation("nginx.ingress.kubernetes.io/load-balance", "least_conn")
+                .annotation("nginx.ingress.kubernetes.io/proxy-read-timeout", "5")  // not a canary's to set
+                .host("a.example")
+                .path("/", "app-v2", 80));
+  state.Add(IngressBuilder("app")
+                .annotation("nginx.ingress.kubernetes.io/proxy-read-timeout", "30")
+                .host("a.example")
+                .path("/", "app", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 2);
+  const pier::v1::Route* main = nullptr;
+  const pier::v1::Route* canary = nullptr;
+  for (const auto& route : routes) (route.is_canary() ? canary : main) = &route;
+  ASSERT_TRUE(main && canary);
+  EXPECT_EQ(main->service(), "app");
+  EXPECT_EQ(main->canary().route(), canary->name());
+  EXPECT_EQ(main->canary().header(), "x-canary");
+  EXPECT_EQ(main->canary().cookie(), "canary");
+  EXPECT_EQ(main->canary().weight(), 20u);
+  EXPECT_EQ(main->canary().weight_total(), 100u);
+  EXPECT_EQ(canary->service(), "app-v2");
+  EXPECT_EQ(canary->ingress().name(), "app-canary");
+  EXPECT_FALSE(canary->has_canary());
+  EXPECT_EQ(canary->timeouts().read_ms(), 30000u);  // the main's
+  EXPECT_EQ(canary->load_balancing().policy(), pier::v1::LoadBalancing::LEAST_CONN);  // its own
+  EXPECT_EQ(main->load_balancing().policy(), pier::v1::LoadBalancing::ROUND_ROBIN);
+}
+
+TEST(Canary, WithoutAMainOrASecondCanaryIsWarnedAndNotServed) {
+  State state;
+  state.Backend("app");
+  state.Backend("v2");
+  state.Backend("v3");
+  state.Add(IngressBuilder("app").host("a.example").path("/", "app", 80));
+  state.Add(IngressBuilder("first").created("2024-02-01T00:00:00Z").annotation("pier.dev/canary", "true")
+                .host("a.example").path("/", "v2", 80).path("/other", "v2", 80));
+  state.Add(IngressBuilder("second").created("2024-03-01T00:00:00Z").annotation("pier.dev/canary", "true")
+                .host("a.example").path("/", "v3", 80));
+  const Output out = state.Translate();
+  std::vector<std::string> reasons;
+  for (const auto& warning : out.warnings) reasons.push_back(warning.reason);
+  std::sort(reasons.begin(), reasons.end());
+  EXPECT_EQ(reasons, (Strings{"CanaryWithoutMain", "ConflictingCanary"}));
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 2);  // app's and first's "/"
+  for (const auto& route : routes) EXPECT_NE(route.service(), "v3");
+}
+
+TEST(Canary, FollowsTheMainsRegexPath) {
+  State state;
+  state.Backend("app");
+  state.Backend("v2");
+  state.Add(IngressBuilder("app").annotation("pier.dev/use-regex", "true").host("a.example").path("/v[0-9]+/", "app", 80));
+  state.Add(IngressBuilder("canary").annotation("pier.dev/canary", "true").annotation("pier.dev/canary-weight", "500")
+                .host("a.example").path("/v[0-9]+/", "v2", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty());
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 2);
+  for (const auto& route : routes) EXPECT_EQ(route.match().type(), pier::v1::PathMatch::REGEX);
+  const auto& main = routes[0].is_canary() ? routes[1] : routes[0];
+  EXPECT_EQ(main.canary().weight(), 100u);  // over the total: everything
 }
 
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {

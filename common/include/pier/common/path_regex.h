@@ -24,10 +24,12 @@ class PathRegex final {
  public:
   // A pattern RE2 accepts (at most 1,024 bytes, and a compiled program under RE2's default
   // memory budget); the error names what is wrong with it.
-  static Result<PathRegex> Compile(std::string_view pattern);
+  static Result<PathRegex> Compile(std::string_view pattern, bool case_insensitive = true);
 
   // The request path (no query) matches from its first byte.
   bool Matches(std::string_view path) const;
+  // The pattern matches somewhere in `text` (canary-by-header-pattern on a header value).
+  bool Search(std::string_view text) const;
 
   // `target` with $0..$9 replaced by what the groups matched in `path` (an unmatched group is
   // empty). False when the path does not match.
