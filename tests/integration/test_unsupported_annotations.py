@@ -35,7 +35,7 @@ def stack(module_launcher, tmp_path_factory) -> PierStack:
         m.ingress("basic", [("/", "web")], host=BASIC_HOST, annotations={
             NGINX + "auth-type": "basic", NGINX + "auth-secret": "basic-auth"}),
         m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
-            NGINX + "server-alias": "www.rewrite.test", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
+            NGINX + "mirror-target": "http://mirror.test/copy", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
         m.ingress("alias", [("/", "web")], host=ALIAS_HOST, annotations={
             NGINX + "whitelist-source-range": "127.0.0.0/8", NGINX + "proxy-read-timeout": "30"})))
     return stack.start()
@@ -67,7 +67,7 @@ def test_other_unsupported_keys_are_reported_and_the_ingress_still_serves(stack)
     assert get(stack, REWRITE_HOST).status == 200
     wait_until(lambda: len(warnings(stack, "rewrite")) == 2, 5, "warnings for ingress default/rewrite")
     lines = warnings(stack, "rewrite")
-    assert any(f"{NGINX}server-alias: not implemented by Pier" in line for line in lines), lines
+    assert any(f"{NGINX}mirror-target: not implemented by Pier" in line for line in lines), lines
     assert any(f"{NGINX}configuration-snippet: snippets are never applied" in line for line in lines), lines
 
 

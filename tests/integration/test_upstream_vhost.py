@@ -1,5 +1,6 @@
 """upstream-vhost: the backend gets the annotation's Host instead of the client's, which goes on
-in X-Forwarded-Host; a value with an nginx variable is refused and the client's Host is kept."""
+in X-Forwarded-Host; a value with an nginx variable is refused and the client's Host is kept.
+server-alias: more host names served with an Ingress' paths."""
 
 from __future__ import annotations
 
@@ -28,5 +29,23 @@ def test_upstream_vhost_replaces_the_host(stack):
         assert request(stack.http_port, "GET", "/x", headers={"Host": "other.test"}).status == 200
         headers = recorder.requests()[-1].headers
         assert [v for k, v in headers if k.lower() == "host"] == ["other.test"]
+    finally:
+        recorder.close()
+
+
+def test_server_alias_serves_the_paths_on_more_hosts(stack):
+    recorder = Recorder()
+    try:
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(
+            *m.service_with_backends("recorder", [recorder.port]),
+            m.ingress("site", [("/shop", "recorder")],
+                      {"nginx.ingress.kubernetes.io/server-alias": "www.site.test, *.site.example"}, host="site.test")))
+        stack.start()
+        for host in ("site.test", "www.site.test", "eu.site.example"):
+            assert request(stack.http_port, "GET", "/shop/x", headers={"Host": host}).status == 200, host
+            assert recorder.requests()[-1].header("Host") == host
+        assert request(stack.http_port, "GET", "/other", headers={"Host": "www.site.test"}).status == 404
+        assert request(stack.http_port, "GET", "/shop", headers={"Host": "a.b.site.example"}).status == 404
     finally:
         recorder.close()

@@ -106,6 +106,9 @@ struct IngressAnnotations {
   std::string app_root;  // "": none
   std::string upstream_vhost;  // the Host sent to the backend; "": the client's
 
+  // server-alias: more host names served with the paths of this Ingress' rules.
+  std::vector<std::string> server_aliases;  // lowercase, sorted, unique
+
   // Regex paths and rewrites.
   bool use_regex = false;
   std::string rewrite_target;      // "": none; a path with $0..$9 (pier/common/path_regex.h)

@@ -99,6 +99,13 @@ Result<bool> SetAllowedOrigins(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetServerAliases(std::string_view text, A& out) {
+  auto value = HostNames(text);
+  if (!value) return Fail(value.error());
+  out.server_aliases = std::move(*value);
+  return true;
+}
+
 Result<bool> SetLoadBalance(std::string_view text, A& out) {
   if (text == "round_robin") {
     out.load_balance = LoadBalance::kRoundRobin;
@@ -362,6 +369,10 @@ const AnnotationSpec kRegistry[] = {
      "Host header sent to the backend instead of the client's (which goes on in `X-Forwarded-Host`); "
      "a host name or IP address with an optional port, no variables.",
      {}, SetString<&A::upstream_vhost, UpstreamHost>},
+    {"server-alias", "host name list", "none", 0,
+     "More host names (`www.example.com, *.example.org`) served with the paths of this Ingress' rules. A name that "
+     "is a rule host of any Ingress is ignored, with a `ConflictingAlias` warning.",
+     {}, SetServerAliases},
     {"use-regex", "bool", "false", 0,
      "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
      "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "

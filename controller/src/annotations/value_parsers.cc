@@ -364,4 +364,15 @@ Result<std::string> HeaderPattern(std::string_view text) {
   return std::string(text);
 }
 
+Result<std::vector<std::string>> HostNames(std::string_view text) {
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  for (std::string& item : *items) {
+    item = Lower(item);
+    const std::string_view host = std::string_view(item).starts_with("*.") ? std::string_view(item).substr(2) : item;
+    if (!IsHostName(host)) return Fail("\"" + item + "\" is not a host name or *.name");
+  }
+  return SortedUnique(std::move(*items));
+}
+
 }  // namespace pier::annotations

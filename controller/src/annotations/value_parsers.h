@@ -71,6 +71,8 @@ Result<std::string> HeaderName(std::string_view text);
 Result<std::string> HeaderValue(std::string_view text);
 // canary-by-header-pattern: an RE2 regex (case-sensitive).
 Result<std::string> HeaderPattern(std::string_view text);
+// server-alias: host names or "*.name" wildcards, lowercased, deduplicated and sorted.
+Result<std::vector<std::string>> HostNames(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
 

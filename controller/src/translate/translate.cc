@@ -52,6 +52,9 @@ class Translator final {
  private:
   void ReadAnnotations(ServedIngress& served);
   void AddRulePaths(const ServedIngress& served);
+  // One valid path of rule i: its route on the rule's host and on each server-alias.
+  void AddRulePath(const ServedIngress& served, const std::string& host, std::size_t i, std::size_t j,
+                   const std::string& text);
   void AddDefaultBackend(const ServedIngress& served);
   void AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
                 const std::string& path, const model::IngressBackend& backend, std::string name, bool is_default);
@@ -70,6 +73,7 @@ class Translator final {
   std::map<ClaimKey, const ServedIngress*> claims_;
   std::map<ClaimKey, std::size_t> claimed_routes_;  // index into routes_ of each claim's route
   std::map<std::size_t, const ServedIngress*> canaries_;  // main route index -> its canary Ingress
+  std::set<std::string> rule_hosts_;  // every rule host of every Ingress: no server-alias takes one
   std::set<ClaimKey> explicit_claims_;
 };
 
@@ -88,6 +92,9 @@ Output Translator::Run() {
     ReadAnnotations(entry);
     entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
     tls_.Add(*ingress, warnings_);
+  }
+  for (const ServedIngress& entry : served) {
+    for (const model::IngressRule& rule : entry.ingress->rules) rule_hosts_.insert(LowercaseAscii(rule.host));
   }
   for (const ServedIngress& entry : served) {
     if (!entry.annotations.canary) AddRulePaths(entry);
@@ -154,21 +161,40 @@ void Translator::AddRulePaths(const ServedIngress& served) {
                   model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j));
         continue;
       }
-      auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
-      // As ingress-nginx: use-regex (or rewrite-target) makes this Ingress' Prefix and
-      // ImplementationSpecific paths regexes; an Exact path stays exact.
-      if (type == pier::v1::PathMatch::PREFIX && served.annotations.RegexPaths()) {
-        if (auto regex = match::PathRegex::Compile(text); !regex) {
-          warnings_.Add(ingress, "InvalidPath",
-                        "spec.rules[" + std::to_string(i) + "].http.paths[" + std::to_string(j) + "].path: " +
-                            regex.error() + " (use-regex); path skipped");
-          continue;
-        }
-        type = pier::v1::PathMatch::REGEX;
-      }
-      AddRoute(served, host, type, text, path.backend,
-               model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j), false);
+      AddRulePath(served, host, i, j, text);
     }
+  }
+  for (const std::string& alias : served.annotations.server_aliases) {
+    if (rule_hosts_.contains(alias)) {
+      warnings_.Add(ingress, "ConflictingAlias",
+                    "server-alias " + alias + " is the host of an Ingress rule; the alias is ignored");
+    }
+  }
+}
+
+void Translator::AddRulePath(const ServedIngress& served, const std::string& host, std::size_t i, std::size_t j,
+                             const std::string& text) {
+  const model::Ingress& ingress = *served.ingress;
+  const model::HTTPIngressPath& path = ingress.rules[i].paths[j];
+  auto type = path.path_type == model::PathType::kExact ? pier::v1::PathMatch::EXACT : pier::v1::PathMatch::PREFIX;
+  // As ingress-nginx: use-regex (or rewrite-target) makes this Ingress' Prefix and
+  // ImplementationSpecific paths regexes; an Exact path stays exact.
+  if (type == pier::v1::PathMatch::PREFIX && served.annotations.RegexPaths()) {
+    if (auto regex = match::PathRegex::Compile(text); !regex) {
+      warnings_.Add(ingress, "InvalidPath",
+                    "spec.rules[" + std::to_string(i) + "].http.paths[" + std::to_string(j) + "].path: " +
+                        regex.error() + " (use-regex); path skipped");
+      return;
+    }
+    type = pier::v1::PathMatch::REGEX;
+  }
+  const std::string name = model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/" + std::to_string(j);
+  AddRoute(served, host, type, text, path.backend, name, false);
+  // server-alias: the same path on each alias, for rules with a host (an alias is another name
+  // of a host, and a rule without one already serves every host).
+  if (host.empty()) return;
+  for (const std::string& alias : served.annotations.server_aliases) {
+    if (!rule_hosts_.contains(alias)) AddRoute(served, alias, type, text, path.backend, name + " " + alias, false);
   }
 }
 

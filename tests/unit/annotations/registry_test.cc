@@ -132,6 +132,8 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"proxy-ssl-verify", "OFF", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, false); }},
         Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }},
         Good{"enable-cors", "true", [](const auto& a) { EXPECT_TRUE(a.enable_cors); }},
+        Good{"server-alias", "WWW.example.com, *.example.org, www.example.com",
+             [](const auto& a) { EXPECT_EQ(a.server_aliases, (Strings{"*.example.org", "www.example.com"})); }},
         Good{"cors-allow-origin", "https://App.example.com, http://localhost:3000",
              [](const auto& a) {
                EXPECT_EQ(a.cors_allow_origins, (Strings{"http://localhost:3000", "https://app.example.com"}));
@@ -251,7 +253,7 @@ TEST(Parse, BadPierKeyDoesNotFallBackToAlias) {
 TEST(Parse, UnknownPierKeysAreReported) {
   const ParseOutput out = Parse({{"pier.dev/websockets", "true"},
                                  {"pier.dev/configuration-snippet", "return 200;"},
-                                 {"nginx.ingress.kubernetes.io/server-alias", "b.example"},
+                                 {"nginx.ingress.kubernetes.io/mirror-target", "http://b.example"},
                                  {"example.com/other", "x"},
                                  {"pier.dev/websocket", "false"}});
   ASSERT_EQ(out.problems.size(), 3u);
@@ -262,7 +264,7 @@ TEST(Parse, UnknownPierKeysAreReported) {
     EXPECT_FALSE(out.problems[i].security);
   }
   // An ingress-nginx key Pier does not implement is reported as unsupported, not unknown.
-  EXPECT_EQ(out.problems[2].key, "nginx.ingress.kubernetes.io/server-alias");
+  EXPECT_EQ(out.problems[2].key, "nginx.ingress.kubernetes.io/mirror-target");
   EXPECT_TRUE(out.problems[2].unsupported);
   EXPECT_FALSE(out.problems[2].unknown);
   EXPECT_FALSE(out.values.websocket);

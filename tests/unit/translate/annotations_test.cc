@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 
 #include "builders.h"
 
@@ -368,6 +369,29 @@ TEST(Canary, FollowsTheMainsRegexPath) {
   for (const auto& route : routes) EXPECT_EQ(route.match().type(), pier::v1::PathMatch::REGEX);
   const auto& main = routes[0].is_canary() ? routes[1] : routes[0];
   EXPECT_EQ(main.canary().weight(), 100u);  // over the total: everything
+}
+
+TEST(AnnotationsOnRoutes, ServerAliasesServeTheRulesPathsButNoRuleHost) {
+  State state;
+  state.Backend("app");
+  state.Backend("other");
+  state.Add(IngressBuilder("app")
+                .annotation("nginx.ingress.kubernetes.io/server-alias", "www.example.com, Taken.example, *.example.org")
+                .host("example.com")
+                .path("/", "app", 80)
+                .exact("/health", "app", 80));
+  state.Add(IngressBuilder("other").created("2024-02-01T00:00:00Z").host("taken.example").path("/", "other", 80));
+  const Output out = state.Translate();
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "ConflictingAlias");
+  std::map<std::string, Strings> by_host;
+  for (const auto& vhost : out.snapshot.virtual_hosts()) {
+    for (const auto& route : vhost.routes()) by_host[vhost.host()].push_back(route.service() + " " + route.match().path());
+  }
+  EXPECT_EQ(by_host["example.com"], (Strings{"app /health", "app /"}));
+  EXPECT_EQ(by_host["www.example.com"], (Strings{"app /health", "app /"}));
+  EXPECT_EQ(by_host["*.example.org"], (Strings{"app /health", "app /"}));
+  EXPECT_EQ(by_host["taken.example"], (Strings{"other /"}));  // the rule host keeps its own
 }
 
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
