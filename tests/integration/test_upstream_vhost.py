@@ -1,10 +1,12 @@
 """upstream-vhost: the backend gets the annotation's Host instead of the client's, which goes on
 in X-Forwarded-Host; a value with an nginx variable is refused and the client's Host is kept.
-server-alias: more host names served with an Ingress' paths."""
+server-alias: more host names served with an Ingress' paths. service-upstream: the Service's
+cluster IP and port are dialled instead of its endpoints."""
 
 from __future__ import annotations
 
 import manifests as m
+from harness import free_port
 from rawhttp import request
 from recorder import Recorder
 
@@ -47,5 +49,27 @@ def test_server_alias_serves_the_paths_on_more_hosts(stack):
             assert recorder.requests()[-1].header("Host") == host
         assert request(stack.http_port, "GET", "/other", headers={"Host": "www.site.test"}).status == 404
         assert request(stack.http_port, "GET", "/shop", headers={"Host": "a.b.site.example"}).status == 404
+    finally:
+        recorder.close()
+
+
+def test_service_upstream_dials_the_cluster_ip(stack):
+    recorder = Recorder()
+    try:
+        service = m.service("mesh", port=recorder.port)
+        service["spec"]["clusterIP"] = "127.0.0.1"
+        ingresses = [m.ingress("via-ip", [("/", "mesh")], {"nginx.ingress.kubernetes.io/service-upstream": "true"},
+                               host="mesh.test"),
+                     m.ingress("via-endpoints", [("/", "mesh")], host="direct.test")]
+        for ingress in ingresses:  # the Service's port is the recorder's
+            ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"]["number"] = recorder.port
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(
+            # The slice names a port nothing listens on: only the cluster IP route can answer.
+            service, m.endpoint_slice("mesh-1", "mesh", free_port()), *ingresses))
+        stack.start()
+        assert request(stack.http_port, "GET", "/x", headers={"Host": "mesh.test"}).status == 200
+        assert recorder.requests()[-1].target == "/x"
+        assert request(stack.http_port, "GET", "/x", headers={"Host": "direct.test"}).status == 502
     finally:
         recorder.close()

@@ -92,6 +92,8 @@ struct IngressAnnotations {
   std::chrono::seconds hsts_max_age{31'536'000};
   bool hsts_include_subdomains = false;
   BackendProtocol backend_protocol = BackendProtocol::kHttp;
+  // service-upstream: proxy to the Service's cluster IP instead of its endpoints.
+  bool service_upstream = false;
   // TLS to the backend (with backend-protocol HTTPS only). The CA Secret is resolved by the
   // translator, which is where a missing Secret or a bad ca.crt is found.
   std::optional<SecretRef> proxy_ssl_secret;

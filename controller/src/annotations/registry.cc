@@ -343,6 +343,11 @@ const AnnotationSpec kRegistry[] = {
     {"backend-protocol", "HTTP, HTTPS", "HTTP", 0,
      "Protocol spoken to the backend; `HTTPS` is TLS to the backend, configured by the `proxy-ssl-*` annotations.", {},
      SetBackendProtocol},
+    {"service-upstream", "bool", "false", 0,
+     "Proxy to the Service's cluster IP and port instead of its endpoints (for a service mesh, or to let "
+     "kube-proxy balance): Pier then sees one endpoint, so balancing, affinity and passive health have nothing to "
+     "choose between. A headless Service answers 503.",
+     {}, SetBool<&A::service_upstream>},
     {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
      "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "
      "A missing Secret or a `ca.crt` that does not parse makes the routes answer 503.",

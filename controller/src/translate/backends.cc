@@ -63,7 +63,7 @@ std::string ClusterName(const std::string& service_key, int32_t port, const pier
 BackendResolver::BackendResolver(const model::ClusterState& state, ClusterCache* cache) : state_(state), cache_(cache) {}
 
 ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
-                                         const pier::v1::BackendTls& tls, WarningSink& warnings) {
+                                         const pier::v1::BackendTls& tls, WarningSink& warnings, bool service_upstream) {
   ResolvedBackend out;
   if (!backend.service) {
     const std::string reason =
@@ -93,6 +93,32 @@ ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const mo
     const std::string reason = "service " + service_key + " has no port " + DescribePort(backend.service->port);
     warnings.Add(ingress, "MissingService", reason);
     out.unresolved = Unresolved{503, reason};
+    return out;
+  }
+
+  if (service_upstream) {
+    // kube-proxy (or a mesh's sidecar) balances behind the cluster IP; Pier sees one endpoint.
+    const std::string address = CanonicalAddress(service.cluster_ip);
+    if (address.empty()) {
+      const std::string reason = "service " + service_key + " has no cluster IP (\"" + service.cluster_ip +
+                                 "\"), which service-upstream needs";
+      warnings.Add(ingress, "MissingService", reason);
+      out.unresolved = Unresolved{503, reason};
+      return out;
+    }
+    out.cluster = ClusterName(service_key, port->port, tls) + "@cluster-ip";
+    if (!clusters_.contains(out.cluster)) {
+      pier::v1::Cluster cluster;
+      cluster.set_name(out.cluster);
+      cluster.set_service_namespace(service.meta.namespace_);
+      cluster.set_service_name(service.meta.name);
+      if (tls.enabled()) *cluster.mutable_backend_tls() = tls;
+      pier::v1::Endpoint* endpoint = cluster.add_endpoints();
+      endpoint->set_address(address);
+      endpoint->set_port(static_cast<uint32_t>(port->port));
+      endpoint->set_weight(1);
+      clusters_.emplace(out.cluster, std::move(cluster));
+    }
     return out;
   }
 

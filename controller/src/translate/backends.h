@@ -32,9 +32,11 @@ class BackendResolver final {
   // `cache` (optional) lends clusters built by earlier builds whose inputs did not change.
   explicit BackendResolver(const model::ClusterState& state, ClusterCache* cache = nullptr);
 
-  // Problems are reported on `ingress`. `tls` is how to speak to the backend.
+  // Problems are reported on `ingress`. `tls` is how to speak to the backend. With
+  // `service_upstream` (the service-upstream annotation) the cluster's one endpoint is the
+  // Service's cluster IP and port instead of its EndpointSlices' addresses.
   ResolvedBackend Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
-                          const pier::v1::BackendTls& tls, WarningSink& warnings);
+                          const pier::v1::BackendTls& tls, WarningSink& warnings, bool service_upstream = false);
 
   // Every cluster resolved so far, sorted by name. Ends the cache's build.
   std::vector<pier::v1::Cluster> TakeClusters();

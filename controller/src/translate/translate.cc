@@ -256,7 +256,8 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     // No cluster: nothing may be proxied without the verification the user asked for.
     if (backend.service) route.set_service(backend.service->name);
   } else {
-    ResolvedBackend resolved = backends_.Resolve(ingress, backend, served.backend_tls.settings, warnings_);
+    ResolvedBackend resolved =
+        backends_.Resolve(ingress, backend, served.backend_tls.settings, warnings_, served.annotations.service_upstream);
     route.set_cluster(resolved.cluster);
     route.set_service(resolved.service);
     unavailable = std::move(resolved.unresolved);
@@ -314,7 +315,8 @@ void Translator::AddCanary(const ServedIngress& served, const std::string& host,
   canary.clear_unavailable();
   std::optional<Unresolved> unavailable = owner.backend_tls.failure;
   if (!unavailable) {
-    ResolvedBackend resolved = backends_.Resolve(ingress, backend, owner.backend_tls.settings, warnings_);
+    ResolvedBackend resolved =
+        backends_.Resolve(ingress, backend, owner.backend_tls.settings, warnings_, owner.annotations.service_upstream);
     canary.set_cluster(resolved.cluster);
     canary.set_service(resolved.service);
     unavailable = std::move(resolved.unresolved);

@@ -132,6 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"proxy-ssl-verify", "OFF", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, false); }},
         Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }},
         Good{"enable-cors", "true", [](const auto& a) { EXPECT_TRUE(a.enable_cors); }},
+        Good{"service-upstream", "true", [](const auto& a) { EXPECT_TRUE(a.service_upstream); }},
         Good{"server-alias", "WWW.example.com, *.example.org, www.example.com",
              [](const auto& a) { EXPECT_EQ(a.server_aliases, (Strings{"*.example.org", "www.example.com"})); }},
         Good{"cors-allow-origin", "https://App.example.com, http://localhost:3000",

@@ -394,6 +394,41 @@ TEST(AnnotationsOnRoutes, ServerAliasesServeTheRulesPathsButNoRuleHost) {
   EXPECT_EQ(by_host["taken.example"], (Strings{"other /"}));  // the rule host keeps its own
 }
 
+TEST(AnnotationsOnRoutes, ServiceUpstreamDialsTheClusterIp) {
+  State state;
+  state.Add(ServiceBuilder("app").port("http", 80).cluster_ip("10.96.0.12"));
+  state.Add(SliceBuilder("app-1", "app").port("http", 8080).endpoint("10.0.0.1"));
+  state.Add(ServiceBuilder("headless").port("http", 80).cluster_ip("None"));
+  state.Add(IngressBuilder("mesh")
+                .annotation("nginx.ingress.kubernetes.io/service-upstream", "true")
+                .host("a.example")
+                .path("/", "app", 80)
+                .path("/h", "headless", 80));
+  state.Add(IngressBuilder("plain").created("2024-02-01T00:00:00Z").host("b.example").path("/", "app", 80));
+  const Output out = state.Translate();
+  std::map<std::string, const pier::v1::Cluster*> clusters;
+  for (const auto& cluster : out.snapshot.clusters()) clusters[cluster.name()] = &cluster;
+  const pier::v1::Route* mesh_root = nullptr;
+  const pier::v1::Route* mesh_headless = nullptr;
+  for (const auto& route : FindHost(out.snapshot, "a.example")->routes()) {
+    (route.match().path() == "/" ? mesh_root : mesh_headless) = &route;
+  }
+  ASSERT_TRUE(mesh_root && mesh_headless);
+  ASSERT_TRUE(clusters.contains(mesh_root->cluster()));
+  const pier::v1::Cluster& via_ip = *clusters[mesh_root->cluster()];
+  ASSERT_EQ(via_ip.endpoints_size(), 1);
+  EXPECT_EQ(via_ip.endpoints(0).address(), "10.96.0.12");
+  EXPECT_EQ(via_ip.endpoints(0).port(), 80u);
+  EXPECT_EQ(via_ip.service_name(), "app");
+  // Without the annotation the same Service is dialled through its endpoints, another cluster.
+  const pier::v1::Route& plain = FindHost(out.snapshot, "b.example")->routes(0);
+  EXPECT_NE(plain.cluster(), mesh_root->cluster());
+  EXPECT_EQ(clusters[plain.cluster()]->endpoints(0).address(), "10.0.0.1");
+  // A headless Service has no cluster IP to dial.
+  EXPECT_EQ(mesh_headless->unavailable().status(), 503u);
+  EXPECT_NE(mesh_headless->unavailable().reason().find("no cluster IP"), std::string::npos);
+}
+
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
   State state;  // no Service "gone"
   state.Add(IngressBuilder("moved")

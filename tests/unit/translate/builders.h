@@ -99,6 +99,10 @@ class ServiceBuilder {
     service_.type = std::move(type);
     return *this;
   }
+  ServiceBuilder& cluster_ip(std::string ip) {
+    service_.cluster_ip = std::move(ip);
+    return *this;
+  }
   model::Service build() const { return service_; }
 
  private:
