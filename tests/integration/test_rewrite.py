@@ -6,13 +6,11 @@ its backend the same targets."""
 
 from __future__ import annotations
 
-import shutil
-import textwrap
-
 import pytest
 
 import manifests as m
-from harness import free_port, wait_until
+from harness import wait_until
+from nginxutil import NGINX, start_nginx
 from rawhttp import request
 from recorder import Recorder
 
@@ -76,53 +74,24 @@ def test_a_regex_re2_refuses_is_skipped(rewrite):
                "the controller's InvalidPath warning")
 
 
-NGINX_CONF = """\
-daemon off;
-master_process off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location ~* "^{api_path}" {{
-            rewrite "(?i){api_path}" {target} break;
-            proxy_pass http://127.0.0.1:{api_port};
-        }}
-        location ~* "^/" {{
-            proxy_pass http://127.0.0.1:{web_port};
-        }}
-    }}
+# What ingress-nginx writes for the rewrite annotations of the "api" Ingress.
+NGINX_SERVER = """\
+location ~* "^{api_path}" {{
+    rewrite "(?i){api_path}" {target} break;
+    proxy_pass http://127.0.0.1:{api_port};
+}}
+location ~* "^/" {{
+    proxy_pass http://127.0.0.1:{web_port};
 }}
 """
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed (./dev installs it)")
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
 def test_the_same_targets_as_nginx_configured_as_ingress_nginx_does(rewrite, tmp_path):
     stack, api, web = rewrite
     pier_seen = targets_through(stack.http_port, "app.test", api, web)
 
-    port = free_port()
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(dir=tmp_path, port=port, api_path=API_PATH, target=TARGET,
-                                      api_port=api.port, web_port=web.port))
-    nginx = stack.launcher.start("nginx", [shutil.which("nginx"), "-p", str(tmp_path), "-c", str(conf)])
-
-    def up() -> bool:
-        nginx.check_alive()
-        try:
-            request(port, "GET", "/", headers={"Host": "app.test"}, timeout=1)
-            return True
-        except OSError:
-            return False
-
-    wait_until(up, 10, "nginx listening")
+    nginx, port = start_nginx(stack.launcher, tmp_path, NGINX_SERVER.format(
+        api_path=API_PATH, target=TARGET, api_port=api.port, web_port=web.port), probe_host="app.test")
     assert targets_through(port, "app.test", api, web) == pier_seen
     nginx.stop()
