@@ -14,7 +14,7 @@ RUN apt-get update \
       libboost-dev libboost-system-dev libssl-dev \
       libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
       libcpprest-dev prometheus-cpp-dev \
-      libyaml-cpp-dev libyaml-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libre2-dev \
+      libyaml-cpp-dev libyaml-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libre2-dev libcrypt-dev \
       libgoogle-perftools-dev \
  && rm -rf /var/lib/apt/lists/*
 
@@ -35,7 +35,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates \
       libgrpc++1.51 libprotobuf32 libssl3 libyaml-cpp0.7 libyaml-0-2 \
-      libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libcpprest2.10 libtcmalloc-minimal4 libre2-9 \
+      libspdlog1.10 libfmt9 libprometheus-cpp-core1.0 libcpprest2.10 libtcmalloc-minimal4 libre2-9 libcrypt1 \
  && rm -rf /var/lib/apt/lists/*
 
 COPY --from=build /out/ /

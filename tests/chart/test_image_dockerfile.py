@@ -29,6 +29,8 @@ NOT_FOR_BUILDING = {
     "ccache",
     # The browser that judges CORS answers in tests/integration/test_cors_browser.py.
     "chromium",
+    # htpasswd, which writes the users files of tests/integration/test_basic_auth.py.
+    "apache2-utils",
 }
 
 
