@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "admin/admin_endpoints.h"
+#include "auth/basic_auth.h"
 #include "admin/readiness.h"
 #include "config/config_client.h"
 #include "http/proxy_metrics.h"
@@ -198,6 +199,7 @@ int Run(const Settings& settings) {
   const sigset_t signals = BlockShutdownSignals();
   metrics::RegisterBuildInfo(pier::Version());
   metrics::RegisterProcessMetrics();
+  basic_auth::RegisterMetrics();
   spdlog::info("pier-dataplane {} starting, node {}", pier::Version(), settings.client.node_id);
 
   ConfigStore store;

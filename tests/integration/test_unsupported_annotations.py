@@ -1,7 +1,8 @@
 """ingress-nginx annotations Pier does not implement, on an Ingress Pier serves.
 
 Each one is reported (UnsupportedAnnotation in the controller's log; a Warning Event in cluster
-mode). The authentication ones close the Ingress' routes with 403: an application that counted on
+mode). The authentication ones Pier does not implement (external authentication, client
+certificates) close the Ingress' routes with 403: an application that counted on
 ingress-nginx to keep strangers out is not served open. The others leave the Ingress serving.
 """
 
@@ -16,7 +17,7 @@ from harness import PierStack, wait_until
 from rawhttp import request
 
 AUTH_HOST = "auth.example.com"
-BASIC_HOST = "basic.example.com"
+CLIENT_CERT_HOST = "mtls.example.com"
 REWRITE_HOST = "rewrite.example.com"
 ALIAS_HOST = "alias.example.com"
 NGINX = "nginx.ingress.kubernetes.io/"
@@ -32,8 +33,8 @@ def stack(module_launcher, tmp_path_factory) -> PierStack:
         m.ingress("auth", [("/", "web")], host=AUTH_HOST, annotations={
             NGINX + "auth-url": "https://auth.example.com/oauth2/auth",
             NGINX + "auth-signin": "https://auth.example.com/oauth2/start"}),
-        m.ingress("basic", [("/", "web")], host=BASIC_HOST, annotations={
-            NGINX + "auth-type": "basic", NGINX + "auth-secret": "basic-auth"}),
+        m.ingress("mtls", [("/", "web")], host=CLIENT_CERT_HOST, annotations={
+            NGINX + "auth-tls-secret": "default/client-ca", NGINX + "auth-tls-verify-client": "on"}),
         m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
             NGINX + "mirror-target": "http://mirror.test/copy", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
         m.ingress("alias", [("/", "web")], host=ALIAS_HOST, annotations={
@@ -49,13 +50,13 @@ def warnings(stack: PierStack, ingress: str) -> list[str]:
     return re.findall(rf"UnsupportedAnnotation: ingress default/{ingress}: (.*)", stack.controller.log_text())
 
 
-def test_external_and_basic_auth_close_the_routes_with_403(stack):
-    for host, key in ((AUTH_HOST, "auth-url"), (BASIC_HOST, "auth-secret")):
+def test_external_and_client_certificate_auth_close_the_routes_with_403(stack):
+    for host, key in ((AUTH_HOST, "auth-url"), (CLIENT_CERT_HOST, "auth-tls-secret")):
         response = get(stack, host)
         assert response.status == 403, (host, response.status, response.text)
         assert f"unsupported annotation {NGINX}" in response.text
-        assert "Pier does not authenticate requests" in response.text
-    wait_until(lambda: len(warnings(stack, "auth")) == 2 and len(warnings(stack, "basic")) == 2, 5,
+        assert f"{NGINX}{key}: Pier does not implement this authentication" in response.text
+    wait_until(lambda: len(warnings(stack, "auth")) == 2 and len(warnings(stack, "mtls")) == 2, 5,
                "the controller's UnsupportedAnnotation warnings")
     auth = warnings(stack, "auth")
     assert any(f"{NGINX}auth-url" in line and "fail closed" in line for line in auth), auth

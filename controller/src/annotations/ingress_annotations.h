@@ -25,6 +25,10 @@ struct HashBy {
 
 enum class AffinityMode { kBalanced, kPersistent };
 enum class BackendProtocol { kHttp, kHttps };
+enum class AuthType { kNone, kBasic };
+// Where a basic-auth Secret keeps its users: the htpasswd file in key `auth` (auth-file), or
+// one key per user (auth-map).
+enum class AuthSecretType { kAuthFile, kAuthMap };
 
 // Where permanent-redirect / temporal-redirect send a request.
 struct RedirectTarget {
@@ -99,6 +103,13 @@ struct IngressAnnotations {
   std::optional<SecretRef> proxy_ssl_secret;
   std::optional<bool> proxy_ssl_verify;  // nullopt: verify exactly when proxy_ssl_secret is set
   std::string proxy_ssl_name;  // "": the Service's DNS name
+
+  // Basic authentication. The Secret is resolved by the translator, which is where a missing
+  // Secret or an unusable htpasswd file is found (the routes then fail closed).
+  AuthType auth_type = AuthType::kNone;
+  std::optional<SecretRef> auth_secret;
+  AuthSecretType auth_secret_type = AuthSecretType::kAuthFile;
+  std::string auth_realm;  // ingress-nginx's default: an empty realm
 
   // Redirects the route answers instead of proxying. permanent wins when both are set.
   std::optional<RedirectTarget> permanent_redirect;

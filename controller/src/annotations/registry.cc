@@ -205,6 +205,33 @@ Result<bool> SetProxySslSecret(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetAuthType(std::string_view text, A& out) {
+  if (text != "basic") {
+    return Fail("invalid auth-type \"" + std::string(text) + "\": expected basic" +
+                (text == "digest" ? " (digest authentication is not implemented)" : ""));
+  }
+  out.auth_type = AuthType::kBasic;
+  return true;
+}
+
+Result<bool> SetAuthSecret(std::string_view text, A& out) {
+  auto value = SecretReference(text);
+  if (!value) return Fail(value.error());
+  out.auth_secret = std::move(*value);
+  return true;
+}
+
+// auth-map (one key per user) would need every Opaque Secret of the cluster in the controller's
+// memory, as the Secret watch cannot tell them from application Secrets: not implemented.
+Result<bool> SetAuthSecretType(std::string_view text, A& out) {
+  if (text == "auth-file") {
+    out.auth_secret_type = AuthSecretType::kAuthFile;
+    return true;
+  }
+  return Fail("invalid auth-secret-type \"" + std::string(text) + "\": expected auth-file" +
+              (text == "auth-map" ? " (auth-map is not implemented)" : ""));
+}
+
 Result<bool> SetProxySslVerify(std::string_view text, A& out) {
   auto value = OnOff(text);
   if (!value) return Fail(value.error());
@@ -327,6 +354,24 @@ const AnnotationSpec kRegistry[] = {
      kAllowlistAliases, SetCidrs<&A::allowlist_source_range>},
     {"denylist-source-range", "CIDR list", "none", kForbidden, "Clients from these networks get 403.", {},
      SetCidrs<&A::denylist_source_range>},
+    {"auth-type", "basic", "none", kUnavailable,
+     "`basic`: every request (WebSocket upgrades too) must carry the user name and password of a user in "
+     "`auth-secret`, else 401 with `WWW-Authenticate`. Checked after the source ranges and limits. `digest` is not "
+     "implemented (503).",
+     {}, SetAuthType},
+    {"auth-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
+     "With `auth-type: basic`: the Secret holding the users, an htpasswd file in its key `auth` (`$apr1$`, bcrypt, "
+     "`{SHA}`, `{SSHA}`, SHA-256/512 and yescrypt crypt hashes). A missing Secret, a file without one usable user, "
+     "or `auth-type` and `auth-secret` without each other make the routes answer 503; unusable lines are skipped "
+     "with a warning.",
+     {}, SetAuthSecret},
+    {"auth-secret-type", "auth-file", "auth-file", kUnavailable,
+     "How `auth-secret` holds its users: `auth-file` (an htpasswd file in key `auth`). `auth-map` is not "
+     "implemented (503).",
+     {}, SetAuthSecretType},
+    {"auth-realm", "string", "empty", 0,
+     "The realm of `WWW-Authenticate: Basic realm=\"...\"` (visible ASCII, no quotes or backslashes).", {},
+     SetString<&A::auth_realm, AuthRealm>},
     {"ssl-redirect", "bool", "true with TLS", 0, "Redirect plain HTTP to HTTPS (308) when the host has TLS.", {},
      SetOptionalBool<&A::ssl_redirect>},
     {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},
@@ -480,6 +525,12 @@ const AnnotationSpec* Find(std::string_view key) {
     if (spec.key == key) return &spec;
   }
   return nullptr;
+}
+
+std::string WrittenKey(const std::map<std::string, std::string>& annotations, std::string_view key) {
+  std::string pier = std::string(kPrefix) + std::string(key);
+  if (annotations.contains(pier)) return pier;
+  return std::string(kNginxPrefix) + std::string(key);
 }
 
 ParseOutput Parse(const std::map<std::string, std::string>& annotations) {

@@ -58,6 +58,10 @@ struct ParseOutput {
 // Reads an Ingress' metadata.annotations. A pier.dev/ key wins over its aliases.
 ParseOutput Parse(const std::map<std::string, std::string>& annotations);
 
+// The full key under which `key` (without prefix) is written on an Ingress: pier.dev/<key> when
+// present (it wins), else the ingress-nginx alias. For warnings about a value found later.
+std::string WrittenKey(const std::map<std::string, std::string>& annotations, std::string_view key);
+
 // The annotation reference (docs/annotations.md) generated from the table.
 std::string RenderMarkdown();
 

@@ -6,16 +6,17 @@ namespace pier::annotations {
 namespace {
 
 // What each of these keys enforces under ingress-nginx is access control: without it, the
-// backend would answer anyone. The modifiers of these (auth-realm, auth-signin,
-// auth-response-headers, auth-tls-verify-client, ...) only matter next to one of them.
-constexpr std::array<std::string_view, 4> kAccessKeys = {"auth-url", "auth-type", "auth-secret", "auth-tls-secret"};
+// backend would answer anyone. The modifiers of these (auth-signin, auth-response-headers,
+// auth-tls-verify-client, ...) only matter next to one of them. (Basic authentication,
+// auth-type and auth-secret, is implemented: see the registry.)
+constexpr std::array<std::string_view, 2> kAccessKeys = {"auth-url", "auth-tls-secret"};
 
 }  // namespace
 
 Unsupported DescribeUnsupported(std::string_view key) {
   for (std::string_view access : kAccessKeys) {
     if (key == access) {
-      return Unsupported{"Pier does not authenticate requests; authenticate in the application or in a proxy "
+      return Unsupported{"Pier does not implement this authentication; authenticate in the application or in a proxy "
                          "in front of it, then remove the annotation",
                          403};
     }

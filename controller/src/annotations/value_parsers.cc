@@ -358,6 +358,17 @@ Result<std::string> HeaderValue(std::string_view text) {
   return std::string(text);
 }
 
+Result<std::string> AuthRealm(std::string_view text) {
+  constexpr std::size_t kMaxBytes = 256;
+  const bool fits = std::all_of(text.begin(), text.end(),
+                                [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (text.size() > kMaxBytes || !fits) {
+    return Fail("invalid realm \"" + std::string(text) +
+                "\": expected at most 256 visible ASCII characters or spaces, without '\"' or '\\'");
+  }
+  return std::string(text);
+}
+
 Result<std::string> HeaderPattern(std::string_view text) {
   auto regex = match::PathRegex::Compile(text, /*case_insensitive=*/false);
   if (!regex) return Fail(regex.error());

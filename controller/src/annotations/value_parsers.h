@@ -73,6 +73,9 @@ Result<std::string> HeaderValue(std::string_view text);
 Result<std::string> HeaderPattern(std::string_view text);
 // server-alias: host names or "*.name" wildcards, lowercased, deduplicated and sorted.
 Result<std::vector<std::string>> HostNames(std::string_view text);
+// auth-realm: at most 256 bytes of visible ASCII or spaces, without '"' or '\' (it is sent
+// inside a quoted string in WWW-Authenticate); may be empty.
+Result<std::string> AuthRealm(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
 

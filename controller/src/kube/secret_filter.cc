@@ -27,7 +27,7 @@ bool KeepSecret(const nlohmann::json& object) {
     return true;
   }
   const auto data = object.find("data");
-  return data != object.end() && data->is_object() && data->contains("ca.crt");
+  return data != object.end() && data->is_object() && (data->contains("ca.crt") || data->contains("auth"));
 }
 
 InformerCallbacks FilteringSecrets(InformerCallbacks inner) {

@@ -8,14 +8,6 @@ namespace {
 
 constexpr uint32_t kUnavailable = 503;
 
-// The key as the user wrote it (pier.dev/ wins over the ingress-nginx alias), for the warning
-// and its metric label.
-std::string WrittenKey(const model::Ingress& ingress, const std::string& key) {
-  const std::string pier = std::string(annotations::kPrefix) + key;
-  if (ingress.meta.annotations.contains(pier)) return pier;
-  return std::string(annotations::kNginxPrefix) + key;
-}
-
 }  // namespace
 
 BackendTlsChoice ResolveBackendTls(const model::Ingress& ingress, const annotations::IngressAnnotations& values,
@@ -41,7 +33,7 @@ BackendTlsChoice ResolveBackendTls(const model::Ingress& ingress, const annotati
     out.settings.set_ca_pem(ca->second);
     return out;
   }
-  const std::string written = WrittenKey(ingress, "proxy-ssl-secret");
+  const std::string written = annotations::WrittenKey(ingress.meta.annotations, "proxy-ssl-secret");
   const auto value = ingress.meta.annotations.find(written);
   warnings.Add(ingress, "InvalidAnnotation",
                "annotation " + written + "=\"" + (value == ingress.meta.annotations.end() ? "" : value->second) +

@@ -12,6 +12,7 @@
 #include "pier/common/match.h"
 #include "pier/common/path_regex.h"
 #include "translate/backend_tls.h"
+#include "translate/basic_auth.h"
 #include "translate/backends.h"
 #include "translate/names.h"
 #include "translate/route_policy.h"
@@ -25,6 +26,7 @@ struct ServedIngress {
   const model::Ingress* ingress;
   annotations::IngressAnnotations annotations;
   BackendTlsChoice backend_tls;
+  BasicAuthChoice basic_auth;
 };
 
 // Oldest first: creationTimestamp (RFC 3339, compares lexically), then namespace/name.
@@ -88,9 +90,17 @@ Output Translator::Run() {
   std::vector<ServedIngress> served;
   served.reserve(ours.size());
   for (const model::Ingress* ingress : ours) {
-    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}});
+    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}, {}});
     ReadAnnotations(entry);
     entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
+    // A canary runs under its main Ingress' policy, authentication included.
+    if (!entry.annotations.canary) {
+      entry.basic_auth = ResolveBasicAuth(*ingress, entry.annotations, state_, warnings_);
+      if (entry.basic_auth.failure && !entry.annotations.fail_closed) {
+        entry.annotations.fail_closed =
+            annotations::FailClosed{entry.basic_auth.failure->status, entry.basic_auth.failure->reason};
+      }
+    }
     tls_.Add(*ingress, warnings_);
   }
   for (const ServedIngress& entry : served) {
@@ -267,6 +277,7 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     route.mutable_unavailable()->set_reason(unavailable->reason);
   }
   ApplyPolicy(served.annotations, tls_.HasTls(host), route);
+  if (served.basic_auth.settings.enabled()) *route.mutable_basic_auth() = served.basic_auth.settings;
 }
 
 void Translator::AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,

@@ -389,6 +389,13 @@ void HttpSession::RouteRequest() {
     SendError(204, "CORS preflight answered for origin " + exchange_.cors.allow_origin);
     return;
   }
+  if (route->basic_auth && !Authenticate()) return;
+  ServeRoute();
+}
+
+void HttpSession::ServeRoute() {
+  auto& request = request_->get();
+  const auto& route = exchange_.route;
   if (exchange_.upgrade && !route->websocket_enabled) {
     exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
     SendError(403, route->websocket_disabled_reason.empty() ? "websocket upgrades are disabled for this route"
@@ -473,6 +480,7 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
     error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
   }
   if (!exchange_.location.empty()) error_response_->set(bhttp::field::location, exchange_.location);
+  if (exchange_.challenge) error_response_->set(bhttp::field::www_authenticate, exchange_.route->basic_auth->challenge());
   AddRouteHeaders(*error_response_);
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);

@@ -95,6 +95,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     uint64_t bytes_out = 0;
     uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
     std::string location;            // the response is a redirect to here
+    bool challenge = false;          // a 401: the error response carries WWW-Authenticate
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
@@ -117,6 +118,14 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void OnHeader(boost::system::error_code ec, std::size_t bytes);
   void RouteRequest();
   bool Admit(const boost::asio::ip::address& client);  // false: refused, the answer is on its way
+  // auth-type basic (http_session_auth.cc): true when the request may go on now; false when it
+  // was answered (401, 503) or its password is being checked off this thread (OnPasswordChecked
+  // goes on then).
+  bool Authenticate();
+  void OnPasswordChecked(bool ok, std::string user, std::string password);
+  void RefuseCredentials(basic_auth::Outcome outcome, std::string_view why);
+  // The routed request from its route's own checks on (limits, authentication and CORS passed).
+  void ServeRoute();
   // rewrite-target: the request target the upstream gets.
   void RewriteTarget();
   // TLS rules of the routed request (http_session_tls.cc): false when answered already (421,

@@ -225,6 +225,9 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (!IsUpstreamHost(route.upstream_host())) return Fail("upstream_host is not a host[:port]");
   if (auto ok = CheckCors(route.cors()); !ok) return ok;
   if (auto ok = CheckCanary(route); !ok) return ok;
+  if (route.basic_auth().enabled()) {
+    if (auto users = basic_auth::Users::Compile(route.basic_auth()); !users) return Fail(users.error());
+  }
   if (!route.rewrite_target().empty()) {
     if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
   }
@@ -314,6 +317,7 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
     out.canary_header_pattern = *match::PathRegex::Compile(route.canary().header_pattern(), false);  // checked
   }
   out.is_canary = route.is_canary();
+  if (route.basic_auth().enabled()) out.basic_auth = *basic_auth::Users::Compile(route.basic_auth());  // checked above
   out.unavailable_status = route.unavailable().status();
   if (out.unavailable_status != 0) {
     out.unavailable_reason = route.unavailable().reason();

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/basic_auth.h"
 #include "pier/common/cidr.h"
 #include "pier/common/path_regex.h"
 #include "pier/common/result.h"
@@ -59,6 +60,9 @@ struct RouteConfig {
   std::shared_ptr<const RouteConfig> canary;
   std::optional<match::PathRegex> canary_header_pattern;
   bool is_canary = false;
+
+  // auth-type basic: the users a request must authenticate as; null: no authentication.
+  std::shared_ptr<const basic_auth::Users> basic_auth;
 
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status

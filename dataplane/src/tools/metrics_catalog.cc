@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string>
 
+#include "auth/basic_auth.h"
 #include "config/config_metrics.h"
 #include "http/proxy_metrics.h"
 #include "limits/limit_metrics.h"
@@ -31,6 +32,7 @@ int main(int argc, char** argv) {
   http::ProxyMetrics::Get();
   pier::dataplane::ConfigMetrics::Get();
   pier::dataplane::limits::LimitMetrics::Get();
+  pier::dataplane::basic_auth::RegisterMetrics();
   // One example certificate, so the per-Secret expiry family has a child to describe.
   auto& tls_metrics = pier::dataplane::tls::TlsMetrics::Get();
   if (auto pair = pier::dataplane::tls::GenerateDefaultCertificate()) {

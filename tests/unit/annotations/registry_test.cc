@@ -5,6 +5,8 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace pier::annotations {
 namespace {
@@ -281,7 +283,7 @@ TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
 }
 
 TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
-  for (const char* key : {"auth-url", "auth-type", "auth-secret", "auth-tls-secret"}) {
+  for (const char* key : {"auth-url", "auth-tls-secret"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;
@@ -292,7 +294,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-realm", "auth-signin", "auth-tls-verify-client", "satisfy", "enable-access-log",
+  for (const char* key : {"auth-signin", "auth-tls-verify-client", "satisfy", "enable-access-log",
                           "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
@@ -319,6 +321,49 @@ TEST(Parse, ValidAnnotationsStillApplyNextToABadOne) {
   const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "bad"}, {"pier.dev/proxy-send-timeout", "10s"}});
   ASSERT_EQ(out.problems.size(), 1u);
   EXPECT_EQ(out.values.proxy_send_timeout, 10s);
+}
+
+TEST(Parse, BasicAuthentication) {
+  const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/auth-type", "basic"},
+                                 {"nginx.ingress.kubernetes.io/auth-secret", "other/users"},
+                                 {"nginx.ingress.kubernetes.io/auth-secret-type", "auth-file"},
+                                 {"nginx.ingress.kubernetes.io/auth-realm", "Staff only"}});
+  EXPECT_TRUE(out.problems.empty());
+  EXPECT_FALSE(out.values.fail_closed);
+  EXPECT_EQ(out.values.auth_type, AuthType::kBasic);
+  ASSERT_TRUE(out.values.auth_secret);
+  EXPECT_EQ(*out.values.auth_secret, (SecretRef{"other", "users"}));
+  EXPECT_EQ(out.values.auth_secret_type, AuthSecretType::kAuthFile);
+  EXPECT_EQ(out.values.auth_realm, "Staff only");
+  // Nothing set: no authentication, an empty realm (ingress-nginx's default).
+  EXPECT_EQ(Parse({}).values.auth_type, AuthType::kNone);
+  EXPECT_EQ(Parse({}).values.auth_realm, "");
+}
+
+TEST(Parse, WhatBasicAuthenticationCannotDoClosesTheRoutesWith503) {
+  for (const auto& [key, value, why] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"auth-type", "digest", "digest authentication is not implemented"},
+           {"auth-type", "Basic ", "expected basic"},
+           {"auth-secret", "a/b/c", "a/b/c"},
+           {"auth-secret-type", "auth-map", "auth-map is not implemented"}}) {
+    const ParseOutput out = Parse({{"pier.dev/" + key, value}});
+    ASSERT_EQ(out.problems.size(), 1u) << key;
+    EXPECT_TRUE(out.problems[0].security) << key;
+    EXPECT_NE(out.problems[0].why.find(why), std::string::npos) << out.problems[0].why;
+    ASSERT_TRUE(out.values.fail_closed) << key;
+    EXPECT_EQ(out.values.fail_closed->status, 503u) << key;
+  }
+}
+
+TEST(Parse, ARealmThatWouldBreakTheQuotedStringKeepsTheDefault) {
+  for (const char* realm : {"say \"hi\"", "back\\slash", "tab\there"}) {
+    const ParseOutput out = Parse({{"pier.dev/auth-realm", realm}});
+    ASSERT_EQ(out.problems.size(), 1u) << realm;
+    EXPECT_FALSE(out.problems[0].security);
+    EXPECT_FALSE(out.values.fail_closed);
+    EXPECT_EQ(out.values.auth_realm, "");
+  }
 }
 
 }  // namespace

@@ -95,16 +95,17 @@ nlohmann::json SecretObject(const std::string& name, const std::string& type, co
   return object;
 }
 
-// The API server cannot select "TLS or has ca.crt": the source drops the other Secrets itself,
-// a Secret that stops qualifying is a deletion, and one never kept is never mentioned.
-TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
+// The API server cannot select "TLS or has ca.crt or auth": the source drops the other Secrets
+// itself, a Secret that stops qualifying is a deletion, and one never kept is never mentioned.
+TEST(ClusterSource, KeepsOnlyTlsCaAndHtpasswdSecrets) {
   auto client = std::make_shared<FakeKubeClient>();
   for (const char* path : {"/apis/networking.k8s.io/v1/namespaces/ns/ingresses", "/apis/networking.k8s.io/v1/ingressclasses",
                            "/api/v1/namespaces/ns/services", "/apis/discovery.k8s.io/v1/namespaces/ns/endpointslices"}) {
     client->AddList(Page({}, "10"), path);
   }
   client->AddList(Page({SecretObject("cert", "kubernetes.io/tls", "tls.crt", "3"),
-                        SecretObject("ca", "Opaque", "ca.crt", "4"), SecretObject("password", "Opaque", "password", "5")},
+                        SecretObject("ca", "Opaque", "ca.crt", "4"), SecretObject("password", "Opaque", "password", "5"),
+                        SecretObject("users", "Opaque", "auth", "6")},
                        "10"),
                   "/api/v1/namespaces/ns/secrets");
   client->AddWatch({{Event(WatchEventType::kModified, SecretObject("ca", "Opaque", "other", "11")),
@@ -121,7 +122,7 @@ TEST(ClusterSource, KeepsOnlyTlsAndCaSecrets) {
   ASSERT_TRUE(sink.WaitFor("upsert Secret ns/ca2"));
   source.Stop();
   const auto lines = sink.Lines();
-  EXPECT_LT(IndexOf(lines, "replace Secret ns/cert ns/ca"), lines.size());
+  EXPECT_LT(IndexOf(lines, "replace Secret ns/cert ns/ca ns/users"), lines.size());
   EXPECT_LT(IndexOf(lines, "delete Secret ns/ca"), lines.size()) << "ca.crt removed: no longer read";
   EXPECT_EQ(IndexOf(lines, "delete Secret ns/token"), lines.size()) << "never kept, nothing to delete";
   EXPECT_EQ(IndexOf(lines, "upsert Secret ns/token"), lines.size());

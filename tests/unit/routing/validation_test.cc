@@ -5,6 +5,8 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "routing/bounds.h"
 #include "routing/config.h"
@@ -147,6 +149,30 @@ TEST(Validation, CorsListsMustBeTokens) {
   EXPECT_EQ(with("*"), "<accepted>");
   for (const char* bad : {"GET\r\nX: y", "GET;", "\"GET\"", "GET\t"}) EXPECT_THAT(with(bad), HasSubstr("cors")) << bad;
   EXPECT_THAT(with("GET", "ftp://a.example"), HasSubstr("cors origin"));
+}
+
+TEST(Validation, BasicAuthUsersMustBeVerifiableAndSafeInAHeader) {
+  // `openssl passwd -apr1 -salt pier s3cret`.
+  const std::string apr1 = "$apr1$pier$kpClQyGnUSUBweJJBXl.6.";
+  auto with = [&](std::string realm, std::vector<std::pair<std::string, std::string>> users) {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::BasicAuth& auth = *FirstRoute(s).mutable_basic_auth();
+      auth.set_enabled(true);
+      auth.set_realm(realm);
+      for (const auto& [name, hash] : users) {
+        v1::BasicAuthUser& user = *auth.add_users();
+        user.set_name(name);
+        user.set_hash(hash);
+      }
+    });
+  };
+  EXPECT_EQ(with("Staff", {{"alice", apr1}, {"bob", "{SHA}EfatjsUqKYSrqv18O1FlA3hcIHI="}}), "<accepted>");
+  EXPECT_THAT(with("say \"hi\"", {{"alice", apr1}}), HasSubstr("realm"));
+  EXPECT_THAT(with("line\r\nX-Injected: 1", {{"alice", apr1}}), HasSubstr("realm"));
+  EXPECT_THAT(with("", {{"al:ice", apr1}}), HasSubstr("user name"));
+  EXPECT_THAT(with("", {{"", apr1}}), HasSubstr("user name"));
+  EXPECT_THAT(with("", {{"alice", apr1}, {"alice", apr1}}), HasSubstr("listed twice"));
+  EXPECT_THAT(with("", {{"alice", "not a hash"}}), HasSubstr("basic_auth user \"alice\""));
 }
 
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {

@@ -9,12 +9,7 @@ namespace {
 using namespace testing;
 
 model::Secret CaSecret(std::string name, std::string ns = "default", std::string ca = testdata::kCertificatePem) {
-  model::Secret secret;
-  secret.meta.name = std::move(name);
-  secret.meta.namespace_ = std::move(ns);
-  secret.type = "Opaque";
-  secret.data["ca.crt"] = std::move(ca);
-  return secret;
+  return OpaqueSecret(std::move(name), std::move(ns), "ca.crt", std::move(ca));
 }
 
 // One Ingress on a.example, TLS from "tls", backend "chat".

@@ -150,6 +150,16 @@ inline model::Secret TlsSecret(std::string name, std::string ns = "default", std
   return secret;
 }
 
+// An Opaque Secret holding one key (a CA's ca.crt, an htpasswd file's auth).
+inline model::Secret OpaqueSecret(std::string name, std::string ns, std::string key, std::string value) {
+  model::Secret secret;
+  secret.meta.name = std::move(name);
+  secret.meta.namespace_ = std::move(ns);
+  secret.type = "Opaque";
+  secret.data[std::move(key)] = std::move(value);
+  return secret;
+}
+
 inline model::IngressClass IngressClass(std::string name, std::string controller = "pier.dev/ingress-controller",
                                         bool is_default = false) {
   model::IngressClass out;
