@@ -17,7 +17,9 @@ down while kubectl still works: that is how a change lands "while it is down".
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
 import time
 
 import pytest
@@ -28,6 +30,7 @@ from kubetraffic import (  # noqa: F401 - fixtures are used by name
     backend_network, backend_of, backends_seen, e2e_launcher, echo, endpoint_slice, ingress,
     ingress_class, kube_cluster, namespace, open_websocket, service, service_account_kubeconfig,
     tls_secret, wait_for_backend, wait_for_status)
+from harness import wait_until  # noqa: E402 - on the path kubetraffic sets
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -115,6 +118,40 @@ def test_tls_secret_reaches_the_snapshot(kube_cluster, stack, tmp_path, live_soc
     assert offered["sni_names"] == ["secure.example"]
     assert offered["certificate_chain_pem"].strip() == certificate.strip()
     echo(live_socket, "after the TLS Ingress")
+
+
+def htpasswd_secret(name: str, ns: str, user: str, password: str) -> dict:
+    """An Opaque Secret whose `auth` key is an htpasswd line ($apr1$, htpasswd's default)."""
+    hashed = subprocess.run(["openssl", "passwd", "-apr1", password], check=True, capture_output=True, text=True,
+                            timeout=10).stdout.strip()
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": ns},
+            "type": "Opaque", "stringData": {"auth": f"{user}:{hashed}\n"}}
+
+
+def test_basic_auth_secret_is_watched(kube_cluster, stack, live_socket):
+    """The controller's Secret watch keeps htpasswd Secrets (key auth) beside TLS ones, with the
+    chart's RBAC: an Ingress with auth-type basic asks for them, and a changed password applies."""
+    def status(password: str | None) -> int:
+        headers = {"Host": "private.example"}
+        if password is not None:
+            token = base64.b64encode(f"alice:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        return stack.get("/headers", headers=headers).status
+
+    private = ingress("private", NS, "private.example", [("/", "blue")])
+    private["metadata"]["annotations"] = {"nginx.ingress.kubernetes.io/auth-type": "basic",
+                                          "nginx.ingress.kubernetes.io/auth-secret": "users",
+                                          "nginx.ingress.kubernetes.io/auth-realm": "shop staff"}
+    apply(kube_cluster, htpasswd_secret("users", NS, "alice", "first"), private)
+    wait_for_status(stack, "private.example", "/headers", 401)
+    assert status("first") == 200
+    assert status("second") == 401
+    apply(kube_cluster, htpasswd_secret("users", NS, "alice", "second"))
+    wait_until(lambda: status("second") == 200, ROUTE_TIMEOUT_S, "the changed password to apply",
+               alive=stack.check_alive)
+    assert status("first") == 401
+    assert status(None) == 401
+    echo(live_socket, "after the basic-auth Ingress")
 
 
 def test_changing_an_ingress_reroutes_within_a_second(kube_cluster, stack, live_socket):
