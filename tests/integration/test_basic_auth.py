@@ -124,6 +124,8 @@ def test_every_hash_htpasswd_writes_lets_its_user_in(auth):
         assert response.status == 200, (user, response.status, response.text)
         # The credentials go on to the backend, as with ingress-nginx.
         assert recorder.requests()[-1].header("Authorization") == basic(user, password)
+        # The access log names the user (nginx's $remote_user); refused requests name none.
+        wait_until(lambda: f'"user":"{user}"' in stack.dataplane.log_text(), 5, f"an access log line naming {user}")
 
 
 def test_wrong_passwords_unknown_users_and_bad_headers_get_the_same_401(auth):
@@ -138,6 +140,7 @@ def test_wrong_passwords_unknown_users_and_bad_headers_get_the_same_401(auth):
         assert response.header("WWW-Authenticate") == f'Basic realm="{REALM}"'
         bodies.add(response.body)
     assert len(bodies) == 1, bodies  # nothing tells an unknown user from a wrong password
+    assert '"user":"mallory"' not in stack.dataplane.log_text()  # refused: no user in the access log
     # Two Authorization headers are no credentials.
     with Connection(stack.http_port) as connection:
         connection.sock.sendall(b"GET /x HTTP/1.1\r\nHost: private.test\r\nAuthorization: " +

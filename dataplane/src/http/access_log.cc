@@ -119,6 +119,7 @@ void AppendAccessRecord(fmt::memory_buffer& out, const AccessRecord& record) {
   AppendMilliseconds(out, ",\"duration_ms\":", record.duration_ms);
   AppendField(out, ",\"route\":", record.route);
   AppendField(out, ",\"request_id\":", record.request_id);
+  if (!record.user.empty()) AppendField(out, ",\"user\":", record.user);
   if (record.tunnel) {
     AppendField(out, ",\"close_reason\":", record.close_reason);
     AppendNumber(out, ",\"messages_in\":", record.messages_in);

@@ -22,6 +22,8 @@ struct AccessRecord {
   double duration_ms = 0;
   std::string_view route;  // route name, "" when none matched
   std::string_view request_id;
+  // The user basic authentication let in; "" (and no field in the line) when none did.
+  std::string_view user;
   // Tunnels only: a tunnel line is written when it closes, with why it closed, the WebSocket
   // messages each way (see websocket/frame_tracker.h for what counts), who sent the first
   // close frame ("client", "upstream", "proxy" on drain, "" when none did) and its code.

@@ -517,6 +517,7 @@ void HttpSession::FinishExchange(bool keep_alive) {
   record.duration_ms = elapsed * 1000.0;
   record.route = exchange_.route ? std::string_view(exchange_.route->name) : std::string_view();
   record.request_id = exchange_.forwarded.request_id;
+  record.user = exchange_.user;
   WriteAccessLog(record);
 
   response_.reset();

@@ -96,6 +96,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
     std::string location;            // the response is a redirect to here
     bool challenge = false;          // a 401: the error response carries WWW-Authenticate
+    std::string user;                // the user basic authentication let in (access log)
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };

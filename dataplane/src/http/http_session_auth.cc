@@ -51,9 +51,11 @@ bool HttpSession::Authenticate() {
   switch (verdict) {
     case basic_auth::PasswordChecker::Verdict::kAllowed:
       basic_auth::Count(basic_auth::Outcome::kAllowed);
+      exchange_.user = std::move(given->user);
       return true;
     case basic_auth::PasswordChecker::Verdict::kCached:
       basic_auth::Count(basic_auth::Outcome::kCached);
+      exchange_.user = std::move(given->user);
       return true;
     case basic_auth::PasswordChecker::Verdict::kDenied:
       RefuseCredentials(basic_auth::Outcome::kDenied, "wrong password");
@@ -83,6 +85,7 @@ void HttpSession::OnPasswordChecked(bool ok, std::string user, std::string passw
   }
   OPENSSL_cleanse(password.data(), password.size());
   basic_auth::Count(basic_auth::Outcome::kAllowed);
+  exchange_.user = std::move(user);
   ServeRoute();
 }
 

@@ -387,6 +387,7 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   identity.path = std::move(exchange_.path);
   identity.upstream = exchange_.endpoint_id;
   identity.request_id = std::move(exchange_.forwarded.request_id);
+  identity.user = std::move(exchange_.user);
   identity.started_wall = exchange_.started_wall;
   identity.started = exchange_.started;
   identity.handshake_bytes_in = exchange_.bytes_in;

@@ -514,6 +514,7 @@ void Tunnel::Account() noexcept {
   record.duration_ms = lifetime.count() * 1000.0;
   record.route = route_->name;
   record.request_id = identity_.request_id;
+  record.user = identity_.user;
   record.tunnel = true;
   record.close_reason = close_reason_ ? close_reason_ : "shutdown";
   record.messages_in = to_upstream_.messages;

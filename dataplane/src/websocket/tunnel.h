@@ -48,6 +48,7 @@ struct TunnelIdentity {
   std::string path;
   std::string upstream;
   std::string request_id;
+  std::string user;  // basic authentication's, "" when the route has none
   std::chrono::system_clock::time_point started_wall;
   std::chrono::steady_clock::time_point started;
   uint64_t handshake_bytes_in = 0;   // the upgrade request as received from the client

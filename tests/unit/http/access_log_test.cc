@@ -32,6 +32,15 @@ TEST(AccessLog, IsOneValidJsonObject) {
   EXPECT_FALSE(json.contains("close_reason"));
 }
 
+TEST(AccessLog, TheUserIsNamedOnlyWhenBasicAuthenticationLetOneIn) {
+  AccessRecord record;
+  EXPECT_FALSE(nlohmann::json::parse(FormatAccessRecord(record)).contains("user"));
+  record.user = "ali\"ce";  // an htpasswd user name may hold a quote
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["user"], "ali\"ce");
+  record.tunnel = true;
+  EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["user"], "ali\"ce");
+}
+
 TEST(AccessLog, EveryByteThatNeedsItIsEscaped) {
   AccessRecord record;
   std::string all;
