@@ -173,6 +173,18 @@ v1::Ack ConfigClient::Apply(std::string_view bytes) {
   metrics.version.Set(static_cast<double>(applied->version()));
   spdlog::info("applied snapshot version {} from {}: {} virtual hosts, {} clusters", applied->version(),
                applied->controller_instance(), applied->host_count(), applied->clusters().size());
+  std::size_t newer = 0;
+  const RouteConfig* example = nullptr;
+  applied->ForEachRoute([&](const RouteConfig& route) {
+    if (route.unknown_field.empty()) return;
+    ++newer;
+    if (example == nullptr) example = &route;
+  });
+  if (example != nullptr) {
+    spdlog::warn("snapshot version {}: {} route(s) carry fields this dataplane does not know and answer 503 until "
+                 "it is upgraded to the controller's version, e.g. route {} ({})",
+                 applied->version(), newer, example->name, example->unknown_field);
+  }
   ack.set_accepted(true);
   return ack;
 }

@@ -1,6 +1,7 @@
 // Config::Build: validation and compilation of one snapshot. Validation runs over everything
 // before anything is used, and the first problem found is the error, prefixed with where it is.
 #include <boost/asio/ip/address.hpp>
+#include <google/protobuf/unknown_field_set.h>
 
 #include <algorithm>
 #include <cmath>
@@ -345,6 +346,20 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   return out;
 }
 
+// A route from a newer controller carries a policy this dataplane cannot apply: it answers 503
+// rather than serve without it, and sends nothing to a canary whose rules it may not know either.
+void FailClosedOnUnknownField(RouteConfig& route, std::string unknown_field) {
+  route.unknown_field = std::move(unknown_field);
+  route.unavailable_status = 503;
+  route.unavailable_reason = "this route needs a newer Pier dataplane";
+  route.cluster = nullptr;
+  route.proto.clear_canary();
+}
+
+std::string NeedsNewerDataplane(const std::string& unknown_field) {
+  return "has " + unknown_field + ", which this dataplane does not know (the controller is newer: upgrade the dataplane)";
+}
+
 // Points each route with a canary at its canary route: a route of the same virtual host, marked
 // is_canary, with that name, and the canary of no other route.
 Result<bool> LinkCanaries(const std::vector<std::shared_ptr<RouteConfig>>& routes) {
@@ -385,6 +400,9 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
   config->defaults_source_ = snapshot.defaults().SerializeAsString();
 
   if (auto ok = CheckDefaults(snapshot.defaults()); !ok) return Fail("defaults: " + ok.error());
+  // Outside routes nothing can fail closed on its own (a cluster serves many routes, a
+  // certificate many hosts): a field this dataplane does not know there refuses the snapshot.
+  if (auto unknown = FindUnknownField(snapshot)) return Fail("the snapshot " + NeedsNewerDataplane(*unknown));
 
   // Equal bytes compile to equal objects: compiling reads nothing but the message itself (and,
   // for routes, the defaults, the options and the clusters, checked below). The name read from
@@ -405,6 +423,9 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
       return Fail("cluster #" + std::to_string(i) + " is not a valid pier.v1.Cluster message");
     }
     if (cluster.name().empty()) return Fail("a cluster has an empty name");
+    if (auto unknown = FindUnknownField(cluster)) {
+      return Fail("cluster " + Quote(cluster.name()) + " " + NeedsNewerDataplane(*unknown));
+    }
     auto compiled = CompileCluster(cluster, std::string(bytes));
     if (!compiled) return Fail("cluster " + Quote(cluster.name()) + ": " + compiled.error());
     config->clusters_.push_back(std::move(*compiled));
@@ -466,6 +487,14 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
       return Fail(where + ": not a lowercase DNS name, *.name or \"\"");
     }
     if (!hosts.insert(host).second) return Fail(where + " appears twice");
+    if (old == nullptr) {
+      // The host's own fields; its routes are looked at one by one below.
+      const auto& unknown = vhost.GetReflection()->GetUnknownFields(vhost);
+      if (!unknown.empty()) {
+        return Fail(where + " " + NeedsNewerDataplane("field " + std::to_string(unknown.field(0).number()) +
+                                                      " of pier.v1.VirtualHost"));
+      }
+    }
     if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
       return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
@@ -493,6 +522,7 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         compiled_route.allow_sources = std::move(*allow);
         compiled_route.deny_sources = std::move(*deny);
         compiled_route.limit_exempt_sources = std::move(*exempt);
+        if (auto unknown = FindUnknownField(route)) FailClosedOnUnknownField(compiled_route, std::move(*unknown));
         routes.push_back(std::make_shared<RouteConfig>(std::move(compiled_route)));
       }
       if (auto ok = LinkCanaries(routes); !ok) return Fail(where + ": " + ok.error());

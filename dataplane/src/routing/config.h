@@ -67,6 +67,9 @@ struct RouteConfig {
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status
   std::string unavailable_reason;
+  // Non-empty: the route carried a field this dataplane does not know ("field 25 of
+  // pier.v1.Route"), so it fails closed with 503 instead of being served without it.
+  std::string unknown_field;
 
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds read_timeout{60000};

@@ -1,6 +1,9 @@
 #include "routing/snapshot_wire.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/wire_format_lite.h>
 
 #include <climits>
@@ -86,6 +89,29 @@ Result<std::optional<std::string_view>> FindSnapshot(std::string_view controller
   if (!ok) return Fail("not a valid pier.v1.ControllerMessage");
   if (occurrences > 1) found = std::string_view(scratch);
   return found;
+}
+
+std::optional<std::string> FindUnknownField(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  const google::protobuf::UnknownFieldSet& unknown = reflection.GetUnknownFields(message);
+  if (!unknown.empty()) {
+    return "field " + std::to_string(unknown.field(0).number()) + " of " + message.GetDescriptor()->full_name();
+  }
+  // Set fields only: an embedded message that is absent holds nothing. The depth is that of the
+  // schema, which protobuf's parser bounds anyway.
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    if (field->is_repeated()) {
+      for (int i = 0, n = reflection.FieldSize(message, field); i < n; ++i) {
+        if (auto found = FindUnknownField(reflection.GetRepeatedMessage(message, field, i))) return found;
+      }
+    } else if (auto found = FindUnknownField(reflection.GetMessage(message, field))) {
+      return found;
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string_view> StringField(std::string_view message, int field_number) {

@@ -29,6 +29,13 @@ Result<SnapshotParts> SplitSnapshot(std::string_view snapshot);
 // kind. Several occurrences of the field (legal, and merged) are joined in `scratch`.
 Result<std::optional<std::string_view>> FindSnapshot(std::string_view controller_message, std::string& scratch);
 
+// Where `message`, or a message inside it, holds a field this build's snapshot.proto does not
+// define (protobuf keeps such fields as unknown fields): "field 25 of pier.v1.Route", or nullopt
+// when it has none. A newer controller sends fields an older dataplane does not know, and
+// ignoring one could mean serving without a policy it asks for (authentication, say), so the
+// callers refuse what carries one instead.
+std::optional<std::string> FindUnknownField(const google::protobuf::Message& message);
+
 // The value of a string field of a message's bytes ("" when absent, as proto3 reads it), or
 // nullopt when the bytes are not a message or the field is not length-delimited.
 std::optional<std::string_view> StringField(std::string_view message, int field);

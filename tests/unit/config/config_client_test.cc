@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/security/server_credentials.h>
 #include <prometheus/counter.h>
 
@@ -116,6 +117,42 @@ TEST(ConfigClient, AppliesValidSnapshotsRefusesInvalidOnesAndReconnectsWithItsVe
   const auto stop_started = std::chrono::steady_clock::now();
   (*client)->Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_started, std::chrono::seconds(2));
+}
+
+// A newer controller's snapshot, with fields this dataplane's schema does not define: a route
+// holding one answers 503 (the snapshot is accepted, the other routes are served); one anywhere
+// else refuses the snapshot and the last good config stays.
+TEST(ConfigClient, ASnapshotFromANewerControllerNeverServesWhatItDoesNotKnow) {
+  FakeController controller;
+  ConfigStore store;
+  auto client = ConfigClient::Create(FastOptions(controller.port()), store);
+  ASSERT_TRUE(client.ok()) << client.error();
+  (*client)->Start();
+  ASSERT_TRUE(controller.WaitForHellos(1));
+
+  v1::Snapshot newer = ValidSnapshot(3, "ctl-new");
+  v1::Route* extra = newer.mutable_virtual_hosts(0)->add_routes();
+  extra->CopyFrom(newer.virtual_hosts(0).routes(0));
+  extra->set_name("ns/app/0/1");
+  extra->mutable_match()->set_type(v1::PathMatch::EXACT);
+  extra->mutable_match()->set_path("/private");
+  extra->GetReflection()->MutableUnknownFields(extra)->AddLengthDelimited(60, std::string("\x08\x01", 2));
+  newer.mutable_virtual_hosts(0)->mutable_routes()->SwapElements(0, 1);  // routes match in order
+  controller.Send(newer);
+  ASSERT_TRUE(controller.WaitForAcks(1));
+  EXPECT_TRUE(controller.acks()[0].accepted()) << controller.acks()[0].error();
+  ASSERT_TRUE(Eventually([&] { return store.Current() != nullptr && store.Current()->version() == 3; }));
+  EXPECT_EQ(store.Current()->Match("any.host", "/private")->unavailable_status, 503u);
+  EXPECT_EQ(store.Current()->Match("any.host", "/other")->unavailable_status, 0u);
+
+  v1::Snapshot refused = ValidSnapshot(4, "ctl-new");
+  refused.mutable_clusters(0)->GetReflection()->MutableUnknownFields(refused.mutable_clusters(0))->AddVarint(60, 1);
+  controller.Send(refused);
+  ASSERT_TRUE(controller.WaitForAcks(2));
+  EXPECT_FALSE(controller.acks()[1].accepted());
+  EXPECT_THAT(controller.acks()[1].error(), HasSubstr("field 60 of pier.v1.Cluster"));
+  EXPECT_EQ(store.Current()->version(), 3u);
+  (*client)->Stop();
 }
 
 TEST(ConfigClient, StopIsPromptWhileTheStreamIsOpenAndIdle) {

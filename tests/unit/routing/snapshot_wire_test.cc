@@ -56,7 +56,9 @@ v1::Snapshot Join(const SnapshotParts& parts) {
 
 // Legal but not canonical: fields out of order, a singular field twice (the last wins), an
 // embedded message in two pieces (they merge), a field this build does not know.
-std::string Scrambled(const v1::Snapshot& snapshot, std::mt19937& random) {
+// With `unknown`, a field no version of snapshot.proto defines goes in too (the split must keep it
+// as protobuf does; Build then refuses the snapshot, see unknown_fields_test.cc).
+std::string Scrambled(const v1::Snapshot& snapshot, std::mt19937& random, bool unknown = true) {
   std::string bytes;
   snapshot.ByteSizeLong();  // WriteMessage writes the sizes this caches
   {
@@ -70,7 +72,7 @@ std::string Scrambled(const v1::Snapshot& snapshot, std::mt19937& random) {
     first.set_connect_timeout_ms(1234);
     first.ByteSizeLong();
     WireFormatLite::WriteMessage(3, first, &out);
-    WireFormatLite::WriteUInt32(99, static_cast<uint32_t>(random()), &out);  // unknown
+    if (unknown) WireFormatLite::WriteUInt32(99, static_cast<uint32_t>(random()), &out);
     for (const auto& vhost : snapshot.virtual_hosts()) WireFormatLite::WriteMessage(4, vhost, &out);
     WireFormatLite::WriteMessage(3, snapshot.defaults(), &out);
     WireFormatLite::WriteUInt64(1, snapshot.version(), &out);
@@ -194,7 +196,7 @@ TEST(SnapshotWire, BuildFromScrambledBytesEqualsBuildFromTheMessage) {
     route.mutable_match()->set_path("/");
     route.set_cluster("ns/c:" + std::to_string(h));
   }
-  const std::string scrambled = Scrambled(snapshot, random);
+  const std::string scrambled = Scrambled(snapshot, random, false);
   v1::Snapshot parsed;
   ASSERT_TRUE(parsed.ParseFromString(scrambled));
   auto parts = SplitSnapshot(scrambled);
@@ -212,6 +214,14 @@ TEST(SnapshotWire, BuildFromScrambledBytesEqualsBuildFromTheMessage) {
     EXPECT_EQ((*again)->clusters()[i], (*from_bytes)->clusters()[i]);
   }
   EXPECT_EQ((*again)->FindHost("h2.example")->routes, (*from_bytes)->FindHost("h2.example")->routes);
+
+  // The same with an unknown field among the snapshot's own: both ways refuse it.
+  const std::string with_unknown = Scrambled(snapshot, random, true);
+  ASSERT_TRUE(parsed.ParseFromString(with_unknown));
+  parts = SplitSnapshot(with_unknown);
+  ASSERT_TRUE(parts.ok());
+  EXPECT_FALSE(Config::Build(*parts).ok());
+  EXPECT_FALSE(Config::Build(parsed).ok());
 }
 
 }  // namespace
