@@ -158,17 +158,20 @@ std::string PasswordChecker::CacheKey(const pier::auth::Credential& credential, 
 }
 
 PasswordChecker::Verdict PasswordChecker::Check(const pier::auth::Credential& credential, std::string_view user,
-                                                std::string_view password, std::function<void(bool)> done) {
-  const std::string key = CacheKey(credential, user, password);
+                                                std::string_view password) {
+  std::string key = CacheKey(credential, user, password);
   if (Remembered().contains(key)) return Verdict::kCached;
-  if (!pier::auth::IsExpensive(credential.scheme)) {
-    if (!pier::auth::VerifyPassword(credential.hash, password)) return Verdict::kDenied;
-    Remember(credential, user, password);
-    return Verdict::kAllowed;
-  }
+  if (pier::auth::IsExpensive(credential.scheme)) return Verdict::kOffThread;
+  if (!pier::auth::VerifyPassword(credential.hash, password)) return Verdict::kDenied;
+  RememberKey(std::move(key));
+  return Verdict::kAllowed;
+}
+
+bool PasswordChecker::CheckOffThread(const pier::auth::Credential& credential, std::string_view password,
+                                     std::function<void(bool)> done) {
   if (pool_->pending.fetch_add(1, std::memory_order_relaxed) >= kMaxPending) {
     pool_->pending.fetch_sub(1, std::memory_order_relaxed);
-    return Verdict::kBusy;
+    return false;
   }
   boost::asio::post(pool_->pool, [this, hash = credential.hash, secret = std::string(password),
                                   done = std::move(done)]() mutable {
@@ -177,13 +180,17 @@ PasswordChecker::Verdict PasswordChecker::Check(const pier::auth::Credential& cr
     pool_->pending.fetch_sub(1, std::memory_order_relaxed);
     done(ok);
   });
-  return Verdict::kPending;
+  return true;
 }
 
 void PasswordChecker::Remember(const pier::auth::Credential& credential, std::string_view user, std::string_view password) {
+  RememberKey(CacheKey(credential, user, password));
+}
+
+void PasswordChecker::RememberKey(std::string key) {
   auto& remembered = Remembered();
   if (remembered.size() >= kMaxRemembered) remembered.clear();
-  remembered.insert(CacheKey(credential, user, password));
+  remembered.insert(std::move(key));
 }
 
 }  // namespace pier::dataplane::basic_auth

@@ -74,17 +74,22 @@ class PasswordChecker final {
 
   static PasswordChecker& Get();
 
-  enum class Verdict { kAllowed, kCached, kDenied, kPending, kBusy };
-  // kAllowed, kCached, kDenied: decided now. kPending: `done` runs later on a checker thread
-  // with the outcome (the caller posts back to its own thread). kBusy: nothing was started.
-  Verdict Check(const pier::auth::Credential& credential, std::string_view user, std::string_view password,
-                std::function<void(bool)> done);
-  // After a kPending check succeeded, on the thread that asked: remember it there.
+  enum class Verdict { kAllowed, kCached, kDenied, kOffThread };
+  // kAllowed, kCached, kDenied: decided now, on this thread (a success of a cheap hash is
+  // remembered here). kOffThread: the hash is too costly for an I/O thread; call CheckOffThread.
+  Verdict Check(const pier::auth::Credential& credential, std::string_view user, std::string_view password);
+  // Starts the check Check left; `done` runs later on a checker thread with the outcome (the
+  // caller posts back to its own thread). False, with nothing started, when kMaxPending checks
+  // are already queued or running.
+  bool CheckOffThread(const pier::auth::Credential& credential, std::string_view password,
+                      std::function<void(bool)> done);
+  // After an off-thread check succeeded, on the thread that asked: remember it there.
   void Remember(const pier::auth::Credential& credential, std::string_view user, std::string_view password);
 
  private:
   PasswordChecker();
   std::string CacheKey(const pier::auth::Credential& credential, std::string_view user, std::string_view password) const;
+  static void RememberKey(std::string key);
 
   std::string key_;  // random per process: cached digests are worthless outside it
   struct Pool;

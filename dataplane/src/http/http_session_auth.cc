@@ -39,36 +39,37 @@ bool HttpSession::Authenticate() {
     RefuseCredentials(basic_auth::Outcome::kDenied, "unknown user");
     return false;
   }
-  // The pool thread's answer comes back to this connection's thread, where the session lives.
-  auto done = [self = shared_from_this(), user = given->user, password = given->password](bool ok) mutable {
-    auto executor = self->client_.get_executor();
-    asio::post(executor, [self = std::move(self), ok, user = std::move(user), password = std::move(password)]() mutable {
-      self->OnPasswordChecked(ok, std::move(user), std::move(password));
-    });
-  };
-  const auto verdict = basic_auth::PasswordChecker::Get().Check(*credential, given->user, given->password, std::move(done));
-  OPENSSL_cleanse(given->password.data(), given->password.size());
+  const auto verdict = basic_auth::PasswordChecker::Get().Check(*credential, given->user, given->password);
   switch (verdict) {
     case basic_auth::PasswordChecker::Verdict::kAllowed:
-      basic_auth::Count(basic_auth::Outcome::kAllowed);
-      exchange_.user = std::move(given->user);
-      return true;
     case basic_auth::PasswordChecker::Verdict::kCached:
-      basic_auth::Count(basic_auth::Outcome::kCached);
+      OPENSSL_cleanse(given->password.data(), given->password.size());
+      basic_auth::Count(verdict == basic_auth::PasswordChecker::Verdict::kAllowed ? basic_auth::Outcome::kAllowed
+                                                                                  : basic_auth::Outcome::kCached);
       exchange_.user = std::move(given->user);
       return true;
     case basic_auth::PasswordChecker::Verdict::kDenied:
+      OPENSSL_cleanse(given->password.data(), given->password.size());
       RefuseCredentials(basic_auth::Outcome::kDenied, "wrong password");
       return false;
-    case basic_auth::PasswordChecker::Verdict::kBusy:
-      basic_auth::Count(basic_auth::Outcome::kBusy);
-      if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
-      exchange_.retry_after_s = 1;
-      SendError(kServiceUnavailable, "too many password checks in progress");
-      return false;
-    case basic_auth::PasswordChecker::Verdict::kPending:
-      return false;
+    case basic_auth::PasswordChecker::Verdict::kOffThread:
+      break;
   }
+  // The pool thread's answer comes back to this connection's thread, where the session lives;
+  // the password travels along to be remembered there after a success.
+  const bool started = basic_auth::PasswordChecker::Get().CheckOffThread(
+      *credential, given->password, [self = shared_from_this(), user = given->user, password = given->password](bool ok) mutable {
+        auto executor = self->client_.get_executor();
+        asio::post(executor, [self = std::move(self), ok, user = std::move(user), password = std::move(password)]() mutable {
+          self->OnPasswordChecked(ok, std::move(user), std::move(password));
+        });
+      });
+  OPENSSL_cleanse(given->password.data(), given->password.size());
+  if (started) return false;
+  basic_auth::Count(basic_auth::Outcome::kBusy);
+  if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
+  exchange_.retry_after_s = 1;
+  SendError(kServiceUnavailable, "too many password checks in progress");
   return false;
 }
 

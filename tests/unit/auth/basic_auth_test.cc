@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <string>
@@ -87,18 +89,17 @@ TEST(Users, RefusesWhatCouldNotBeSentOrVerified) {
 TEST(PasswordChecker, ACheapHashIsCheckedNowAndThenRemembered) {
   PasswordChecker& checker = PasswordChecker::Get();
   const auto credential = Make("apr", kApr1);
-  auto never = [](bool) { ADD_FAILURE() << "a cheap hash is never checked off this thread"; };
-  EXPECT_EQ(checker.Check(credential, "apr", "wrong", never), PasswordChecker::Verdict::kDenied);
-  EXPECT_EQ(checker.Check(credential, "apr", "wrong", never), PasswordChecker::Verdict::kDenied)
+  EXPECT_EQ(checker.Check(credential, "apr", "wrong"), PasswordChecker::Verdict::kDenied);
+  EXPECT_EQ(checker.Check(credential, "apr", "wrong"), PasswordChecker::Verdict::kDenied)
       << "failures are never remembered";
-  EXPECT_EQ(checker.Check(credential, "apr", "s3cret", never), PasswordChecker::Verdict::kAllowed);
-  EXPECT_EQ(checker.Check(credential, "apr", "s3cret", never), PasswordChecker::Verdict::kCached);
+  EXPECT_EQ(checker.Check(credential, "apr", "s3cret"), PasswordChecker::Verdict::kAllowed);
+  EXPECT_EQ(checker.Check(credential, "apr", "s3cret"), PasswordChecker::Verdict::kCached);
   // Remembered for that (user, hash, password) only.
-  EXPECT_EQ(checker.Check(credential, "apr", "s3cret!", never), PasswordChecker::Verdict::kDenied);
-  EXPECT_EQ(checker.Check(Make("apr", "{PLAIN}s3cret"), "apr", "s3cret", never), PasswordChecker::Verdict::kAllowed);
+  EXPECT_EQ(checker.Check(credential, "apr", "s3cret!"), PasswordChecker::Verdict::kDenied);
+  EXPECT_EQ(checker.Check(Make("apr", "{PLAIN}s3cret"), "apr", "s3cret"), PasswordChecker::Verdict::kAllowed);
   // Per thread: another I/O thread checks for itself.
   std::thread([&] {
-    EXPECT_EQ(checker.Check(credential, "apr", "s3cret", never), PasswordChecker::Verdict::kAllowed);
+    EXPECT_EQ(checker.Check(credential, "apr", "s3cret"), PasswordChecker::Verdict::kAllowed);
   }).join();
 }
 
@@ -107,10 +108,10 @@ TEST(PasswordChecker, ACryptHashIsCheckedOnAnotherThread) {
   const auto credential = Make("crypt", kSha256Crypt);
   for (const auto& [password, expected] : {std::pair{"wrong", false}, std::pair{"s3cret", true}}) {
     std::promise<std::pair<bool, std::thread::id>> outcome;
-    auto verdict = checker.Check(credential, "crypt", password, [&](bool ok) {
+    ASSERT_EQ(checker.Check(credential, "crypt", password), PasswordChecker::Verdict::kOffThread);
+    ASSERT_TRUE(checker.CheckOffThread(credential, password, [&](bool ok) {
       outcome.set_value({ok, std::this_thread::get_id()});
-    });
-    ASSERT_EQ(verdict, PasswordChecker::Verdict::kPending);
+    }));
     auto future = outcome.get_future();
     ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     const auto [ok, thread] = future.get();
@@ -118,10 +119,44 @@ TEST(PasswordChecker, ACryptHashIsCheckedOnAnotherThread) {
     EXPECT_NE(thread, std::this_thread::get_id());
   }
   // Remembered only when the asking thread says so, after a success.
-  auto never = [](bool) {};
-  EXPECT_EQ(checker.Check(credential, "crypt", "s3cret", never), PasswordChecker::Verdict::kPending);
+  EXPECT_EQ(checker.Check(credential, "crypt", "s3cret"), PasswordChecker::Verdict::kOffThread);
   checker.Remember(credential, "crypt", "s3cret");
-  EXPECT_EQ(checker.Check(credential, "crypt", "s3cret", never), PasswordChecker::Verdict::kCached);
+  EXPECT_EQ(checker.Check(credential, "crypt", "s3cret"), PasswordChecker::Verdict::kCached);
+}
+
+TEST(PasswordChecker, NoMoreThanTheBoundIsQueuedOrRunning) {
+  PasswordChecker& checker = PasswordChecker::Get();
+  const auto credential = Make("crypt", kSha256Crypt);
+  // Every check's answer waits for `release`, which holds the pool's threads: after at most
+  // one check per thread (whose own count ends before its answer), the rest stay queued.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<int> answered{0};
+  const std::size_t threads = std::max<std::size_t>(1, std::thread::hardware_concurrency() / 2);
+  std::size_t started = 0;
+  bool refused = false;
+  while (started <= PasswordChecker::kMaxPending + threads) {
+    if (!checker.CheckOffThread(credential, "s3cret", [&, released](bool) {
+          released.wait();
+          ++answered;
+        })) {
+      refused = true;
+      break;
+    }
+    ++started;
+  }
+  EXPECT_TRUE(refused);
+  EXPECT_GE(started, PasswordChecker::kMaxPending);
+  release.set_value();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (answered.load() < static_cast<int>(started) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(answered.load(), static_cast<int>(started));
+  // Drained: checks start again.
+  std::promise<bool> again;
+  ASSERT_TRUE(checker.CheckOffThread(credential, "s3cret", [&](bool ok) { again.set_value(ok); }));
+  EXPECT_TRUE(again.get_future().get());
 }
 
 TEST(Outcome, NamesAreTheMetricLabels) {
