@@ -17,6 +17,7 @@
 
 #include "admin/admin_endpoints.h"
 #include "auth/basic_auth.h"
+#include "auth/external_auth.h"
 #include "admin/readiness.h"
 #include "config/config_client.h"
 #include "http/proxy_metrics.h"
@@ -200,6 +201,7 @@ int Run(const Settings& settings) {
   metrics::RegisterBuildInfo(pier::Version());
   metrics::RegisterProcessMetrics();
   basic_auth::RegisterMetrics();
+  external_auth::RegisterMetrics();
   spdlog::info("pier-dataplane {} starting, node {}", pier::Version(), settings.client.node_id);
 
   ConfigStore store;

@@ -250,6 +250,8 @@ class PierStack:
         self.https_port: Optional[int] = None
         # Extra pier-dataplane flags (e.g. ["--drain-timeout", "5s"]), set before start().
         self.dataplane_args: list[str] = []
+        # Extra environment of the dataplane (e.g. {"SSL_CERT_FILE": ca}), set before start().
+        self.dataplane_env: dict[str, str] = {}
 
     # -- processes ------------------------------------------------------------------------
 
@@ -277,7 +279,8 @@ class PierStack:
             *wrapper, binary("pier-dataplane"), "--controller", f"127.0.0.1:{self.grpc_port}",
             "--http-listen", f"127.0.0.1:{self.http_port}", "--https-listen", f"127.0.0.1:{self.https_port}" if self.https_port else "",
             "--admin-listen", f"127.0.0.1:{self.admin_port}", "--threads", "2",
-            "--log-level", "debug", *self.dataplane_args, *extra_args])
+            "--log-level", "debug", *self.dataplane_args, *extra_args],
+            {**os.environ, **self.dataplane_env} if self.dataplane_env else None)
         return self.dataplane
 
     def start(self) -> "PierStack":

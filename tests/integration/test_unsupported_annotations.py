@@ -1,9 +1,10 @@
 """ingress-nginx annotations Pier does not implement, on an Ingress Pier serves.
 
 Each one is reported (UnsupportedAnnotation in the controller's log; a Warning Event in cluster
-mode). The authentication ones Pier does not implement (external authentication, client
-certificates) close the Ingress' routes with 403: an application that counted on
-ingress-nginx to keep strangers out is not served open. The others leave the Ingress serving.
+mode). The authentication Pier does not implement (client certificates) closes the Ingress'
+routes with 403: an application that counted on ingress-nginx to keep strangers out is not
+served open; its modifiers, and auth-url's optional ones Pier does not implement (the auth
+cache), are only reported. The others leave the Ingress serving.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import manifests as m
 from harness import PierStack, wait_until
 from rawhttp import request
 
-AUTH_HOST = "auth.example.com"
 CLIENT_CERT_HOST = "mtls.example.com"
 REWRITE_HOST = "rewrite.example.com"
 ALIAS_HOST = "alias.example.com"
@@ -30,11 +30,9 @@ def stack(module_launcher, tmp_path_factory) -> PierStack:
     stack.write_manifest("class.yaml", m.render(m.ingress_class()))
     stack.write_manifest("ingresses.yaml", m.render(
         *m.service_with_backends("web", [backend.port]),
-        m.ingress("auth", [("/", "web")], host=AUTH_HOST, annotations={
-            NGINX + "auth-url": "https://auth.example.com/oauth2/auth",
-            NGINX + "auth-signin": "https://auth.example.com/oauth2/start"}),
         m.ingress("mtls", [("/", "web")], host=CLIENT_CERT_HOST, annotations={
-            NGINX + "auth-tls-secret": "default/client-ca", NGINX + "auth-tls-verify-client": "on"}),
+            NGINX + "auth-tls-secret": "default/client-ca", NGINX + "auth-tls-verify-client": "on",
+            NGINX + "auth-cache-key": "$remote_user$http_authorization"}),
         m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
             NGINX + "mirror-target": "http://mirror.test/copy", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
         m.ingress("alias", [("/", "web")], host=ALIAS_HOST, annotations={
@@ -50,18 +48,18 @@ def warnings(stack: PierStack, ingress: str) -> list[str]:
     return re.findall(rf"UnsupportedAnnotation: ingress default/{ingress}: (.*)", stack.controller.log_text())
 
 
-def test_external_and_client_certificate_auth_close_the_routes_with_403(stack):
-    for host, key in ((AUTH_HOST, "auth-url"), (CLIENT_CERT_HOST, "auth-tls-secret")):
-        response = get(stack, host)
-        assert response.status == 403, (host, response.status, response.text)
-        assert f"unsupported annotation {NGINX}" in response.text
-        assert f"{NGINX}{key}: Pier does not implement this authentication" in response.text
-    wait_until(lambda: len(warnings(stack, "auth")) == 2 and len(warnings(stack, "mtls")) == 2, 5,
-               "the controller's UnsupportedAnnotation warnings")
-    auth = warnings(stack, "auth")
-    assert any(f"{NGINX}auth-url" in line and "fail closed" in line for line in auth), auth
-    # auth-signin only modifies auth-url: reported, and it is auth-url that closes the routes.
-    assert any(f"{NGINX}auth-signin" in line and "fail closed" not in line for line in auth), auth
+def test_client_certificate_auth_closes_the_routes_with_403(stack):
+    response = get(stack, CLIENT_CERT_HOST)
+    assert response.status == 403, (response.status, response.text)
+    assert f"unsupported annotation {NGINX}" in response.text
+    assert f"{NGINX}auth-tls-secret: Pier does not implement this authentication" in response.text
+    wait_until(lambda: len(warnings(stack, "mtls")) == 3, 5, "the controller's UnsupportedAnnotation warnings")
+    mtls = warnings(stack, "mtls")
+    assert any(f"{NGINX}auth-tls-secret" in line and "fail closed" in line for line in mtls), mtls
+    # auth-tls-verify-client only modifies auth-tls-secret, and the auth cache is optional:
+    # reported, and it is auth-tls-secret that closes the routes.
+    for key in ("auth-tls-verify-client", "auth-cache-key"):
+        assert any(f"{NGINX}{key}" in line and "fail closed" not in line for line in mtls), mtls
 
 
 def test_other_unsupported_keys_are_reported_and_the_ingress_still_serves(stack):

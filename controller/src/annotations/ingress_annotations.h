@@ -111,6 +111,16 @@ struct IngressAnnotations {
   AuthSecretType auth_secret_type = AuthSecretType::kAuthFile;
   std::string auth_realm;  // ingress-nginx's default: an empty realm
 
+  // External authentication (auth-url). The URL's $host in its authority is put in per route by
+  // the translator, which knows each route's host.
+  std::string auth_url;                            // "": none; checked by AuthUrl()
+  std::string auth_method;                         // "": GET
+  std::vector<std::string> auth_response_headers;  // lowercase header names
+  std::string auth_signin;                         // "": a 401 goes to the client as it is
+  std::string auth_signin_redirect_param;          // "": rd
+  std::string auth_request_redirect;               // "": $request_uri
+  bool auth_always_set_cookie = false;
+
   // Redirects the route answers instead of proxying. permanent wins when both are set.
   std::optional<RedirectTarget> permanent_redirect;
   uint32_t permanent_redirect_code = 301;

@@ -232,6 +232,13 @@ Result<bool> SetAuthSecretType(std::string_view text, A& out) {
               (text == "auth-map" ? " (auth-map is not implemented)" : ""));
 }
 
+Result<bool> SetAuthResponseHeaders(std::string_view text, A& out) {
+  auto value = AuthResponseHeaders(text);
+  if (!value) return Fail(value.error());
+  out.auth_response_headers = std::move(*value);
+  return true;
+}
+
 Result<bool> SetProxySslVerify(std::string_view text, A& out) {
   auto value = OnOff(text);
   if (!value) return Fail(value.error());
@@ -372,6 +379,34 @@ const AnnotationSpec kRegistry[] = {
     {"auth-realm", "string", "empty", 0,
      "The realm of `WWW-Authenticate: Basic realm=\"...\"` (visible ASCII, no quotes or backslashes).", {},
      SetString<&A::auth_realm, AuthRealm>},
+    {"auth-url", "URL", "none", kUnavailable,
+     "External authentication, as ingress-nginx (nginx's `auth_request`): before a request (a WebSocket upgrade "
+     "too) is proxied, Pier sends the auth service a request without body carrying the client's headers, "
+     "`X-Original-URL`, `X-Original-Method`, `X-Real-IP`, `X-Forwarded-For`, `X-Auth-Request-Redirect` and "
+     "`X-Sent-From: pier`. A 2xx answer lets the request through, 401 and 403 go to the client, anything else "
+     "(or no answer in the route's timeouts) is 500. An http(s) URL; its host may be `$host` (the route's host, so "
+     "an Ingress rule without a host cannot use it: 503); the path and query may use `$host`, `$http_host`, "
+     "`$scheme`, `$request_uri`, `$escaped_request_uri`.",
+     {}, SetString<&A::auth_url, AuthUrl>},
+    {"auth-method", "HTTP method", "GET", kUnavailable, "The method of the auth request.", {},
+     SetString<&A::auth_method, AuthMethod>},
+    {"auth-response-headers", "header name list", "none", kUnavailable,
+     "Headers copied from the auth service's 2xx answer onto the request the backend gets (`X-Auth-Request-User, "
+     "X-Auth-Request-Email`); a client's own values of them never reach the backend.",
+     {}, SetAuthResponseHeaders},
+    {"auth-signin", "URL", "none", kUnavailable,
+     "With `auth-url`: a 401 from the auth service becomes a 302 to this URL (the variables of `auth-url`, anywhere), "
+     "with `rd=` and the request's URL added unless the URL has `rd=` already.",
+     {}, SetString<&A::auth_signin, AuthSignin>},
+    {"auth-signin-redirect-param", "name", "rd", kUnavailable, "The query parameter `auth-signin` adds.", {},
+     SetString<&A::auth_signin_redirect_param, HeaderName>},
+    {"auth-request-redirect", "string", "$request_uri", kUnavailable,
+     "The `X-Auth-Request-Redirect` header sent to the auth service (the variables of `auth-url`).", {},
+     SetString<&A::auth_request_redirect, AuthRequestRedirect>},
+    {"auth-always-set-cookie", "bool", "false", 0,
+     "The auth service's `Set-Cookie` headers go to the client on every response; without it, only with the "
+     "backend's 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 answers.",
+     {}, SetBool<&A::auth_always_set_cookie>},
     {"ssl-redirect", "bool", "true with TLS", 0, "Redirect plain HTTP to HTTPS (308) when the host has TLS.", {},
      SetOptionalBool<&A::ssl_redirect>},
     {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},

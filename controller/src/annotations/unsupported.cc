@@ -6,10 +6,10 @@ namespace pier::annotations {
 namespace {
 
 // What each of these keys enforces under ingress-nginx is access control: without it, the
-// backend would answer anyone. The modifiers of these (auth-signin, auth-response-headers,
-// auth-tls-verify-client, ...) only matter next to one of them. (Basic authentication,
-// auth-type and auth-secret, is implemented: see the registry.)
-constexpr std::array<std::string_view, 2> kAccessKeys = {"auth-url", "auth-tls-secret"};
+// backend would answer anyone. The modifiers of these (auth-tls-verify-client, ...) only matter
+// next to one of them. (Basic authentication, auth-type and auth-secret, and external
+// authentication, auth-url, are implemented: see the registry.)
+constexpr std::array<std::string_view, 1> kAccessKeys = {"auth-tls-secret"};
 
 }  // namespace
 

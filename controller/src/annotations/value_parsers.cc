@@ -7,6 +7,7 @@
 
 #include "pier/common/parse.h"
 #include "pier/common/path_regex.h"
+#include "pier/common/url_template.h"
 
 namespace pier::annotations {
 namespace {
@@ -384,6 +385,87 @@ Result<std::vector<std::string>> HostNames(std::string_view text) {
     if (!IsHostName(host)) return Fail("\"" + item + "\" is not a host name or *.name");
   }
   return SortedUnique(std::move(*items));
+}
+
+namespace {
+
+// The URL with $host in its authority replaced by a sample host, so that the rest can be
+// checked as the dataplane will see it once the translator has put the route's host there.
+std::string WithSampleHost(std::string_view text) {
+  std::string url(text);
+  const std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  const std::size_t start = scheme_end + 3;
+  for (std::string_view host : {"${host}", "$host"}) {
+    if (url.compare(start, host.size(), host) == 0) {
+      const std::size_t after = start + host.size();
+      if (after == url.size() || url[after] == '/' || url[after] == '?' || url[after] == ':') {
+        url.replace(start, host.size(), "host.invalid");
+      }
+      break;
+    }
+  }
+  return url;
+}
+
+Result<bool> CheckAbsoluteTemplate(std::string_view what, std::string_view text, std::string_view checked) {
+  if (auto parsed = url_template::Parse(text); !parsed) {
+    return Fail("invalid " + std::string(what) + " \"" + std::string(text) + "\": " + parsed.error());
+  }
+  if (auto split = url_template::SplitAbsolute(checked); !split) {
+    return Fail("invalid " + std::string(what) + " \"" + std::string(text) + "\": " + split.error());
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> AuthUrl(std::string_view text) {
+  if (auto ok = CheckAbsoluteTemplate("auth-url", text, WithSampleHost(text)); !ok) return Fail(ok.error());
+  return std::string(text);
+}
+
+Result<std::string> AuthSignin(std::string_view text) {
+  // Any variable may stand in the host here: the client is sent there, nothing is fetched.
+  std::string checked(text);
+  const std::size_t scheme_end = checked.find("://");
+  if (scheme_end != std::string::npos) {
+    const std::size_t end = checked.find_first_of("/?", scheme_end + 3);
+    const std::string authority = checked.substr(scheme_end + 3, end == std::string::npos ? end : end - scheme_end - 3);
+    if (authority.find('$') != std::string::npos) checked.replace(scheme_end + 3, authority.size(), "host.invalid");
+  }
+  if (auto ok = CheckAbsoluteTemplate("auth-signin", text, checked); !ok) return Fail(ok.error());
+  return std::string(text);
+}
+
+Result<std::string> AuthRequestRedirect(std::string_view text) {
+  auto parsed = url_template::Parse(text);
+  if (!parsed) return Fail("invalid auth-request-redirect \"" + std::string(text) + "\": " + parsed.error());
+  return std::string(text);
+}
+
+Result<std::string> AuthMethod(std::string_view text) {
+  const bool upper = std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (text.empty() || text.size() > 16 || !upper) {
+    return Fail("invalid auth-method \"" + std::string(text) + "\": expected an uppercase HTTP method such as GET");
+  }
+  return std::string(text);
+}
+
+Result<std::vector<std::string>> AuthResponseHeaders(std::string_view text) {
+  constexpr std::size_t kMaxNames = 32;
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  if (items->size() > kMaxNames) return Fail("more than " + std::to_string(kMaxNames) + " header names");
+  for (std::string& item : *items) {
+    auto name = HeaderName(item);
+    if (!name) return Fail(name.error());
+    if (url_template::IsFramingHeader(*name)) {
+      return Fail("header " + *name + " frames the request or the connection and cannot be copied to it");
+    }
+    item = std::move(*name);
+  }
+  return items;
 }
 
 }  // namespace pier::annotations

@@ -78,5 +78,17 @@ Result<std::vector<std::string>> HostNames(std::string_view text);
 Result<std::string> AuthRealm(std::string_view text);
 // ingress-nginx's "on"/"off", and true/false; any case.
 Result<bool> OnOff(std::string_view text);
+// auth-url: an absolute http(s) URL whose host is literal or exactly $host, with only the
+// variables of pier/common/url_template.h in its path and query.
+Result<std::string> AuthUrl(std::string_view text);
+// auth-signin: an absolute http(s) URL with those variables anywhere.
+Result<std::string> AuthSignin(std::string_view text);
+// auth-request-redirect: a template of those variables (a URL or a path).
+Result<std::string> AuthRequestRedirect(std::string_view text);
+// auth-method: an uppercase HTTP method token.
+Result<std::string> AuthMethod(std::string_view text);
+// auth-response-headers: a comma list of header names, lowercased; at most 32, none that frames
+// the request (Host, Content-Length, Connection...).
+Result<std::vector<std::string>> AuthResponseHeaders(std::string_view text);
 
 }  // namespace pier::annotations

@@ -14,6 +14,7 @@
 #include "translate/backend_tls.h"
 #include "translate/basic_auth.h"
 #include "translate/backends.h"
+#include "translate/external_auth.h"
 #include "translate/names.h"
 #include "translate/route_policy.h"
 #include "translate/tls.h"
@@ -278,6 +279,17 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
   }
   ApplyPolicy(served.annotations, tls_.HasTls(host), route);
   if (served.basic_auth.settings.enabled()) *route.mutable_basic_auth() = served.basic_auth.settings;
+  ExternalAuthChoice external_auth = ResolveExternalAuth(served.annotations, host);
+  if (external_auth.failure) {
+    warnings_.Add(ingress, "InvalidAnnotation", external_auth.failure->reason + "; the route answers 503",
+                  annotations::WrittenKey(ingress.meta.annotations, "auth-url"));
+    route.clear_cluster();
+    route.clear_route_redirect();
+    route.mutable_unavailable()->set_status(external_auth.failure->status);
+    route.mutable_unavailable()->set_reason(external_auth.failure->reason);
+  } else if (!external_auth.settings.url().empty()) {
+    *route.mutable_external_auth() = std::move(external_auth.settings);
+  }
 }
 
 void Translator::AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
@@ -344,6 +356,10 @@ void Translator::AddCanary(const ServedIngress& served, const std::string& host,
     // The main Ingress' policy failed closed, and the canary runs under that policy.
     canary.mutable_unavailable()->set_status(owner.annotations.fail_closed->status);
     canary.mutable_unavailable()->set_reason(owner.annotations.fail_closed->reason);
+  } else if (auto external_auth = ResolveExternalAuth(owner.annotations, host); external_auth.failure) {
+    // The main route's auth-url could not be used for this host: neither route is served.
+    canary.mutable_unavailable()->set_status(external_auth.failure->status);
+    canary.mutable_unavailable()->set_reason(external_auth.failure->reason);
   }
   ApplyCanaryBalancing(served.annotations, canary);
   ApplyCanaryRules(served.annotations, canary.name(), routes_[*main].route);

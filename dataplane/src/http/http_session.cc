@@ -390,7 +390,7 @@ void HttpSession::RouteRequest() {
     return;
   }
   if (route->basic_auth && !Authenticate()) return;
-  ServeRoute();
+  ServeAuthenticated();
 }
 
 void HttpSession::ServeRoute() {
@@ -480,7 +480,8 @@ void HttpSession::SendError(unsigned status, std::string_view reason, bool force
     error_response_->set(bhttp::field::retry_after, std::to_string(exchange_.retry_after_s));
   }
   if (!exchange_.location.empty()) error_response_->set(bhttp::field::location, exchange_.location);
-  if (exchange_.challenge) error_response_->set(bhttp::field::www_authenticate, exchange_.route->basic_auth->challenge());
+  for (const std::string& challenge : exchange_.challenges) error_response_->insert(bhttp::field::www_authenticate, challenge);
+  if (!exchange_.auth_cookies.empty()) AddAuthCookies(*error_response_, false);
   AddRouteHeaders(*error_response_);
   auto timeout = exchange_.route ? exchange_.route->send_timeout : worker_.server().options.header_timeout;
   client_.expires_after(timeout);

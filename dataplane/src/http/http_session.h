@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "http/cors.h"
 #include "http/error_response.h"
@@ -95,7 +96,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     uint64_t bytes_out = 0;
     uint32_t retry_after_s = 0;      // > 0: the error response carries Retry-After
     std::string location;            // the response is a redirect to here
-    bool challenge = false;          // a 401: the error response carries WWW-Authenticate
+    std::vector<std::string> challenges;  // a 401's WWW-Authenticate values
+    std::vector<std::string> auth_cookies;  // auth-url's Set-Cookie values for the client
     std::string user;                // the user basic authentication let in (access log)
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
@@ -125,6 +127,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   bool Authenticate();
   void OnPasswordChecked(bool ok, std::string user, std::string password);
   void RefuseCredentials(basic_auth::Outcome outcome, std::string_view why);
+  // After basic authentication: auth-url's check when the route has one, then ServeRoute.
+  void ServeAuthenticated();
+  void OnAuthServiceAnswer(external_auth::Answer answer);
+  // The auth service's Set-Cookie values: on the backend's responses with a status nginx's
+  // add_header takes, on every response with auth-always-set-cookie.
+  void AddAuthCookies(boost::beast::http::fields& fields, bool from_backend) const;
   // The routed request from its route's own checks on (limits, authentication and CORS passed).
   void ServeRoute();
   // rewrite-target: the request target the upstream gets.

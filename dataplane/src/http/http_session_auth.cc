@@ -1,9 +1,15 @@
-// Basic authentication of a routed request (auth-type basic): after source ranges, limits and
-// the CORS preflight (browsers send preflights without credentials), before anything reaches
-// the backend. The Authorization header goes on to the backend, as with ingress-nginx.
+// Authentication of a routed request: after source ranges, limits and the CORS preflight
+// (browsers send preflights without credentials), before anything reaches the backend. Basic
+// authentication (auth-type basic) first, then the auth service of auth-url. The Authorization
+// header goes on to the backend, as with ingress-nginx.
 #include <boost/asio/post.hpp>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+
+#include "pier/common/match.h"
 
 #include "http/http_session.h"
 
@@ -18,6 +24,18 @@ constexpr unsigned kServiceUnavailable = 503;
 // The body of every 401: whether the user exists or the password was wrong is not the
 // client's to learn.
 constexpr std::string_view kAuthenticationRequired = "authentication required";
+
+// An auth service that is down fails every request: one line a second says so, the counter
+// (pier_external_auth_total{result="error"}) counts them all.
+void LogAuthServiceError(const std::string& error) {
+  static std::atomic<int64_t> last_logged{0};
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::steady_clock::now().time_since_epoch()).count();
+  int64_t last = last_logged.load(std::memory_order_relaxed);
+  if (now > last && last_logged.compare_exchange_strong(last, now, std::memory_order_relaxed)) {
+    spdlog::warn("auth-url: {}; such requests answer 500", error);
+  }
+}
 }  // namespace
 
 bool HttpSession::Authenticate() {
@@ -87,7 +105,74 @@ void HttpSession::OnPasswordChecked(bool ok, std::string user, std::string passw
   OPENSSL_cleanse(password.data(), password.size());
   basic_auth::Count(basic_auth::Outcome::kAllowed);
   exchange_.user = std::move(user);
-  ServeRoute();
+  ServeAuthenticated();
+}
+
+void HttpSession::ServeAuthenticated() {
+  const RouteConfig& route = *exchange_.route;
+  if (!route.external_auth) {
+    ServeRoute();
+    return;
+  }
+  const auto& request = request_->get();
+  const std::string host = match::NormalizeHost(exchange_.host);
+  external_auth::Request ask;
+  ask.headers = &request;
+  ask.method = exchange_.method_text;
+  ask.host = host;
+  ask.http_host = exchange_.host;
+  ask.scheme = exchange_.forwarded.tls ? "https" : "http";
+  ask.request_uri = request.target();
+  ask.client_address = exchange_.forwarded.client;
+  ask.request_id = exchange_.forwarded.request_id;
+  // The check's handlers run on this connection's executor, so the answer arrives here.
+  external_auth::Check(client_.get_executor(), route.external_auth, ask, {route.connect_timeout, route.read_timeout},
+                       [self = shared_from_this()](external_auth::Answer answer) {
+                         self->OnAuthServiceAnswer(std::move(answer));
+                       });
+}
+
+void HttpSession::OnAuthServiceAnswer(external_auth::Answer answer) {
+  using Kind = external_auth::Answer::Kind;
+  const external_auth::Settings& settings = *exchange_.route->external_auth;
+  external_auth::Count(answer.kind);
+  exchange_.auth_cookies = std::move(answer.cookies);
+  if (answer.kind == Kind::kAllowed) {
+    // What the service says replaces whatever the client sent under those names.
+    auto& request = request_->get();
+    for (const std::string& name : settings.response_headers) request.erase(name);
+    for (auto& [name, value] : answer.headers) request.insert(name, value);
+    ServeRoute();
+    return;
+  }
+  if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
+  switch (answer.kind) {
+    case Kind::kUnauthorized:
+      if (!settings.signin.empty()) {
+        const std::string host = match::NormalizeHost(exchange_.host);
+        const url_template::Values values{host, exchange_.host, exchange_.forwarded.tls ? "https" : "http",
+                                          request_->get().target()};
+        exchange_.location = external_auth::SigninLocation(settings, values);
+        SendError(302, "authentication required: sign in first");
+        return;
+      }
+      for (auto& header : answer.headers) exchange_.challenges.push_back(std::move(header.second));
+      SendError(kUnauthorized, kAuthenticationRequired);
+      return;
+    case Kind::kForbidden:
+      SendError(403, "forbidden by the authentication service");
+      return;
+    default:
+      LogAuthServiceError(answer.error);
+      SendError(500, "the authentication service did not answer usably");
+      return;
+  }
+}
+
+void HttpSession::AddAuthCookies(bhttp::fields& fields, bool from_backend) const {
+  const bool always = exchange_.route->external_auth->always_set_cookie;
+  if (!always && !(from_backend && external_auth::TakesCookies(exchange_.status))) return;
+  for (const std::string& cookie : exchange_.auth_cookies) fields.insert(bhttp::field::set_cookie, cookie);
 }
 
 void HttpSession::RefuseCredentials(basic_auth::Outcome outcome, std::string_view why) {
@@ -95,7 +180,7 @@ void HttpSession::RefuseCredentials(basic_auth::Outcome outcome, std::string_vie
   spdlog::debug("{} {} {}{}: basic authentication: {}", exchange_.forwarded.client, exchange_.method_text,
                 exchange_.host, exchange_.path, why);
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
-  exchange_.challenge = true;
+  exchange_.challenges.push_back(exchange_.route->basic_auth->challenge());
   SendError(kUnauthorized, kAuthenticationRequired);
 }
 

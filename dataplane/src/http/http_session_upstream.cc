@@ -350,6 +350,7 @@ void HttpSession::HandleUpgradeResponse() {
   exchange_.status = kSwitchingProtocols;
   RemoveHopByHop(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
+  if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);
   response.set(bhttp::field::connection, "Upgrade");
   response.set(bhttp::field::upgrade, "websocket");
@@ -414,6 +415,7 @@ void HttpSession::DoWriteResponseHeader() {
   auto& response = response_->get();
   RemoveHopByHop(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
+  if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);
   AddRouteHeaders(response);
   exchange_.response_bodyless = IsBodyless(exchange_.status, exchange_.head);

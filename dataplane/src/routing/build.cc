@@ -229,6 +229,11 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (route.basic_auth().enabled()) {
     if (auto users = basic_auth::Users::Compile(route.basic_auth()); !users) return Fail(users.error());
   }
+  if (route.has_external_auth()) {
+    if (auto settings = external_auth::Settings::Compile(route.external_auth()); !settings) {
+      return Fail(settings.error());
+    }
+  }
   if (!route.rewrite_target().empty()) {
     if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
   }
@@ -319,6 +324,7 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   }
   out.is_canary = route.is_canary();
   if (route.basic_auth().enabled()) out.basic_auth = *basic_auth::Users::Compile(route.basic_auth());  // checked above
+  if (route.has_external_auth()) out.external_auth = *external_auth::Settings::Compile(route.external_auth());  // checked
   out.unavailable_status = route.unavailable().status();
   if (out.unavailable_status != 0) {
     out.unavailable_reason = route.unavailable().reason();

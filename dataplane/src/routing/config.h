@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "auth/basic_auth.h"
+#include "auth/external_auth.h"
 #include "pier/common/cidr.h"
 #include "pier/common/path_regex.h"
 #include "pier/common/result.h"
@@ -63,6 +64,8 @@ struct RouteConfig {
 
   // auth-type basic: the users a request must authenticate as; null: no authentication.
   std::shared_ptr<const basic_auth::Users> basic_auth;
+  // auth-url: the auth service every request is first checked with; null: none.
+  std::shared_ptr<const external_auth::Settings> external_auth;
 
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "auth/basic_auth.h"
+#include "auth/external_auth.h"
 #include "config/config_metrics.h"
 #include "http/proxy_metrics.h"
 #include "limits/limit_metrics.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   pier::dataplane::ConfigMetrics::Get();
   pier::dataplane::limits::LimitMetrics::Get();
   pier::dataplane::basic_auth::RegisterMetrics();
+  pier::dataplane::external_auth::RegisterMetrics();
   // One example certificate, so the per-Secret expiry family has a child to describe.
   auto& tls_metrics = pier::dataplane::tls::TlsMetrics::Get();
   if (auto pair = pier::dataplane::tls::GenerateDefaultCertificate()) {

@@ -283,7 +283,7 @@ TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
 }
 
 TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
-  for (const char* key : {"auth-url", "auth-tls-secret"}) {
+  for (const char* key : {"auth-tls-secret"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;
@@ -294,7 +294,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-signin", "auth-tls-verify-client", "satisfy", "enable-access-log",
+  for (const char* key : {"auth-tls-verify-client", "auth-cache-key", "satisfy", "enable-access-log",
                           "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
@@ -304,8 +304,47 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
   }
 }
 
+TEST(Parse, ExternalAuthentication) {
+  const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/auth-url", "https://$host/oauth2/auth"},
+                                 {"nginx.ingress.kubernetes.io/auth-signin",
+                                  "https://$host/oauth2/start?rd=$escaped_request_uri"},
+                                 {"nginx.ingress.kubernetes.io/auth-response-headers", "X-Auth-Request-User, X-Auth-Request-Email"},
+                                 {"nginx.ingress.kubernetes.io/auth-method", "POST"},
+                                 {"nginx.ingress.kubernetes.io/auth-request-redirect", "$scheme://$http_host$request_uri"}});
+  EXPECT_TRUE(out.problems.empty()) << out.problems[0].why;
+  EXPECT_FALSE(out.values.fail_closed);
+  EXPECT_EQ(out.values.auth_url, "https://$host/oauth2/auth");
+  EXPECT_EQ(out.values.auth_signin, "https://$host/oauth2/start?rd=$escaped_request_uri");
+  EXPECT_EQ(out.values.auth_response_headers, (std::vector<std::string>{"x-auth-request-user", "x-auth-request-email"}));
+  EXPECT_EQ(out.values.auth_method, "POST");
+  EXPECT_EQ(out.values.auth_request_redirect, "$scheme://$http_host$request_uri");
+  EXPECT_TRUE(ParseOne("pier.dev/auth-url", "http://oauth2-proxy.auth.svc:4180/oauth2/auth").problems.empty());
+  EXPECT_TRUE(ParseOne("pier.dev/auth-url", "http://[fd00::1]:4180/check?u=$escaped_request_uri").problems.empty());
+
+  // An unusable value closes the routes with 503: serving them open is what the key prevents.
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"auth-url", "x"},
+           {"auth-url", "ftp://auth/"},
+           {"auth-url", "http://$http_host/auth"},  // the client's Host would choose the auth service
+           {"auth-url", "http://auth:$port/"},
+           {"auth-url", "http://auth/check?ip=$remote_addr"},
+           {"auth-url", "http://user:pw@auth/"},
+           {"auth-url", "http://auth/ x"},
+           {"auth-signin", "/relative"},
+           {"auth-method", "get"},
+           {"auth-response-headers", "X-User, Content-Length"},
+           {"auth-response-headers", "Host"},
+           {"auth-response-headers", "bad header"},
+           {"auth-request-redirect", "$uri"}}) {
+    const ParseOutput bad = ParseOne("pier.dev/" + key, value);
+    ASSERT_EQ(bad.problems.size(), 1u) << key << ": " << value;
+    ASSERT_TRUE(bad.values.fail_closed) << key << ": " << value;
+    EXPECT_EQ(bad.values.fail_closed->status, 503u);
+  }
+}
+
 TEST(Parse, AnInvalidSecurityAnnotationKeepsItsOwnFailureBeforeAnUnsupportedOne) {
-  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-url", "x"}});
+  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-tls-secret", "x"}});
   ASSERT_TRUE(out.values.fail_closed);
   EXPECT_EQ(out.values.fail_closed->status, 503u);
   ASSERT_EQ(out.problems.size(), 2u);

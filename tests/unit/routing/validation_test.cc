@@ -175,6 +175,18 @@ TEST(Validation, BasicAuthUsersMustBeVerifiableAndSafeInAHeader) {
   EXPECT_THAT(with("", {{"alice", "not a hash"}}), HasSubstr("basic_auth user \"alice\""));
 }
 
+TEST(Validation, ExternalAuthMustBeAUsableCheck) {
+  EXPECT_EQ(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_external_auth()->set_url("http://auth.svc/check"); }),
+            "<accepted>");
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { FirstRoute(s).mutable_external_auth()->set_url("http://$host/check"); }),
+              HasSubstr("external_auth url"));
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) {
+                FirstRoute(s).mutable_external_auth()->set_url("http://auth.svc/check");
+                FirstRoute(s).mutable_external_auth()->add_response_headers("transfer-encoding");
+              }),
+              HasSubstr("external_auth response header"));
+}
+
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
   const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
     return BuildError([&](v1::Snapshot& s) {

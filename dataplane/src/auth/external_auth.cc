@@ -1,0 +1,348 @@
+#include "auth/external_auth.h"
+
+#include <openssl/ssl.h>
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "pier/common/metrics.h"
+
+namespace pier::dataplane::external_auth {
+namespace {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// An auth service answers with a status and a few headers; its body is read and dropped.
+constexpr std::uint32_t kMaxHeaderBytes = 64 * 1024;
+constexpr std::uint64_t kMaxBodyBytes = 64 * 1024;
+
+std::array<prometheus::Counter*, 4>& Counters() {
+  static auto* counters = [] {
+    auto* out = new std::array<prometheus::Counter*, 4>();
+    auto& family = prometheus::BuildCounter()
+                       .Name("pier_external_auth_total")
+                       .Help("Requests to routes with auth-url, by the auth service's answer.")
+                       .Register(pier::metrics::Registry());
+    constexpr std::array<std::string_view, 4> kNames = {"allowed", "unauthorized", "forbidden", "error"};
+    for (std::size_t i = 0; i < out->size(); ++i) (*out)[i] = &family.Add({{"result", std::string(kNames[i])}});
+    return out;
+  }();
+  return *counters;
+}
+
+// One client context for every check: the system's roots, the name checked per connection.
+asio::ssl::context& ClientContext() {
+  static auto* context = [] {
+    auto* out = new asio::ssl::context(asio::ssl::context::tls_client);
+    out->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    boost::system::error_code ec;
+    out->set_default_verify_paths(ec);
+    if (ec) spdlog::warn("auth-url over https: the system's CA certificates could not be loaded: {}", ec.message());
+    out->set_verify_mode(asio::ssl::verify_peer);
+    return out;
+  }();
+  return *context;
+}
+
+bool IsIpLiteral(const std::string& host) {
+  boost::system::error_code ec;
+  asio::ip::make_address(host, ec);
+  return !ec;
+}
+
+// One check: resolve, connect, [TLS], write, read; a deadline over all of it.
+class Exchange final : public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(const asio::any_io_executor& executor, std::shared_ptr<const Settings> settings, AuthRequestHead head,
+           Timeouts timeouts, std::function<void(Answer)> done)
+      : settings_(std::move(settings)),
+        timeouts_(timeouts),
+        done_(std::move(done)),
+        resolver_(executor),
+        stream_(executor, ClientContext()),
+        deadline_(executor) {
+    request_.method_string(head.method);
+    request_.target(head.target);
+    request_.version(11);
+    for (const auto& field : head.fields) request_.insert(field.name_string(), field.value());
+    parser_.header_limit(kMaxHeaderBytes);
+    parser_.body_limit(kMaxBodyBytes);
+  }
+
+  void Start() {
+    stage_ = "cannot resolve " + settings_->host;
+    Arm(timeouts_.connect);
+    resolver_.async_resolve(settings_->host, std::to_string(settings_->port),
+                            [self = shared_from_this()](boost::system::error_code ec, tcp::resolver::results_type results) {
+                              self->OnResolved(ec, std::move(results));
+                            });
+  }
+
+ private:
+  void Arm(std::chrono::milliseconds timeout) {
+    deadline_.expires_after(timeout);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->finished_) return;
+      // Answered now: a name lookup cannot be interrupted, and the client must not wait for it.
+      self->timed_out_ = true;
+      self->Fail(self->stage_, boost::asio::error::timed_out);
+    });
+  }
+
+  void OnResolved(boost::system::error_code ec, tcp::resolver::results_type results) {
+    if (finished_) return;
+    if (ec) return Fail("cannot resolve " + settings_->host, ec);
+    stage_ = "cannot connect to " + settings_->host_header;
+    asio::async_connect(stream_.next_layer(), results,
+                        [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
+                          self->OnConnected(ec);
+                        });
+  }
+
+  void OnConnected(boost::system::error_code ec) {
+    if (finished_) return;
+    if (ec) return Fail(stage_, ec);
+    stage_ = "no valid answer from " + settings_->host_header;
+    Arm(timeouts_.read);
+    boost::system::error_code ignored;
+    stream_.next_layer().set_option(tcp::no_delay(true), ignored);
+    if (!settings_->https) return Write();
+    SSL* ssl = stream_.native_handle();
+    if (!IsIpLiteral(settings_->host)) SSL_set_tlsext_host_name(ssl, settings_->host.c_str());
+    stream_.set_verify_callback(asio::ssl::host_name_verification(settings_->host));
+    stream_.async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
+      if (self->finished_) return;
+      if (ec) return self->Fail("TLS handshake with " + self->settings_->host_header + " failed", ec);
+      self->Write();
+    });
+  }
+
+  void Write() {
+    auto next = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (self->finished_) return;
+      if (ec) return self->Fail("cannot send the auth request", ec);
+      self->Read();
+    };
+    if (settings_->https) {
+      bhttp::async_write(stream_, request_, std::move(next));
+    } else {
+      bhttp::async_write(stream_.next_layer(), request_, std::move(next));
+    }
+  }
+
+  void Read() {
+    auto next = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+      if (self->finished_) return;
+      if (ec) return self->Fail(self->stage_, ec);
+      self->Decide();
+    };
+    if (settings_->https) {
+      bhttp::async_read(stream_, buffer_, parser_, std::move(next));
+    } else {
+      bhttp::async_read(stream_.next_layer(), buffer_, parser_, std::move(next));
+    }
+  }
+
+  void Decide() {
+    const auto& response = parser_.get();
+    Answer answer;
+    answer.status = response.result_int();
+    auto [cookie, cookies_end] = response.equal_range(bhttp::field::set_cookie);
+    for (; cookie != cookies_end; ++cookie) answer.cookies.emplace_back(cookie->value());
+    if (answer.status >= 200 && answer.status < 300) {
+      answer.kind = Answer::Kind::kAllowed;
+      for (const std::string& name : settings_->response_headers) {
+        auto [first, last] = response.equal_range(name);
+        for (auto it = first; it != last; ++it) answer.headers.emplace_back(name, std::string(it->value()));
+      }
+    } else if (answer.status == 401) {
+      answer.kind = Answer::Kind::kUnauthorized;
+      auto [first, last] = response.equal_range(bhttp::field::www_authenticate);
+      for (auto it = first; it != last; ++it) answer.headers.emplace_back("www-authenticate", std::string(it->value()));
+    } else if (answer.status == 403) {
+      answer.kind = Answer::Kind::kForbidden;
+    } else {
+      answer.kind = Answer::Kind::kError;
+      answer.error = settings_->host_header + " answered " + std::to_string(answer.status);
+    }
+    Finish(std::move(answer));
+  }
+
+  void Fail(std::string what, boost::system::error_code ec) {
+    Answer answer;
+    answer.kind = Answer::Kind::kError;
+    answer.error = std::move(what) + ": " + (timed_out_ ? std::string("timed out") : ec.message());
+    Finish(std::move(answer));
+  }
+
+  void Finish(Answer answer) {
+    if (finished_) return;
+    finished_ = true;
+    deadline_.cancel();
+    resolver_.cancel();
+    boost::system::error_code ignored;
+    stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.next_layer().close(ignored);
+    auto done = std::move(done_);
+    done(std::move(answer));
+  }
+
+  std::shared_ptr<const Settings> settings_;
+  Timeouts timeouts_;
+  std::function<void(Answer)> done_;
+  tcp::resolver resolver_;
+  asio::ssl::stream<tcp::socket> stream_;
+  asio::steady_timer deadline_;
+  bhttp::request<bhttp::empty_body> request_;
+  boost::beast::flat_buffer buffer_;
+  bhttp::response_parser<bhttp::string_body> parser_;
+  std::string stage_;  // what failed, should the deadline come now
+  bool timed_out_ = false;
+  bool finished_ = false;
+};
+
+std::string HostHeader(const std::string& host, uint16_t port, bool https) {
+  const bool v6 = host.find(':') != std::string::npos;
+  std::string out = v6 ? "[" + host + "]" : host;
+  if (port != (https ? 443 : 80)) out += ":" + std::to_string(port);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Settings>> Settings::Compile(const pier::v1::ExternalAuth& proto) {
+  auto url = url_template::SplitAbsolute(proto.url());
+  if (!url) return Fail("external_auth url: " + url.error());
+  auto target = url_template::Parse(url->target);
+  if (!target) return Fail("external_auth url: " + target.error());
+  auto out = std::make_shared<Settings>();
+  out->https = url->https;
+  out->host = url->host;
+  out->port = url->port;
+  out->host_header = HostHeader(url->host, url->port, url->https);
+  out->target = std::move(*target);
+  out->method = proto.method().empty() ? "GET" : proto.method();
+  if (out->method.size() > 16 ||
+      !std::all_of(out->method.begin(), out->method.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    return Fail("external_auth method is not an uppercase token");
+  }
+  for (const std::string& name : proto.response_headers()) {
+    const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!token || url_template::IsFramingHeader(name)) {
+      return Fail("external_auth response header \"" + name + "\" is not a lowercase name that may be copied");
+    }
+    out->response_headers.push_back(name);
+  }
+  if (!proto.signin_url().empty()) {
+    auto signin = url_template::Parse(proto.signin_url());
+    if (!signin) return Fail("external_auth signin_url: " + signin.error());
+    if (!proto.signin_url().starts_with("http://") && !proto.signin_url().starts_with("https://")) {
+      return Fail("external_auth signin_url is not an http(s) URL");
+    }
+    out->signin = std::move(*signin);
+  }
+  out->signin_redirect_param = proto.signin_redirect_param().empty() ? "rd" : proto.signin_redirect_param();
+  if (!std::all_of(out->signin_redirect_param.begin(), out->signin_redirect_param.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      })) {
+    return Fail("external_auth signin_redirect_param is not a plain name");
+  }
+  auto redirect = url_template::Parse(proto.request_redirect().empty() ? "$request_uri" : proto.request_redirect());
+  if (!redirect) return Fail("external_auth request_redirect: " + redirect.error());
+  out->request_redirect = std::move(*redirect);
+  out->always_set_cookie = proto.always_set_cookie();
+  return std::shared_ptr<const Settings>(std::move(out));
+}
+
+AuthRequestHead MakeRequest(const Settings& settings, const Request& request) {
+  const url_template::Values values{request.host, request.http_host, request.scheme, request.request_uri};
+  AuthRequestHead head;
+  head.method = settings.method;
+  head.target = url_template::Expand(settings.target, values);
+  // The client's headers, as nginx's auth_request passes them, without what would describe a
+  // body (none is sent) or what Pier sets below.
+  static constexpr std::array<std::string_view, 12> kReplaced = {
+      "host",            "content-length",          "transfer-encoding", "expect",
+      "x-original-url",  "x-original-method",       "x-sent-from",       "x-real-ip",
+      "x-forwarded-for", "x-auth-request-redirect", "x-forwarded-proto", "x-forwarded-host"};
+  if (request.headers != nullptr) {
+    for (const auto& field : *request.headers) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (std::find(kReplaced.begin(), kReplaced.end(), name) != kReplaced.end()) continue;
+      if (name == "x-request-id" && !request.request_id.empty()) continue;
+      head.fields.insert(field.name_string(), field.value());
+    }
+  }
+  head.fields.set(bhttp::field::host, settings.host_header);
+  head.fields.set("X-Original-URL", std::string(request.scheme) + "://" + std::string(request.http_host) +
+                                        std::string(request.request_uri));
+  head.fields.set("X-Original-Method", request.method);
+  head.fields.set("X-Sent-From", "pier");
+  head.fields.set("X-Real-IP", request.client_address);
+  head.fields.set("X-Forwarded-For", request.client_address);
+  head.fields.set("X-Forwarded-Proto", request.scheme);
+  head.fields.set("X-Forwarded-Host", request.http_host);
+  head.fields.set("X-Auth-Request-Redirect", url_template::Expand(settings.request_redirect, values));
+  if (!request.request_id.empty()) head.fields.set("X-Request-ID", request.request_id);
+  head.fields.set(bhttp::field::connection, "close");
+  return head;
+}
+
+std::string SigninLocation(const Settings& settings, const url_template::Values& values) {
+  std::string location = url_template::Expand(settings.signin, values);
+  const std::string param = settings.signin_redirect_param + "=";
+  const std::size_t query = location.find('?');
+  const bool has_param = query != std::string::npos && (location.find("?" + param, query) != std::string::npos ||
+                                                        location.find("&" + param, query) != std::string::npos);
+  if (!has_param) {
+    location += query == std::string::npos ? '?' : '&';
+    location += param;
+    location += url_template::EscapeQueryValue(std::string(values.scheme) + "://" + std::string(values.http_host) +
+                                               std::string(values.request_uri));
+  }
+  return location;
+}
+
+void Check(const asio::any_io_executor& executor, std::shared_ptr<const Settings> settings, const Request& request,
+           Timeouts timeouts, std::function<void(Answer)> done) {
+  AuthRequestHead head = MakeRequest(*settings, request);
+  std::make_shared<Exchange>(executor, std::move(settings), std::move(head), timeouts, std::move(done))->Start();
+}
+
+bool TakesCookies(unsigned status) noexcept {
+  switch (status) {
+    case 200: case 201: case 204: case 206: case 301: case 302: case 303: case 304: case 307: case 308:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Count(Answer::Kind kind) { Counters()[static_cast<std::size_t>(kind)]->Increment(); }
+
+void RegisterMetrics() { Counters(); }
+
+}  // namespace pier::dataplane::external_auth

@@ -1,0 +1,126 @@
+// auth-url and its companions -> Route.external_auth, with $host in the URL's authority put in
+// per route, or a route that fails closed.
+#include <gtest/gtest.h>
+
+#include "builders.h"
+
+namespace pier::translate {
+namespace {
+
+using namespace testing;
+
+constexpr const char* kNginx = "nginx.ingress.kubernetes.io/";
+
+IngressBuilder Guarded(std::string name, std::string host, std::string url) {
+  return IngressBuilder(std::move(name)).annotation(std::string(kNginx) + "auth-url", std::move(url)).host(std::move(host));
+}
+
+TEST(ExternalAuth, EveryRouteOfTheIngressCarriesItAndOtherIngressesDoNot) {
+  State state;
+  state.Backend("app");
+  state.Add(Guarded("app", "a.example", "http://oauth2-proxy.auth.svc:4180/oauth2/auth?u=$escaped_request_uri")
+                .annotation(std::string(kNginx) + "auth-signin", "https://$host/oauth2/start?rd=$escaped_request_uri")
+                .annotation(std::string(kNginx) + "auth-response-headers", "X-Auth-Request-User")
+                .annotation(std::string(kNginx) + "auth-method", "POST")
+                .annotation(std::string(kNginx) + "auth-signin-redirect-param", "next")
+                .annotation(std::string(kNginx) + "auth-request-redirect", "$request_uri")
+                .path("/", "app", 80)
+                .path("/api", "app", 80));
+  state.Add(IngressBuilder("public").host("a.example").path("/public", "app", 80));
+  const Output out = state.Translate();
+  ASSERT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  int guarded = 0;
+  for (const auto& route : out.snapshot.virtual_hosts(0).routes()) {
+    if (route.ingress().name() == "public") {
+      EXPECT_FALSE(route.has_external_auth());
+      continue;
+    }
+    ++guarded;
+    EXPECT_FALSE(route.has_unavailable());
+    const pier::v1::ExternalAuth& auth = route.external_auth();
+    EXPECT_EQ(auth.url(), "http://oauth2-proxy.auth.svc:4180/oauth2/auth?u=$escaped_request_uri");
+    EXPECT_EQ(auth.signin_url(), "https://$host/oauth2/start?rd=$escaped_request_uri");
+    ASSERT_EQ(auth.response_headers_size(), 1);
+    EXPECT_EQ(auth.response_headers(0), "x-auth-request-user");
+    EXPECT_EQ(auth.method(), "POST");
+    EXPECT_EQ(auth.signin_redirect_param(), "next");
+    EXPECT_EQ(auth.request_redirect(), "$request_uri");
+  }
+  EXPECT_EQ(guarded, 2);
+}
+
+TEST(ExternalAuth, HostInTheAuthorityBecomesEachRoutesHost) {
+  State state;
+  state.Backend("app");
+  state.Add(Guarded("app", "a.example", "https://$host/oauth2/auth")
+                .annotation("pier.dev/server-alias", "b.example")
+                .path("/", "app", 80));
+  const Output out = state.Translate();
+  ASSERT_EQ(out.snapshot.virtual_hosts_size(), 2);
+  for (const auto& vhost : out.snapshot.virtual_hosts()) {
+    EXPECT_EQ(vhost.routes(0).external_auth().url(), "https://" + vhost.host() + "/oauth2/auth") << vhost.host();
+  }
+}
+
+TEST(ExternalAuth, HostInTheAuthorityOfARuleWithoutAnExactHostFailsClosed) {
+  for (const std::string host : {"", "*.example.com"}) {
+    State state;
+    state.Backend("app");
+    state.Add(Guarded("app", host, "http://${host}:4180/check").path("/", "app", 80));
+    const Output out = state.Translate();
+    const auto& route = out.snapshot.virtual_hosts(0).routes(0);
+    EXPECT_EQ(route.unavailable().status(), 503u) << host;
+    EXPECT_NE(route.unavailable().reason().find("no exact host"), std::string::npos);
+    EXPECT_TRUE(route.cluster().empty());
+    EXPECT_FALSE(route.has_external_auth());
+    ASSERT_EQ(out.warnings.size(), 1u);
+    EXPECT_EQ(out.warnings[0].reason, "InvalidAnnotation");
+  }
+}
+
+TEST(ExternalAuth, AnInvalidUrlFailsTheIngressClosed) {
+  State state;
+  state.Backend("app");
+  state.Add(Guarded("app", "a.example", "http://auth/check?ip=$remote_addr").path("/", "app", 80));
+  const Output out = state.Translate();
+  const auto& route = out.snapshot.virtual_hosts(0).routes(0);
+  EXPECT_EQ(route.unavailable().status(), 503u);
+  EXPECT_FALSE(route.has_external_auth());
+}
+
+TEST(ExternalAuth, ACanaryRunsUnderItsMainsCheck) {
+  State state;
+  state.Backend("app");
+  state.Backend("app-v2");
+  state.Add(Guarded("app", "a.example", "http://auth.svc/check").path("/", "app", 80));
+  state.Add(IngressBuilder("app-canary")
+                .annotation(std::string(kNginx) + "canary", "true")
+                .annotation(std::string(kNginx) + "canary-weight", "50")
+                .host("a.example")
+                .path("/", "app-v2", 80));
+  const Output out = state.Translate();
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 2);
+  for (const auto& route : routes) {
+    EXPECT_FALSE(route.has_unavailable()) << route.name();
+    EXPECT_EQ(route.external_auth().url(), "http://auth.svc/check") << route.name();
+  }
+}
+
+TEST(ExternalAuth, ACanaryOfARouteThatFailedClosedIsClosedToo) {
+  State state;
+  state.Backend("app");
+  state.Backend("app-v2");
+  state.Add(Guarded("app", "", "http://$host/check").path("/", "app", 80));
+  state.Add(IngressBuilder("app-canary")
+                .annotation(std::string(kNginx) + "canary", "true")
+                .annotation(std::string(kNginx) + "canary-weight", "100")
+                .path("/", "app-v2", 80));
+  const Output out = state.Translate();
+  const auto& routes = out.snapshot.virtual_hosts(0).routes();
+  ASSERT_EQ(routes.size(), 2);
+  for (const auto& route : routes) EXPECT_EQ(route.unavailable().status(), 503u) << route.name();
+}
+
+}  // namespace
+}  // namespace pier::translate
