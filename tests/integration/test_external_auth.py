@@ -36,6 +36,8 @@ def answer(status: int, reason: str, headers: dict[str, str] | None = None, body
 def auth_service(request: RecordedRequest) -> bytes:
     """The session cookie decides, as with oauth2-proxy."""
     cookie = request.header("Cookie") or ""
+    if request.method == "HEAD":  # the length of the body a GET would have, and no body
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
     if "session=alice" in cookie:
         return answer(202, "Accepted", {"X-Auth-Request-User": "alice", "X-Auth-Request-Email": "alice@example.test",
                                         "X-Not-Copied": "1", "Set-Cookie": "session=alice; Max-Age=60"}, b"ok")
@@ -73,6 +75,7 @@ def external(module_launcher, tmp_path_factory):
         guarded("named", "named.test", f"http://localhost:{auth.port}/check", [("/", "backend")]),
         guarded("signin", "signin.test", check, [("/", "backend")],
                 **{NGINX_PREFIX + "auth-signin": "https://$host/oauth2/start"}),
+        guarded("head", "head.test", check, [("/", "backend")], **{NGINX_PREFIX + "auth-method": "HEAD"}),
         guarded("always", "always.test", check, [("/", "backend")],
                 **{NGINX_PREFIX + "auth-always-set-cookie": "true"}),
         guarded("down", "down.test", f"http://127.0.0.1:{free_port()}/check", [("/", "backend")]),
@@ -173,6 +176,14 @@ def test_403_and_failures_of_the_service(external):
     assert time.monotonic() - started < 2.5, "the route's read timeout (1 s) bounds the check"
     assert len(backend.requests()) == before
     wait_until(lambda: "auth-url:" in stack.dataplane.log_text(), 10, "the dataplane's line about the failing service")
+
+
+def test_auth_method_head_reads_no_body(external):
+    stack, _, auth = external
+    started = time.monotonic()
+    assert get(stack, "head.test").status == 200
+    assert time.monotonic() - started < 2, "the check waited for a body"
+    assert auth.requests()[-1].method == "HEAD"
 
 
 def test_a_dns_name_is_resolved(external):

@@ -86,6 +86,8 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
     for (const auto& field : head.fields) request_.insert(field.name_string(), field.value());
     parser_.header_limit(kMaxHeaderBytes);
     parser_.body_limit(kMaxBodyBytes);
+    // The answer to HEAD announces a body it does not send.
+    if (head.method == "HEAD") parser_.skip(true);
   }
 
   void Start() {
