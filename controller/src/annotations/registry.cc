@@ -399,7 +399,7 @@ const AnnotationSpec kRegistry[] = {
      "with `rd=` and the request's URL added unless the URL has `rd=` already.",
      {}, SetString<&A::auth_signin, AuthSignin>},
     {"auth-signin-redirect-param", "name", "rd", kUnavailable, "The query parameter `auth-signin` adds.", {},
-     SetString<&A::auth_signin_redirect_param, HeaderName>},
+     SetString<&A::auth_signin_redirect_param, QueryParameterName>},
     {"auth-request-redirect", "string", "$request_uri", kUnavailable,
      "The `X-Auth-Request-Redirect` header sent to the auth service (the variables of `auth-url`).", {},
      SetString<&A::auth_request_redirect, AuthRequestRedirect>},

@@ -444,6 +444,16 @@ Result<std::string> AuthRequestRedirect(std::string_view text) {
   return std::string(text);
 }
 
+Result<std::string> QueryParameterName(std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || IsDigit(c) || c == '-' || c == '_';
+  });
+  if (text.empty() || text.size() > 64 || !plain) {
+    return Fail("invalid query parameter name \"" + std::string(text) + "\": expected letters, digits, '-' or '_'");
+  }
+  return std::string(text);
+}
+
 Result<std::string> AuthMethod(std::string_view text) {
   const bool upper = std::all_of(text.begin(), text.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   if (text.empty() || text.size() > 16 || !upper) {

@@ -85,6 +85,8 @@ Result<std::string> AuthUrl(std::string_view text);
 Result<std::string> AuthSignin(std::string_view text);
 // auth-request-redirect: a template of those variables (a URL or a path).
 Result<std::string> AuthRequestRedirect(std::string_view text);
+// auth-signin-redirect-param: a query parameter name, [A-Za-z0-9_-], case kept.
+Result<std::string> QueryParameterName(std::string_view text);
 // auth-method: an uppercase HTTP method token.
 Result<std::string> AuthMethod(std::string_view text);
 // auth-response-headers: a comma list of header names, lowercased; at most 32, none that frames

@@ -319,6 +319,8 @@ TEST(Parse, ExternalAuthentication) {
   EXPECT_EQ(out.values.auth_method, "POST");
   EXPECT_EQ(out.values.auth_request_redirect, "$scheme://$http_host$request_uri");
   EXPECT_TRUE(ParseOne("pier.dev/auth-url", "http://oauth2-proxy.auth.svc:4180/oauth2/auth").problems.empty());
+  // A query parameter's name keeps its case.
+  EXPECT_EQ(ParseOne("pier.dev/auth-signin-redirect-param", "redirectTo").values.auth_signin_redirect_param, "redirectTo");
   EXPECT_TRUE(ParseOne("pier.dev/auth-url", "http://[fd00::1]:4180/check?u=$escaped_request_uri").problems.empty());
 
   // An unusable value closes the routes with 503: serving them open is what the key prevents.
@@ -335,7 +337,8 @@ TEST(Parse, ExternalAuthentication) {
            {"auth-response-headers", "X-User, Content-Length"},
            {"auth-response-headers", "Host"},
            {"auth-response-headers", "bad header"},
-           {"auth-request-redirect", "$uri"}}) {
+           {"auth-request-redirect", "$uri"},
+           {"auth-signin-redirect-param", "r&d"}}) {
     const ParseOutput bad = ParseOne("pier.dev/" + key, value);
     ASSERT_EQ(bad.problems.size(), 1u) << key << ": " << value;
     ASSERT_TRUE(bad.values.fail_closed) << key << ": " << value;
