@@ -11,7 +11,30 @@ std::string_view EffectivePath(PathRule rule) noexcept {
 
 int Rank(PathRule rule) noexcept { return rule.exact ? 0 : (rule.regex ? 2 : 1); }
 
+// RFC 1035: a name is at most 253 characters in text form, a label at most 63.
+constexpr std::size_t kMaxHostLength = 253;
+constexpr std::size_t kMaxLabelLength = 63;
+
+bool IsValidLabel(std::string_view label) noexcept {
+  if (label.empty() || label.size() > kMaxLabelLength) return false;
+  if (label.front() == '-' || label.back() == '-') return false;
+  for (char c : label) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
 }  // namespace
+
+bool IsValidDnsName(std::string_view name) noexcept {
+  if (name.empty() || name.size() > kMaxHostLength) return false;
+  while (true) {
+    const auto dot = name.find('.');
+    if (!IsValidLabel(name.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    name.remove_prefix(dot + 1);
+  }
+}
 
 std::string_view NormalizePrefix(std::string_view pattern) noexcept {
   while (pattern.size() > 1 && pattern.back() == '/') pattern.remove_suffix(1);

@@ -8,6 +8,8 @@
 #include <charconv>
 #include <utility>
 
+#include "pier/common/match.h"
+
 namespace pier::url_template {
 namespace {
 
@@ -32,20 +34,6 @@ void AppendPercent(std::string& out, char c) {
 }
 
 bool IsNameChar(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; }
-
-bool IsDnsName(std::string_view host) {
-  if (host.empty() || host.size() > 253 || host.front() == '.' || host.front() == '-') return false;
-  std::size_t label = 0;
-  for (char c : host) {
-    if (c == '.') {
-      if (label == 0) return false;
-      label = 0;
-      continue;
-    }
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') || ++label > 63) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -192,7 +180,7 @@ Result<AbsoluteUrl> SplitAbsolute(std::string_view url) {
     std::string lower(host);
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (!IsDnsName(lower)) return Fail("has no valid host name");
+    if (!match::IsValidDnsName(lower)) return Fail("has no valid host name");
     out.host = std::move(lower);
   }
   out.port = out.https ? 443 : 80;

@@ -21,8 +21,4 @@ inline constexpr uint32_t kMaxBufferBytes = 4u << 20;
 inline constexpr uint32_t kMinUnavailableStatus = 400;
 inline constexpr uint32_t kMaxUnavailableStatus = 599;
 
-// RFC 1035: a name is at most 253 characters in text form, a label at most 63.
-inline constexpr std::size_t kMaxHostLength = 253;
-inline constexpr std::size_t kMaxLabelLength = 63;
-
 }  // namespace pier::dataplane::bounds

@@ -6,8 +6,7 @@
 
 namespace pier::dataplane {
 
-// A lowercase DNS name: dot-separated labels of [a-z0-9-], 1..63 characters each, no label
-// starting or ending with "-", at most 253 characters.
+// match::IsValidDnsName: a lowercase DNS name (RFC 1035 bounds: 253 characters, labels of 63).
 bool IsValidDnsName(std::string_view name) noexcept;
 
 // A DNS name, or "*." followed by one.

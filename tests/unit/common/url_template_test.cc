@@ -66,7 +66,8 @@ TEST(UrlTemplate, SplitsAbsoluteUrls) {
 TEST(UrlTemplate, RefusesWhatIsNotAPlainAbsoluteUrl) {
   for (const char* bad : {"ftp://a/", "/relative", "//a/b", "http://", "http://user:pw@a/", "http://a/#frag",
                           "http://$host/x", "http://a:$port/", "http://a:0/", "http://a:65536/", "http://a:/",
-                          "http://a_b/", "http://[fd00::1/", "http://[nope]/", "http://[fd00::1]x/", "http://-a/"}) {
+                          "http://a_b/", "http://[fd00::1/", "http://[nope]/", "http://[fd00::1]x/", "http://-a/",
+                          "http://a-.example/", "http://a..b/"}) {
     EXPECT_FALSE(SplitAbsolute(bad).ok()) << bad;
   }
 }

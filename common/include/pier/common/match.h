@@ -21,6 +21,10 @@ bool PathMatches(bool exact, std::string_view pattern, std::string_view request_
 // name; lowercase. host: already normalised by NormalizeHost.
 bool HostMatches(std::string_view pattern, std::string_view host) noexcept;
 
+// A lowercase DNS name: dot-separated labels of [a-z0-9-], 1..63 characters each, no label
+// starting or ending with "-", at most 253 characters.
+bool IsValidDnsName(std::string_view name) noexcept;
+
 // Whether the pattern is a one-label wildcard ("*.example.com").
 bool IsWildcardHost(std::string_view pattern) noexcept;
 
