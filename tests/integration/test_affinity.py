@@ -222,6 +222,31 @@ def test_least_conn_spreads_open_websockets(sticky):
 
 # -- churn: tests that kill backends get their own stack ----------------------------------------
 
+def test_a_canary_split_keeps_each_pinned_client_on_its_side(stack):
+    """canary-weight 50 with cookie affinity on both Ingresses (one cookie name): the first
+    response pins a client to an endpoint of the main Service or of the canary's, and from then
+    on its requests and WebSockets stay there instead of being drawn again (a socket.io client
+    whose polling and upgrade must reach one backend). The weight still splits new clients."""
+    backends = {b.name: b.port for b in (stack.start_backend(f"chat-{i}") for i in (1, 2, 3))}
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("chat.yaml", m.render(
+        *m.service_with_backends("chat", [backends["chat-1"], backends["chat-2"]]),
+        *m.service_with_backends("chat-v2", [backends["chat-3"]])))
+    canary = m.ingress("sticky-canary", [("/ws/", "chat-v2"), ("/headers", "chat-v2")], annotations={
+        "pier.dev/canary": "true", "pier.dev/canary-weight": "50", "pier.dev/affinity": "cookie",
+        "pier.dev/session-cookie-path": "/"}, creation_timestamp="2024-02-01T00:00:00Z")
+    stack.write_manifest("ingresses.yaml", m.render(sticky_ingress(), canary))
+    stack.start()
+
+    clients = new_clients(stack.http_port, 40)
+    sides = Counter("canary" if home == "chat-3" else "main" for _, home in clients)
+    assert sides["canary"] >= 5 and sides["main"] >= 5, sides  # binomial(40, 0.5): 5 is 4.4 sigma out
+    for token, home in clients:
+        for _ in range(4):
+            assert get_headers(stack.http_port, cookie=token) == (home, None)
+        assert backend_of_socket(stack.http_port, cookie=token) == (home, None)
+
+
 def test_killing_a_backend_moves_only_its_clients(stack):
     three_backends(stack)
     stack.write_manifest("ingresses.yaml", m.render(sticky_ingress()))

@@ -512,7 +512,7 @@ const AnnotationSpec kRegistry[] = {
      "A request with this cookie set to `always` goes to the canary, `never` to the main backend.", {},
      SetString<&A::canary_by_cookie, CookieName>},
     {"canary-weight", "integer", "0", 0,
-     "Share of the other requests sent to the canary, out of `canary-weight-total`; chosen per request.", {},
+     "Share of the other requests sent to the canary, out of `canary-weight-total`; drawn per request, except that a client whose affinity cookie names an endpoint of either side stays there (0 and all of it move everyone).", {},
      SetCount<&A::canary_weight, 0, 1'000'000>},
     {"canary-weight-total", "integer", "100", 0, "What `canary-weight` is a share of.", {},
      SetCount<&A::canary_weight_total, 1, 1'000'000>},

@@ -363,8 +363,7 @@ void HttpSession::RouteRequest() {
   exchange_.route = config ? config->Match(exchange_.host, exchange_.path) : nullptr;
   if (exchange_.route && exchange_.route->canary) {
     // The canary route then decides everything else (its backend, its metrics labels).
-    const uint32_t draw = upstream::DrawCanary(upstream::CanaryTotal(exchange_.route->proto.canary()));
-    if (upstream::WantsCanary(*exchange_.route, request, draw)) exchange_.route = exchange_.route->canary;
+    if (upstream::ChooseCanary(*exchange_.route, request, worker_.balancers())) exchange_.route = exchange_.route->canary;
   }
   exchange_.metrics = &worker_.metrics().For(exchange_.route);
   const auto& route = exchange_.route;

@@ -95,6 +95,13 @@ Choice BalancerSet::ChooseAgain(const RouteConfig& route, const Choice& failed) 
   return choice;
 }
 
+bool BalancerSet::Pinned(const RouteConfig& route, const boost::beast::http::fields& request) {
+  if (!route.cluster || route.cluster->endpoints.empty()) return false;
+  const std::optional<std::string> token = ReadAffinityToken(route.proto, request);
+  if (!token) return false;
+  return ViewFor(route.cluster, SteadyClock::now()).table->FindToken(*token).has_value();
+}
+
 bool BalancerSet::ReportFailure(const Choice& choice) {
   if (!choice.lease) return false;
   return RecordFailure(*choice.lease.state(), HealthClock::now(), registry_.ejection());

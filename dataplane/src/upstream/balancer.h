@@ -51,6 +51,11 @@ class BalancerSet final {
   // already a retry or no other endpoint exists. `failed` is left as it was.
   Choice ChooseAgain(const RouteConfig& route, const Choice& failed);
 
+  // The request's affinity cookie for `route` names an endpoint of its cluster (ejected or
+  // not): an earlier response of this route pinned the client there. False for a route without
+  // cookie affinity or without endpoints. The canary decision asks it (canary.h).
+  bool Pinned(const RouteConfig& route, const boost::beast::http::fields& request);
+
   // Passive health. ReportFailure returns true when the failure ejected the endpoint.
   bool ReportFailure(const Choice& choice);
   void ReportSuccess(const Choice& choice);

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "upstream/affinity_cookie.h"
+#include "upstream/balancer.h"
 
 namespace pier::dataplane::upstream {
 
@@ -40,6 +41,13 @@ Verdict ByCookie(const pier::v1::Canary& rules, const bhttp::fields& request) {
   return Verdict::kUndecided;
 }
 
+Verdict ByRequest(const RouteConfig& route, const bhttp::fields& request) {
+  if (const Verdict verdict = ByHeader(route, request); verdict != Verdict::kUndecided) return verdict;
+  return ByCookie(route.proto.canary(), request);
+}
+
+bool ByWeight(const pier::v1::Canary& rules, uint32_t draw) { return rules.weight() != 0 && draw <= rules.weight(); }
+
 }  // namespace
 
 uint32_t CanaryTotal(const pier::v1::Canary& rules) noexcept {
@@ -47,10 +55,23 @@ uint32_t CanaryTotal(const pier::v1::Canary& rules) noexcept {
 }
 
 bool WantsCanary(const RouteConfig& route, const bhttp::fields& request, uint32_t draw) {
-  const pier::v1::Canary& rules = route.proto.canary();
-  if (const Verdict verdict = ByHeader(route, request); verdict != Verdict::kUndecided) return verdict == Verdict::kCanary;
-  if (const Verdict verdict = ByCookie(rules, request); verdict != Verdict::kUndecided) return verdict == Verdict::kCanary;
-  return rules.weight() != 0 && draw <= rules.weight();
+  if (const Verdict verdict = ByRequest(route, request); verdict != Verdict::kUndecided) return verdict == Verdict::kCanary;
+  return ByWeight(route.proto.canary(), draw);
+}
+
+bool ChooseCanary(const RouteConfig& main, const bhttp::fields& request, BalancerSet& balancers) {
+  if (const Verdict verdict = ByRequest(main, request); verdict != Verdict::kUndecided) return verdict == Verdict::kCanary;
+  // A weight of none or all is the operator's word for everyone: affinity only keeps a client
+  // where it was while the weight splits.
+  const pier::v1::Canary& rules = main.proto.canary();
+  const uint32_t total = CanaryTotal(rules);
+  if (rules.weight() == 0) return false;
+  if (rules.weight() >= total) return true;
+  // The main route first, as ingress-nginx: with one cookie name for both, a token can only
+  // name an endpoint of both when they share one, and the main route keeps that client.
+  if (balancers.Pinned(main, request)) return false;
+  if (main.canary && balancers.Pinned(*main.canary, request)) return true;
+  return ByWeight(rules, DrawCanary(total));
 }
 
 uint32_t DrawCanary(uint32_t total) {

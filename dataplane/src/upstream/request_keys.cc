@@ -65,10 +65,13 @@ RequestKeys ReadRequestKeys(const pier::v1::Route& route, const bhttp::fields& f
                             std::string_view client) {
   RequestKeys keys;
   keys.hash_key = HashKey(route.load_balancing().hash_by(), fields, target, client);
-  if (route.affinity().mode() != pier::v1::Affinity::NONE) {
-    keys.affinity_token = CookieValue(fields, route.affinity().cookie_name());
-  }
+  keys.affinity_token = ReadAffinityToken(route, fields);
   return keys;
+}
+
+std::optional<std::string> ReadAffinityToken(const pier::v1::Route& route, const bhttp::fields& fields) {
+  if (route.affinity().mode() == pier::v1::Affinity::NONE) return std::nullopt;
+  return CookieValue(fields, route.affinity().cookie_name());
 }
 
 }  // namespace pier::dataplane::upstream

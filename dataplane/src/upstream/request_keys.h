@@ -30,6 +30,10 @@ struct RequestKeys {
 RequestKeys ReadRequestKeys(const pier::v1::Route& route, const boost::beast::http::fields& fields,
                             std::string_view target, std::string_view client);
 
+// The route's affinity cookie in the request; nullopt without cookie affinity or without the
+// cookie.
+std::optional<std::string> ReadAffinityToken(const pier::v1::Route& route, const boost::beast::http::fields& fields);
+
 // The raw (still percent-encoded) value of query argument `name`, or nullopt. "?a" and "?a="
 // both give "".
 std::optional<std::string_view> FindQueryArg(std::string_view target, std::string_view name) noexcept;

@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
+#include <string>
+
+#include "clusters.h"
+#include "upstream/affinity_cookie.h"
+#include "upstream/balancer.h"
 
 namespace pier::dataplane::upstream {
 namespace {
@@ -82,6 +88,81 @@ TEST(Canary, TheDrawCoversItsRange) {
     high = high || draw == 10;
   }
   EXPECT_TRUE(low && high);
+}
+
+// A main route on endpoints 1-2 and its canary on endpoints 3-4, both with cookie affinity
+// under one cookie name (the default), split by `weight`.
+class StickyCanaryTest : public ::testing::Test {
+ protected:
+  void Split(uint32_t weight, uint32_t total = 0) {
+    auto canary_cluster = testing::Cluster({3, 4});
+    canary_cluster->name = "default/app-v2:80";
+    canary_ = std::make_shared<RouteConfig>(testing::CookieRoute(canary_cluster, v1::Affinity::COOKIE_BALANCED));
+    main_ = testing::CookieRoute(testing::Cluster({1, 2}), v1::Affinity::COOKIE_BALANCED);
+    main_.canary = canary_;
+    main_.proto.mutable_canary()->set_header("x-canary");
+    main_.proto.mutable_canary()->set_weight(weight);
+    main_.proto.mutable_canary()->set_weight_total(total);
+  }
+  static bhttp::fields PinnedTo(int endpoint, std::string extra_cookie = {}) {
+    const std::string cookie = "PIER_AFFINITY=" + AffinityToken(testing::Endpoint(endpoint).id);
+    return Request({{"Cookie", (extra_cookie.empty() ? cookie : extra_cookie + "; " + cookie).c_str()}});
+  }
+  // How many of `n` decisions for `request` picked the canary.
+  int CanaryShare(const bhttp::fields& request, int n = 400) {
+    int canary = 0;
+    for (int i = 0; i < n; ++i) canary += ChooseCanary(main_, request, balancers_) ? 1 : 0;
+    return canary;
+  }
+
+  EndpointRegistry registry_;
+  BalancerSet balancers_{registry_};
+  std::shared_ptr<RouteConfig> canary_;
+  RouteConfig main_;
+};
+
+TEST_F(StickyCanaryTest, APinnedClientStaysWhereItsCookiePointsWhileTheWeightSplits) {
+  Split(50);
+  EXPECT_EQ(CanaryShare(PinnedTo(1)), 0);
+  EXPECT_EQ(CanaryShare(PinnedTo(2, "theme=dark")), 0);
+  EXPECT_EQ(CanaryShare(PinnedTo(4)), 400);
+  // No cookie, or one naming an endpoint neither route has (gone since): the weight draws.
+  const int fresh = CanaryShare(Request({}));
+  EXPECT_GT(fresh, 100);
+  EXPECT_LT(fresh, 300);
+  const int orphan = CanaryShare(PinnedTo(9));
+  EXPECT_GT(orphan, 100);
+  EXPECT_LT(orphan, 300);
+}
+
+TEST_F(StickyCanaryTest, TheHeaderAndCookieRulesComeBeforeAffinity) {
+  Split(50);
+  bhttp::fields forced = PinnedTo(1);
+  forced.insert("x-canary", "always");
+  EXPECT_EQ(CanaryShare(forced), 400);
+  bhttp::fields kept = PinnedTo(3);
+  kept.insert("x-canary", "never");
+  EXPECT_EQ(CanaryShare(kept), 0);
+}
+
+TEST_F(StickyCanaryTest, NoneOrAllOfTheWeightMovesPinnedClientsToo) {
+  Split(0);
+  EXPECT_EQ(CanaryShare(PinnedTo(3)), 0);  // the canary is being rolled back
+  Split(100);
+  EXPECT_EQ(CanaryShare(PinnedTo(1)), 400);  // everyone is being moved over
+  Split(10, 10);
+  EXPECT_EQ(CanaryShare(PinnedTo(2)), 400);
+  Split(9, 10);
+  EXPECT_EQ(CanaryShare(PinnedTo(2)), 0);
+}
+
+TEST_F(StickyCanaryTest, ACanaryWithoutAffinityPinsNobody) {
+  Split(50);
+  canary_->proto.clear_affinity();
+  const int share = CanaryShare(PinnedTo(3));
+  EXPECT_GT(share, 100);
+  EXPECT_LT(share, 300);
+  EXPECT_EQ(CanaryShare(PinnedTo(1)), 0);
 }
 
 }  // namespace
