@@ -98,6 +98,9 @@ struct IngressAnnotations {
   BackendProtocol backend_protocol = BackendProtocol::kHttp;
   // service-upstream: proxy to the Service's cluster IP instead of its endpoints.
   bool service_upstream = false;
+  // default-backend: the Service (this namespace, its first port) that serves the routes whose
+  // own Service has no ready endpoint (or is missing); "" for none.
+  std::string default_backend;
   // TLS to the backend (with backend-protocol HTTPS only). The CA Secret is resolved by the
   // translator, which is where a missing Secret or a bad ca.crt is found.
   std::optional<SecretRef> proxy_ssl_secret;

@@ -88,6 +88,14 @@ Result<bool> SetWebsocketServices(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetDefaultBackend(std::string_view text, A& out) {
+  auto value = ServiceNames(text);
+  if (!value) return Fail(value.error());
+  if (value->size() != 1) return Fail("one Service name, not a list");
+  out.default_backend = std::move(value->front());
+  return true;
+}
+
 Result<bool> SetAllowedOrigins(std::string_view text, A& out) {
   auto value = Origins(text);
   if (!value) return Fail(value.error());
@@ -428,6 +436,11 @@ const AnnotationSpec kRegistry[] = {
      "kube-proxy balance): Pier then sees one endpoint, so balancing, affinity and passive health have nothing to "
      "choose between. A headless Service answers 503.",
      {}, SetBool<&A::service_upstream>},
+    {"default-backend", "Service name", "none", 0,
+     "A Service of this namespace (its first port) that serves this Ingress' paths while their own Service has no "
+     "ready endpoint or does not exist, instead of a 503; with no ready endpoint there either, the 503 stays. "
+     "Backend TLS and `service-upstream` apply to it as to the path's Service.",
+     {}, SetDefaultBackend},
     {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
      "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "
      "A missing Secret or a `ca.crt` that does not parse makes the routes answer 503.",

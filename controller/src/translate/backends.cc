@@ -134,6 +134,11 @@ ResolvedBackend BackendResolver::Resolve(const model::Ingress& ingress, const mo
   return out;
 }
 
+bool BackendResolver::HasEndpoints(const std::string& cluster) const {
+  const auto it = clusters_.find(cluster);
+  return it != clusters_.end() && it->second.endpoints_size() > 0;
+}
+
 pier::v1::Cluster BackendResolver::CachedOrBuild(const std::string& name, const std::string& service_key,
                                                  const model::Service& service, const model::ServicePort& port,
                                                  const pier::v1::BackendTls& tls) {

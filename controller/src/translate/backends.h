@@ -38,6 +38,9 @@ class BackendResolver final {
   ResolvedBackend Resolve(const model::Ingress& ingress, const model::IngressBackend& backend,
                           const pier::v1::BackendTls& tls, WarningSink& warnings, bool service_upstream = false);
 
+  // A cluster Resolve returned has at least one endpoint.
+  bool HasEndpoints(const std::string& cluster) const;
+
   // Every cluster resolved so far, sorted by name. Ends the cache's build.
   std::vector<pier::v1::Cluster> TakeClusters();
 

@@ -61,6 +61,9 @@ class Translator final {
   void AddDefaultBackend(const ServedIngress& served);
   void AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
                 const std::string& path, const model::IngressBackend& backend, std::string name, bool is_default);
+  // default-backend: the cluster of the Ingress' default-backend Service when it has a ready
+  // endpoint, for a route whose own Service has none.
+  std::optional<std::string> DefaultBackendCluster(const ServedIngress& served);
   // A path of a canary Ingress: attached to the route of another Ingress with the same host
   // and path, after every non-canary path has been added.
   void AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
@@ -272,6 +275,14 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
     route.set_cluster(resolved.cluster);
     route.set_service(resolved.service);
     unavailable = std::move(resolved.unresolved);
+    // The route keeps its own Service's name (labels, websocket-services): only the endpoints
+    // come from the default backend, until its own Service has ready ones again.
+    if (!served.annotations.default_backend.empty() && (unavailable || !backends_.HasEndpoints(resolved.cluster))) {
+      if (auto fallback = DefaultBackendCluster(served)) {
+        route.set_cluster(std::move(*fallback));
+        unavailable.reset();
+      }
+    }
   }
   if (unavailable) {
     route.mutable_unavailable()->set_status(unavailable->status);
@@ -290,6 +301,25 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
   } else if (!external_auth.settings.url().empty()) {
     *route.mutable_external_auth() = std::move(external_auth.settings);
   }
+}
+
+std::optional<std::string> Translator::DefaultBackendCluster(const ServedIngress& served) {
+  const model::Ingress& ingress = *served.ingress;
+  const std::string& name = served.annotations.default_backend;
+  const auto it = state_.services.find(ingress.meta.namespace_ + "/" + name);
+  if (it == state_.services.end() || it->second.ports.empty()) {
+    warnings_.Add(ingress, "MissingService",
+                  "default-backend service " + ingress.meta.namespace_ + "/" + name +
+                      (it == state_.services.end() ? " not found" : " has no ports"),
+                  annotations::WrittenKey(ingress.meta.annotations, "default-backend"));
+    return std::nullopt;
+  }
+  model::IngressBackend backend;
+  backend.service = model::IngressServiceBackend{name, model::ServiceBackendPort{it->second.ports.front().port, ""}};
+  ResolvedBackend resolved =
+      backends_.Resolve(ingress, backend, served.backend_tls.settings, warnings_, served.annotations.service_upstream);
+  if (resolved.unresolved || !backends_.HasEndpoints(resolved.cluster)) return std::nullopt;
+  return std::move(resolved.cluster);
 }
 
 void Translator::AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,

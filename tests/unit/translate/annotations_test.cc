@@ -429,6 +429,68 @@ TEST(AnnotationsOnRoutes, ServiceUpstreamDialsTheClusterIp) {
   EXPECT_NE(mesh_headless->unavailable().reason().find("no cluster IP"), std::string::npos);
 }
 
+TEST(AnnotationsOnRoutes, DefaultBackendServesRoutesWhoseServiceHasNoReadyEndpoint) {
+  State state;
+  state.Add(ServiceBuilder("app").port("http", 80));
+  state.Add(SliceBuilder("app-1", "app").port("http", 8080).endpoint("10.0.0.1"));
+  state.Add(ServiceBuilder("down").port("http", 80));
+  state.Add(SliceBuilder("down-1", "down").port("http", 8080).endpoint("10.0.0.2", false));
+  state.Add(ServiceBuilder("errors").port("web", 8000).port("admin", 9000));
+  state.Add(SliceBuilder("errors-1", "errors").port("web", 8080).port("admin", 9090).endpoint("10.0.0.9"));
+  state.Add(ServiceBuilder("errors-down").port("http", 80));
+  state.Add(IngressBuilder("shop")
+                .annotation("nginx.ingress.kubernetes.io/default-backend", "errors")
+                .host("a.example")
+                .path("/", "app", 80)
+                .path("/down", "down", 80)
+                .path("/gone", "gone", 80));
+  state.Add(IngressBuilder("nofallback")
+                .annotation("nginx.ingress.kubernetes.io/default-backend", "errors-down")
+                .host("b.example")
+                .path("/", "down", 80));
+  const Output out = state.Translate();
+  std::map<std::string, const pier::v1::Cluster*> clusters;
+  for (const auto& cluster : out.snapshot.clusters()) clusters[cluster.name()] = &cluster;
+  std::map<std::string, const pier::v1::Route*> routes;
+  for (const auto& route : FindHost(out.snapshot, "a.example")->routes()) routes[route.match().path()] = &route;
+  ASSERT_EQ(routes.size(), 3u);
+  // A Service with a ready endpoint keeps it; one without, or a missing one, gets the default
+  // backend's first port (8000 -> 8080), under its own Service name.
+  EXPECT_EQ(clusters.at(routes["/"]->cluster())->endpoints(0).address(), "10.0.0.1");
+  for (const char* path : {"/down", "/gone"}) {
+    const pier::v1::Route& route = *routes[path];
+    EXPECT_FALSE(route.has_unavailable()) << path;
+    const pier::v1::Cluster& cluster = *clusters.at(route.cluster());
+    ASSERT_EQ(cluster.endpoints_size(), 1) << path;
+    EXPECT_EQ(cluster.endpoints(0).address(), "10.0.0.9");
+    EXPECT_EQ(cluster.endpoints(0).port(), 8080u);
+    EXPECT_EQ(cluster.service_name(), "errors");
+  }
+  EXPECT_EQ(routes["/down"]->service(), "down");
+  EXPECT_EQ(routes["/gone"]->service(), "gone");
+  // A default backend without ready endpoints changes nothing: the route's own empty cluster.
+  const pier::v1::Route& kept = FindHost(out.snapshot, "b.example")->routes(0);
+  EXPECT_EQ(clusters.at(kept.cluster())->service_name(), "down");
+  EXPECT_EQ(clusters.at(kept.cluster())->endpoints_size(), 0);
+}
+
+TEST(AnnotationsOnRoutes, AMissingDefaultBackendIsReported) {
+  State state;
+  state.Add(ServiceBuilder("down").port("http", 80));
+  state.Add(IngressBuilder("shop")
+                .annotation("pier.dev/default-backend", "nowhere")
+                .host("a.example")
+                .path("/", "down", 80));
+  const Output out = state.Translate();
+  bool reported = false;
+  for (const auto& warning : out.warnings) {
+    reported = reported || (warning.reason == "MissingService" &&
+                            warning.message.find("default-backend service default/nowhere not found") != std::string::npos);
+  }
+  EXPECT_TRUE(reported);
+  EXPECT_EQ(FindHost(out.snapshot, "a.example")->routes(0).cluster(), out.snapshot.clusters(0).name());
+}
+
 TEST(AnnotationsOnRoutes, ARedirectNeedsNoBackendButASecurityFailureStillCloses) {
   State state;  // no Service "gone"
   state.Add(IngressBuilder("moved")
