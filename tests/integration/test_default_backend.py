@@ -13,6 +13,7 @@ from rawhttp import request
 from recorder import Recorder
 
 KEY = "nginx.ingress.kubernetes.io/default-backend"
+CUSTOM = "nginx.ingress.kubernetes.io/custom-http-errors"
 
 
 @pytest.fixture
@@ -64,3 +65,74 @@ def test_the_default_backend_serves_while_the_service_has_no_endpoint(stack, bac
     assert status_and_backend(stack, "plain.test", recorders) == (200, "app")
     assert status_and_backend(stack, "down.test", recorders) == (200, "app")
     assert status_and_backend(stack, "later.test", recorders) == (200, "errors")
+
+
+def app_answers(request) -> bytes:
+    """The application: 404 for /missing, 503 for /down, 500 for /boom, else 200; each with a body."""
+    path = request.target.split("?")[0]
+    status = {"/missing": "404 Not Found", "/down": "503 Service Unavailable", "/boom": "500 Internal Server Error"}
+    line = status.get(path, "200 OK")
+    body = f"app {line}".encode()
+    return b"HTTP/1.1 " + line.encode() + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+
+
+def error_pages(request) -> bytes:
+    """A custom error pages server as ingress-nginx documents one: the status is X-Code's."""
+    code = request.header("X-Code") or "200"
+    body = f"error page {code}".encode()
+    return (b"HTTP/1.1 " + code.encode() + b" Custom\r\nContent-Type: text/plain\r\nContent-Length: " +
+            str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def test_custom_http_errors_are_answered_by_the_default_backend(stack):
+    app, errors = Recorder(app_answers), Recorder(error_pages)
+    try:
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("services.yaml", m.render(
+            *m.service_with_backends("app", [app.port]), *m.service_with_backends("errors", [errors.port]),
+            m.service("errors-down"), m.endpoint_slice("errors-down-0", "errors-down", None)))
+        stack.write_manifest("ingresses.yaml", m.render(
+            m.ingress("shop", [("/", "app")], {KEY: "errors", CUSTOM: "404, 503"}, host="shop.test"),
+            m.ingress("nopages", [("/", "app")], {KEY: "errors-down", CUSTOM: "404"}, host="nopages.test")))
+        stack.start()
+
+        response = request(stack.http_port, "GET", "/missing?q=1",
+                           headers={"Host": "shop.test", "Accept": "text/html", "X-Code": "200",
+                                    "X-Original-URI": "/forged"})
+        assert (response.status, response.body) == (404, b"error page 404")
+        asked = errors.requests()[-1]
+        assert (asked.method, asked.target, asked.body) == ("GET", "/", b"")
+        expected = {"X-Code": "404", "X-Format": "text/html", "X-Original-URI": "/missing?q=1",
+                    "X-Namespace": "default", "X-Ingress-Name": "shop", "X-Service-Name": "app",
+                    "X-Service-Port": "80", "X-Request-ID": app.requests()[-1].header("X-Request-ID")}
+        assert {name: asked.header(name) for name in expected} == expected
+        assert len([1 for name, _ in asked.headers if name.lower() == "x-code"]) == 1
+
+        # A POST's body went to the application only; the error page is asked without one.
+        response = request(stack.http_port, "POST", "/down", headers={"Host": "shop.test"}, body=b"payload")
+        assert (response.status, response.body) == (503, b"error page 503")
+        assert app.requests()[-1].body == b"payload"
+        asked = errors.requests()[-1]
+        assert (asked.method, asked.body, asked.header("Content-Length")) == ("GET", b"", None)
+
+        response = request(stack.http_port, "HEAD", "/missing", headers={"Host": "shop.test"})
+        assert (response.status, response.body) == (404, b"")
+        assert errors.requests()[-1].method == "HEAD"
+
+        # Statuses not listed, and every success, are the application's own.
+        asked_before = len(errors.requests())
+        assert request(stack.http_port, "GET", "/boom", headers={"Host": "shop.test"}).body == \
+            b"app 500 Internal Server Error"
+        assert request(stack.http_port, "GET", "/fine", headers={"Host": "shop.test"}).body == b"app 200 OK"
+        # A default backend without a ready endpoint: the application's 404 stands.
+        response = request(stack.http_port, "GET", "/missing", headers={"Host": "nopages.test"})
+        assert (response.status, response.body) == (404, b"app 404 Not Found")
+        assert len(errors.requests()) == asked_before
+
+        # The access log and the metrics count what the client got, under the Ingress' route.
+        metrics = request(stack.admin_port, "GET", "/metrics").text
+        assert any(line.startswith("pier_http_requests_total") and 'ingress="shop"' in line and 'code="404"' in line
+                   for line in metrics.splitlines()), metrics
+    finally:
+        app.close()
+        errors.close()

@@ -101,6 +101,8 @@ struct IngressAnnotations {
   // default-backend: the Service (this namespace, its first port) that serves the routes whose
   // own Service has no ready endpoint (or is missing); "" for none.
   std::string default_backend;
+  // custom-http-errors: backend statuses (sorted, 400..599) answered by the default backend's page.
+  std::vector<uint32_t> custom_http_errors;
   // TLS to the backend (with backend-protocol HTTPS only). The CA Secret is resolved by the
   // translator, which is where a missing Secret or a bad ca.crt is found.
   std::optional<SecretRef> proxy_ssl_secret;

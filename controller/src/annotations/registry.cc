@@ -1,5 +1,6 @@
 #include "annotations/registry.h"
 
+#include <algorithm>
 #include <array>
 
 #include "annotations/unsupported.h"
@@ -93,6 +94,21 @@ Result<bool> SetDefaultBackend(std::string_view text, A& out) {
   if (!value) return Fail(value.error());
   if (value->size() != 1) return Fail("one Service name, not a list");
   out.default_backend = std::move(value->front());
+  return true;
+}
+
+Result<bool> SetCustomHttpErrors(std::string_view text, A& out) {
+  auto items = CommaList(text);
+  if (!items) return Fail(items.error());
+  std::vector<uint32_t> codes;
+  for (const std::string& item : *items) {
+    auto code = Count(item, 400, 599);
+    if (!code) return Fail("\"" + item + "\" is not an HTTP error status (400..599)");
+    codes.push_back(*code);
+  }
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  out.custom_http_errors = std::move(codes);
   return true;
 }
 
@@ -441,6 +457,13 @@ const AnnotationSpec kRegistry[] = {
      "ready endpoint or does not exist, instead of a 503; with no ready endpoint there either, the 503 stays. "
      "Backend TLS and `service-upstream` apply to it as to the path's Service.",
      {}, SetDefaultBackend},
+    {"custom-http-errors", "status list", "none", 0,
+     "With `default-backend`: a backend response with one of these statuses (`404,503`, each 400-599) is replaced "
+     "by what the default backend answers to `GET /` with `X-Code` (the status), `X-Format` (the request's "
+     "`Accept`), `X-Original-URI`, `X-Namespace`, `X-Ingress-Name`, `X-Service-Name`, `X-Service-Port` and "
+     "`X-Request-ID`, its status included (ingress-nginx's custom error pages). Not for WebSocket upgrades or "
+     "Pier's own error responses; while the default backend has no ready endpoint the backend's response stands.",
+     {}, SetCustomHttpErrors},
     {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
      "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "
      "A missing Secret or a `ca.crt` that does not parse makes the routes answer 503.",

@@ -64,6 +64,9 @@ class Translator final {
   // default-backend: the cluster of the Ingress' default-backend Service when it has a ready
   // endpoint, for a route whose own Service has none.
   std::optional<std::string> DefaultBackendCluster(const ServedIngress& served);
+  // custom-http-errors: the route's error pages from the default backend, when it has a ready
+  // endpoint (a canary copies its main route's).
+  void AddCustomHttpErrors(const ServedIngress& served, const model::IngressBackend& backend, pier::v1::Route& route);
   // A path of a canary Ingress: attached to the route of another Ingress with the same host
   // and path, after every non-canary path has been added.
   void AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
@@ -284,6 +287,7 @@ void Translator::AddRoute(const ServedIngress& served, const std::string& host, 
       }
     }
   }
+  AddCustomHttpErrors(served, backend, route);
   if (unavailable) {
     route.mutable_unavailable()->set_status(unavailable->status);
     route.mutable_unavailable()->set_reason(unavailable->reason);
@@ -320,6 +324,30 @@ std::optional<std::string> Translator::DefaultBackendCluster(const ServedIngress
       backends_.Resolve(ingress, backend, served.backend_tls.settings, warnings_, served.annotations.service_upstream);
   if (resolved.unresolved || !backends_.HasEndpoints(resolved.cluster)) return std::nullopt;
   return std::move(resolved.cluster);
+}
+
+void Translator::AddCustomHttpErrors(const ServedIngress& served, const model::IngressBackend& backend,
+                                     pier::v1::Route& route) {
+  const annotations::IngressAnnotations& values = served.annotations;
+  if (values.custom_http_errors.empty()) return;
+  const model::Ingress& ingress = *served.ingress;
+  if (values.default_backend.empty()) {
+    warnings_.Add(ingress, "InvalidAnnotation",
+                  "custom-http-errors needs default-backend (Pier has no controller-wide default backend); the "
+                  "backend's own error responses are served",
+                  annotations::WrittenKey(ingress.meta.annotations, "custom-http-errors"));
+    return;
+  }
+  if (served.backend_tls.failure) return;  // nothing of this Ingress is proxied
+  auto cluster = DefaultBackendCluster(served);
+  if (!cluster) return;
+  pier::v1::CustomHttpErrors& errors = *route.mutable_custom_http_errors();
+  for (uint32_t code : values.custom_http_errors) errors.add_codes(code);
+  errors.set_cluster(std::move(*cluster));
+  if (backend.service) {
+    const model::ServiceBackendPort& port = backend.service->port;
+    errors.set_service_port(port.number ? std::to_string(*port.number) : port.name);
+  }
 }
 
 void Translator::AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,

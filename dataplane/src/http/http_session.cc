@@ -422,6 +422,7 @@ void HttpSession::ServeRoute() {
     SendError(503, "no endpoints for service " + service);
     return;
   }
+  if (route->error_route) exchange_.original_uri = std::string(request.target());
   if (!route->proto.rewrite_target().empty()) RewriteTarget();
   upstream::RequestKeys keys = upstream::ReadRequestKeys(route->proto, request, request.target(), exchange_.forwarded.client);
   keys.client_https = exchange_.forwarded.tls;

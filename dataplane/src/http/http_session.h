@@ -89,6 +89,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     bool expect_continue = false;
     bool retried = false;
     bool response_started = false;  // bytes of the response reached the client: no error page now
+    bool error_page = false;        // custom-http-errors: the request now asks the error pages' cluster
+    std::string original_uri;       // the target before rewrite-target (only with custom-http-errors)
     bool response_bodyless = false;
     bool close_delimited = false;  // HTTP/1.0 client, unknown length: the close ends the body
     unsigned status = 0;
@@ -180,6 +182,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void DoReadResponseHeader();
   void OnResponseHeader(boost::system::error_code ec, std::size_t bytes);
   void HandleUpgradeResponse();
+  // custom-http-errors: the backend answered `status`; its response is dropped and the route's
+  // error_route asked instead (false: it has no endpoint, the backend's response stands).
+  bool FetchErrorPage(unsigned status);
   void DoWriteResponseHeader();
   void OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes);
   void DoReadResponseBody();

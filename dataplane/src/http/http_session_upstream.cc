@@ -189,6 +189,8 @@ void HttpSession::PrepareUpstreamRequest() {
   if (exchange_.upgrade) {
     request.set(bhttp::field::connection, "Upgrade");
     request.set(bhttp::field::upgrade, "websocket");
+  } else if (exchange_.error_page) {
+    // No body: the client's went to the backend already.
   } else if (auto length = request_->content_length()) {
     NormaliseContentLength(request, *length);
   } else if (request_->chunked()) {
@@ -201,7 +203,7 @@ void HttpSession::PrepareUpstreamRequest() {
 void HttpSession::BuildRequestHead() {
   request_head_.clear();
   AppendHead(request_->get().base(), exchange_.forwarded, request_head_);
-  request_body_.Reset(request_->chunked());
+  request_body_.Reset(request_->chunked() && !exchange_.error_page);
 }
 
 void HttpSession::DoWriteRequestHeader() {
@@ -337,8 +339,48 @@ void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
     return;
   }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDeclined);
+  const RouteConfig& route = *exchange_.route;
+  if (route.error_route && !exchange_.upgrade && !exchange_.error_page &&
+      std::binary_search(route.error_codes.begin(), route.error_codes.end(), status) && FetchErrorPage(status)) {
+    return;
+  }
   exchange_.status = status;
   DoWriteResponseHeader();
+}
+
+bool HttpSession::FetchErrorPage(unsigned status) {
+  const RouteConfig& failed = *exchange_.route;
+  upstream::Choice choice = worker_.balancers().Choose(*failed.error_route, {});
+  if (!choice.endpoint) return false;
+  // The backend's response is not read: its connection goes with it.
+  ReleaseUpstream(false);
+  exchange_.error_page = true;
+  exchange_.retried = false;
+  auto& request = request_->get();
+  const std::string accept(request[bhttp::field::accept]);
+  request.method(exchange_.head ? bhttp::verb::head : bhttp::verb::get);
+  request.target("/");
+  request.erase(bhttp::field::content_length);
+  request.erase(bhttp::field::transfer_encoding);
+  // What ingress-nginx tells its default backend; a client's own values never get through.
+  request.set("X-Code", std::to_string(status));
+  if (accept.empty()) {
+    request.erase("X-Format");
+  } else {
+    request.set("X-Format", accept);
+  }
+  request.set("X-Original-URI", exchange_.original_uri);
+  request.set("X-Namespace", failed.ingress_namespace);
+  request.set("X-Ingress-Name", failed.ingress_name);
+  request.set("X-Service-Name", failed.service);
+  request.set("X-Service-Port", failed.proto.custom_http_errors().service_port());
+  request.set("X-Request-ID", exchange_.forwarded.request_id);
+  exchange_.route = failed.error_route;  // the metrics stay the route's own
+  exchange_.choice = std::move(choice);
+  exchange_.endpoint = exchange_.choice.endpoint->address;
+  exchange_.endpoint_id = exchange_.choice.endpoint->id;
+  DoAcquireUpstream();
+  return true;
 }
 
 void HttpSession::HandleUpgradeResponse() {
@@ -544,7 +586,8 @@ bool HttpSession::RetryOnFreshConnection(boost::system::error_code ec) {
 }
 
 bool HttpSession::CanReplayOnFreshConnection() const {
-  return !exchange_.retried && request_->content_length().value_or(0) == 0 && !request_->chunked();
+  if (exchange_.retried) return false;
+  return exchange_.error_page || (request_->content_length().value_or(0) == 0 && !request_->chunked());
 }
 
 upstream::ConnectionPool::Check HttpSession::PoolCheck() const {

@@ -234,6 +234,15 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
       return Fail(settings.error());
     }
   }
+  if (route.has_custom_http_errors()) {
+    const v1::CustomHttpErrors& errors = route.custom_http_errors();
+    if (errors.codes().empty()) return Fail("custom_http_errors has no codes");
+    std::vector<uint32_t> codes(errors.codes().begin(), errors.codes().end());
+    std::sort(codes.begin(), codes.end());
+    if (codes.front() < 400 || codes.back() > 599) return Fail("custom_http_errors.codes must be in 400..599");
+    if (std::adjacent_find(codes.begin(), codes.end()) != codes.end()) return Fail("custom_http_errors.codes repeat");
+    if (errors.cluster().empty()) return Fail("custom_http_errors names no cluster");
+  }
   if (!route.rewrite_target().empty()) {
     if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
   }
@@ -304,6 +313,10 @@ bool RoutesStillResolve(const VirtualHostConfig& vhost, const std::vector<std::s
     } else if (FindCluster(clusters, name) == nullptr) {
       return false;  // compiling reports the missing cluster
     }
+    if (route->proto.has_custom_http_errors() &&
+        (!route->error_route || !current.contains(route->error_route->cluster.get()))) {
+      return false;
+    }
   }
   return true;
 }
@@ -352,6 +365,27 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   return out;
 }
 
+// custom-http-errors: `route` as it asks the error pages' cluster. The request has passed the
+// route's checks by then, so only what the upstream half reads is kept: no affinity cookie or
+// hash pins a client to the error pages, and no canary, rewrite or authentication applies.
+std::shared_ptr<const RouteConfig> CompileErrorRoute(const v1::Route& route, const v1::Defaults& defaults,
+                                                     const BuildOptions& options,
+                                                     std::shared_ptr<const ClusterConfig> cluster) {
+  v1::Route error = route;
+  error.set_cluster(route.custom_http_errors().cluster());
+  error.clear_custom_http_errors();
+  error.clear_affinity();
+  error.mutable_load_balancing()->clear_hash_by();
+  error.clear_canary();
+  error.clear_is_canary();
+  error.clear_rewrite_target();
+  error.clear_basic_auth();
+  error.clear_external_auth();
+  error.clear_unavailable();
+  error.clear_route_redirect();
+  return std::make_shared<RouteConfig>(CompileRoute(error, defaults, options, std::move(cluster)));
+}
+
 // A route from a newer controller carries a policy this dataplane cannot apply: it answers 503
 // rather than serve without it, and sends nothing to a canary whose rules it may not know either.
 void FailClosedOnUnknownField(RouteConfig& route, std::string unknown_field) {
@@ -360,6 +394,8 @@ void FailClosedOnUnknownField(RouteConfig& route, std::string unknown_field) {
   route.unavailable_reason = "this route needs a newer Pier dataplane";
   route.cluster = nullptr;
   route.proto.clear_canary();
+  route.error_codes.clear();
+  route.error_route = nullptr;
 }
 
 std::string NeedsNewerDataplane(const std::string& unknown_field) {
@@ -525,6 +561,17 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
           if (!cluster) return Fail(route_where + ": cluster " + Quote(route.cluster()) + " does not exist");
         }
         RouteConfig compiled_route = CompileRoute(route, snapshot.defaults(), options, std::move(cluster));
+        if (route.has_custom_http_errors()) {
+          auto error_cluster = FindCluster(config->clusters_, route.custom_http_errors().cluster());
+          if (!error_cluster) {
+            return Fail(route_where + ": custom_http_errors cluster " + Quote(route.custom_http_errors().cluster()) +
+                        " does not exist");
+          }
+          compiled_route.error_codes.assign(route.custom_http_errors().codes().begin(),
+                                            route.custom_http_errors().codes().end());
+          std::sort(compiled_route.error_codes.begin(), compiled_route.error_codes.end());
+          compiled_route.error_route = CompileErrorRoute(route, snapshot.defaults(), options, std::move(error_cluster));
+        }
         compiled_route.allow_sources = std::move(*allow);
         compiled_route.deny_sources = std::move(*deny);
         compiled_route.limit_exempt_sources = std::move(*exempt);

@@ -67,6 +67,12 @@ struct RouteConfig {
   // auth-url: the auth service every request is first checked with; null: none.
   std::shared_ptr<const external_auth::Settings> external_auth;
 
+  // custom-http-errors: a backend response with one of these statuses (sorted) is replaced by
+  // what `error_route` answers: the same route on the error pages' cluster, without affinity,
+  // hashing, canary or authentication. Empty and null: none.
+  std::vector<uint32_t> error_codes;
+  std::shared_ptr<const RouteConfig> error_route;
+
   std::shared_ptr<const ClusterConfig> cluster;  // null when unavailable or unresolved
   uint32_t unavailable_status = 0;              // non-zero: fail closed with this status
   std::string unavailable_reason;

@@ -37,11 +37,17 @@ std::string Dump(const Config& config, const v1::Snapshot& snapshot) {
           << route->websocket_enabled << route->websocket_disabled_reason << " body " << route->max_body_bytes
           << " buf " << route->buffer_bytes << " allow " << route->allow_sources.Contains(boost::asio::ip::make_address("10.0.0.1"))
           << " proto " << route->proto.ShortDebugString() << "\n";
-      // A route must point at this config's cluster of that name, never an older one.
+      // A route must point at this config's cluster of that name, never an older one; so must
+      // its custom-http-errors route.
       if (route->cluster) {
         bool found = false;
         for (const auto& cluster : config.clusters()) found |= cluster == route->cluster;
         out << "  cluster is current: " << found << "\n";
+      }
+      if (route->error_route) {
+        bool found = false;
+        for (const auto& cluster : config.clusters()) found |= cluster == route->error_route->cluster;
+        out << "  error pages " << route->error_route->cluster->name << " current: " << found << "\n";
       }
     }
   }
@@ -60,7 +66,7 @@ class RandomSnapshots {
 
   // One random change, sometimes one that makes the snapshot invalid.
   void Mutate() {
-    switch (Pick(9)) {
+    switch (Pick(10)) {
       case 0: {  // an endpoint moves
         v1::Cluster& cluster = *snapshot_.mutable_clusters(Pick(snapshot_.clusters_size()));
         if (cluster.endpoints_size() > 0) cluster.mutable_endpoints(0)->set_port(1000 + Pick(3));
@@ -109,6 +115,19 @@ class RandomSnapshots {
       case 7: {  // an invalid address
         v1::Cluster& cluster = *snapshot_.mutable_clusters(Pick(snapshot_.clusters_size()));
         if (cluster.endpoints_size() > 0) cluster.mutable_endpoints(0)->set_address(Pick(2) ? "10.0.0.300" : "10.0.0.9");
+        break;
+      }
+      case 8: {  // a route gets error pages from a cluster, or loses them
+        v1::VirtualHost& vhost = *snapshot_.mutable_virtual_hosts(Pick(snapshot_.virtual_hosts_size()));
+        if (vhost.routes_size() == 0) break;
+        v1::Route& route = *vhost.mutable_routes(Pick(vhost.routes_size()));
+        if (Pick(3) == 0) {
+          route.clear_custom_http_errors();
+        } else {
+          route.mutable_custom_http_errors()->clear_codes();
+          route.mutable_custom_http_errors()->add_codes(404);
+          route.mutable_custom_http_errors()->set_cluster(snapshot_.clusters(Pick(snapshot_.clusters_size())).name());
+        }
         break;
       }
       default: {  // a host's routes are reordered

@@ -187,6 +187,23 @@ TEST(Validation, ExternalAuthMustBeAUsableCheck) {
               HasSubstr("external_auth response header"));
 }
 
+TEST(Validation, CustomHttpErrorsNeedCodesAndAnExistingCluster) {
+  const auto with = [](std::vector<uint32_t> codes, std::string cluster) {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::CustomHttpErrors& errors = *FirstRoute(s).mutable_custom_http_errors();
+      for (uint32_t code : codes) errors.add_codes(code);
+      errors.set_cluster(cluster);
+    });
+  };
+  EXPECT_EQ(with({404, 503}, "ns/app:80"), "<accepted>");
+  EXPECT_THAT(with({}, "ns/app:80"), HasSubstr("custom_http_errors has no codes"));
+  EXPECT_THAT(with({200}, "ns/app:80"), HasSubstr("400..599"));
+  EXPECT_THAT(with({404, 600}, "ns/app:80"), HasSubstr("400..599"));
+  EXPECT_THAT(with({404, 404}, "ns/app:80"), HasSubstr("repeat"));
+  EXPECT_THAT(with({404}, ""), HasSubstr("names no cluster"));
+  EXPECT_THAT(with({404}, "ns/gone:80"), HasSubstr("custom_http_errors cluster \"ns/gone:80\" does not exist"));
+}
+
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
   const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
     return BuildError([&](v1::Snapshot& s) {

@@ -474,6 +474,44 @@ TEST(AnnotationsOnRoutes, DefaultBackendServesRoutesWhoseServiceHasNoReadyEndpoi
   EXPECT_EQ(clusters.at(kept.cluster())->endpoints_size(), 0);
 }
 
+TEST(AnnotationsOnRoutes, CustomHttpErrorsGetTheDefaultBackendsCluster) {
+  State state;
+  state.Add(ServiceBuilder("app").port("http", 80));
+  state.Add(SliceBuilder("app-1", "app").port("http", 8080).endpoint("10.0.0.1"));
+  state.Add(ServiceBuilder("errors").port("web", 8000));
+  state.Add(SliceBuilder("errors-1", "errors").port("web", 8080).endpoint("10.0.0.9"));
+  state.Add(IngressBuilder("shop")
+                .annotation("nginx.ingress.kubernetes.io/custom-http-errors", "503,404")
+                .annotation("nginx.ingress.kubernetes.io/default-backend", "errors")
+                .host("a.example")
+                .path("/", "app", 80));
+  state.Add(IngressBuilder("alone")
+                .annotation("nginx.ingress.kubernetes.io/custom-http-errors", "404")
+                .host("b.example")
+                .path("/", "app", 80));
+  const Output out = state.Translate();
+  const pier::v1::Route& shop = FindHost(out.snapshot, "a.example")->routes(0);
+  ASSERT_TRUE(shop.has_custom_http_errors());
+  EXPECT_EQ(std::vector<uint32_t>(shop.custom_http_errors().codes().begin(), shop.custom_http_errors().codes().end()),
+            (std::vector<uint32_t>{404, 503}));
+  EXPECT_EQ(shop.custom_http_errors().service_port(), "80");
+  bool error_cluster_is_the_default_backend = false;
+  for (const auto& cluster : out.snapshot.clusters()) {
+    if (cluster.name() == shop.custom_http_errors().cluster()) {
+      error_cluster_is_the_default_backend = cluster.service_name() == "errors" && cluster.endpoints_size() == 1;
+    }
+  }
+  EXPECT_TRUE(error_cluster_is_the_default_backend);
+  // Without default-backend there is nowhere to ask: reported, and the backend's errors stand.
+  EXPECT_FALSE(FindHost(out.snapshot, "b.example")->routes(0).has_custom_http_errors());
+  bool reported = false;
+  for (const auto& warning : out.warnings) {
+    reported = reported || (warning.ingress_name == "alone" && warning.reason == "InvalidAnnotation" &&
+                            warning.message.find("needs default-backend") != std::string::npos);
+  }
+  EXPECT_TRUE(reported);
+}
+
 TEST(AnnotationsOnRoutes, AMissingDefaultBackendIsReported) {
   State state;
   state.Add(ServiceBuilder("down").port("http", 80));
