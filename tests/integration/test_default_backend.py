@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import manifests as m
-from harness import wait_until
+from harness import free_port, wait_until
 from rawhttp import request
 from recorder import Recorder
 
@@ -93,7 +93,9 @@ def test_custom_http_errors_are_answered_by_the_default_backend(stack):
             m.service("errors-down"), m.endpoint_slice("errors-down-0", "errors-down", None)))
         stack.write_manifest("ingresses.yaml", m.render(
             m.ingress("shop", [("/", "app")], {KEY: "errors", CUSTOM: "404, 503"}, host="shop.test"),
-            m.ingress("nopages", [("/", "app")], {KEY: "errors-down", CUSTOM: "404"}, host="nopages.test")))
+            m.ingress("nopages", [("/", "app")], {KEY: "errors-down", CUSTOM: "404"}, host="nopages.test"),
+            m.ingress("dead", [("/", "dead")], {KEY: "errors", CUSTOM: "502"}, host="dead.test")))
+        stack.write_manifest("dead.yaml", m.render(*m.service_with_backends("dead", [free_port()])))  # refuses
         stack.start()
 
         response = request(stack.http_port, "GET", "/missing?q=1",
@@ -128,6 +130,14 @@ def test_custom_http_errors_are_answered_by_the_default_backend(stack):
         response = request(stack.http_port, "GET", "/missing", headers={"Host": "nopages.test"})
         assert (response.status, response.body) == (404, b"app 404 Not Found")
         assert len(errors.requests()) == asked_before
+
+        # Pier's own 502 for a backend that refuses connections is replaced too, a POST included
+        # (its body is not sent to the error pages).
+        response = request(stack.http_port, "POST", "/order", headers={"Host": "dead.test"}, body=b"x" * 1000)
+        assert (response.status, response.body) == (502, b"error page 502")
+        asked = errors.requests()[-1]
+        assert (asked.method, asked.body, asked.header("X-Code"), asked.header("X-Service-Name")) == \
+            ("GET", b"", "502", "dead")
 
         # The access log and the metrics count what the client got, under the Ingress' route.
         metrics = request(stack.admin_port, "GET", "/metrics").text

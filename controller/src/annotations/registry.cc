@@ -461,8 +461,9 @@ const AnnotationSpec kRegistry[] = {
      "With `default-backend`: a backend response with one of these statuses (`404,503`, each 400-599) is replaced "
      "by what the default backend answers to `GET /` with `X-Code` (the status), `X-Format` (the request's "
      "`Accept`), `X-Original-URI`, `X-Namespace`, `X-Ingress-Name`, `X-Service-Name`, `X-Service-Port` and "
-     "`X-Request-ID`, its status included (ingress-nginx's custom error pages). Not for WebSocket upgrades or "
-     "Pier's own error responses; while the default backend has no ready endpoint the backend's response stands.",
+     "`X-Request-ID`, its status included (ingress-nginx's custom error pages); so is Pier's 502 or 504 for a backend "
+     "that failed. Not for WebSocket upgrades or Pier's other answers (404, 401, 429...); while the default backend "
+     "has no ready endpoint the backend's response stands.",
      {}, SetCustomHttpErrors},
     {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
      "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "

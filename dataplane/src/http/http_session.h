@@ -182,9 +182,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void DoReadResponseHeader();
   void OnResponseHeader(boost::system::error_code ec, std::size_t bytes);
   void HandleUpgradeResponse();
-  // custom-http-errors: the backend answered `status`; its response is dropped and the route's
-  // error_route asked instead (false: it has no endpoint, the backend's response stands).
+  // custom-http-errors: the backend answered `status`, or failed so that Pier would answer it
+  // (502, 504); the backend's response (if any) is dropped and the route's error_route asked
+  // instead. False: the error route has no endpoint, the response or error stands.
   bool FetchErrorPage(unsigned status);
+  // custom-http-errors lists `status` for this request's route, and no error page was asked yet.
+  bool WantsErrorPage(unsigned status) const;
   void DoWriteResponseHeader();
   void OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes);
   void DoReadResponseBody();

@@ -221,7 +221,7 @@ void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t
                    timeout ? "upstream send timeout" : "upstream write failed: " + ec.message());
     return;
   }
-  if (request_->is_done()) {
+  if (request_->is_done() || exchange_.error_page) {  // an error page is asked without the body
     DoReadResponseHeader();
     return;
   }
@@ -339,13 +339,15 @@ void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
     return;
   }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDeclined);
-  const RouteConfig& route = *exchange_.route;
-  if (route.error_route && !exchange_.upgrade && !exchange_.error_page &&
-      std::binary_search(route.error_codes.begin(), route.error_codes.end(), status) && FetchErrorPage(status)) {
-    return;
-  }
+  if (WantsErrorPage(status) && FetchErrorPage(status)) return;
   exchange_.status = status;
   DoWriteResponseHeader();
+}
+
+bool HttpSession::WantsErrorPage(unsigned status) const {
+  const RouteConfig* route = exchange_.route.get();
+  return route != nullptr && route->error_route && !exchange_.upgrade && !exchange_.error_page &&
+         std::binary_search(route->error_codes.begin(), route->error_codes.end(), status);
 }
 
 bool HttpSession::FetchErrorPage(unsigned status) {
@@ -355,6 +357,9 @@ bool HttpSession::FetchErrorPage(unsigned status) {
   // The backend's response is not read: its connection goes with it.
   ReleaseUpstream(false);
   exchange_.error_page = true;
+  // A request whose body the backend did not take in full (its connection failed mid-body):
+  // the rest is not read, so the client connection closes after the page, lingering.
+  if (!request_->is_done()) linger_on_close_ = true;
   exchange_.retried = false;
   auto& request = request_->get();
   const std::string accept(request[bhttp::field::accept]);
@@ -639,6 +644,7 @@ void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::stri
     Abort(reason);
     return;
   }
+  if (WantsErrorPage(status) && FetchErrorPage(status)) return;
   SendError(status, reason);
 }
 

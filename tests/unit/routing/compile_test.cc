@@ -105,6 +105,32 @@ TEST(Compile, RoutesShareTheirClusterAndCarryItsEndpoints) {
   EXPECT_EQ((*config)->clusters().size(), 1u);
 }
 
+TEST(Compile, CustomHttpErrorsGetAnErrorRouteOnTheirCluster) {
+  SnapshotBuilder builder;
+  builder.Cluster("ns/app:80", {"10.0.0.2"}).Cluster("ns/errors:80", {"10.0.0.9"}).Prefix("/", "ns/app:80");
+  v1::Route& route = builder.LastRoute();
+  route.mutable_affinity()->set_mode(v1::Affinity::COOKIE_BALANCED);
+  route.mutable_affinity()->set_cookie_name("PIER_AFFINITY");
+  route.mutable_timeouts()->set_read_ms(1234);
+  route.mutable_redirect()->set_hsts_max_age_s(600);
+  route.mutable_custom_http_errors()->add_codes(503);
+  route.mutable_custom_http_errors()->add_codes(404);
+  route.mutable_custom_http_errors()->set_cluster("ns/errors:80");
+  auto compiled = OnlyRoute(builder.Get());
+  ASSERT_NE(compiled, nullptr);
+  EXPECT_EQ(compiled->error_codes, (std::vector<uint32_t>{404, 503}));
+  ASSERT_NE(compiled->error_route, nullptr);
+  const RouteConfig& errors = *compiled->error_route;
+  ASSERT_NE(errors.cluster, nullptr);
+  EXPECT_EQ(errors.cluster->name, "ns/errors:80");
+  EXPECT_EQ(errors.name, compiled->name);
+  EXPECT_EQ(errors.read_timeout, milliseconds(1234));  // the route's own policy...
+  EXPECT_EQ(errors.proto.redirect().hsts_max_age_s(), 600u);
+  EXPECT_EQ(errors.proto.affinity().mode(), v1::Affinity::NONE);  // ...without pinning anyone there
+  EXPECT_FALSE(errors.proto.has_custom_http_errors());
+  EXPECT_EQ(errors.error_route, nullptr);
+}
+
 TEST(Compile, UnavailableRoutesHaveNoClusterButAReason) {
   SnapshotBuilder builder;
   builder.Cluster("c").Prefix("/", "");
