@@ -72,6 +72,7 @@ struct IngressAnnotations {
   std::string session_cookie_name = "PIER_AFFINITY";
   std::optional<std::string> session_cookie_path;  // nullopt: the route's path
   std::optional<std::chrono::seconds> session_cookie_max_age;  // nullopt: session cookie
+  std::optional<std::chrono::seconds> session_cookie_expires;  // sent as Max-Age when max-age is unset
   bool session_cookie_secure = false;
   std::string session_cookie_samesite;  // "", "Strict", "Lax" or "None"
   std::string session_cookie_domain;

@@ -188,14 +188,15 @@ Result<bool> SetCookiePath(std::string_view text, A& out) {
   return true;
 }
 
-Result<bool> SetCookieMaxAge(std::string_view text, A& out) {
+template <std::optional<std::chrono::seconds> A::*Member>
+Result<bool> SetCookieLifetime(std::string_view text, A& out) {
   auto value = parse::Duration(text);
   if (!value) return Fail(value.error());
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(*value);
   if (seconds.count() == 0) {
-    out.session_cookie_max_age.reset();  // 0: a session cookie
+    (out.*Member).reset();  // 0: a session cookie
   } else {
-    out.session_cookie_max_age = seconds;
+    out.*Member = seconds;
   }
   return true;
 }
@@ -357,7 +358,11 @@ const AnnotationSpec kRegistry[] = {
      SetString<&A::session_cookie_name, CookieName>},
     {"session-cookie-path", "path", "route path", 0, "Path attribute of the affinity cookie.", {}, SetCookiePath},
     {"session-cookie-max-age", "duration", "session", 0, "Max-Age of the affinity cookie; `0` or unset: a session cookie.",
-     {}, SetCookieMaxAge},
+     {}, SetCookieLifetime<&A::session_cookie_max_age>},
+    {"session-cookie-expires", "duration", "session", 0,
+     "Lifetime of the affinity cookie, as ingress-nginx's `Expires`; sent as `Max-Age` (browsers keep the cookie "
+     "as long), and `session-cookie-max-age` wins when both are set.",
+     {}, SetCookieLifetime<&A::session_cookie_expires>},
     {"session-cookie-secure", "bool", "false", 0,
      "Secure attribute of the affinity cookie on every response; without it, only when the client used https.", {},
      SetBool<&A::session_cookie_secure>},

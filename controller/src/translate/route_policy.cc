@@ -59,7 +59,8 @@ void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
   const std::string& route_path = route.match().path();
   const bool usable = route_path.find(';') == std::string::npos && route.match().type() != pier::v1::PathMatch::REGEX;
   affinity.set_cookie_path(values.session_cookie_path.value_or(usable ? route_path : std::string("/")));
-  affinity.set_cookie_max_age_s(values.session_cookie_max_age ? static_cast<uint64_t>(values.session_cookie_max_age->count()) : 0);
+  const auto lifetime = values.session_cookie_max_age ? values.session_cookie_max_age : values.session_cookie_expires;
+  affinity.set_cookie_max_age_s(lifetime ? static_cast<uint64_t>(lifetime->count()) : 0);
   affinity.set_cookie_secure(values.session_cookie_secure);
   affinity.set_cookie_samesite(values.session_cookie_samesite);
   affinity.set_cookie_domain(values.session_cookie_domain);

@@ -71,6 +71,20 @@ TEST(AnnotationsOnRoutes, WebsocketFalseDisablesUpgrades) {
   EXPECT_EQ(OnlyRoute(out).websocket().disabled_reason(), "websocket upgrades are disabled on ingress default/app");
 }
 
+TEST(AnnotationsOnRoutes, SessionCookieExpiresIsTheMaxAgeWhenThatIsUnset) {
+  const auto max_age = [](std::vector<std::pair<const char*, const char*>> annotations) {
+    IngressBuilder ingress("app");
+    ingress.annotation("nginx.ingress.kubernetes.io/affinity", "cookie");
+    for (const auto& [key, value] : annotations) ingress.annotation(key, value);
+    return OnlyRoute(OneIngress(ingress).Translate()).affinity().cookie_max_age_s();
+  };
+  EXPECT_EQ(max_age({}), 0u);
+  EXPECT_EQ(max_age({{"nginx.ingress.kubernetes.io/session-cookie-expires", "172800"}}), 172800u);
+  EXPECT_EQ(max_age({{"nginx.ingress.kubernetes.io/session-cookie-expires", "172800"},
+                     {"nginx.ingress.kubernetes.io/session-cookie-max-age", "60"}}),
+            60u);
+}
+
 TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
   const Output out = OneIngress(IngressBuilder("app")
                                     .annotation("pier.dev/websocket-allowed-origins", "https://App.example.com")
