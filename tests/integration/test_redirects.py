@@ -1,5 +1,6 @@
-"""permanent-redirect, temporal-redirect (and their -code keys) and app-root: the route answers
-the redirect itself, with a trailing $request_uri as the only variable, and no backend needed."""
+"""permanent-redirect, temporal-redirect (and their -code keys), app-root and from-to-www-redirect:
+the route answers the redirect itself, with a trailing $request_uri as the only variable, and no
+backend needed."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def redirects(stack):
         m.ingress("temp", [("/", "recorder")], {"pier.dev/temporal-redirect": "/elsewhere",
                                                 "pier.dev/temporal-redirect-code": "307"}, host="temp.test"),
         m.ingress("root", [("/", "recorder")], {"pier.dev/app-root": "/app"}, host="root.test"),
-        m.ingress("bad", [("/", "recorder")], {"pier.dev/permanent-redirect": "https://$host/"}, host="bad.test")))
+        m.ingress("bad", [("/", "recorder")], {"pier.dev/permanent-redirect": "https://$host/"}, host="bad.test"),
+        m.ingress("www", [("/", "recorder")], {"nginx.ingress.kubernetes.io/from-to-www-redirect": "true"},
+                  host="www.site.test")))
     stack.start()
     yield stack, recorder
     recorder.close()
@@ -72,3 +75,14 @@ def test_an_nginx_variable_is_refused_and_the_route_proxies(redirects):
     assert response.status == 200
     assert response.header("Location") is None
     assert len(recorder.requests()) == 1
+
+
+def test_from_to_www_redirect_sends_the_bare_name_to_the_rule_host(redirects):
+    stack, recorder = redirects
+    response = get(stack, "site.test", "/shop/cart?item=7")
+    assert response.status == 308
+    assert response.header("Location") == "http://www.site.test/shop/cart?item=7"
+    assert recorder.requests() == []
+    # The rule host itself is proxied as usual.
+    assert get(stack, "www.site.test", "/shop").status == 200
+    assert recorder.requests()[-1].target == "/shop"

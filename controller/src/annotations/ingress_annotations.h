@@ -137,6 +137,9 @@ struct IngressAnnotations {
 
   // server-alias: more host names served with the paths of this Ingress' rules.
   std::vector<std::string> server_aliases;  // lowercase, sorted, unique
+  // from-to-www-redirect: the www. variant of each rule host (or the name without www.)
+  // redirects to the rule host.
+  bool from_to_www_redirect = false;
 
   // Regex paths and rewrites.
   bool use_regex = false;

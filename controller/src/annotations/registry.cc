@@ -500,6 +500,12 @@ const AnnotationSpec kRegistry[] = {
      "More host names (`www.example.com, *.example.org`) served with the paths of this Ingress' rules. A name that "
      "is a rule host of any Ingress is ignored, with a `ConflictingAlias` warning.",
      {}, SetServerAliases},
+    {"from-to-www-redirect", "bool", "false", 0,
+     "Requests for `www.` plus a rule host (or, for a rule host starting with `www.`, the name without it) get a 308 "
+     "to the rule host, path and query kept: `https://` when the rule host has TLS (list both names under "
+     "`spec.tls` so the certificate covers both), else `http://`. Not when that name is a rule host, alias or "
+     "redirect of an Ingress already (`ConflictingRedirect` warning).",
+     {}, SetBool<&A::from_to_www_redirect>},
     {"use-regex", "bool", "false", 0,
      "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
      "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "

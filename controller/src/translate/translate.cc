@@ -59,6 +59,9 @@ class Translator final {
   void AddRulePath(const ServedIngress& served, const std::string& host, std::size_t i, std::size_t j,
                    const std::string& text);
   void AddDefaultBackend(const ServedIngress& served);
+  // from-to-www-redirect: a 308 on the other www. name of each rule host, when that name has no
+  // route of its own.
+  void AddWwwRedirects(const ServedIngress& served);
   void AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
                 const std::string& path, const model::IngressBackend& backend, std::string name, bool is_default);
   // default-backend: the cluster of the Ingress' default-backend Service when it has a ready
@@ -119,6 +122,9 @@ Output Translator::Run() {
   // Default backends only take what no rule of any Ingress claimed. A canary's is not used.
   for (const ServedIngress& entry : served) {
     if (!entry.annotations.canary) AddDefaultBackend(entry);
+  }
+  for (const ServedIngress& entry : served) {
+    if (!entry.annotations.canary && entry.annotations.from_to_www_redirect) AddWwwRedirects(entry);
   }
   for (const ServedIngress& entry : served) {
     if (entry.annotations.canary) AddRulePaths(entry);
@@ -212,6 +218,41 @@ void Translator::AddRulePath(const ServedIngress& served, const std::string& hos
   if (host.empty()) return;
   for (const std::string& alias : served.annotations.server_aliases) {
     if (!rule_hosts_.contains(alias)) AddRoute(served, alias, type, text, path.backend, name + " " + alias, false);
+  }
+}
+
+void Translator::AddWwwRedirects(const ServedIngress& served) {
+  const model::Ingress& ingress = *served.ingress;
+  std::set<std::string> routed;
+  for (const PendingRoute& pending : routes_) routed.insert(pending.host);
+  for (std::size_t i = 0; i < ingress.rules.size(); ++i) {
+    const std::string host = LowercaseAscii(ingress.rules[i].host);
+    if (host.empty() || match::IsWildcardHost(host) || !routed.contains(host)) continue;
+    const std::string other = host.starts_with("www.") ? host.substr(4) : "www." + host;
+    if (!IsValidHost(other) || match::IsWildcardHost(other)) continue;
+    if (routed.contains(other)) {
+      // Another rule, alias or redirect serves that name already (or this rule's own twin).
+      const bool own = std::any_of(ingress.rules.begin(), ingress.rules.end(),
+                                   [&](const auto& rule) { return LowercaseAscii(rule.host) == other; });
+      if (!own) {
+        warnings_.Add(ingress, "ConflictingRedirect",
+                      "from-to-www-redirect: " + other + " is served by an Ingress already; no redirect to " + host,
+                      annotations::WrittenKey(ingress.meta.annotations, "from-to-www-redirect"));
+      }
+      continue;
+    }
+    PendingRoute& pending = routes_.emplace_back(PendingRoute{other, &served, {}});
+    pier::v1::Route& route = pending.route;
+    route.set_name(model::KeyOf(ingress.meta) + "/" + std::to_string(i) + "/www");
+    route.mutable_ingress()->set_namespace_(ingress.meta.namespace_);
+    route.mutable_ingress()->set_name(ingress.meta.name);
+    route.mutable_match()->set_type(pier::v1::PathMatch::PREFIX);
+    route.mutable_match()->set_path("/");
+    pier::v1::RouteRedirect& redirect = *route.mutable_route_redirect();
+    redirect.set_status(308);
+    redirect.set_location((tls_.HasTls(host) ? "https://" : "http://") + host);
+    redirect.set_append_request_uri(true);
+    routed.insert(other);
   }
 }
 

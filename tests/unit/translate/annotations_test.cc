@@ -385,6 +385,40 @@ TEST(Canary, FollowsTheMainsRegexPath) {
   EXPECT_EQ(main.canary().weight(), 100u);  // over the total: everything
 }
 
+TEST(AnnotationsOnRoutes, FromToWwwRedirectAddsA308OnTheOtherName) {
+  State state;
+  state.Backend("app");
+  state.Add(TlsSecret("shop-tls"));
+  const char* key = "nginx.ingress.kubernetes.io/from-to-www-redirect";
+  state.Add(IngressBuilder("plain").annotation(key, "true").host("example.com").path("/", "app", 80));
+  state.Add(IngressBuilder("shop")
+                .annotation(key, "true")
+                .tls({"www.shop.test", "shop.test"}, "shop-tls")
+                .host("www.shop.test")
+                .path("/", "app", 80));
+  state.Add(IngressBuilder("both").annotation(key, "true").host("both.test").host("www.both.test").path("/", "app", 80));
+  state.Add(IngressBuilder("wants").annotation(key, "true").host("taken.test").path("/", "app", 80));
+  state.Add(IngressBuilder("taker").created("2024-02-01T00:00:00Z").host("www.taken.test").path("/x", "app", 80));
+  const Output out = state.Translate();
+
+  const auto redirect_of = [&](const std::string& host) -> std::string {
+    const pier::v1::VirtualHost* vhost = FindHost(out.snapshot, host);
+    if (vhost == nullptr || vhost->routes_size() != 1) return "-";
+    const pier::v1::RouteRedirect& redirect = vhost->routes(0).route_redirect();
+    return std::to_string(redirect.status()) + " " + redirect.location() + (redirect.append_request_uri() ? " +uri" : "");
+  };
+  EXPECT_EQ(redirect_of("www.example.com"), "308 http://example.com +uri");
+  EXPECT_EQ(redirect_of("shop.test"), "308 https://www.shop.test +uri");  // the rule host has TLS
+  EXPECT_FALSE(FindHost(out.snapshot, "shop.test")->tls_certificate().empty());
+  // Both names are rules of the Ingress: each is served, nothing redirects.
+  EXPECT_EQ(FindHost(out.snapshot, "www.both.test")->routes(0).route_redirect().status(), 0u);
+  // Another Ingress serves the other name: it keeps it, with a warning on the one that asked.
+  EXPECT_EQ(FindHost(out.snapshot, "www.taken.test")->routes(0).route_redirect().status(), 0u);
+  ASSERT_EQ(out.warnings.size(), 1u) << out.warnings[0].message;
+  EXPECT_EQ(out.warnings[0].reason, "ConflictingRedirect");
+  EXPECT_EQ(out.warnings[0].ingress_name, "wants");
+}
+
 TEST(AnnotationsOnRoutes, ServerAliasesServeTheRulesPathsButNoRuleHost) {
   State state;
   state.Backend("app");
