@@ -134,6 +134,9 @@ struct IngressAnnotations {
   uint32_t temporal_redirect_code = 302;
   std::string app_root;  // "": none
   std::string upstream_vhost;  // the Host sent to the backend; "": the client's
+  // proxy-redirect-from/-to: "" for none ("off" and "default" read as none too).
+  std::string proxy_redirect_from;
+  std::string proxy_redirect_to;
 
   // server-alias: more host names served with the paths of this Ingress' rules.
   std::vector<std::string> server_aliases;  // lowercase, sorted, unique

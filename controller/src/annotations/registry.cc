@@ -112,6 +112,16 @@ Result<bool> SetCustomHttpErrors(std::string_view text, A& out) {
   return true;
 }
 
+// proxy-redirect-from/-to: one Location-text word (nginx's proxy_redirect takes no spaces).
+template <std::string A::*Member>
+Result<bool> SetRedirectText(std::string_view text, A& out) {
+  if (!parse::IsLocationText(text)) {
+    return Fail("\"" + std::string(text) + "\" is not URL text (visible ASCII without spaces, quotes, <, >, \\, ^, `, {, |, })");
+  }
+  out.*Member = std::string(text);
+  return true;
+}
+
 Result<bool> SetAllowedOrigins(std::string_view text, A& out) {
   auto value = Origins(text);
   if (!value) return Fail(value.error());
@@ -496,6 +506,13 @@ const AnnotationSpec kRegistry[] = {
      "Host header sent to the backend instead of the client's (which goes on in `X-Forwarded-Host`); "
      "a host name or IP address with an optional port, no variables.",
      {}, SetString<&A::upstream_vhost, UpstreamHost>},
+    {"proxy-redirect-from", "URL prefix, off", "off", 0,
+     "With `proxy-redirect-to`: a `Location` header of a backend response (or the URL of a `Refresh` header) that "
+     "begins with this text (case-sensitive) gets `proxy-redirect-to` in its place, as nginx's `proxy_redirect`. "
+     "`off` and `default` turn it off. No variables.",
+     {}, SetRedirectText<&A::proxy_redirect_from>},
+    {"proxy-redirect-to", "URL prefix", "none", 0, "What replaces `proxy-redirect-from`; no variables.", {},
+     SetRedirectText<&A::proxy_redirect_to>},
     {"server-alias", "host name list", "none", 0,
      "More host names (`www.example.com, *.example.org`) served with the paths of this Ingress' rules. A name that "
      "is a rule host of any Ingress is ignored, with a `ConflictingAlias` warning.",

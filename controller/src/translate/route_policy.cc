@@ -151,6 +151,11 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
 
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
+  if (!values.proxy_redirect_from.empty() && values.proxy_redirect_from != "off" &&
+      values.proxy_redirect_from != "default" && !values.proxy_redirect_to.empty()) {
+    route.mutable_proxy_redirect()->set_from(values.proxy_redirect_from);
+    route.mutable_proxy_redirect()->set_to(values.proxy_redirect_to);
+  }
   route.set_rewrite_target(values.rewrite_target);
   route.set_forwarded_prefix(values.x_forwarded_prefix);
   ApplyCors(values, route);

@@ -157,6 +157,16 @@ void Translator::ReadAnnotations(ServedIngress& served) {
     warnings_.Add(*served.ingress, "InvalidAnnotation", std::move(message), problem.key);
   }
   served.annotations = std::move(parsed.values);
+  const annotations::IngressAnnotations& values = served.annotations;
+  const bool from = !values.proxy_redirect_from.empty() && values.proxy_redirect_from != "off" &&
+                    values.proxy_redirect_from != "default";
+  if (from != !values.proxy_redirect_to.empty()) {
+    const char* key = from ? "proxy-redirect-from" : "proxy-redirect-to";
+    warnings_.Add(*served.ingress, "InvalidAnnotation",
+                  std::string("annotation ") + key +
+                      ": proxy-redirect-from and proxy-redirect-to go together; Location headers are not rewritten",
+                  annotations::WrittenKey(served.ingress->meta.annotations, key));
+  }
 }
 
 void Translator::AddRulePaths(const ServedIngress& served) {

@@ -2,12 +2,16 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffer_traits.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "http/hop_by_hop.h"
 #include "http/http_session.h"
@@ -458,9 +462,39 @@ void HttpSession::StartTunnel(boost::system::error_code ec, std::size_t bytes) {
   tunnel->Start();
 }
 
+void HttpSession::RewriteRedirects(bhttp::fields& fields) const {
+  const v1::ProxyRedirect& rule = exchange_.route->proto.proxy_redirect();
+  const auto rewrite = [&](std::string_view url) -> std::optional<std::string> {
+    if (!url.starts_with(rule.from())) return std::nullopt;
+    std::string out = rule.to();
+    out.append(url.substr(rule.from().size()));
+    return out;
+  };
+  std::vector<std::pair<std::string_view, std::string>> changed;  // name (a constant), new value
+  for (const auto& field : fields) {
+    const std::string_view value = field.value();
+    if (field.name() == bhttp::field::location) {
+      if (auto url = rewrite(value)) changed.emplace_back("Location", std::move(*url));
+    } else if (beast::iequals(field.name_string(), "Refresh")) {
+      // "5; url=https://...": the URL right after the first "url=" (any case), as nginx finds it.
+      std::string lower(value);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::size_t at = lower.find("url=");
+      if (at == std::string::npos) continue;
+      at += 4;
+      if (auto url = rewrite(value.substr(at))) {
+        changed.emplace_back("Refresh", std::string(value.substr(0, at)) + *url);
+      }
+    }
+  }
+  for (const auto& [name, value] : changed) fields.erase(name);  // each name once: set below
+  for (auto& [name, value] : changed) fields.insert(name, value);
+}
+
 void HttpSession::DoWriteResponseHeader() {
   auto& response = response_->get();
   RemoveHopByHop(response);
+  if (exchange_.route->proto.has_proxy_redirect()) RewriteRedirects(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);

@@ -234,6 +234,13 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
       return Fail(settings.error());
     }
   }
+  if (route.has_proxy_redirect()) {
+    const v1::ProxyRedirect& redirect = route.proxy_redirect();
+    if (!parse::IsLocationText(redirect.from())) return Fail("proxy_redirect.from is not Location text");
+    if (!redirect.to().empty() && !parse::IsLocationText(redirect.to())) {
+      return Fail("proxy_redirect.to is not Location text");
+    }
+  }
   if (route.has_custom_http_errors()) {
     const v1::CustomHttpErrors& errors = route.custom_http_errors();
     if (errors.codes().empty()) return Fail("custom_http_errors has no codes");

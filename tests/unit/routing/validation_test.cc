@@ -187,6 +187,19 @@ TEST(Validation, ExternalAuthMustBeAUsableCheck) {
               HasSubstr("external_auth response header"));
 }
 
+TEST(Validation, ProxyRedirectIsLocationText) {
+  const auto with = [](std::string from, std::string to) {
+    return BuildError([&](v1::Snapshot& s) {
+      FirstRoute(s).mutable_proxy_redirect()->set_from(from);
+      FirstRoute(s).mutable_proxy_redirect()->set_to(to);
+    });
+  };
+  EXPECT_EQ(with("http://app.internal/", "https://example.com/"), "<accepted>");
+  EXPECT_EQ(with("http://app.internal/", ""), "<accepted>");  // the prefix is removed
+  EXPECT_THAT(with("", "/"), HasSubstr("proxy_redirect.from"));
+  EXPECT_THAT(with("http://a/", "/x\r\nSet-Cookie: a=b"), HasSubstr("proxy_redirect.to"));
+}
+
 TEST(Validation, CustomHttpErrorsNeedCodesAndAnExistingCluster) {
   const auto with = [](std::vector<uint32_t> codes, std::string cluster) {
     return BuildError([&](v1::Snapshot& s) {

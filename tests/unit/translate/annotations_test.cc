@@ -385,6 +385,26 @@ TEST(Canary, FollowsTheMainsRegexPath) {
   EXPECT_EQ(main.canary().weight(), 100u);  // over the total: everything
 }
 
+TEST(AnnotationsOnRoutes, ProxyRedirectNeedsBothHalves) {
+  const auto translate = [](std::vector<std::pair<const char*, const char*>> annotations) {
+    IngressBuilder ingress("app");
+    for (const auto& [key, value] : annotations) ingress.annotation(key, value);
+    return OneIngress(ingress).Translate();
+  };
+  const Output both = translate({{"nginx.ingress.kubernetes.io/proxy-redirect-from", "http://app.internal:8080/"},
+                                 {"nginx.ingress.kubernetes.io/proxy-redirect-to", "https://app.example/"}});
+  EXPECT_TRUE(both.warnings.empty());
+  EXPECT_EQ(OnlyRoute(both).proxy_redirect().from(), "http://app.internal:8080/");
+  EXPECT_EQ(OnlyRoute(both).proxy_redirect().to(), "https://app.example/");
+  const Output half = translate({{"nginx.ingress.kubernetes.io/proxy-redirect-from", "http://app.internal:8080/"}});
+  EXPECT_FALSE(OnlyRoute(half).has_proxy_redirect());
+  ASSERT_EQ(half.warnings.size(), 1u);
+  EXPECT_NE(half.warnings[0].message.find("go together"), std::string::npos);
+  const Output off = translate({{"nginx.ingress.kubernetes.io/proxy-redirect-from", "off"}});
+  EXPECT_FALSE(OnlyRoute(off).has_proxy_redirect());
+  EXPECT_TRUE(off.warnings.empty());
+}
+
 TEST(AnnotationsOnRoutes, FromToWwwRedirectAddsA308OnTheOtherName) {
   State state;
   state.Backend("app");
