@@ -91,6 +91,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     bool response_started = false;  // bytes of the response reached the client: no error page now
     bool error_page = false;        // custom-http-errors: the request now asks the error pages' cluster
     std::string original_uri;       // the target before rewrite-target (only with custom-http-errors)
+    // While `route` is the error route: the route the request matched, held so that `metrics`
+    // (which lives as long as that route does) stays valid across a config change.
+    std::shared_ptr<const RouteConfig> matched_route;
     bool response_bodyless = false;
     bool close_delimited = false;  // HTTP/1.0 client, unknown length: the close ends the body
     unsigned status = 0;

@@ -384,7 +384,8 @@ bool HttpSession::FetchErrorPage(unsigned status) {
   request.set("X-Service-Name", failed.service);
   request.set("X-Service-Port", failed.proto.custom_http_errors().service_port());
   request.set("X-Request-ID", exchange_.forwarded.request_id);
-  exchange_.route = failed.error_route;  // the metrics stay the route's own
+  exchange_.matched_route = exchange_.route;  // keeps `failed` and the metrics it owns alive
+  exchange_.route = failed.error_route;       // the metrics stay the route's own
   exchange_.choice = std::move(choice);
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
