@@ -99,6 +99,7 @@ struct IngressAnnotations {
   BackendProtocol backend_protocol = BackendProtocol::kHttp;
   // service-upstream: proxy to the Service's cluster IP instead of its endpoints.
   bool service_upstream = false;
+  bool enable_access_log = true;  // false: the dataplane logs no line for these routes
   // default-backend: the Service (this namespace, its first port) that serves the routes whose
   // own Service has no ready endpoint (or is missing); "" for none.
   std::string default_backend;

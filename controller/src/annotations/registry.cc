@@ -467,6 +467,10 @@ const AnnotationSpec kRegistry[] = {
      "kube-proxy balance): Pier then sees one endpoint, so balancing, affinity and passive health have nothing to "
      "choose between. A headless Service answers 503.",
      {}, SetBool<&A::service_upstream>},
+    {"enable-access-log", "bool", "true", 0,
+     "`false`: the dataplane writes no access log line for this Ingress' requests and WebSockets (a health "
+     "check path, a chatty API); metrics still count them.",
+     {}, SetBool<&A::enable_access_log>},
     {"default-backend", "Service name", "none", 0,
      "A Service of this namespace (its first port) that serves this Ingress' paths while their own Service has no "
      "ready endpoint or does not exist, instead of a 503; with no ready endpoint there either, the 503 stays. "

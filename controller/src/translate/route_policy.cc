@@ -151,6 +151,7 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
 
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
+  route.set_access_log_off(!values.enable_access_log);
   if (!values.proxy_redirect_from.empty() && values.proxy_redirect_from != "off" &&
       values.proxy_redirect_from != "default" && !values.proxy_redirect_to.empty()) {
     route.mutable_proxy_redirect()->set_from(values.proxy_redirect_from);

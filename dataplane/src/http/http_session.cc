@@ -495,16 +495,7 @@ void HttpSession::OnErrorWritten(bool keep_alive, boost::system::error_code ec, 
   FinishExchange(keep_alive && !ec);
 }
 
-void HttpSession::FinishExchange(bool keep_alive) {
-  if (exchange_.status == 0) exchange_.status = kClientClosedRequest;
-  auto elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
-  RouteMetrics& metrics = exchange_.metrics ? *exchange_.metrics : worker_.metrics().For(nullptr);
-  metrics.CountRequest(exchange_.status, exchange_.method);
-  metrics.series().request_duration.Observe(elapsed);
-  auto& totals = ProxyMetrics::Get();
-  totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
-  totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));
-
+void HttpSession::LogExchange(double elapsed) {
   AccessRecord record;
   record.start = exchange_.started_wall;
   record.client = exchange_.forwarded.client;
@@ -520,6 +511,19 @@ void HttpSession::FinishExchange(bool keep_alive) {
   record.request_id = exchange_.forwarded.request_id;
   record.user = exchange_.user;
   WriteAccessLog(record);
+}
+
+void HttpSession::FinishExchange(bool keep_alive) {
+  if (exchange_.status == 0) exchange_.status = kClientClosedRequest;
+  auto elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
+  RouteMetrics& metrics = exchange_.metrics ? *exchange_.metrics : worker_.metrics().For(nullptr);
+  metrics.CountRequest(exchange_.status, exchange_.method);
+  metrics.series().request_duration.Observe(elapsed);
+  auto& totals = ProxyMetrics::Get();
+  totals.bytes_in.Increment(static_cast<double>(exchange_.bytes_in));
+  totals.bytes_out.Increment(static_cast<double>(exchange_.bytes_out));
+
+  if (!exchange_.route || !exchange_.route->proto.access_log_off()) LogExchange(elapsed);
 
   response_.reset();
   request_.reset();

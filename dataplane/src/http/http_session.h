@@ -156,6 +156,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void OnErrorWritten(bool keep_alive, boost::system::error_code ec, std::size_t bytes);
   void ArmHeaderTimer();
   void OnHeaderDeadline(boost::system::error_code ec);
+  // The access log line of the exchange that ends (unless its route turned the log off).
+  void LogExchange(double elapsed);
   void FinishExchange(bool keep_alive);
   void DoClose();
   void DoLinger();

@@ -501,6 +501,7 @@ void Tunnel::Account() noexcept {
   metrics_.series().websocket_active.Decrement();
   auto lifetime = std::chrono::duration<double>(Clock::now() - identity_.started);
   metrics_.series().websocket_duration.Observe(lifetime.count());
+  if (route_->proto.access_log_off()) return;
   http::AccessRecord record;
   record.start = identity_.started_wall;
   record.client = identity_.client;

@@ -136,6 +136,7 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }},
         Good{"enable-cors", "true", [](const auto& a) { EXPECT_TRUE(a.enable_cors); }},
         Good{"service-upstream", "true", [](const auto& a) { EXPECT_TRUE(a.service_upstream); }},
+        Good{"enable-access-log", "false", [](const auto& a) { EXPECT_FALSE(a.enable_access_log); }},
         Good{"proxy-redirect-from", "http://app.internal:8080/",
              [](const auto& a) { EXPECT_EQ(a.proxy_redirect_from, "http://app.internal:8080/"); }},
         Good{"proxy-redirect-to", "/", [](const auto& a) { EXPECT_EQ(a.proxy_redirect_to, "/"); }},
@@ -194,7 +195,7 @@ TEST_P(BadValues, AreReportedAndFallBack) {
 
 INSTANTIATE_TEST_SUITE_P(
     Registry, BadValues,
-    ::testing::Values(Bad{"websocket", "yes", false}, Bad{"websocket", "", false},
+    ::testing::Values(Bad{"websocket", "yes", false}, Bad{"enable-access-log", "no", false}, Bad{"websocket", "", false},
                       Bad{"websocket-services", "Chat", false}, Bad{"websocket-services", "a,,b", false},
                       Bad{"default-backend", "other/errors", false}, Bad{"default-backend", "a,b", false},
                       Bad{"default-backend", "", false}, Bad{"proxy-redirect-from", "http://a b/", false},
@@ -307,7 +308,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-tls-verify-client", "auth-cache-key", "satisfy", "enable-access-log",
+  for (const char* key : {"auth-tls-verify-client", "auth-cache-key", "satisfy", "proxy-buffering",
                           "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;

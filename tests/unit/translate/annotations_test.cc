@@ -201,6 +201,22 @@ TEST(AnnotationsOnRoutes, UpstreamVhost) {
   ASSERT_EQ(variable.warnings.size(), 1u);
 }
 
+TEST(AnnotationsOnRoutes, EnableAccessLog) {
+  const Output off =
+      OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-access-log", "false")).Translate();
+  EXPECT_TRUE(OnlyRoute(off).access_log_off());
+  EXPECT_TRUE(off.warnings.empty());
+  const Output on = OneIngress(IngressBuilder("app").annotation("pier.dev/enable-access-log", "true")).Translate();
+  EXPECT_FALSE(OnlyRoute(on).access_log_off());
+  const Output none = OneIngress(IngressBuilder("app")).Translate();
+  EXPECT_FALSE(OnlyRoute(none).access_log_off());
+  const Output bad =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/enable-access-log", "sometimes")).Translate();
+  EXPECT_FALSE(OnlyRoute(bad).access_log_off());  // the default: logged
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0].reason, "InvalidAnnotation");
+}
+
 TEST(AnnotationsOnRoutes, CorsWithIngressNginxDefaults) {
   const Output out =
       OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-cors", "true")).Translate();
