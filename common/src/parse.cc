@@ -158,4 +158,14 @@ bool IsLocationText(std::string_view text) noexcept {
   return true;
 }
 
+bool IsCookieAttributeText(std::string_view text) noexcept {
+  constexpr std::size_t kMaxCookieAttributeBytes = 1024;
+  if (text.empty() || text.size() > kMaxCookieAttributeBytes || text.front() == '~') return false;
+  constexpr std::string_view kNever = ";,\"\\$";
+  for (char c : text) {
+    if (c <= 0x20 || c >= 0x7f || kNever.find(c) != std::string_view::npos) return false;
+  }
+  return true;
+}
+
 }  // namespace pier::parse

@@ -138,6 +138,9 @@ struct IngressAnnotations {
   // proxy-redirect-from/-to: "" for none ("off" and "default" read as none too).
   std::string proxy_redirect_from;
   std::string proxy_redirect_to;
+  // proxy-cookie-domain/-path "FROM TO": empty for none ("off").
+  std::string proxy_cookie_domain_from, proxy_cookie_domain_to;
+  std::string proxy_cookie_path_from, proxy_cookie_path_to;
 
   // server-alias: more host names served with the paths of this Ingress' rules.
   std::vector<std::string> server_aliases;  // lowercase, sorted, unique

@@ -122,6 +122,32 @@ Result<bool> SetRedirectText(std::string_view text, A& out) {
   return true;
 }
 
+// proxy-cookie-domain/-path: "off", or the two words of nginx's directive, FROM and TO.
+template <std::string A::*From, std::string A::*To>
+Result<bool> SetCookieRewrite(std::string_view text, A& out) {
+  const std::string_view trimmed = parse::TrimSpace(text);
+  if (trimmed == "off") {
+    out.*From = out.*To = "";
+    return true;
+  }
+  const std::size_t space = trimmed.find(' ');
+  const std::string_view from = trimmed.substr(0, space);
+  const std::string_view to = space == std::string_view::npos ? std::string_view() : parse::TrimSpace(trimmed.substr(space));
+  if (to.empty() || to.find(' ') != std::string_view::npos) {
+    return Fail("\"" + std::string(text) + "\" is not \"off\" or two words, FROM and TO");
+  }
+  for (std::string_view word : {from, to}) {
+    if (!parse::IsCookieAttributeText(word)) {
+      return Fail("\"" + std::string(word) +
+                  "\" is not cookie attribute text (visible ASCII without ;  , \" \\ $, no leading ~: no regex or "
+                  "variables)");
+    }
+  }
+  out.*From = std::string(from);
+  out.*To = std::string(to);
+  return true;
+}
+
 Result<bool> SetAllowedOrigins(std::string_view text, A& out) {
   auto value = Origins(text);
   if (!value) return Fail(value.error());
@@ -517,6 +543,14 @@ const AnnotationSpec kRegistry[] = {
      {}, SetRedirectText<&A::proxy_redirect_from>},
     {"proxy-redirect-to", "URL prefix", "none", 0, "What replaces `proxy-redirect-from`; no variables.", {},
      SetRedirectText<&A::proxy_redirect_to>},
+    {"proxy-cookie-domain", "FROM TO, off", "off", 0,
+     "nginx's `proxy_cookie_domain`: a backend `Set-Cookie` whose `Domain` is FROM (case-insensitive, a leading `.` "
+     "ignored) gets TO instead. No regex, no variables.",
+     {}, SetCookieRewrite<&A::proxy_cookie_domain_from, &A::proxy_cookie_domain_to>},
+    {"proxy-cookie-path", "FROM TO, off", "off", 0,
+     "nginx's `proxy_cookie_path`: a backend `Set-Cookie` whose `Path` begins with FROM (case-sensitive) has that "
+     "part replaced by TO. No regex, no variables.",
+     {}, SetCookieRewrite<&A::proxy_cookie_path_from, &A::proxy_cookie_path_to>},
     {"server-alias", "host name list", "none", 0,
      "More host names (`www.example.com, *.example.org`) served with the paths of this Ingress' rules. A name that "
      "is a rule host of any Ingress is ignored, with a `ConflictingAlias` warning.",

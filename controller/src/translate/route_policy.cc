@@ -152,6 +152,13 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
   route.set_access_log_off(!values.enable_access_log);
+  if (!values.proxy_cookie_domain_from.empty() || !values.proxy_cookie_path_from.empty()) {
+    pier::v1::CookieRewrite& cookies = *route.mutable_cookie_rewrite();
+    cookies.set_domain_from(values.proxy_cookie_domain_from);
+    cookies.set_domain_to(values.proxy_cookie_domain_to);
+    cookies.set_path_from(values.proxy_cookie_path_from);
+    cookies.set_path_to(values.proxy_cookie_path_to);
+  }
   if (!values.proxy_redirect_from.empty() && values.proxy_redirect_from != "off" &&
       values.proxy_redirect_from != "default" && !values.proxy_redirect_to.empty()) {
     route.mutable_proxy_redirect()->set_from(values.proxy_redirect_from);

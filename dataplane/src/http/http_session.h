@@ -189,6 +189,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void HandleUpgradeResponse();
   // proxy-redirect-from/-to on the backend's Location and Refresh headers.
   void RewriteRedirects(boost::beast::http::fields& fields) const;
+  // proxy-cookie-domain/-path on the response's Set-Cookie fields, as nginx rewrites them.
+  void RewriteCookies(boost::beast::http::fields& fields) const;
   // custom-http-errors: the backend answered `status`, or failed so that Pier would answer it
   // (502, 504); the backend's response (if any) is dropped and the route's error_route asked
   // instead. False: the error route has no endpoint, the response or error stands.

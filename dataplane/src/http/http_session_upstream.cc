@@ -16,6 +16,7 @@
 #include "http/hop_by_hop.h"
 #include "http/http_session.h"
 #include "http/read_head.h"
+#include "http/set_cookie.h"
 #include "listener/socket_options.h"
 #include "websocket/handshake.h"
 #include "websocket/tunnel.h"
@@ -492,10 +493,29 @@ void HttpSession::RewriteRedirects(bhttp::fields& fields) const {
   for (auto& [name, value] : changed) fields.insert(name, value);
 }
 
+void HttpSession::RewriteCookies(bhttp::fields& fields) const {
+  const v1::CookieRewrite& rule = exchange_.route->proto.cookie_rewrite();
+  std::vector<std::string> values;  // every Set-Cookie, in order, rewritten where a rule applied
+  bool changed = false;
+  for (const auto& field : fields) {
+    if (field.name() != bhttp::field::set_cookie) continue;
+    std::string value(field.value());
+    if (auto rewritten = RewriteSetCookie(value, rule)) {
+      value = std::move(*rewritten);
+      changed = true;
+    }
+    values.push_back(std::move(value));
+  }
+  if (!changed) return;
+  fields.erase(bhttp::field::set_cookie);
+  for (const std::string& value : values) fields.insert(bhttp::field::set_cookie, value);
+}
+
 void HttpSession::DoWriteResponseHeader() {
   auto& response = response_->get();
   RemoveHopByHop(response);
   if (exchange_.route->proto.has_proxy_redirect()) RewriteRedirects(response);
+  if (exchange_.route->proto.has_cookie_rewrite()) RewriteCookies(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);

@@ -241,6 +241,14 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
       return Fail("proxy_redirect.to is not Location text");
     }
   }
+  if (route.has_cookie_rewrite()) {
+    const v1::CookieRewrite& cookies = route.cookie_rewrite();
+    const auto pair_ok = [](const std::string& from, const std::string& to) {
+      return from.empty() ? to.empty() : parse::IsCookieAttributeText(from) && parse::IsCookieAttributeText(to);
+    };
+    if (!pair_ok(cookies.domain_from(), cookies.domain_to())) return Fail("cookie_rewrite domain is not cookie text");
+    if (!pair_ok(cookies.path_from(), cookies.path_to())) return Fail("cookie_rewrite path is not cookie text");
+  }
   if (route.has_custom_http_errors()) {
     const v1::CustomHttpErrors& errors = route.custom_http_errors();
     if (errors.codes().empty()) return Fail("custom_http_errors has no codes");

@@ -140,6 +140,16 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"proxy-redirect-from", "http://app.internal:8080/",
              [](const auto& a) { EXPECT_EQ(a.proxy_redirect_from, "http://app.internal:8080/"); }},
         Good{"proxy-redirect-to", "/", [](const auto& a) { EXPECT_EQ(a.proxy_redirect_to, "/"); }},
+        Good{"proxy-cookie-domain", " .App.internal   shop.example ",
+             [](const auto& a) {
+               EXPECT_EQ(a.proxy_cookie_domain_from, ".App.internal");
+               EXPECT_EQ(a.proxy_cookie_domain_to, "shop.example");
+             }},
+        Good{"proxy-cookie-path", "off", [](const auto& a) { EXPECT_EQ(a.proxy_cookie_path_from, ""); }},
+        Good{"proxy-cookie-path", "/api/ /", [](const auto& a) {
+               EXPECT_EQ(a.proxy_cookie_path_from, "/api/");
+               EXPECT_EQ(a.proxy_cookie_path_to, "/");
+             }},
         Good{"default-backend", " error-pages ", [](const auto& a) { EXPECT_EQ(a.default_backend, "error-pages"); }},
         Good{"custom-http-errors", "503, 404,404,599",
              [](const auto& a) { EXPECT_EQ(a.custom_http_errors, (std::vector<uint32_t>{404, 503, 599})); }},
@@ -199,7 +209,9 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"websocket-services", "Chat", false}, Bad{"websocket-services", "a,,b", false},
                       Bad{"default-backend", "other/errors", false}, Bad{"default-backend", "a,b", false},
                       Bad{"default-backend", "", false}, Bad{"proxy-redirect-from", "http://a b/", false},
-                      Bad{"proxy-redirect-to", "https://x/\"y", false}, Bad{"proxy-redirect-to", "", false}, Bad{"custom-http-errors", "200", false},
+                      Bad{"proxy-redirect-to", "https://x/\"y", false}, Bad{"proxy-redirect-to", "", false}, Bad{"proxy-cookie-domain", "one", false},
+                      Bad{"proxy-cookie-domain", "a b c", false}, Bad{"proxy-cookie-path", "~^/api /", false},
+                      Bad{"proxy-cookie-domain", "$host x", false}, Bad{"proxy-cookie-path", "/a /b;c", false}, Bad{"custom-http-errors", "200", false},
                       Bad{"custom-http-errors", "404,600", false}, Bad{"custom-http-errors", "404,,503", false},
                       Bad{"custom-http-errors", "4o4", false},
                       Bad{"websocket-idle-timeout", "forever", false}, Bad{"websocket-idle-timeout", "0", false},

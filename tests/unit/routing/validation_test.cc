@@ -200,6 +200,25 @@ TEST(Validation, ProxyRedirectIsLocationText) {
   EXPECT_THAT(with("http://a/", "/x\r\nSet-Cookie: a=b"), HasSubstr("proxy_redirect.to"));
 }
 
+TEST(Validation, CookieRewriteIsCookieText) {
+  const auto with = [](std::string domain_from, std::string domain_to, std::string path_from, std::string path_to) {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::CookieRewrite& cookies = *FirstRoute(s).mutable_cookie_rewrite();
+      cookies.set_domain_from(domain_from);
+      cookies.set_domain_to(domain_to);
+      cookies.set_path_from(path_from);
+      cookies.set_path_to(path_to);
+    });
+  };
+  EXPECT_EQ(with("app.internal", "shop.example", "/api/", "/"), "<accepted>");
+  EXPECT_EQ(with("", "", "/api/", "/"), "<accepted>");
+  EXPECT_THAT(with("app.internal", "", "", ""), HasSubstr("cookie_rewrite domain"));
+  EXPECT_THAT(with("", "shop", "", ""), HasSubstr("cookie_rewrite domain"));
+  EXPECT_THAT(with("a", "b\r\nX: y", "", ""), HasSubstr("cookie_rewrite domain"));
+  EXPECT_THAT(with("", "", "/", "/x; Domain=evil"), HasSubstr("cookie_rewrite path"));
+  EXPECT_THAT(with("", "", "~^/", "/"), HasSubstr("cookie_rewrite path"));
+}
+
 TEST(Validation, CustomHttpErrorsNeedCodesAndAnExistingCluster) {
   const auto with = [](std::vector<uint32_t> codes, std::string cluster) {
     return BuildError([&](v1::Snapshot& s) {

@@ -217,6 +217,29 @@ TEST(AnnotationsOnRoutes, EnableAccessLog) {
   EXPECT_EQ(bad.warnings[0].reason, "InvalidAnnotation");
 }
 
+TEST(AnnotationsOnRoutes, ProxyCookieDomainAndPath) {
+  const Output both = OneIngress(IngressBuilder("app")
+                                     .annotation("nginx.ingress.kubernetes.io/proxy-cookie-domain", "app.internal shop")
+                                     .annotation("nginx.ingress.kubernetes.io/proxy-cookie-path", "/api/ /"))
+                          .Translate();
+  ASSERT_TRUE(OnlyRoute(both).has_cookie_rewrite());
+  EXPECT_EQ(OnlyRoute(both).cookie_rewrite().domain_from(), "app.internal");
+  EXPECT_EQ(OnlyRoute(both).cookie_rewrite().domain_to(), "shop");
+  EXPECT_EQ(OnlyRoute(both).cookie_rewrite().path_from(), "/api/");
+  EXPECT_EQ(OnlyRoute(both).cookie_rewrite().path_to(), "/");
+  const Output path = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-cookie-path", "/a /b")).Translate();
+  EXPECT_EQ(OnlyRoute(path).cookie_rewrite().domain_from(), "");
+  EXPECT_EQ(OnlyRoute(path).cookie_rewrite().path_to(), "/b");
+  const Output off = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-cookie-domain", "off")).Translate();
+  EXPECT_FALSE(OnlyRoute(off).has_cookie_rewrite());
+  EXPECT_TRUE(off.warnings.empty());
+  const Output regex =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-cookie-domain", "~.*internal shop")).Translate();
+  EXPECT_FALSE(OnlyRoute(regex).has_cookie_rewrite());
+  ASSERT_EQ(regex.warnings.size(), 1u);
+  EXPECT_EQ(regex.warnings[0].reason, "InvalidAnnotation");
+}
+
 TEST(AnnotationsOnRoutes, CorsWithIngressNginxDefaults) {
   const Output out =
       OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-cors", "true")).Translate();

@@ -31,4 +31,9 @@ std::string_view TrimSpace(std::string_view text) noexcept;
 // Both the controller (redirect annotations) and the dataplane (the snapshot) check with it.
 bool IsLocationText(std::string_view text) noexcept;
 
+// A word of proxy-cookie-domain/-path, the text that replaces (or is looked for in) a Set-Cookie
+// Domain or Path attribute: 1 to 1024 bytes of visible ASCII without ";", ",", "\"", "\\" or
+// "$" (nginx would read a variable), not starting with "~" (nginx would read a regex).
+bool IsCookieAttributeText(std::string_view text) noexcept;
+
 }  // namespace pier::parse
