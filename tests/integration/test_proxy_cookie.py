@@ -5,6 +5,9 @@ headers, byte for byte, in the same order."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+
 import pytest
 
 import manifests as m
@@ -17,6 +20,9 @@ PATH = ("/api/", "/")
 NGINX_SERVER = """\
 location / {{
     proxy_pass http://127.0.0.1:{port};
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $http_connection;
     proxy_cookie_domain {domain[0]} {domain[1]};
     proxy_cookie_path {path[0]} {path[1]};
 }}
@@ -35,14 +41,23 @@ SET_COOKIES = [
 ]
 
 
+WS_KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+UPGRADE = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": WS_KEY}
+
+
 def backend_answers(request) -> bytes:
     cookies = "".join(f"Set-Cookie: {value}\r\n" for value in SET_COOKIES)
+    key = request.header("Sec-WebSocket-Key")
+    if key:  # a backend that sets its session cookie with the 101
+        accept = base64.b64encode(hashlib.sha1((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest())
+        return (f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Accept: {accept.decode()}\r\n{cookies}\r\n").encode()
     return f"HTTP/1.1 200 OK\r\n{cookies}Content-Length: 2\r\n\r\nok".encode()
 
 
-def cookies_through(port: int, host: str = "shop.test") -> list[str]:
-    response = request(port, "GET", "/", headers={"Host": host})
-    assert response.status == 200, response.status
+def cookies_through(port: int, host: str = "shop.test", upgrade: bool = False) -> list[str]:
+    response = request(port, "GET", "/ws" if upgrade else "/", headers={"Host": host, **(UPGRADE if upgrade else {})})
+    assert response.status == (101 if upgrade else 200), response.status
     return [value for name, value in response.headers if name.lower() == "set-cookie"]
 
 
@@ -74,6 +89,8 @@ def test_set_cookie_domain_and_path_are_rewritten(backend):
         SET_COOKIES[6],
         SET_COOKIES[7],  # not a cookie: no "=" in its first part
     ]
+    # The 101 of an upgrade too, as nginx does.
+    assert cookies_through(stack.http_port, upgrade=True) == cookies_through(stack.http_port)
     # "off" and an invalid value (a regex) leave every header as the backend wrote it.
     as_sent = [value.strip() for value in SET_COOKIES]  # header values lose their outer spaces
     assert cookies_through(stack.http_port, "plain.test") == as_sent
@@ -84,8 +101,8 @@ def test_set_cookie_domain_and_path_are_rewritten(backend):
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
 def test_the_same_headers_as_nginx_proxy_cookie(backend, tmp_path):
     stack, recorder = backend
-    pier_seen = cookies_through(stack.http_port)
+    pier_seen = cookies_through(stack.http_port), cookies_through(stack.http_port, upgrade=True)
     nginx, port = start_nginx(stack.launcher, tmp_path,
                               NGINX_SERVER.format(port=recorder.port, domain=DOMAIN, path=PATH), probe_host="shop.test")
-    assert cookies_through(port) == pier_seen
+    assert (cookies_through(port), cookies_through(port, upgrade=True)) == pier_seen
     nginx.stop()

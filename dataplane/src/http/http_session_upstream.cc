@@ -402,6 +402,10 @@ void HttpSession::HandleUpgradeResponse() {
   }
   exchange_.status = kSwitchingProtocols;
   RemoveHopByHop(response);
+  // As nginx, which treats a 101's fields like any response's (a backend may set its session
+  // cookie with the upgrade).
+  if (exchange_.route->proto.has_proxy_redirect()) RewriteRedirects(response);
+  if (exchange_.route->proto.has_cookie_rewrite()) RewriteCookies(response);
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);
