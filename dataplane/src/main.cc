@@ -20,6 +20,7 @@
 #include "auth/external_auth.h"
 #include "admin/readiness.h"
 #include "config/config_client.h"
+#include "http/access_log.h"
 #include "http/proxy_metrics.h"
 #include "listener/proxy_server.h"
 #include "pier/common/cidr.h"
@@ -57,6 +58,7 @@ struct Flags {
   std::string tcp_keepalive = "60s";
   std::size_t max_connections = 0;
   bool proxy_protocol = false;
+  bool access_log = true;
   std::string log_format = "text";
   std::string log_level = "info";
 };
@@ -117,6 +119,10 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--proxy-protocol", flags.proxy_protocol,
                "Every connection starts with a PROXY protocol header (v1 or v2) from the load balancer in front; "
                "its source address is the client's");
+  app.add_option("--access-log", flags.access_log,
+                 "One JSON line per request and WebSocket on stdout; false writes none (Ingresses can also turn "
+                 "it off with enable-access-log)")
+      ->default_str("true");
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();
   app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error, critical, off")
       ->capture_default_str();
@@ -288,6 +294,7 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "--log-level: %s\n", ok.error().c_str());
     return 2;
   }
+  http::SetAccessLogEnabled(flags.access_log);
   auto settings = Resolve(flags);
   if (!settings) {
     spdlog::error("{}", settings.error());

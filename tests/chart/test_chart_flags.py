@@ -46,7 +46,9 @@ EXTRA_FLAGS = {
                   # docs/flags.md: behind a TCP load balancer sending PROXY protocol headers.
                   "--proxy-protocol",
                   # docs/flags.md: keepalive probes on client and upstream sockets.
-                  "--tcp-keepalive"},
+                  "--tcp-keepalive",
+                  # docs/flags.md: the access log off, as ingress-nginx's disable-access-log.
+                  "--access-log"},
 }
 
 # Values that, together, make the chart pass every optional flag.
@@ -60,7 +62,8 @@ EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngres
               "--set", "dataplane.config.trustedProxies=10.0.0.0/8",
               "--set", "dataplane.config.maxHeaderBytes=32k", "--set", "dataplane.config.headerTimeout=10s",
               "--set", "dataplane.config.tcpKeepalive=30s", "--set", "dataplane.config.maxConnections=50000",
-              "--set", "dataplane.config.proxyBodySize=50m", "--set", "dataplane.config.proxyProtocol=true"]
+              "--set", "dataplane.config.proxyBodySize=50m", "--set", "dataplane.config.proxyProtocol=true",
+              "--set", "dataplane.config.accessLog=false"]
 
 
 @pytest.fixture(scope="module")

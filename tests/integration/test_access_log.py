@@ -1,5 +1,6 @@
 """enable-access-log: false silences the dataplane's access log for an Ingress' requests and
-WebSockets, and only for that Ingress; its metrics still count them."""
+WebSockets, and only for that Ingress; its metrics still count them. --access-log=false silences
+it for every Ingress."""
 
 from __future__ import annotations
 
@@ -44,5 +45,33 @@ def test_enable_access_log_false_drops_the_lines_of_that_ingress_only(stack):
         upgrades = [value for labels, value in samples(text, "pier_websocket_upgrades_total")
                     if labels.get("ingress") == "quiet"]
         assert sum(upgrades) == 1, upgrades
+    finally:
+        echo.close()
+
+
+def test_the_access_log_flag_turns_every_line_off(stack):
+    echo = EchoServer(http_reply="hello")
+    try:
+        stack.dataplane_args = ["--access-log=false"]
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(
+            *m.service_with_backends("echo", [echo.port]), m.ingress("loud", [("/loud", "echo")])))
+        stack.start()
+        assert stack.get("/loud/page").status == 200
+        with connect(stack.url("/loud/ws", scheme="ws"), open_timeout=5) as ws:
+            ws.send("ping")
+            assert ws.recv(timeout=5) == "ping"
+        assert stack.get("/nowhere").status == 404  # no route: logged too when the log is on
+
+        def upgrades():
+            text = request(stack.admin_port, "GET", "/metrics").text
+            return sum(value for labels, value in samples(text, "pier_websocket_upgrades_total")
+                       if labels.get("ingress") == "loud")
+
+        wait_until(lambda: upgrades() == 1, 5, "the upgrade counted")
+        stack.dataplane.stop()  # the tunnel's line, if any, is written by the time it exits
+        log = stack.dataplane.log_text()
+        assert "listening" in log  # the dataplane's own log lines are there
+        assert '"path":"/loud/' not in log and '"path":"/nowhere"' not in log
     finally:
         echo.close()

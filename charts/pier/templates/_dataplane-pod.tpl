@@ -89,6 +89,9 @@ spec:
         {{- if $config.proxyProtocol }}
         - --proxy-protocol
         {{- end }}
+        {{- if eq (toString $config.accessLog) "false" }}
+        - --access-log=false
+        {{- end }}
         - --log-format={{ .Values.dataplane.logFormat }}
         - --log-level={{ .Values.dataplane.logLevel }}
         {{- range .Values.dataplane.extraArgs }}

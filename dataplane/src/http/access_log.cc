@@ -149,4 +149,8 @@ void WriteAccessLog(const AccessRecord& record) {
   logger.log(spdlog::level::info, spdlog::string_view_t(line.data(), line.size()));
 }
 
+void SetAccessLogEnabled(bool enabled) {
+  AccessLogger().set_level(enabled ? spdlog::level::info : spdlog::level::off);
+}
+
 }  // namespace pier::dataplane::http

@@ -40,4 +40,7 @@ std::string FormatAccessRecord(const AccessRecord& record);
 
 void WriteAccessLog(const AccessRecord& record);
 
+// --access-log=false: WriteAccessLog writes (and formats) nothing from then on.
+void SetAccessLogEnabled(bool enabled);
+
 }  // namespace pier::dataplane::http
