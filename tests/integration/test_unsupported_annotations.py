@@ -1,10 +1,10 @@
 """ingress-nginx annotations Pier does not implement, on an Ingress Pier serves.
 
 Each one is reported (UnsupportedAnnotation in the controller's log; a Warning Event in cluster
-mode). The authentication Pier does not implement (client certificates) closes the Ingress'
-routes with 403: an application that counted on ingress-nginx to keep strangers out is not
-served open; its modifiers, and auth-url's optional ones Pier does not implement (the auth
-cache), are only reported. The others leave the Ingress serving.
+mode). The access check Pier does not implement (auth-tls-match-cn, which narrows the client
+certificates let in) closes the Ingress' routes with 403: an application that counted on
+ingress-nginx to keep strangers out is not served open; optional ones Pier does not implement
+(the auth cache) are only reported. The others leave the Ingress serving.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def stack(module_launcher, tmp_path_factory) -> PierStack:
     stack.write_manifest("ingresses.yaml", m.render(
         *m.service_with_backends("web", [backend.port]),
         m.ingress("mtls", [("/", "web")], host=CLIENT_CERT_HOST, annotations={
-            NGINX + "auth-tls-secret": "default/client-ca", NGINX + "auth-tls-verify-client": "on",
+            NGINX + "auth-tls-match-cn": "CN=alice", NGINX + "proxy-buffering": "on",
             NGINX + "auth-cache-key": "$remote_user$http_authorization"}),
         m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
             NGINX + "mirror-target": "http://mirror.test/copy", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
@@ -48,17 +48,19 @@ def warnings(stack: PierStack, ingress: str) -> list[str]:
     return re.findall(rf"UnsupportedAnnotation: ingress default/{ingress}: (.*)", stack.controller.log_text())
 
 
-def test_client_certificate_auth_closes_the_routes_with_403(stack):
+def test_an_unsupported_access_check_closes_the_routes_with_403(stack):
+    # auth-tls-match-cn narrows which client certificates are let in: ignoring it would let in
+    # more clients than meant.
     response = get(stack, CLIENT_CERT_HOST)
     assert response.status == 403, (response.status, response.text)
     assert f"unsupported annotation {NGINX}" in response.text
-    assert f"{NGINX}auth-tls-secret: Pier does not implement this authentication" in response.text
+    assert f"{NGINX}auth-tls-match-cn: Pier does not implement this access check" in response.text
     wait_until(lambda: len(warnings(stack, "mtls")) == 3, 5, "the controller's UnsupportedAnnotation warnings")
     mtls = warnings(stack, "mtls")
-    assert any(f"{NGINX}auth-tls-secret" in line and "fail closed" in line for line in mtls), mtls
-    # auth-tls-verify-client only modifies auth-tls-secret, and the auth cache is optional:
-    # reported, and it is auth-tls-secret that closes the routes.
-    for key in ("auth-tls-verify-client", "auth-cache-key"):
+    assert any(f"{NGINX}auth-tls-match-cn" in line and "fail closed" in line for line in mtls), mtls
+    # Buffering and the auth cache are optimisations: reported, and it is auth-tls-match-cn
+    # that closes the routes.
+    for key in ("proxy-buffering", "auth-cache-key"):
         assert any(f"{NGINX}{key}" in line and "fail closed" not in line for line in mtls), mtls
 
 

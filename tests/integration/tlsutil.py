@@ -63,6 +63,65 @@ def issue(ca: KeyPair, directory: Path, common_name: str, dns_names: Iterable[st
     return pair
 
 
+def _new_key_and_csr(directory: Path, stem: str, subject: str) -> tuple[Path, Path]:
+    key, csr = directory / f"{stem}.key", directory / f"{stem}.csr"
+    _run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+          "-keyout", key, "-out", csr, "-subj", subject])
+    return key, csr
+
+
+def make_intermediate_ca(parent: KeyPair, directory: Path, name: str) -> KeyPair:
+    """A CA for `/CN=name` signed by `parent` (its cert file holds only its own certificate)."""
+    stem = name.replace(" ", "-")
+    key, csr = _new_key_and_csr(directory, stem, f"/CN={name}")
+    extensions = directory / f"{stem}.ext"
+    extensions.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n")
+    pair = KeyPair(directory / f"{stem}.crt", key)
+    _run(["openssl", "x509", "-req", "-in", csr, "-CA", parent.cert, "-CAkey", parent.key, "-CAcreateserial",
+          "-out", pair.cert, "-days", "1", "-extfile", extensions])
+    return pair
+
+
+def issue_client(ca: KeyPair, directory: Path, stem: str, subject: str,
+                 chain: Iterable[KeyPair] = ()) -> KeyPair:
+    """A client certificate (extendedKeyUsage clientAuth) for `subject` in openssl's -subj form
+    ("/O=Org/CN=name"), signed by `ca`. Its cert file holds the leaf, then each of `chain`'s
+    certificates (the intermediates a client sends); `leaf_pem` is the leaf alone."""
+    key, csr = _new_key_and_csr(directory, stem, subject)
+    extensions = directory / f"{stem}.ext"
+    extensions.write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                          "extendedKeyUsage=clientAuth\n")
+    leaf = directory / f"{stem}.leaf.crt"
+    _run(["openssl", "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key, "-CAcreateserial",
+          "-out", leaf, "-days", "1", "-extfile", extensions])
+    pair = KeyPair(directory / f"{stem}.crt", key)
+    pair.cert.write_text(leaf.read_text() + "".join(c.cert_pem for c in chain))
+    return pair
+
+
+def self_signed_client(directory: Path, stem: str, subject: str) -> KeyPair:
+    """A self-signed client certificate for `subject` (no CA vouches for it)."""
+    pair = KeyPair(directory / f"{stem}.crt", directory / f"{stem}.key")
+    _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+          "-keyout", pair.key, "-out", pair.cert, "-days", "1", "-subj", subject,
+          "-addext", "extendedKeyUsage=clientAuth"])
+    return pair
+
+
+def leaf_pem(pair: KeyPair) -> str:
+    """The first certificate of a KeyPair's cert file (the leaf, without the chain after it)."""
+    text = pair.cert_pem
+    end = text.index("-----END CERTIFICATE-----") + len("-----END CERTIFICATE-----\n")
+    return text[:end]
+
+
+def nginx_escaped(text: str) -> str:
+    """`text` escaped as nginx's $ssl_client_escaped_cert: every byte outside A-Z a-z 0-9 - . _ ~
+    as %XX, uppercase hex."""
+    unreserved = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
+    return "".join(chr(byte) if byte in unreserved else f"%{byte:02X}" for byte in text.encode())
+
+
 def not_after(cert: Path) -> int:
     """notAfter of a PEM certificate as Unix seconds."""
     out = _run(["openssl", "x509", "-in", cert, "-noout", "-enddate", "-dateopt", "iso_8601"]).stdout
@@ -125,29 +184,41 @@ def presented_certificate(port: int, servername: Optional[str]) -> Presented:
     return Presented(subject, sans.group(1).strip() if sans else "", fingerprint)
 
 
-def client_context(ca: Optional[KeyPair]) -> ssl.SSLContext:
+def client_context(ca: Optional[KeyPair], client: Optional[KeyPair] = None) -> ssl.SSLContext:
+    """Trusting `ca` (None: anything); presenting `client` (its cert file may hold the chain
+    after the leaf) when the server asks for a certificate."""
     context = ssl.create_default_context(cafile=str(ca.cert)) if ca else ssl._create_unverified_context()
     if ca is None:
         context.check_hostname = False
+    if client is not None:
+        context.load_cert_chain(str(client.cert), str(client.key))
     return context
 
 
 class TlsConnection(Connection):
-    """rawhttp.Connection over TLS: SNI `sni` (None: none sent), trusting `ca` (None: anything)."""
+    """rawhttp.Connection over TLS: SNI `sni` (None: none sent), trusting `ca` (None: anything),
+    presenting `client` if asked; `context` (instead of ca/client) and `session` (one to offer
+    for resumption) as Python's ssl takes them."""
 
-    def __init__(self, port: int, sni: Optional[str], ca: Optional[KeyPair], timeout: float = 5.0):
-        context = client_context(ca)
+    def __init__(self, port: int, sni: Optional[str], ca: Optional[KeyPair], timeout: float = 5.0,
+                 client: Optional[KeyPair] = None, context: Optional[ssl.SSLContext] = None,
+                 session: Optional[ssl.SSLSession] = None):
+        context = context or client_context(ca, client)
         if sni is None:
             context.check_hostname = False
         raw = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock = context.wrap_socket(raw, server_hostname=sni)
+        try:
+            self.sock = context.wrap_socket(raw, server_hostname=sni, session=session)
+        except BaseException:
+            raw.close()
+            raise
         self._reader = self.sock.makefile("rb")
 
 
 def https_get(port: int, host: str, path: str, ca: Optional[KeyPair], sni: Optional[str] = "",
-              headers: Optional[dict] = None):
-    """GET over TLS; sni "" (default) = the same as host."""
-    with TlsConnection(port, host if sni == "" else sni, ca) as connection:
+              headers: Optional[dict] = None, client: Optional[KeyPair] = None):
+    """GET over TLS; sni "" (default) = the same as host; `client`: the client certificate."""
+    with TlsConnection(port, host if sni == "" else sni, ca, client=client) as connection:
         connection.send(format_request("GET", path, headers=headers, host=host))
         return connection.read_response()
 

@@ -29,6 +29,8 @@ enum class AuthType { kNone, kBasic };
 // Where a basic-auth Secret keeps its users: the htpasswd file in key `auth` (auth-file), or
 // one key per user (auth-map).
 enum class AuthSecretType { kAuthFile, kAuthMap };
+// auth-tls-verify-client (nginx's ssl_verify_client).
+enum class ClientVerify { kOn, kOff, kOptional, kOptionalNoCa };
 
 // Where permanent-redirect / temporal-redirect send a request.
 struct RedirectTarget {
@@ -110,6 +112,14 @@ struct IngressAnnotations {
   std::optional<SecretRef> proxy_ssl_secret;
   std::optional<bool> proxy_ssl_verify;  // nullopt: verify exactly when proxy_ssl_secret is set
   std::string proxy_ssl_name;  // "": the Service's DNS name
+
+  // Client certificates (auth-tls-*): a property of the host, which the translator takes from
+  // the oldest of its Ingresses that sets auth-tls-secret and resolves the CA Secret for.
+  std::optional<SecretRef> auth_tls_secret;
+  ClientVerify auth_tls_verify_client = ClientVerify::kOn;
+  uint32_t auth_tls_verify_depth = 1;
+  std::string auth_tls_error_page;  // "": 400 on a refused certificate
+  bool auth_tls_pass_certificate_to_upstream = false;
 
   // Basic authentication. The Secret is resolved by the translator, which is where a missing
   // Secret or an unusable htpasswd file is found (the routes then fail closed).

@@ -266,6 +266,37 @@ Result<bool> SetProxySslSecret(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetAuthTlsSecret(std::string_view text, A& out) {
+  auto value = SecretReference(text);
+  if (!value) return Fail(value.error());
+  out.auth_tls_secret = std::move(*value);
+  return true;
+}
+
+Result<bool> SetAuthTlsVerifyClient(std::string_view text, A& out) {
+  if (text == "on") {
+    out.auth_tls_verify_client = ClientVerify::kOn;
+  } else if (text == "off") {
+    out.auth_tls_verify_client = ClientVerify::kOff;
+  } else if (text == "optional") {
+    out.auth_tls_verify_client = ClientVerify::kOptional;
+  } else if (text == "optional_no_ca") {
+    out.auth_tls_verify_client = ClientVerify::kOptionalNoCa;
+  } else {
+    return Fail("\"" + std::string(text) + "\" is not on, off, optional or optional_no_ca");
+  }
+  return true;
+}
+
+// An http(s) URL or a path, as a Location value.
+Result<std::string> ErrorPageUrl(std::string_view text) {
+  const bool absolute = text.starts_with("http://") || text.starts_with("https://");
+  if ((!absolute && !text.starts_with("/")) || !parse::IsLocationText(text) || text.size() > 2048) {
+    return Fail("\"" + std::string(text) + "\" is not an http(s) URL or a path (visible ASCII without spaces)");
+  }
+  return std::string(text);
+}
+
 Result<bool> SetAuthType(std::string_view text, A& out) {
   if (text != "basic") {
     return Fail("invalid auth-type \"" + std::string(text) + "\": expected basic" +
@@ -441,6 +472,34 @@ const AnnotationSpec kRegistry[] = {
      "How `auth-secret` holds its users: `auth-file` (an htpasswd file in key `auth`). `auth-map` is not "
      "implemented (503).",
      {}, SetAuthSecretType},
+    {"auth-tls-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kForbidden,
+     "Client certificates: a Secret of any type whose `ca.crt` (PEM, one or more CAs) verifies them. A property of "
+     "the host, as in ingress-nginx: the TLS handshake of a connection naming the host (SNI) asks for a "
+     "certificate, and every route of the host, whichever Ingress it comes from, checks it. When several Ingresses "
+     "of a host set `auth-tls-*` differently the oldest one's apply (a warning on the others). Over HTTPS a request "
+     "without a certificate gets 400 `No required SSL certificate was sent`, one whose certificate fails "
+     "verification 400 `The SSL certificate error`; a request whose connection was opened for another host (SNI) "
+     "gets 421. Plain HTTP is redirected to HTTPS (`ssl-redirect`) or refused like a request without a certificate. "
+     "The backend gets `ssl-client-verify` (`SUCCESS`, `NONE`, `FAILED:reason`), `ssl-client-subject-dn` and "
+     "`ssl-client-issuer-dn` (RFC 2253), never the client's own. A missing Secret or an unusable `ca.crt` makes every "
+     "route of the host answer 503.",
+     {}, SetAuthTlsSecret},
+    {"auth-tls-verify-client", "on, off, optional, optional_no_ca", "on", kForbidden,
+     "With `auth-tls-secret`: `on` requires a verified certificate; `optional` lets a request without one through "
+     "(`ssl-client-verify: NONE`) but refuses one that fails; `optional_no_ca` lets every request through and only "
+     "tells the backend; `off` asks for no certificate.",
+     {}, SetAuthTlsVerifyClient},
+    {"auth-tls-verify-depth", "integer", "1", kForbidden,
+     "With `auth-tls-secret`: how many intermediate CAs may stand between the client's certificate and a CA of "
+     "`ca.crt`, 0 to 100, as nginx's `ssl_verify_depth` (0: issued by one of them directly; the default 1 allows "
+     "one intermediate, which the client sends with its certificate).",
+     {}, SetCount<&A::auth_tls_verify_depth, 0, 100>},
+    {"auth-tls-error-page", "URL", "none", kForbidden,
+     "With `auth-tls-secret`: a refused certificate gets a 302 to this http(s) URL or path instead of the 400.", {},
+     SetString<&A::auth_tls_error_page, ErrorPageUrl>},
+    {"auth-tls-pass-certificate-to-upstream", "bool", "false", 0,
+     "With `auth-tls-secret`: the backend also gets the client's certificate, URL-escaped PEM, in `ssl-client-cert`.",
+     {}, SetBool<&A::auth_tls_pass_certificate_to_upstream>},
     {"auth-realm", "string", "empty", 0,
      "The realm of `WWW-Authenticate: Basic realm=\"...\"` (visible ASCII, no quotes or backslashes).", {},
      SetString<&A::auth_realm, AuthRealm>},

@@ -1,6 +1,7 @@
 #include "kube/resource.h"
 
 #include "kube/secret_filter.h"
+#include "pier/common/percent.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,11 +19,6 @@ constexpr std::array<Resource, 5> kResources = {{
     {Kind::kEndpointSlice, "discovery.k8s.io/v1", "EndpointSlice", "endpointslices", true, ""},
     {Kind::kSecret, "v1", "Secret", "secrets", true, kSecretFieldSelector},
 }};
-
-bool IsUnreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_' || c == '~';
-}
 
 std::string StringAt(const nlohmann::json& object, const char* key) {
   auto it = object.find(key);
@@ -62,22 +58,6 @@ std::string CollectionPath(const Resource& resource, std::string_view namespace_
 std::string ObjectPath(std::string_view api_version, std::string_view plural, bool namespaced,
                        std::string_view namespace_, std::string_view name) {
   return CollectionPath(api_version, plural, namespaced, namespace_) + "/" + PercentEncode(name);
-}
-
-std::string PercentEncode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (IsUnreserved(static_cast<char>(c))) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xf];
-    }
-  }
-  return out;
 }
 
 std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params) {

@@ -38,8 +38,6 @@ std::string CollectionPath(const Resource& resource, std::string_view namespace_
 std::string ObjectPath(std::string_view api_version, std::string_view plural, bool namespaced,
                        std::string_view namespace_, std::string_view name);
 
-// Percent-encodes a path segment or query value (RFC 3986 unreserved characters pass).
-std::string PercentEncode(std::string_view text);
 // "?a=1&b=x%3Dy" from the non-empty values, in order; "" when all are empty.
 std::string QueryString(const std::vector<std::pair<std::string, std::string>>& params);
 

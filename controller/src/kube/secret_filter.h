@@ -1,5 +1,5 @@
 // Which Secrets the controller keeps: TLS Secrets (certificates for Ingress hosts and the default
-// certificate) and Secrets of any type holding a ca.crt (the proxy-ssl-secret CA) or an auth key
+// certificate) and Secrets of any type holding a ca.crt (the proxy-ssl-secret and auth-tls-secret CAs) or an auth key
 // (the auth-secret htpasswd file). The API server cannot select "type A or has key B", so the
 // watch skips only the bulky types that are never either (Helm releases, service account
 // tokens) and this filter drops the rest on arrival.

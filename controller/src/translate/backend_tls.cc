@@ -21,18 +21,12 @@ BackendTlsChoice ResolveBackendTls(const model::Ingress& ingress, const annotati
 
   const annotations::SecretRef& ref = *values.proxy_ssl_secret;
   const std::string key = (ref.namespace_.empty() ? ingress.meta.namespace_ : ref.namespace_) + "/" + ref.name;
-  std::string problem;
-  const auto secret = state.secrets.find(key);
-  if (secret == state.secrets.end()) {
-    problem = "secret " + key + " not found";
-  } else if (const auto ca = secret->second.data.find("ca.crt"); ca == secret->second.data.end() || ca->second.empty()) {
-    problem = "secret " + key + " has no ca.crt";
-  } else if (auto bundle = CheckCaBundle(ca->second); !bundle) {
-    problem = "secret " + key + ": " + bundle.error();
-  } else {
-    out.settings.set_ca_pem(ca->second);
+  auto bundle = CaBundleOf(state, key);
+  if (bundle) {
+    out.settings.set_ca_pem(std::move(*bundle));
     return out;
   }
+  const std::string& problem = bundle.error();
   const std::string written = annotations::WrittenKey(ingress.meta.annotations, "proxy-ssl-secret");
   const auto value = ingress.meta.annotations.find(written);
   warnings.Add(ingress, "InvalidAnnotation",

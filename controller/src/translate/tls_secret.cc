@@ -101,4 +101,13 @@ Result<bool> CheckCaBundle(const std::string& pem) {
   return true;
 }
 
+Result<std::string> CaBundleOf(const model::ClusterState& state, const std::string& key) {
+  const auto secret = state.secrets.find(key);
+  if (secret == state.secrets.end()) return Fail("secret " + key + " not found");
+  const auto ca = secret->second.data.find("ca.crt");
+  if (ca == secret->second.data.end() || ca->second.empty()) return Fail("secret " + key + " has no ca.crt");
+  if (auto bundle = CheckCaBundle(ca->second); !bundle) return Fail("secret " + key + ": " + bundle.error());
+  return ca->second;
+}
+
 }  // namespace pier::translate

@@ -48,4 +48,8 @@ std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::
 // At least one certificate, every PEM block a certificate that parses.
 Result<bool> CheckCaBundle(const std::string& pem);
 
+// The ca.crt of the Secret `key` ("namespace/name", any type), checked with CheckCaBundle; the
+// error names the Secret and what is wrong ("secret ns/ca has no ca.crt").
+Result<std::string> CaBundleOf(const model::ClusterState& state, const std::string& key);
+
 }  // namespace pier::translate

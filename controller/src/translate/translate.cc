@@ -13,6 +13,7 @@
 #include "pier/common/path_regex.h"
 #include "translate/backend_tls.h"
 #include "translate/basic_auth.h"
+#include "translate/client_auth.h"
 #include "translate/backends.h"
 #include "translate/external_auth.h"
 #include "translate/names.h"
@@ -28,6 +29,7 @@ struct ServedIngress {
   annotations::IngressAnnotations annotations;
   BackendTlsChoice backend_tls;
   BasicAuthChoice basic_auth;
+  ClientAuthChoice client_auth;  // auth-tls-*: what this Ingress asks of its hosts
 };
 
 // Oldest first: creationTimestamp (RFC 3339, compares lexically), then namespace/name.
@@ -75,6 +77,11 @@ class Translator final {
   void AddCanary(const ServedIngress& served, const std::string& host, bool exact, const std::string& path,
                  const model::IngressBackend& backend, std::string name);
   void Assemble(Output& out);
+  // auth-tls-*: the host's client-certificate policy, from the oldest of its Ingresses that asks
+  // for one (the others are warned when they ask for something else). An unusable CA closes
+  // every route of the host.
+  void ApplyClientAuth(const std::string& host, const std::vector<PendingRoute*>& routes,
+                       pier::v1::VirtualHost& vhost);
 
   const model::ClusterState& state_;
   const Options& options_;
@@ -100,7 +107,7 @@ Output Translator::Run() {
   std::vector<ServedIngress> served;
   served.reserve(ours.size());
   for (const model::Ingress* ingress : ours) {
-    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}, {}});
+    ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}, {}, {}});
     ReadAnnotations(entry);
     entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
     // A canary runs under its main Ingress' policy, authentication included.
@@ -110,6 +117,7 @@ Output Translator::Run() {
         entry.annotations.fail_closed =
             annotations::FailClosed{entry.basic_auth.failure->status, entry.basic_auth.failure->reason};
       }
+      entry.client_auth = ResolveClientAuth(*ingress, entry.annotations, state_, warnings_);
     }
     tls_.Add(*ingress, warnings_);
   }
@@ -495,10 +503,42 @@ void Translator::Assemble(Output& out) {
     pier::v1::VirtualHost& vhost = *snapshot.add_virtual_hosts();
     vhost.set_host(host);
     vhost.set_tls_certificate(tls_.CertificateFor(host));
+    ApplyClientAuth(host, routes, vhost);
     for (PendingRoute* pending : routes) *vhost.add_routes() = std::move(pending->route);
   }
   for (pier::v1::Cluster& cluster : backends_.TakeClusters()) *snapshot.add_clusters() = std::move(cluster);
   tls_.Finish(out);
+}
+
+void Translator::ApplyClientAuth(const std::string& host, const std::vector<PendingRoute*>& routes,
+                                 pier::v1::VirtualHost& vhost) {
+  const ServedIngress* chosen = nullptr;
+  for (const PendingRoute* pending : routes) {
+    const ServedIngress* owner = pending->owner;
+    if (owner->client_auth.wanted() && (chosen == nullptr || Older(owner->ingress, chosen->ingress))) chosen = owner;
+  }
+  if (chosen == nullptr) return;
+  for (const PendingRoute* pending : routes) {
+    const ServedIngress* owner = pending->owner;
+    if (owner == chosen || !owner->client_auth.wanted() || SameClientAuth(owner->client_auth, chosen->client_auth)) {
+      continue;
+    }
+    warnings_.Add(*owner->ingress, "ConflictingClientAuth",
+                  "host \"" + host + "\" verifies client certificates as the older ingress " +
+                      model::KeyOf(chosen->ingress->meta) +
+                      " says; this Ingress' auth-tls-* settings do not apply to it",
+                  annotations::WrittenKey(owner->ingress->meta.annotations, "auth-tls-secret"));
+  }
+  if (const auto& failure = chosen->client_auth.failure) {
+    // Every route of the host, whichever Ingress it comes from: the host was meant to be closed
+    // to clients without a certificate.
+    for (PendingRoute* pending : routes) {
+      pending->route.mutable_unavailable()->set_status(failure->status);
+      pending->route.mutable_unavailable()->set_reason(failure->reason);
+    }
+    return;
+  }
+  *vhost.mutable_client_auth() = *chosen->client_auth.settings;
 }
 
 }  // namespace

@@ -50,6 +50,10 @@ struct ForwardedRequest {
   // The route's x-forwarded-prefix, sent as X-Forwarded-Prefix in place of the client's ("" =
   // the client's passes). Points into the route too.
   std::string_view prefix;
+  // auth-tls-*: the ssl-client-verify, -subject-dn, -issuer-dn (and -cert) fields Pier sends,
+  // as whole "Name: value\r\n" lines; the client's own fields of those four names are then
+  // left out. Null: the host checks no client certificate, and such fields pass as any other.
+  const std::string* client_certificate = nullptr;
 };
 
 // The scheme an X-Forwarded-Proto value names: its rightmost element (the one the nearest proxy

@@ -375,10 +375,14 @@ void HttpSession::RouteRequest() {
     SendError(route->unavailable_status, route->unavailable_reason);
     return;
   }
+  // Over TLS the certificate comes first, as nginx checks it before any location's rules; a
+  // plain request is sent to HTTPS first, where it can present one.
+  if (route->client_auth && tls_ && !CheckClientCertificate()) return;
   if (RedirectByRoute()) return;
   exchange_.forwarded.upstream_host = route->proto.upstream_host();
   exchange_.forwarded.prefix = route->proto.forwarded_prefix();
   if (RedirectToHttps()) return;
+  if (route->client_auth && !tls_ && !CheckClientCertificate()) return;
   // Decided before admission, so that a refusal (429, 403) reaches the page's script too.
   if (!exchange_.upgrade) {
     exchange_.cors = DecideCors(route->proto.cors(), request, request.method() == bhttp::verb::options);

@@ -105,6 +105,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     std::vector<std::string> auth_cookies;  // auth-url's Set-Cookie values for the client
     std::string user;                // the user basic authentication let in (access log)
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
+    std::string client_certificate;  // auth-tls-*: the ssl-client-* lines (forwarded points here)
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 
@@ -145,6 +146,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // TLS rules of the routed request (http_session_tls.cc): false when answered already (421,
   // a redirect to https).
   bool CheckConnectionFitsHost();
+  // auth-tls-* (the route's host has a ClientAuthPolicy): true when the request may go on, with
+  // the ssl-client-* fields for the upstream set; false when it was answered (400, 302, 421).
+  bool CheckClientCertificate();
   // permanent-redirect, temporal-redirect, app-root: true when the route answered.
   bool RedirectByRoute();
   bool RedirectToHttps();

@@ -1,6 +1,7 @@
 // The TLS half of HttpSession: what the handshake means for a request (421 when the
-// certificate does not cover the Host, HSTS), redirects from plain HTTP to HTTPS, close_notify,
-// and the TLS handshake to a backend-protocol HTTPS upstream.
+// certificate does not cover the Host, the client certificate of auth-tls-*, HSTS), redirects
+// from plain HTTP to HTTPS, close_notify, and the TLS handshake to a backend-protocol HTTPS
+// upstream.
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 #include <openssl/ssl.h>
@@ -32,6 +33,48 @@ bool HttpSession::CheckConnectionFitsHost() {
   SendError(kMisdirectedRequest, "the TLS certificate of this connection does not cover host " + host +
                                      "; connect with SNI " + host);
   return false;
+}
+
+bool HttpSession::CheckClientCertificate() {
+  const tls::ClientAuthPolicy& policy = *exchange_.route->client_auth;
+  tls::PeerCertificate peer;
+  if (tls_) {
+    if (!handshake_.client_auth || !handshake_.client_auth->SameAs(policy)) {
+      // The handshake named another host (SNI), which asked for no certificate or checked it
+      // against other CAs: its outcome says nothing about this host's.
+      const std::string host = match::NormalizeHost(exchange_.host);
+      SendError(kMisdirectedRequest, "host " + host +
+                                         " requires a client certificate this connection's TLS handshake did not "
+                                         "verify for it; connect with SNI " + host);
+      return false;
+    }
+    peer = tls::InspectPeerCertificate(client_.native_handle());
+  } else {
+    peer.verify = "NONE";  // plain HTTP (or TLS ended by a proxy in front): no certificate
+  }
+  using State = tls::PeerCertificate::State;
+  const bool refused = (peer.state == State::kNone && policy.verify() == v1::ClientAuth::ON) ||
+                       (peer.state == State::kFailed && policy.verify() != v1::ClientAuth::OPTIONAL_NO_CA);
+  if (refused) {
+    std::string why = peer.state == State::kNone ? "No required SSL certificate was sent"
+                                                 : "The SSL certificate error (" + peer.verify.substr(7) + ")";
+    if (!policy.error_page().empty()) {
+      exchange_.location = policy.error_page();
+      SendError(302, why + "; redirecting to " + exchange_.location);
+    } else {
+      SendError(400, why);
+    }
+    return false;
+  }
+  std::string& fields = exchange_.client_certificate;
+  fields = "ssl-client-verify: " + peer.verify + "\r\n";
+  if (peer.state != State::kNone) {
+    fields += "ssl-client-subject-dn: " + peer.subject_dn + "\r\n";
+    fields += "ssl-client-issuer-dn: " + peer.issuer_dn + "\r\n";
+    if (policy.pass_certificate()) fields += "ssl-client-cert: " + peer.escaped_pem + "\r\n";
+  }
+  exchange_.forwarded.client_certificate = &fields;
+  return true;
 }
 
 bool HttpSession::RedirectByRoute() {

@@ -60,10 +60,17 @@ void AppendFields(const bhttp::fields& fields, std::string& out) {
 }
 
 // Whether `field` is one the proxy writes itself for `forwarded` (the client's copy is left out).
+bool IsClientCertificateField(std::string_view name) noexcept {
+  return name.size() >= 15 && (name[0] == 's' || name[0] == 'S') &&
+         (IEquals(name, "ssl-client-verify") || IEquals(name, "ssl-client-subject-dn") ||
+          IEquals(name, "ssl-client-issuer-dn") || IEquals(name, "ssl-client-cert"));
+}
+
 bool ReplacedByForwarding(const bhttp::fields::value_type& field, const ForwardedRequest& forwarded) noexcept {
   if (field.name() == bhttp::field::forwarded) return !forwarded.forwarded_trusted;
   if (field.name() != bhttp::field::unknown) return false;  // none of the X- names is one of Beast's
   std::string_view name = field.name_string();
+  if (forwarded.client_certificate != nullptr && IsClientCertificateField(name)) return true;
   if (name.size() < 9 || (name[0] != 'x' && name[0] != 'X') || name[1] != '-') return false;
   return IEquals(name, "x-forwarded-for") || IEquals(name, "x-real-ip") || IEquals(name, "x-forwarded-proto") ||
          IEquals(name, "x-forwarded-host") || (!forwarded.request_id_kept && IEquals(name, "x-request-id")) ||
@@ -119,6 +126,7 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
   if (!host.empty()) AppendField("X-Forwarded-Host", host, out);
   if (!forwarded.prefix.empty()) AppendField("X-Forwarded-Prefix", forwarded.prefix, out);
   if (!forwarded.request_id_kept) AppendField("X-Request-ID", forwarded.request_id, out);
+  if (forwarded.client_certificate != nullptr) out += *forwarded.client_certificate;
   out += kCrlf;
 }
 

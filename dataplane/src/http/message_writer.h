@@ -28,7 +28,8 @@ void AppendHead(const boost::beast::http::request_header<>& head, std::string& o
 // is kept, Forwarded unless the peer is trusted) are left out, and `forwarded`'s values follow
 // the other fields in that order (X-Forwarded-Host only when the request has a Host). With
 // forwarded.upstream_host set, that is the Host sent, in the place of the client's, which still
-// goes on in X-Forwarded-Host.
+// goes on in X-Forwarded-Host. forwarded.client_certificate's lines come last, in place of the
+// client's own ssl-client-* fields.
 void AppendHead(const boost::beast::http::request_header<>& head, const ForwardedRequest& forwarded,
                 std::string& out);
 // "HTTP/x.y status reason\r\n", the fields, "\r\n". The reason is the message's own, or the

@@ -551,14 +551,26 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         return Fail(where + " " + NeedsNewerDataplane("field " + std::to_string(unknown.field(0).number()) +
                                                       " of pier.v1.VirtualHost"));
       }
+      // A client-auth setting this dataplane does not know could loosen what it checks: refuse.
+      const auto& unknown_auth = vhost.client_auth().GetReflection()->GetUnknownFields(vhost.client_auth());
+      if (!unknown_auth.empty()) {
+        return Fail(where + " " + NeedsNewerDataplane("field " + std::to_string(unknown_auth.field(0).number()) +
+                                                      " of pier.v1.ClientAuth"));
+      }
     }
     if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
       return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes)};
+    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr};
     if (old != nullptr) {
       compiled.routes = old->routes;
+      compiled.client_auth = old->client_auth;
     } else {
+      if (vhost.has_client_auth()) {
+        auto policy = tls::ClientAuthPolicy::Build(vhost.client_auth());
+        if (!policy) return Fail(where + ": " + policy.error());
+        compiled.client_auth = std::move(*policy);
+      }
       std::vector<std::shared_ptr<RouteConfig>> routes;
       routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
       for (const v1::Route& route : vhost.routes()) {
@@ -591,6 +603,7 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         compiled_route.deny_sources = std::move(*deny);
         compiled_route.limit_exempt_sources = std::move(*exempt);
         if (auto unknown = FindUnknownField(route)) FailClosedOnUnknownField(compiled_route, std::move(*unknown));
+        compiled_route.client_auth = compiled.client_auth;
         routes.push_back(std::make_shared<RouteConfig>(std::move(compiled_route)));
       }
       if (auto ok = LinkCanaries(routes); !ok) return Fail(where + ": " + ok.error());

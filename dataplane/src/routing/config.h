@@ -23,6 +23,7 @@
 #include "pier/v1/snapshot.pb.h"
 #include "routing/snapshot_wire.h"
 #include "tls/certificate_set.h"
+#include "tls/client_auth.h"
 #include "tls/upstream_context.h"
 
 namespace pier::dataplane {
@@ -66,6 +67,9 @@ struct RouteConfig {
   std::shared_ptr<const basic_auth::Users> basic_auth;
   // auth-url: the auth service every request is first checked with; null: none.
   std::shared_ptr<const external_auth::Settings> external_auth;
+  // auth-tls-*: the client-certificate policy of the route's virtual host (the same object for
+  // every route of it); null: the host asks for no client certificate.
+  std::shared_ptr<const tls::ClientAuthPolicy> client_auth;
 
   // custom-http-errors: a backend response with one of these statuses (sorted) is replaced by
   // what `error_route` answers: the same route on the error pages' cluster, without affinity,
@@ -104,6 +108,8 @@ struct VirtualHostConfig {
   std::string tls_certificate;
   // The v1::VirtualHost's bytes as received (see ClusterConfig::source).
   std::string source;
+  // client_auth compiled; null: none. What a handshake naming this host asks for.
+  std::shared_ptr<const tls::ClientAuthPolicy> client_auth;
 };
 
 // The values a route gets when neither the route nor the snapshot's Defaults set one. The

@@ -30,6 +30,7 @@ Result<std::unique_ptr<ServerTls>> ServerTls::Create(const ConfigStore& store) {
   std::unique_ptr<ServerTls> server(new ServerTls(store, std::move(*self_signed)));
   SSL_CTX_set_tlsext_servername_callback(server->base_->native_handle(), &ServerTls::OnServerName);
   SSL_CTX_set_tlsext_servername_arg(server->base_->native_handle(), server.get());
+  SSL_CTX_set_client_hello_cb(server->base_->native_handle(), &ServerTls::OnClientHello, server.get());
   return server;
 }
 
@@ -61,8 +62,51 @@ int ServerTls::OnServerName(SSL* ssl, int*, void* arg) {
   if (auto* info = static_cast<HandshakeInfo*>(SSL_get_ex_data(ssl, InfoIndex()))) {
     info->presented = std::move(chosen);
     info->by_default = by_default;
+    // SSL_set_SSL_CTX replaced the verify store: the client certificate is asked for now.
+    if (info->client_auth && !info->client_auth->RequestCertificate(ssl)) return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   return SSL_TLSEXT_ERR_OK;
+}
+
+namespace {
+
+// The host_name of a ClientHello's server_name extension (RFC 6066 3); empty when there is
+// none or the extension is malformed (OpenSSL then refuses the ClientHello itself).
+std::string_view SniHostName(SSL* ssl) {
+  const unsigned char* data = nullptr;
+  std::size_t size = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &data, &size) != 1 || size < 2) return {};
+  const std::size_t list = (std::size_t{data[0]} << 8) | data[1];
+  if (list != size - 2) return {};
+  std::size_t at = 2;
+  while (at + 3 <= size) {
+    const unsigned type = data[at];
+    const std::size_t length = (std::size_t{data[at + 1]} << 8) | data[at + 2];
+    at += 3;
+    if (length > size - at) return {};
+    if (type == TLSEXT_NAMETYPE_host_name) return {reinterpret_cast<const char*>(data + at), length};
+    at += length;
+  }
+  return {};
+}
+
+}  // namespace
+
+int ServerTls::OnClientHello(SSL* ssl, int*, void* arg) {
+  const auto* server = static_cast<const ServerTls*>(arg);
+  auto* info = static_cast<HandshakeInfo*>(SSL_get_ex_data(ssl, InfoIndex()));
+  if (info == nullptr) return SSL_CLIENT_HELLO_SUCCESS;
+  info->client_auth.reset();
+  auto config = server->store_.Current();
+  if (!config) return SSL_CLIENT_HELLO_SUCCESS;
+  // The virtual host a request with this name as its Host would use (no SNI: the catch-all).
+  const VirtualHostConfig* host = config->FindHost(SniHostName(ssl));
+  if (host == nullptr || !host->client_auth) return SSL_CLIENT_HELLO_SUCCESS;
+  // A session made under another policy (or none) is then not resumed: its verification, or
+  // the lack of one, does not hold here.
+  if (!host->client_auth->SetSessionContext(ssl)) return SSL_CLIENT_HELLO_ERROR;
+  info->client_auth = host->client_auth;
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 HandshakeResult ServerTls::Count(const boost::system::error_code& ec, const HandshakeInfo& info) noexcept {

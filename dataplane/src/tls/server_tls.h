@@ -15,6 +15,7 @@
 #include "pier/common/result.h"
 #include "routing/config.h"
 #include "tls/certificate_set.h"
+#include "tls/client_auth.h"
 #include "tls/tls_metrics.h"
 
 namespace pier::dataplane::tls {
@@ -23,6 +24,9 @@ namespace pier::dataplane::tls {
 struct HandshakeInfo {
   std::shared_ptr<const ServerCertificate> presented;
   bool by_default = false;  // no SNI, or no certificate names it
+  // The client-certificate policy of the host the SNI named, which the handshake asked for a
+  // certificate under; null: no certificate was asked for.
+  std::shared_ptr<const ClientAuthPolicy> client_auth;
 };
 
 class ServerTls final {
@@ -50,6 +54,9 @@ class ServerTls final {
   // The certificate a handshake naming `server_name` gets now; by_default tells whether SNI chose it.
   std::shared_ptr<const ServerCertificate> Choose(std::string_view server_name, bool& by_default) const;
   static int OnServerName(SSL* ssl, int* alert, void* arg);
+  // Before OpenSSL looks for a session to resume: the SNI host's client-certificate policy, if
+  // any, is recorded and becomes the session ID context.
+  static int OnClientHello(SSL* ssl, int* alert, void* arg);
 
   const ConfigStore& store_;
   std::shared_ptr<const ServerCertificate> self_signed_;

@@ -309,7 +309,7 @@ TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
 }
 
 TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
-  for (const char* key : {"auth-tls-secret"}) {
+  for (const char* key : {"auth-tls-match-cn"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;
@@ -320,8 +320,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-tls-verify-client", "auth-cache-key", "satisfy", "proxy-buffering",
-                          "server-snippet"}) {
+  for (const char* key : {"auth-cache-key", "satisfy", "proxy-buffering", "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;
@@ -373,10 +372,59 @@ TEST(Parse, ExternalAuthentication) {
 }
 
 TEST(Parse, AnInvalidSecurityAnnotationKeepsItsOwnFailureBeforeAnUnsupportedOne) {
-  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-tls-secret", "x"}});
+  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-tls-match-cn", "x"}});
   ASSERT_TRUE(out.values.fail_closed);
   EXPECT_EQ(out.values.fail_closed->status, 503u);
   ASSERT_EQ(out.problems.size(), 2u);
+}
+
+TEST(Parse, ClientCertificates) {
+  const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/auth-tls-secret", "certs/client-ca"},
+                                 {"nginx.ingress.kubernetes.io/auth-tls-verify-client", "optional"},
+                                 {"nginx.ingress.kubernetes.io/auth-tls-verify-depth", "2"},
+                                 {"nginx.ingress.kubernetes.io/auth-tls-error-page", "https://errors.example/cert"},
+                                 {"nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"}});
+  EXPECT_TRUE(out.problems.empty()) << out.problems[0].why;
+  EXPECT_FALSE(out.values.fail_closed);
+  ASSERT_TRUE(out.values.auth_tls_secret);
+  EXPECT_EQ(out.values.auth_tls_secret->namespace_, "certs");
+  EXPECT_EQ(out.values.auth_tls_secret->name, "client-ca");
+  EXPECT_EQ(out.values.auth_tls_verify_client, ClientVerify::kOptional);
+  EXPECT_EQ(out.values.auth_tls_verify_depth, 2u);
+  EXPECT_EQ(out.values.auth_tls_error_page, "https://errors.example/cert");
+  EXPECT_TRUE(out.values.auth_tls_pass_certificate_to_upstream);
+
+  const IngressAnnotations defaults = ParseOne("pier.dev/auth-tls-secret", "client-ca").values;
+  EXPECT_EQ(defaults.auth_tls_secret->namespace_, "");
+  EXPECT_EQ(defaults.auth_tls_verify_client, ClientVerify::kOn);
+  EXPECT_EQ(defaults.auth_tls_verify_depth, 1u);
+  EXPECT_FALSE(defaults.auth_tls_pass_certificate_to_upstream);
+  EXPECT_EQ(ParseOne("pier.dev/auth-tls-verify-client", "optional_no_ca").values.auth_tls_verify_client,
+            ClientVerify::kOptionalNoCa);
+  EXPECT_EQ(ParseOne("pier.dev/auth-tls-verify-client", "off").values.auth_tls_verify_client, ClientVerify::kOff);
+  EXPECT_EQ(ParseOne("pier.dev/auth-tls-error-page", "/cert-help").values.auth_tls_error_page, "/cert-help");
+  EXPECT_EQ(ParseOne("pier.dev/auth-tls-verify-depth", "0").values.auth_tls_verify_depth, 0u);
+
+  // An unusable value closes the Ingress' routes with 403: it meant to keep clients out.
+  for (const auto& [key, value] : std::vector<std::pair<std::string, std::string>>{
+           {"auth-tls-secret", "a/b/c"},
+           {"auth-tls-secret", "Bad_Name"},
+           {"auth-tls-verify-client", "yes"},
+           {"auth-tls-verify-client", "ON"},
+           {"auth-tls-verify-depth", "-1"},
+           {"auth-tls-verify-depth", "101"},
+           {"auth-tls-verify-depth", "one"},
+           {"auth-tls-error-page", "errors.example/cert"},
+           {"auth-tls-error-page", "https://errors.example/a b"},
+           {"auth-tls-error-page", "javascript:alert(1)"}}) {
+    const ParseOutput bad = ParseOne("pier.dev/" + key, value);
+    ASSERT_EQ(bad.problems.size(), 1u) << key << ": " << value;
+    ASSERT_TRUE(bad.values.fail_closed) << key << ": " << value;
+    EXPECT_EQ(bad.values.fail_closed->status, 403u) << key << ": " << value;
+  }
+  const ParseOutput bad_bool = ParseOne("pier.dev/auth-tls-pass-certificate-to-upstream", "maybe");
+  ASSERT_EQ(bad_bool.problems.size(), 1u);
+  EXPECT_FALSE(bad_bool.values.fail_closed);
 }
 
 TEST(Parse, SecurityFailureStatusDependsOnTheAnnotation) {

@@ -237,6 +237,27 @@ TEST(ForwardRequest, ARoutesPrefixReplacesTheClients) {
   EXPECT_NE(head.find("X-Forwarded-Host: a.example\r\nX-Forwarded-Prefix: /api\r\n"), std::string::npos) << head;
 }
 
+TEST(ForwardRequest, ClientCertificateFieldsReplaceTheClientsOnlyWhenSet) {
+  bhttp::request_header<> request = GetX("a.example");
+  request.set("SSL-Client-Verify", "SUCCESS");
+  request.set("ssl-client-subject-dn", "CN=forged");
+  request.set("Ssl-Client-Issuer-DN", "CN=forged CA");
+  request.set("ssl-client-cert", "forged");
+  request.set("ssl-client-other", "kept");
+  ForwardedRequest forwarded = ForwardRequest(request, {Addr("203.0.113.9"), true, nullptr});
+  std::string plain;
+  AppendHead(request, forwarded, plain);
+  EXPECT_NE(plain.find("SSL-Client-Verify: SUCCESS\r\n"), std::string::npos);  // no client auth: they pass
+  const std::string fields = "ssl-client-verify: NONE\r\n";
+  forwarded.client_certificate = &fields;
+  std::string head;
+  AppendHead(request, forwarded, head);
+  EXPECT_EQ(head.find("forged"), std::string::npos) << head;
+  EXPECT_EQ(head.find("SUCCESS"), std::string::npos) << head;
+  EXPECT_NE(head.find("ssl-client-other: kept\r\n"), std::string::npos) << head;
+  EXPECT_TRUE(head.ends_with("\r\nssl-client-verify: NONE\r\n\r\n")) << head;
+}
+
 TEST(ForwardRequest, NoHostNoForwardedHost) {
   bhttp::fields fields;
   fields.set("X-Forwarded-Host", "evil.example");

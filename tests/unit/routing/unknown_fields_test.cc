@@ -142,6 +142,9 @@ TEST(UnknownFields, AnywhereElseTheSnapshotIsRefused) {
               HasSubstr("field 20 of pier.v1.Endpoint"));
   EXPECT_THAT(BuildError([](v1::Snapshot& s) { AddFutureVarint(*s.mutable_virtual_hosts(0), 20); }),
               HasSubstr("virtual host \"a.example\" has field 20 of pier.v1.VirtualHost"));
+  // A client-certificate setting it does not know could make the check looser than meant.
+  EXPECT_THAT(BuildError([](v1::Snapshot& s) { AddFutureVarint(*s.mutable_virtual_hosts(0)->mutable_client_auth(), 20); }),
+              HasSubstr("virtual host \"a.example\" has field 20 of pier.v1.ClientAuth"));
   EXPECT_THAT(BuildError([](v1::Snapshot& s) {
                 v1::TlsCertificate& certificate = *s.add_certificates();
                 certificate.set_name("ns/tls");

@@ -1,0 +1,144 @@
+// Client certificates on virtual hosts: auth-tls-secret and its modifiers, per host.
+#include <gtest/gtest.h>
+
+#include "builders.h"
+
+namespace pier::translate {
+namespace {
+
+using namespace testing;
+
+constexpr const char* kSecret = "nginx.ingress.kubernetes.io/auth-tls-secret";
+
+model::Secret CaSecret(std::string name, std::string ns = "default", std::string ca = testdata::kCertificatePem) {
+  return OpaqueSecret(std::move(name), std::move(ns), "ca.crt", std::move(ca));
+}
+
+State WithBackend() {
+  State state;
+  state.Backend("chat");
+  state.Add(CaSecret("client-ca"));
+  return state;
+}
+
+bool HasWarning(const Output& out, const std::string& ingress, const std::string& reason) {
+  for (const Warning& warning : out.warnings) {
+    if (warning.ingress_name == ingress && warning.reason == reason) return true;
+  }
+  return false;
+}
+
+TEST(ClientAuth, NoneByDefault) {
+  State state = WithBackend();
+  state.Add(IngressBuilder("app").host("a.example").path("/", "chat", 80));
+  const Output out = state.Translate();
+  EXPECT_FALSE(FindHost(out.snapshot, "a.example")->has_client_auth());
+}
+
+TEST(ClientAuth, TheHostCarriesTheCaAndTheModifiers) {
+  State state = WithBackend();
+  state.Add(IngressBuilder("app")
+                .annotation(kSecret, "client-ca")
+                .annotation("nginx.ingress.kubernetes.io/auth-tls-verify-client", "optional_no_ca")
+                .annotation("nginx.ingress.kubernetes.io/auth-tls-verify-depth", "3")
+                .annotation("nginx.ingress.kubernetes.io/auth-tls-error-page", "/no-cert")
+                .annotation("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true")
+                .host("a.example")
+                .path("/", "chat", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const pier::v1::VirtualHost* host = FindHost(out.snapshot, "a.example");
+  ASSERT_TRUE(host->has_client_auth());
+  EXPECT_EQ(host->client_auth().ca_pem(), testdata::kCertificatePem);
+  EXPECT_EQ(host->client_auth().verify(), pier::v1::ClientAuth::OPTIONAL_NO_CA);
+  EXPECT_EQ(host->client_auth().verify_depth(), 3u);
+  EXPECT_EQ(host->client_auth().error_page(), "/no-cert");
+  EXPECT_TRUE(host->client_auth().pass_certificate());
+  EXPECT_EQ(host->client_auth().secret(), "default/client-ca");
+  EXPECT_EQ(host->routes(0).unavailable().status(), 0u);
+}
+
+TEST(ClientAuth, OffAsksForNothing) {
+  State state = WithBackend();
+  state.Add(IngressBuilder("app")
+                .annotation(kSecret, "client-ca")
+                .annotation("pier.dev/auth-tls-verify-client", "off")
+                .host("a.example")
+                .path("/", "chat", 80));
+  EXPECT_FALSE(FindHost(state.Translate().snapshot, "a.example")->has_client_auth());
+}
+
+TEST(ClientAuth, ItCoversEveryIngressOfTheHostAndTheOldestDecides) {
+  State state = WithBackend();
+  state.Add(CaSecret("other-ca"));
+  state.Add(IngressBuilder("open").created("2026-01-01T00:00:00Z").host("a.example").path("/open", "chat", 80));
+  state.Add(IngressBuilder("older")
+                .created("2026-01-02T00:00:00Z")
+                .annotation(kSecret, "client-ca")
+                .host("a.example")
+                .path("/older", "chat", 80));
+  state.Add(IngressBuilder("younger")
+                .created("2026-01-03T00:00:00Z")
+                .annotation(kSecret, "other-ca")
+                .host("a.example")
+                .path("/younger", "chat", 80)
+                .host("b.example")
+                .path("/", "chat", 80));
+  const Output out = state.Translate();
+  const pier::v1::VirtualHost* a = FindHost(out.snapshot, "a.example");
+  ASSERT_TRUE(a->has_client_auth());
+  EXPECT_EQ(a->client_auth().secret(), "default/client-ca");
+  EXPECT_EQ(a->routes_size(), 3);
+  EXPECT_TRUE(HasWarning(out, "younger", "ConflictingClientAuth"));
+  EXPECT_FALSE(HasWarning(out, "open", "ConflictingClientAuth"));
+  // On its own host the younger Ingress' settings apply.
+  EXPECT_EQ(FindHost(out.snapshot, "b.example")->client_auth().secret(), "default/other-ca");
+}
+
+TEST(ClientAuth, TheSameSettingsTwiceAreNoConflict) {
+  State state = WithBackend();
+  for (const char* name : {"one", "two"}) {
+    state.Add(IngressBuilder(name).annotation(kSecret, "client-ca").host("a.example").path(std::string("/") + name,
+                                                                                          "chat", 80));
+  }
+  const Output out = state.Translate();
+  EXPECT_TRUE(FindHost(out.snapshot, "a.example")->has_client_auth());
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+}
+
+TEST(ClientAuth, AnUnusableCaClosesEveryRouteOfTheHost) {
+  for (const auto& secret : {std::optional<model::Secret>(),
+                             std::optional<model::Secret>(OpaqueSecret("client-ca", "default", "other.crt", "x")),
+                             std::optional<model::Secret>(CaSecret("client-ca", "default", "not a certificate"))}) {
+    State state;
+    state.Backend("chat");
+    if (secret) state.Add(*secret);
+    state.Add(IngressBuilder("open").created("2026-01-01T00:00:00Z").host("a.example").path("/open", "chat", 80));
+    state.Add(IngressBuilder("app")
+                  .created("2026-01-02T00:00:00Z")
+                  .annotation(kSecret, "client-ca")
+                  .host("a.example")
+                  .path("/", "chat", 80));
+    state.Add(IngressBuilder("elsewhere").host("b.example").path("/", "chat", 80));
+    const Output out = state.Translate();
+    const pier::v1::VirtualHost* a = FindHost(out.snapshot, "a.example");
+    EXPECT_FALSE(a->has_client_auth());
+    ASSERT_EQ(a->routes_size(), 2);
+    for (const auto& route : a->routes()) {
+      EXPECT_EQ(route.unavailable().status(), 503u) << route.name();
+      EXPECT_NE(route.unavailable().reason().find("client certificate CA unusable"), std::string::npos);
+    }
+    EXPECT_EQ(FindHost(out.snapshot, "b.example")->routes(0).unavailable().status(), 0u);
+    EXPECT_TRUE(HasWarning(out, "app", "InvalidAnnotation"));
+  }
+}
+
+TEST(ClientAuth, ASecretInAnotherNamespace) {
+  State state = WithBackend();
+  state.Add(CaSecret("shared-ca", "certs"));
+  state.Add(IngressBuilder("app").annotation(kSecret, "certs/shared-ca").host("a.example").path("/", "chat", 80));
+  EXPECT_EQ(FindHost(state.Translate().snapshot, "a.example")->client_auth().secret(), "certs/shared-ca");
+}
+
+}  // namespace
+}  // namespace pier::translate
