@@ -90,6 +90,9 @@ struct IngressAnnotations {
   // Access control
   std::vector<Cidr> allowlist_source_range;
   std::vector<Cidr> denylist_source_range;
+  // satisfy: any. The source ranges or the authentication (basic, auth-url) let a client in,
+  // instead of both having to.
+  bool satisfy_any = false;
 
   // TLS and the backend
   std::optional<bool> ssl_redirect;  // nullopt: redirect when the host has TLS

@@ -297,6 +297,12 @@ Result<std::string> ErrorPageUrl(std::string_view text) {
   return std::string(text);
 }
 
+Result<bool> SetSatisfy(std::string_view text, A& out) {
+  if (text != "any" && text != "all") return Fail("\"" + std::string(text) + "\" is not any or all");
+  out.satisfy_any = text == "any";
+  return true;
+}
+
 Result<bool> SetAuthType(std::string_view text, A& out) {
   if (text != "basic") {
     return Fail("invalid auth-type \"" + std::string(text) + "\": expected basic" +
@@ -472,6 +478,14 @@ const AnnotationSpec kRegistry[] = {
      "How `auth-secret` holds its users: `auth-file` (an htpasswd file in key `auth`). `auth-map` is not "
      "implemented (503).",
      {}, SetAuthSecretType},
+    {"satisfy", "any, all", "all", 0,
+     "How the source ranges and the authentication (`auth-type: basic`, `auth-url`) combine, as nginx's `satisfy`: "
+     "`all` requires both; `any` serves a client `allowlist-source-range` lets in (and `denylist-source-range` does "
+     "not list) without credentials, and any other client, one in `denylist-source-range` too, when it "
+     "authenticates (401 without credentials, not 403). Without an allowlist nobody is let in by the ranges alone. "
+     "With both basic authentication and `auth-url`, a client outside the ranges must pass both (nginx takes either). "
+     "Without authentication on the Ingress it changes nothing. An invalid value keeps `all`.",
+     {}, SetSatisfy},
     {"auth-tls-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kForbidden,
      "Client certificates: a Secret of any type whose `ca.crt` (PEM, one or more CAs) verifies them. A property of "
      "the host, as in ingress-nginx: the TLS handshake of a connection naming the host (SNI) asks for a "

@@ -152,6 +152,7 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);
   route.set_access_log_off(!values.enable_access_log);
+  route.set_satisfy_any(values.satisfy_any);
   if (!values.proxy_cookie_domain_from.empty() || !values.proxy_cookie_path_from.empty()) {
     pier::v1::CookieRewrite& cookies = *route.mutable_cookie_rewrite();
     cookies.set_domain_from(values.proxy_cookie_domain_from);

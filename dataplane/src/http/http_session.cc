@@ -392,6 +392,10 @@ void HttpSession::RouteRequest() {
     SendError(204, "CORS preflight answered for origin " + exchange_.cors.allow_origin);
     return;
   }
+  if (exchange_.source_lets_in) {
+    ServeRoute();  // satisfy any: the allowlist let the client in, no credentials asked
+    return;
+  }
   if (route->basic_auth && !Authenticate()) return;
   ServeAuthenticated();
 }
@@ -462,9 +466,12 @@ bool HttpSession::Admit(const asio::ip::address& client) {
   const auto& request = request_->get();
   // Only an upgrade's Origin is judged; several Origin headers join into one that matches nothing.
   const std::string origin = exchange_.upgrade ? JoinedField(request, "Origin") : std::string();
-  auto admission = worker_.server().admission.Admit({*exchange_.route, client, exchange_.upgrade, origin});
+  const RouteConfig& route = *exchange_.route;
+  const bool satisfy_any = route.proto.satisfy_any() && (route.basic_auth || route.external_auth);
+  auto admission = worker_.server().admission.Admit({route, client, exchange_.upgrade, origin, satisfy_any});
   if (!admission.refusal) {
     exchange_.lease = std::move(admission.lease);
+    exchange_.source_lets_in = admission.source_lets_in;
     return true;
   }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);

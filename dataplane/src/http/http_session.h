@@ -106,6 +106,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     std::string user;                // the user basic authentication let in (access log)
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     std::string client_certificate;  // auth-tls-*: the ssl-client-* lines (forwarded points here)
+    bool source_lets_in = false;     // satisfy any: the allowlist admitted the client, no credentials
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 

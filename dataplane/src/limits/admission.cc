@@ -64,7 +64,8 @@ Admission AdmissionControl::Refuse(RefusalReason reason, unsigned status, std::s
 
 Admission AdmissionControl::Admit(const AdmissionRequest& request) {
   const RouteConfig& route = request.route;
-  switch (CheckSource(request.client, route.allow_sources, route.deny_sources)) {
+  const SourceVerdict source = CheckSource(request.client, route.allow_sources, route.deny_sources);
+  switch (request.source_or_credentials ? SourceVerdict::kAllowed : source) {
     case SourceVerdict::kAllowed: break;
     case SourceVerdict::kDenied:
       return Refuse(RefusalReason::kDeniedSource, kForbidden,
@@ -84,6 +85,8 @@ Admission AdmissionControl::Admit(const AdmissionRequest& request) {
   }
 
   Admission admission;
+  admission.source_lets_in =
+      request.source_or_credentials && !route.allow_sources.empty() && source == SourceVerdict::kAllowed;
   if (!route.limit_exempt_sources.empty() && route.limit_exempt_sources.Contains(request.client)) return admission;
 
   const pier::v1::Limits& limits = route.proto.limits();

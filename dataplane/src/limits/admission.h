@@ -7,6 +7,9 @@
 // Clients in limit-allowlist skip 3 and 4. An admitted request gets a lease that holds its
 // connection counts; the caller keeps it for the exchange, or the tunnel's life.
 //
+// With satisfy any (AdmissionRequest::source_or_credentials) step 1 refuses nothing: its verdict
+// comes back in Admission::source_lets_in, and the caller asks for credentials when it is false.
+//
 // One instance serves every worker thread; everything it touches is sharded or atomic.
 #pragma once
 
@@ -39,11 +42,18 @@ struct AdmissionRequest {
   bool upgrade = false;
   // The Origin header ("" when absent; several joined by ","); read for upgrades only.
   std::string_view origin;
+  // satisfy any on a route with authentication: the source ranges let a client in without
+  // credentials, but never keep one out (authenticating overrides them, as in nginx).
+  bool source_or_credentials = false;
 };
 
 struct Admission {
   std::optional<Refusal> refusal;  // set: answer with it, nothing was counted
   ConnectionLease lease;           // otherwise: hold for as long as the request or tunnel lives
+  // With source_or_credentials: the route has an allowlist, the client is in it and not in the
+  // denylist, so it needs no credentials. (Without an allowlist nobody is let in by the ranges
+  // alone: nginx's access module then declines rather than allows.)
+  bool source_lets_in = false;
 };
 
 class AdmissionControl final {

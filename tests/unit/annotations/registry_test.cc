@@ -320,7 +320,7 @@ TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
               std::string::npos);
   }
   // Modifiers of those keys, and everything else, are reported without closing anything.
-  for (const char* key : {"auth-cache-key", "satisfy", "proxy-buffering", "server-snippet"}) {
+  for (const char* key : {"auth-cache-key", "proxy-buffering", "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;
@@ -376,6 +376,19 @@ TEST(Parse, AnInvalidSecurityAnnotationKeepsItsOwnFailureBeforeAnUnsupportedOne)
   ASSERT_TRUE(out.values.fail_closed);
   EXPECT_EQ(out.values.fail_closed->status, 503u);
   ASSERT_EQ(out.problems.size(), 2u);
+}
+
+TEST(Parse, Satisfy) {
+  EXPECT_FALSE(Parse({}).values.satisfy_any);
+  EXPECT_TRUE(ParseOne("nginx.ingress.kubernetes.io/satisfy", "any").values.satisfy_any);
+  EXPECT_FALSE(ParseOne("pier.dev/satisfy", "all").values.satisfy_any);
+  // An invalid value keeps the stricter "all" and closes nothing.
+  for (const char* value : {"Any", "some", ""}) {
+    const ParseOutput bad = ParseOne("pier.dev/satisfy", value);
+    ASSERT_EQ(bad.problems.size(), 1u) << value;
+    EXPECT_FALSE(bad.values.satisfy_any) << value;
+    EXPECT_FALSE(bad.values.fail_closed) << value;
+  }
 }
 
 TEST(Parse, ClientCertificates) {

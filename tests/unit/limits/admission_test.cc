@@ -49,6 +49,43 @@ TEST_F(AdmissionTest, SourceRangesRefuseWith403AndSayWhy) {
   EXPECT_EQ(denied.refusal->message, "client 10.9.1.1 is denied by denylist-source-range");
 }
 
+TEST_F(AdmissionTest, SatisfyAnyLetsTheAllowlistInAndKeepsNobodyOut) {
+  route_.allow_sources = Set("10.0.0.0/8");
+  route_.deny_sources = Set("10.9.0.0/16");
+  auto satisfy_any = [&](const char* client) {
+    return admission_.Admit(AdmissionRequest{route_, Ip(client), false, "", true});
+  };
+  const Admission inside = satisfy_any("10.1.1.1");
+  EXPECT_FALSE(inside.refusal);
+  EXPECT_TRUE(inside.source_lets_in);
+  // Outside the allowlist, or in the denylist: admitted, but it must authenticate.
+  for (const char* client : {"127.0.0.1", "10.9.1.1"}) {
+    const Admission other = satisfy_any(client);
+    EXPECT_FALSE(other.refusal) << client;
+    EXPECT_FALSE(other.source_lets_in) << client;
+  }
+  // Without satisfy any nobody is let in on the ranges' word alone: they only refuse.
+  EXPECT_FALSE(Admit("10.1.1.1").source_lets_in);
+  // A denylist without an allowlist lets nobody in by itself.
+  route_.allow_sources = CidrSet();
+  EXPECT_FALSE(satisfy_any("192.0.2.1").source_lets_in);
+  EXPECT_FALSE(satisfy_any("10.9.1.1").refusal);
+}
+
+TEST_F(AdmissionTest, SatisfyAnyStillAppliesLimitsAndOrigins) {
+  route_.allow_sources = Set("10.0.0.0/8");
+  route_.proto.mutable_limits()->set_connections_per_client(1);
+  route_.proto.mutable_websocket()->set_origins_restricted(true);
+  const Admission first = admission_.Admit(AdmissionRequest{route_, Ip("10.0.0.1"), false, "", true});
+  ASSERT_FALSE(first.refusal);
+  const Admission second = admission_.Admit(AdmissionRequest{route_, Ip("10.0.0.1"), false, "", true});
+  ASSERT_TRUE(second.refusal);
+  EXPECT_EQ(second.refusal->status, 429u);
+  const Admission upgrade = admission_.Admit(AdmissionRequest{route_, Ip("10.0.0.2"), true, "https://a.com", true});
+  ASSERT_TRUE(upgrade.refusal);
+  EXPECT_EQ(upgrade.refusal->reason, RefusalReason::kOriginNotAllowed);
+}
+
 TEST_F(AdmissionTest, RestrictedOriginsApplyToUpgradesOnly) {
   auto& websocket = *route_.proto.mutable_websocket();
   websocket.set_origins_restricted(true);

@@ -101,7 +101,7 @@ TEST(UnknownFields, ARouteWithOneSendsNothingToItsCanary) {
   canary.set_is_canary(true);
   main.mutable_canary()->set_route("canary");
   main.mutable_canary()->set_weight(100);
-  AddFutureVarint(main, 30);
+  AddFutureVarint(main, 99);
   auto config = Config::Build(builder.Get());
   ASSERT_TRUE(config.ok()) << config.error();
   auto route = (*config)->Match("a.example", "/");
@@ -112,7 +112,7 @@ TEST(UnknownFields, ARouteWithOneSendsNothingToItsCanary) {
 
 TEST(UnknownFields, ATakenOverHostKeepsItsFailedClosedRoute) {
   SnapshotBuilder builder = TwoRoutes();
-  AddFutureVarint(*builder.Get().mutable_virtual_hosts(0)->mutable_routes(0), 30);
+  AddFutureVarint(*builder.Get().mutable_virtual_hosts(0)->mutable_routes(0), 99);
   auto first = Config::Build(builder.Get());
   ASSERT_TRUE(first.ok()) << first.error();
   builder.Version(2);

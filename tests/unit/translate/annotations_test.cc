@@ -201,6 +201,17 @@ TEST(AnnotationsOnRoutes, UpstreamVhost) {
   ASSERT_EQ(variable.warnings.size(), 1u);
 }
 
+TEST(AnnotationsOnRoutes, Satisfy) {
+  const Output any = OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/satisfy", "any")).Translate();
+  EXPECT_TRUE(OnlyRoute(any).satisfy_any());
+  EXPECT_TRUE(any.warnings.empty());
+  EXPECT_FALSE(OnlyRoute(OneIngress(IngressBuilder("app")).Translate()).satisfy_any());
+  const Output bad = OneIngress(IngressBuilder("app").annotation("pier.dev/satisfy", "either")).Translate();
+  EXPECT_FALSE(OnlyRoute(bad).satisfy_any());
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0].reason, "InvalidAnnotation");
+}
+
 TEST(AnnotationsOnRoutes, EnableAccessLog) {
   const Output off =
       OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-access-log", "false")).Translate();
