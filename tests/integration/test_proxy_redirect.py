@@ -29,10 +29,33 @@ CASES = [
 ]
 
 
+# A response with two of each (which HTTP does not allow, but backends send): every one is kept,
+# in order, each rewritten on its own.
+TWICE = ("/twice", ["http://app.internal:8080/first", "/second"],
+         ["1; url=/stay", "2; url=http://app.internal:8080/go"])
+
+
 def backend_answers(request) -> bytes:
-    location, refresh = next((loc, ref) for target, loc, ref in CASES if target == request.target)
+    if request.target == TWICE[0]:
+        fields = "".join(f"Location: {value}\r\n" for value in TWICE[1])
+        fields += "".join(f"Refresh: {value}\r\n" for value in TWICE[2])
+        return f"HTTP/1.1 302 Found\r\n{fields}Content-Length: 0\r\n\r\n".encode()
+    case = next(((loc, ref) for target, loc, ref in CASES if target == request.target), None)
+    if case is None:  # nginx's readiness probe
+        return b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    location, refresh = case
     return (f"HTTP/1.1 302 Found\r\nLocation: {location}\r\nRefresh: {refresh}\r\nContent-Length: 0\r\n\r\n"
             .encode())
+
+
+def every(response, name: str) -> list[str]:
+    return [value for key, value in response.headers if key.lower() == name.lower()]
+
+
+def twice_through(port: int) -> tuple[list[str], list[str]]:
+    response = request(port, "GET", TWICE[0], headers={"Host": "shop.test"})
+    assert response.status == 302, response.status
+    return every(response, "Location"), every(response, "Refresh")
 
 
 def redirects_through(port: int) -> list[tuple[str, str]]:
@@ -66,6 +89,8 @@ def test_locations_that_begin_with_from_are_rewritten(backend):
         ("/relative/path", "3"),
         ("HTTP://APP.INTERNAL:8080/upper", "1; url = http://app.internal:8080/spaced"),  # nginx: "url=" only
     ]
+    assert twice_through(stack.http_port) == (["https://shop.example/first", "/second"],
+                                              ["1; url=/stay", "2; url=https://shop.example/go"])
     # Without the annotations nothing is touched.
     response = request(stack.http_port, "GET", "/login", headers={"Host": "plain.test"})
     assert response.header("Location") == CASES[0][1]
@@ -78,4 +103,5 @@ def test_the_same_headers_as_nginx_proxy_redirect(backend, tmp_path):
     nginx, port = start_nginx(stack.launcher, tmp_path, NGINX_SERVER.format(port=recorder.port, from_=FROM, to=TO),
                               probe_host="shop.test")
     assert redirects_through(port) == pier_seen
+    assert twice_through(port) == twice_through(stack.http_port)
     nginx.stop()

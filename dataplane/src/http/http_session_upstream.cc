@@ -476,25 +476,37 @@ void HttpSession::RewriteRedirects(bhttp::fields& fields) const {
     out.append(url.substr(rule.from().size()));
     return out;
   };
-  std::vector<std::pair<std::string_view, std::string>> changed;  // name (a constant), new value
+  // Every Location and every Refresh in order, rewritten where the rule applies: a response
+  // with two of a name keeps both, whichever of them changed.
+  std::vector<std::string> locations;
+  std::vector<std::string> refreshes;
+  bool location_changed = false;
+  bool refresh_changed = false;
   for (const auto& field : fields) {
     const std::string_view value = field.value();
     if (field.name() == bhttp::field::location) {
-      if (auto url = rewrite(value)) changed.emplace_back("Location", std::move(*url));
+      auto url = rewrite(value);
+      location_changed |= url.has_value();
+      locations.push_back(url ? std::move(*url) : std::string(value));
     } else if (beast::iequals(field.name_string(), "Refresh")) {
       // "5; url=https://...": the URL right after the first "url=" (any case), as nginx finds it.
       std::string lower(value);
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::size_t at = lower.find("url=");
-      if (at == std::string::npos) continue;
-      at += 4;
-      if (auto url = rewrite(value.substr(at))) {
-        changed.emplace_back("Refresh", std::string(value.substr(0, at)) + *url);
-      }
+      const std::size_t at = lower.find("url=");
+      std::optional<std::string> url;
+      if (at != std::string::npos) url = rewrite(value.substr(at + 4));
+      refresh_changed |= url.has_value();
+      refreshes.push_back(url ? std::string(value.substr(0, at + 4)) + *url : std::string(value));
     }
   }
-  for (const auto& [name, value] : changed) fields.erase(name);  // each name once: set below
-  for (auto& [name, value] : changed) fields.insert(name, value);
+  if (location_changed) {
+    fields.erase(bhttp::field::location);
+    for (const std::string& value : locations) fields.insert(bhttp::field::location, value);
+  }
+  if (refresh_changed) {
+    fields.erase("Refresh");
+    for (const std::string& value : refreshes) fields.insert("Refresh", value);
+  }
 }
 
 void HttpSession::RewriteCookies(bhttp::fields& fields) const {
