@@ -64,8 +64,9 @@ MATCH_CN = "matchcn.test"       # auth-tls-match-cn (not implemented)
 MISSING = "missing.test"        # auth-tls-secret names no Secret; Ingress missing-extra adds /extra/
 NO_KEY = "nokey.test"           # the Secret has no ca.crt
 NOT_PEM = "notpem.test"         # ca.crt is not PEM certificates
+EXT_AUTH = "extauth.test"       # optional, and auth-url: the auth service sees the ssl-client-* fields too
 HOSTS = (ON, NO_PASS, OPTIONAL, NO_CA, OFF, ERROR_PAGE, OTHER_CA, BUNDLE, DEEP, PLAIN_HTTP, NO_AUTH, MATCH_CN,
-         MISSING, NO_KEY, NOT_PEM)
+         MISSING, NO_KEY, NOT_PEM, EXT_AUTH)
 
 ERROR_PAGE_URL = "https://errors.example/cert"
 CLIENT_CA_NAME = "Pier Client CA"
@@ -131,6 +132,7 @@ class Seen:
 class MtlsStack:
     stack: PierStack
     recorder: Recorder
+    auth_service: Recorder
     server_ca: t.KeyPair
     server: t.KeyPair
     client_ca: t.KeyPair
@@ -196,6 +198,7 @@ def mtls(module_launcher, tmp_path_factory) -> MtlsStack:
         carol=t.issue_client(client_ca, certs, "carol", "/C=DE/O=Pier, Test; Ltd/OU=#ops/CN=carol <c@x>"),
     )
     recorder = Recorder()
+    auth_service = Recorder()  # answers 200: every request it is asked about may go on
 
     def tls(name: str, host: str, annotations: Optional[dict] = None, paths=("/",), with_tls: bool = True) -> dict:
         return t.tls_ingress(name, host, "upstream", "server-cert" if with_tls else None, annotations, paths)
@@ -232,14 +235,17 @@ def mtls(module_launcher, tmp_path_factory) -> MtlsStack:
         tls("missing-extra", MISSING, None, paths=("/extra/",), with_tls=False),
         tls("nokey", NO_KEY, auth(secret="default/nokey-ca")),
         tls("notpem", NOT_PEM, auth(secret="default/notpem-ca")),
+        tls("extauth", EXT_AUTH, {**auth(verify_client="optional"),
+                                  PIER_PREFIX + "auth-url": f"http://127.0.0.1:{auth_service.port}/check"}),
     ))
     stack.start()
-    ready = MtlsStack(stack, recorder, server_ca, server, client_ca, clients, certs)
+    ready = MtlsStack(stack, recorder, auth_service, server_ca, server, client_ca, clients, certs)
     # The first snapshot holds everything: once a TLS host answers with its certificate, it is loaded.
     wait_until(lambda: ready.get(NO_AUTH).status == 200, 10, "noauth.test served over HTTPS",
                alive=stack.check_alive)
     yield ready
     recorder.close()
+    auth_service.close()
 
 
 def assert_refused(seen: Seen, status: int, phrase: str) -> None:
@@ -321,6 +327,24 @@ def test_a_client_cannot_forge_the_ssl_client_fields(mtls):
 
 
 # -- the other modes ---------------------------------------------------------------------------
+
+def test_the_auth_service_gets_the_same_ssl_client_fields_as_the_backend(mtls):
+    forged = {VERIFY: "SUCCESS", SUBJECT: "CN=admin", ISSUER: "CN=forged", CERT: "forged"}
+
+    def asked(test_id: str) -> list[tuple[str, str]]:
+        recorded = [r for r in mtls.auth_service.requests() if r.header("x-test-id") == test_id]
+        assert len(recorded) == 1, f"the auth service was asked {len(recorded)} times"
+        return [(name.lower(), value) for name, value in recorded[0].headers if name.lower() in CLIENT_FIELDS]
+
+    with_certificate = mtls.get(EXT_AUTH, client=mtls.clients.alice, headers=forged)
+    assert_verified(with_certificate, ALICE_DN)
+    assert asked(with_certificate.upstream.header("x-test-id")) == with_certificate.fields()
+
+    without = mtls.get(EXT_AUTH, headers=forged)
+    assert without.status == 200, (without.status, without.text)
+    assert without.fields() == [(VERIFY, "NONE")]
+    assert asked(without.upstream.header("x-test-id")) == [(VERIFY, "NONE")]
+
 
 def test_optional_lets_no_certificate_through_but_not_a_bad_one(mtls):
     c = mtls.clients

@@ -295,7 +295,23 @@ AuthRequestHead MakeRequest(const Settings& settings, const Request& request) {
                      [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
       if (std::find(kReplaced.begin(), kReplaced.end(), name) != kReplaced.end()) continue;
       if (name == "x-request-id" && !request.request_id.empty()) continue;
+      if (request.client_certificate != nullptr &&
+          (name == "ssl-client-verify" || name == "ssl-client-subject-dn" || name == "ssl-client-issuer-dn" ||
+           name == "ssl-client-cert")) {
+        continue;
+      }
       head.fields.insert(field.name_string(), field.value());
+    }
+  }
+  if (request.client_certificate != nullptr) {
+    std::string_view lines = *request.client_certificate;
+    while (!lines.empty()) {
+      const std::size_t end = lines.find("\r\n");
+      const std::string_view line = lines.substr(0, end);
+      const std::size_t colon = line.find(": ");
+      if (colon != std::string_view::npos) head.fields.insert(line.substr(0, colon), line.substr(colon + 2));
+      if (end == std::string_view::npos) break;
+      lines.remove_prefix(end + 2);
     }
   }
   head.fields.set(bhttp::field::host, settings.host_header);

@@ -53,6 +53,10 @@ struct Request {
   std::string_view request_uri;
   std::string_view client_address;  // X-Real-IP and X-Forwarded-For
   std::string_view request_id;      // X-Request-ID
+  // auth-tls-*: the ssl-client-* fields the backend gets ("Name: value\r\n" lines), which the
+  // auth service gets too, in place of the client's own fields of those names. Null: the host
+  // checks no client certificate, and such fields pass as any other.
+  const std::string* client_certificate = nullptr;
 };
 
 struct Answer {

@@ -148,7 +148,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // a redirect to https).
   bool CheckConnectionFitsHost();
   // auth-tls-* (the route's host has a ClientAuthPolicy): true when the request may go on, with
-  // the ssl-client-* fields for the upstream set; false when it was answered (400, 302, 421).
+  // the ssl-client-* fields for the upstream (and an auth-url service) set; false when it was
+  // answered (400, 302, 421).
   bool CheckClientCertificate();
   // permanent-redirect, temporal-redirect, app-root: true when the route answered.
   bool RedirectByRoute();

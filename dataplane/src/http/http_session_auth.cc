@@ -125,6 +125,7 @@ void HttpSession::ServeAuthenticated() {
   ask.request_uri = request.target();
   ask.client_address = exchange_.forwarded.client;
   ask.request_id = exchange_.forwarded.request_id;
+  ask.client_certificate = exchange_.forwarded.client_certificate;
   // The check's handlers run on this connection's executor, so the answer arrives here.
   external_auth::Check(client_.get_executor(), route.external_auth, ask, {route.connect_timeout, route.read_timeout},
                        [self = shared_from_this()](external_auth::Answer answer) {

@@ -104,6 +104,41 @@ TEST(ExternalAuthRequest, TheClientsHeadersAndWhatPierSetsInstead) {
   EXPECT_EQ(custom.fields["X-Auth-Request-Redirect"], "https://App.Example:8080/a?b=1");
 }
 
+TEST(ExternalAuthRequest, OnAClientCertificateHostTheServiceGetsPiersSslClientFields) {
+  auto settings = Compiled(Proto("http://auth.svc/check"));
+  ASSERT_NE(settings, nullptr);
+  bhttp::fields client;
+  client.set("SSL-Client-Verify", "SUCCESS");
+  client.set("ssl-client-subject-dn", "CN=forged");
+  client.set("ssl-client-other", "kept");
+  Request request;
+  request.headers = &client;
+  request.method = "GET";
+  request.host = "app.example";
+  request.http_host = "app.example";
+  request.scheme = "https";
+  request.request_uri = "/";
+  // Another host: the fields are the client's, like any other header.
+  EXPECT_EQ(MakeRequest(*settings, request).fields["ssl-client-verify"], "SUCCESS");
+
+  const std::string fields = "ssl-client-verify: NONE\r\n";
+  request.client_certificate = &fields;
+  const AuthRequestHead head = MakeRequest(*settings, request);
+  EXPECT_EQ(head.fields.count("ssl-client-verify"), 1u);
+  EXPECT_EQ(head.fields["ssl-client-verify"], "NONE");
+  EXPECT_EQ(head.fields.count("ssl-client-subject-dn"), 0u);
+  EXPECT_EQ(head.fields["ssl-client-other"], "kept");
+
+  const std::string verified =
+      "ssl-client-verify: SUCCESS\r\nssl-client-subject-dn: CN=alice,O=Pier Test\r\n"
+      "ssl-client-issuer-dn: CN=Client CA\r\n";
+  request.client_certificate = &verified;
+  const AuthRequestHead with_certificate = MakeRequest(*settings, request);
+  EXPECT_EQ(with_certificate.fields["ssl-client-verify"], "SUCCESS");
+  EXPECT_EQ(with_certificate.fields["ssl-client-subject-dn"], "CN=alice,O=Pier Test");
+  EXPECT_EQ(with_certificate.fields["ssl-client-issuer-dn"], "CN=Client CA");
+}
+
 TEST(ExternalAuthSignin, TheRequestsUrlIsAddedUnlessTheParameterIsThere) {
   const url_template::Values values{"app.example", "app.example", "https", "/a?b=1"};
   auto proto = Proto("http://auth/");
