@@ -16,7 +16,7 @@ every route of the host, also those of other Ingresses for it:
 - A connection whose handshake (SNI) was for a host without this policy is 421 for a host with
   it, and a TLS session is not resumed across policies.
 - Plain HTTP to such a host is 400 (or the redirect to HTTPS); an unusable Secret closes the
-  host with 503 and a controller warning; auth-tls-match-cn (not implemented) fails closed.
+  host with 503 and a controller warning; auth-tls-match-cn refuses other subjects with 403.
 - The last-but-one test runs the same cases against real nginx and compares.
 
 Everything runs on 127.0.0.1: a recording upstream in the test process (recorder.Recorder), the
@@ -60,7 +60,7 @@ BUNDLE = "bundle.test"          # verify on against both CAs (two certificates i
 DEEP = "deep.test"              # verify on, auth-tls-verify-depth 2
 PLAIN_HTTP = "plainhttp.test"   # verify on, ssl-redirect "false"
 NO_AUTH = "noauth.test"         # TLS without client certificates
-MATCH_CN = "matchcn.test"       # auth-tls-match-cn (not implemented)
+MATCH_CN = "matchcn.test"       # auth-tls-match-cn
 MISSING = "missing.test"        # auth-tls-secret names no Secret; Ingress missing-extra adds /extra/
 NO_KEY = "nokey.test"           # the Secret has no ca.crt
 NOT_PEM = "notpem.test"         # ca.crt is not PEM certificates
@@ -230,7 +230,7 @@ def mtls(module_launcher, tmp_path_factory) -> MtlsStack:
         tls("deep", DEEP, auth(verify_depth="2")),
         tls("plainhttp", PLAIN_HTTP, {**auth(), PIER_PREFIX + "ssl-redirect": "false"}),
         tls("noauth", NO_AUTH),
-        tls("matchcn", MATCH_CN, auth(NGINX_PREFIX, match_cn="CN=alice")),
+        tls("matchcn", MATCH_CN, auth(NGINX_PREFIX, match_cn=r"CN=(alice|bob),O=Pier\x20Test$")),
         tls("missing", MISSING, auth(secret="default/missing-ca")),
         tls("missing-extra", MISSING, None, paths=("/extra/",), with_tls=False),
         tls("nokey", NO_KEY, auth(secret="default/nokey-ca")),
@@ -549,17 +549,17 @@ def test_an_unusable_ca_secret_closes_the_host_with_503_and_is_reported(mtls):
     assert mtls.get(NO_AUTH).status == 200
 
 
-def test_auth_tls_match_cn_is_not_implemented_and_fails_closed(mtls):
-    seen = mtls.get(MATCH_CN, client=mtls.clients.alice)
-    assert seen.status == 403, (seen.status, seen.text)
-    assert "auth-tls-match-cn" in seen.text, seen.text
-    assert seen.upstream is None
-
-    def reported() -> bool:
-        return any(line.startswith("UnsupportedAnnotation:") and f"{NGINX_PREFIX}auth-tls-match-cn" in line
-                   for line in controller_warnings(mtls, "matchcn"))
-
-    wait_until(reported, WARNING_TIMEOUT_S, "the UnsupportedAnnotation warning for auth-tls-match-cn")
+def test_auth_tls_match_cn_lets_in_only_the_subjects_it_matches(mtls):
+    # "CN=(alice|bob),O=Pier\x20Test$" over the RFC 2253 subject, as ingress-nginx's
+    # `if ($ssl_client_s_dn !~ ...) { return 403 "client certificate unauthorized"; }`.
+    assert_verified(mtls.get(MATCH_CN, client=mtls.clients.alice), ALICE_DN)
+    # bob's subject has an OU between CN and O: the pattern does not find "CN=bob,O=Pier Test".
+    assert_refused(mtls.get(MATCH_CN, client=mtls.clients.bob), 403, "client certificate unauthorized")
+    assert_refused(mtls.get(MATCH_CN, client=mtls.clients.carol), 403, "client certificate unauthorized")
+    # The certificate's own check comes first.
+    assert_refused(mtls.get(MATCH_CN), 400, NO_CERTIFICATE)
+    assert_refused(mtls.get(MATCH_CN, client=mtls.clients.impostor), 400, CERTIFICATE_ERROR)
+    assert controller_warnings(mtls, "matchcn") == []
 
 
 # -- other clients -----------------------------------------------------------------------------

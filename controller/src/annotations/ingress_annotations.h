@@ -123,6 +123,7 @@ struct IngressAnnotations {
   uint32_t auth_tls_verify_depth = 1;
   std::string auth_tls_error_page;  // "": 400 on a refused certificate
   bool auth_tls_pass_certificate_to_upstream = false;
+  std::string auth_tls_match_cn;  // RE2 over the subject (RFC 2253); "": any subject
 
   // Basic authentication. The Secret is resolved by the translator, which is where a missing
   // Secret or an unusable htpasswd file is found (the routes then fail closed).

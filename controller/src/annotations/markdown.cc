@@ -32,9 +32,7 @@ std::string RenderMarkdown() {
       "its default, except for **security** annotations: an invalid one makes every route of the Ingress fail "
       "closed with the status shown, instead of silently running without the protection. Unknown `pier.dev/` "
       "keys are reported too (reason `UnknownAnnotation`), and so is every other `nginx.ingress.kubernetes.io/` key "
-      "(reason `UnsupportedAnnotation`): Pier does not implement it. Of those, `auth-tls-match-cn` "
-      "makes every route of the Ingress fail closed with 403, since under ingress-nginx it kept clients out "
-      "(those whose certificate's subject does not match). `auth-cache-key`, `auth-cache-duration`, `auth-keepalive*` and "
+      "(reason `UnsupportedAnnotation`): Pier does not implement it. `auth-cache-key`, `auth-cache-duration`, `auth-keepalive*` and "
       "`auth-proxy-set-headers` are ignored: every request asks the auth service, on a new connection.\n\n"
       "| Annotation | Value | Default | Security | Description |\n"
       "|---|---|---|---|---|\n";

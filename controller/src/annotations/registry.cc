@@ -511,6 +511,13 @@ const AnnotationSpec kRegistry[] = {
     {"auth-tls-error-page", "URL", "none", kForbidden,
      "With `auth-tls-secret`: a refused certificate gets a 302 to this http(s) URL or path instead of the 400.", {},
      SetString<&A::auth_tls_error_page, ErrorPageUrl>},
+    {"auth-tls-match-cn", "regex", "none", kForbidden,
+     "With `auth-tls-secret`: an RE2 regex (case-sensitive) that must find a match in the certificate's subject in "
+     "RFC 2253 form (`CN=alice,OU=Team,O=Example`, as in `ssl-client-subject-dn`), else 403 `client certificate "
+     "unauthorized`; a request without a certificate (`optional`) has the empty subject. No spaces or control "
+     "characters (as with ingress-nginx, which writes it into nginx.conf unquoted): write a space as `\\x20`, "
+     "for example `^CN=alice,O=Pier\\x20Test$`.",
+     {}, SetString<&A::auth_tls_match_cn, HeaderPattern>},
     {"auth-tls-pass-certificate-to-upstream", "bool", "false", 0,
      "With `auth-tls-secret`: the backend also gets the client's certificate, URL-escaped PEM, in `ssl-client-cert`.",
      {}, SetBool<&A::auth_tls_pass_certificate_to_upstream>},

@@ -36,6 +36,7 @@ ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotati
     settings.set_error_page(values.auth_tls_error_page);
     settings.set_pass_certificate(values.auth_tls_pass_certificate_to_upstream);
     settings.set_secret(key);
+    settings.set_match_cn(values.auth_tls_match_cn);
     return out;
   }
   const std::string& problem = bundle.error();

@@ -66,6 +66,10 @@ bool HttpSession::CheckClientCertificate() {
     }
     return false;
   }
+  if (!policy.SubjectAllowed(peer.subject_dn)) {
+    SendError(403, "client certificate unauthorized (auth-tls-match-cn)");
+    return false;
+  }
   std::string& fields = exchange_.client_certificate;
   fields = "ssl-client-verify: " + peer.verify + "\r\n";
   if (peer.state != State::kNone) {

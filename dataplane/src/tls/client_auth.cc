@@ -85,6 +85,12 @@ Result<std::shared_ptr<const ClientAuthPolicy>> ClientAuthPolicy::Build(const pi
   if (!settings.error_page().empty() && !parse::IsLocationText(settings.error_page())) {
     return Fail("client certificate error page is not URL text");
   }
+  std::optional<match::PathRegex> match_cn;
+  if (!settings.match_cn().empty()) {
+    auto compiled = match::PathRegex::Compile(settings.match_cn(), false);
+    if (!compiled) return Fail("client certificate subject pattern: " + compiled.error());
+    match_cn.emplace(std::move(*compiled));
+  }
   auto identity = IdentityOf(settings);
   if (!identity) return Fail("client certificate CA: cannot hash it (OpenSSL)");
 
@@ -94,6 +100,7 @@ Result<std::shared_ptr<const ClientAuthPolicy>> ClientAuthPolicy::Build(const pi
   policy->error_page_ = settings.error_page();
   policy->pass_certificate_ = settings.pass_certificate();
   policy->secret_ = settings.secret();
+  policy->match_cn_ = std::move(match_cn);
   policy->identity_ = *identity;
   policy->store_ = X509_STORE_new();
   policy->names_ = sk_X509_NAME_new_null();

@@ -13,9 +13,11 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "pier/common/path_regex.h"
 #include "pier/common/result.h"
 #include "pier/v1/snapshot.pb.h"
 
@@ -36,6 +38,9 @@ class ClientAuthPolicy final {
   const std::string& error_page() const noexcept { return error_page_; }
   bool pass_certificate() const noexcept { return pass_certificate_; }
   const std::string& secret() const noexcept { return secret_; }
+  // auth-tls-match-cn: whether a certificate with this subject (RFC 2253; "" without one) is let
+  // in. Not part of the identity: it is checked per request, against the request's host.
+  bool SubjectAllowed(std::string_view subject_dn) const { return !match_cn_ || match_cn_->Search(subject_dn); }
   const Identity& identity() const noexcept { return identity_; }
   bool SameAs(const ClientAuthPolicy& other) const noexcept { return identity_ == other.identity_; }
 
@@ -54,6 +59,7 @@ class ClientAuthPolicy final {
   std::string error_page_;
   bool pass_certificate_ = false;
   std::string secret_;
+  std::optional<match::PathRegex> match_cn_;
   Identity identity_{};
   X509_STORE* store_ = nullptr;
   STACK_OF(X509_NAME)* names_ = nullptr;

@@ -308,18 +308,9 @@ TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
   EXPECT_TRUE(out.problems.empty());
 }
 
-TEST(Parse, IngressNginxAuthenticationClosesTheRoutes) {
-  for (const char* key : {"auth-tls-match-cn"}) {
-    const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
-    ASSERT_EQ(out.problems.size(), 1u) << key;
-    EXPECT_TRUE(out.problems[0].unsupported) << key;
-    EXPECT_TRUE(out.problems[0].security) << key;
-    ASSERT_TRUE(out.values.fail_closed) << key;
-    EXPECT_EQ(out.values.fail_closed->status, 403u) << key;
-    EXPECT_NE(out.values.fail_closed->reason.find(std::string("unsupported annotation nginx.ingress.kubernetes.io/") + key),
-              std::string::npos);
-  }
-  // Modifiers of those keys, and everything else, are reported without closing anything.
+TEST(Parse, IngressNginxKeysPierDoesNotImplementAreReportedWithoutClosingAnything) {
+  // Every access check of ingress-nginx is implemented; what is left changes how a request is
+  // served, not whether.
   for (const char* key : {"auth-cache-key", "proxy-buffering", "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
@@ -372,7 +363,7 @@ TEST(Parse, ExternalAuthentication) {
 }
 
 TEST(Parse, AnInvalidSecurityAnnotationKeepsItsOwnFailureBeforeAnUnsupportedOne) {
-  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/auth-tls-match-cn", "x"}});
+  const ParseOutput out = Parse({{"pier.dev/limit-rps", "many"}, {"nginx.ingress.kubernetes.io/proxy-buffering", "x"}});
   ASSERT_TRUE(out.values.fail_closed);
   EXPECT_EQ(out.values.fail_closed->status, 503u);
   ASSERT_EQ(out.problems.size(), 2u);
@@ -396,7 +387,8 @@ TEST(Parse, ClientCertificates) {
                                  {"nginx.ingress.kubernetes.io/auth-tls-verify-client", "optional"},
                                  {"nginx.ingress.kubernetes.io/auth-tls-verify-depth", "2"},
                                  {"nginx.ingress.kubernetes.io/auth-tls-error-page", "https://errors.example/cert"},
-                                 {"nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"}});
+                                 {"nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true"},
+                                 {"nginx.ingress.kubernetes.io/auth-tls-match-cn", "CN=(alice|bob),O=Pier\\x20Test$"}});
   EXPECT_TRUE(out.problems.empty()) << out.problems[0].why;
   EXPECT_FALSE(out.values.fail_closed);
   ASSERT_TRUE(out.values.auth_tls_secret);
@@ -406,6 +398,7 @@ TEST(Parse, ClientCertificates) {
   EXPECT_EQ(out.values.auth_tls_verify_depth, 2u);
   EXPECT_EQ(out.values.auth_tls_error_page, "https://errors.example/cert");
   EXPECT_TRUE(out.values.auth_tls_pass_certificate_to_upstream);
+  EXPECT_EQ(out.values.auth_tls_match_cn, "CN=(alice|bob),O=Pier\\x20Test$");
 
   const IngressAnnotations defaults = ParseOne("pier.dev/auth-tls-secret", "client-ca").values;
   EXPECT_EQ(defaults.auth_tls_secret->namespace_, "");
@@ -429,7 +422,10 @@ TEST(Parse, ClientCertificates) {
            {"auth-tls-verify-depth", "one"},
            {"auth-tls-error-page", "errors.example/cert"},
            {"auth-tls-error-page", "https://errors.example/a b"},
-           {"auth-tls-error-page", "javascript:alert(1)"}}) {
+           {"auth-tls-error-page", "javascript:alert(1)"},
+           {"auth-tls-match-cn", "CN=(alice"},
+           {"auth-tls-match-cn", "O=Pier Test"},
+           {"auth-tls-match-cn", "(?P<x>a)\\1"}}) {
     const ParseOutput bad = ParseOne("pier.dev/" + key, value);
     ASSERT_EQ(bad.problems.size(), 1u) << key << ": " << value;
     ASSERT_TRUE(bad.values.fail_closed) << key << ": " << value;

@@ -77,6 +77,7 @@ TEST(ClientAuth, WhatASnapshotMayNotCarry) {
               HasSubstr("error page is not URL text"));
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_error_page("https://e.example/\r\nX: y"); }),
               HasSubstr("error page is not URL text"));
+  EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_match_cn("CN=(alice"); }), HasSubstr("subject pattern"));
   // The error names the host.
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_ca_pem(""); }), HasSubstr("virtual host \"a.example\""));
   // Two CAs in one bundle, depth 0, and the other modes are fine.
@@ -105,6 +106,24 @@ TEST(ClientAuth, TheIdentityFollowsWhatVerificationDependsOn) {
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_ca_pem(OtherCaPem()); })));
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_verify(v1::ClientAuth::OPTIONAL); })));
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_verify_depth(2); })));
+}
+
+TEST(ClientAuth, TheSubjectPatternIsFoundAnywhereAndCaseSensitive) {
+  auto policy = [](std::string pattern) {
+    auto config = Config::Build(WithClientAuth([&](v1::ClientAuth& a) { a.set_match_cn(pattern); }).Get());
+    EXPECT_TRUE(config.ok()) << config.error();
+    return (*config)->FindHost("a.example")->client_auth;
+  };
+  EXPECT_TRUE(policy("")->SubjectAllowed(""));
+  EXPECT_TRUE(policy("")->SubjectAllowed("CN=anyone"));
+  const auto alice_or_bob = policy("CN=(alice|bob),O=Pier\\x20Test$");
+  EXPECT_TRUE(alice_or_bob->SubjectAllowed("CN=alice,O=Pier Test"));
+  EXPECT_TRUE(alice_or_bob->SubjectAllowed("UID=7,CN=bob,O=Pier Test"));
+  EXPECT_FALSE(alice_or_bob->SubjectAllowed("CN=alice,O=Pier Test,C=DE"));
+  EXPECT_FALSE(alice_or_bob->SubjectAllowed("CN=ALICE,O=Pier Test"));
+  EXPECT_FALSE(alice_or_bob->SubjectAllowed(""));  // no certificate
+  // The pattern is not part of the identity: it is checked per request, not in the handshake.
+  EXPECT_TRUE(alice_or_bob->SameAs(*policy("")));
 }
 
 TEST(ClientAuth, AnUnchangedHostKeepsItsPolicyAcrossSnapshots) {

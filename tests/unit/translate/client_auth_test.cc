@@ -43,6 +43,7 @@ TEST(ClientAuth, TheHostCarriesTheCaAndTheModifiers) {
                 .annotation("nginx.ingress.kubernetes.io/auth-tls-verify-depth", "3")
                 .annotation("nginx.ingress.kubernetes.io/auth-tls-error-page", "/no-cert")
                 .annotation("nginx.ingress.kubernetes.io/auth-tls-pass-certificate-to-upstream", "true")
+                .annotation("nginx.ingress.kubernetes.io/auth-tls-match-cn", "CN=alice")
                 .host("a.example")
                 .path("/", "chat", 80));
   const Output out = state.Translate();
@@ -55,6 +56,7 @@ TEST(ClientAuth, TheHostCarriesTheCaAndTheModifiers) {
   EXPECT_EQ(host->client_auth().error_page(), "/no-cert");
   EXPECT_TRUE(host->client_auth().pass_certificate());
   EXPECT_EQ(host->client_auth().secret(), "default/client-ca");
+  EXPECT_EQ(host->client_auth().match_cn(), "CN=alice");
   EXPECT_EQ(host->routes(0).unavailable().status(), 0u);
 }
 
