@@ -84,7 +84,6 @@ void HttpSession::EnsureBodyBuffer() {
 }
 
 void HttpSession::DoAcquireUpstream() {
-  EnsureBodyBuffer();
   PrepareUpstreamRequest();
   upstream_ = worker_.pool().Take(PoolKey(), PoolCheck());
   if (upstream_) {
@@ -249,6 +248,7 @@ void HttpSession::OnContinueSent(boost::system::error_code ec, std::size_t bytes
 }
 
 void HttpSession::DoReadRequestBody() {
+  EnsureBodyBuffer();
   auto& body = request_->get().body();
   body.data = body_buffer_.get();
   body.size = body_buffer_size_;
@@ -583,6 +583,7 @@ void HttpSession::OnWriteResponseHeader(boost::system::error_code ec, std::size_
 }
 
 void HttpSession::DoReadResponseBody() {
+  EnsureBodyBuffer();
   auto& body = response_->get().body();
   body.data = body_buffer_.get();
   body.size = body_buffer_size_;

@@ -4,7 +4,6 @@
 #include <openssl/sha.h>
 
 #include <array>
-#include <memory>
 
 #include "http/hop_by_hop.h"
 
@@ -31,31 +30,46 @@ bool IsUpgradeRequest(const bhttp::request_header<>& request) {
   return false;
 }
 
-std::string ComputeAccept(std::string_view key) {
-  // SHA1() fetches the digest implementation from OpenSSL's provider table on every call (a
-  // lock and a hash lookup, more than the hash of 60 bytes itself): fetch it once, and keep one
-  // context per thread.
-  static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(),
-                                                                                    &EVP_MD_CTX_free);
+namespace {
+
+// base64 of the 20-byte digest: 28 characters, plus the NUL EVP_EncodeBlock writes.
+using AcceptText = std::array<char, 4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1>;
+
+// Writes the accept value for `key` into `out` and returns its length, 0 on failure. The hash
+// is OpenSSL's SHA-1 block function, called directly: through EVP, OpenSSL 3 allocates,
+// initialises, cleanses and frees a provider context on every digest, which cost several
+// times the hash of these 60 bytes (the check runs once per proxied WebSocket handshake). The
+// direct functions are deprecated in OpenSSL 3's headers, not removed; SHA-1 here serves the
+// RFC 6455 handshake, not security.
+std::size_t WriteAccept(std::string_view key, AcceptText& out) {
   std::array<unsigned char, SHA_DIGEST_LENGTH> digest{};
-  unsigned int digest_size = 0;
-  if (sha1 == nullptr || !context || EVP_DigestInit_ex2(context.get(), sha1, nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), key.data(), key.size()) != 1 ||
-      EVP_DigestUpdate(context.get(), kAcceptGuid.data(), kAcceptGuid.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), digest.data(), &digest_size) != 1 || digest_size != digest.size()) {
-    return {};  // never equal to a real Sec-WebSocket-Accept: the upgrade is refused, not trusted
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  SHA_CTX context;
+  if (SHA1_Init(&context) != 1 || SHA1_Update(&context, key.data(), key.size()) != 1 ||
+      SHA1_Update(&context, kAcceptGuid.data(), kAcceptGuid.size()) != 1 ||
+      SHA1_Final(digest.data(), &context) != 1) {
+    return 0;
   }
-  // 20 bytes encode to 28 base64 characters plus the terminating NUL EVP_EncodeBlock writes.
-  std::array<unsigned char, 4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1> encoded{};
-  int length = EVP_EncodeBlock(encoded.data(), digest.data(), static_cast<int>(digest.size()));
-  return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(length));
+#pragma GCC diagnostic pop
+  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest.data(),
+                               static_cast<int>(digest.size()));
+  return length > 0 ? static_cast<std::size_t>(length) : 0;
+}
+
+}  // namespace
+
+std::string ComputeAccept(std::string_view key) {
+  AcceptText text{};
+  // Empty on failure: never equal to a real Sec-WebSocket-Accept, so the upgrade is refused.
+  return std::string(text.data(), WriteAccept(key, text));
 }
 
 bool AcceptMatches(std::string_view key, std::string_view accept) {
   if (key.empty()) return false;
-  std::string expected = ComputeAccept(key);
-  return !expected.empty() && expected == accept;
+  AcceptText text{};
+  std::size_t length = WriteAccept(key, text);
+  return length != 0 && std::string_view(text.data(), length) == accept;
 }
 
 }  // namespace pier::dataplane::websocket
