@@ -54,6 +54,17 @@ struct FailClosed {
   std::string reason;
 };
 
+// proxy-next-upstream: the failures after which a request may go to another endpoint.
+struct NextUpstreamWhen {
+  bool error = false;
+  bool timeout = false;
+  bool invalid_header = false;
+  bool non_idempotent = false;
+  std::vector<uint32_t> statuses;  // sorted: 403, 404, 429, 500, 502, 503, 504
+
+  friend bool operator==(const NextUpstreamWhen&, const NextUpstreamWhen&) = default;
+};
+
 struct IngressAnnotations {
   // WebSocket
   bool websocket = true;
@@ -65,6 +76,12 @@ struct IngressAnnotations {
   std::optional<std::chrono::milliseconds> proxy_connect_timeout;
   std::optional<std::chrono::milliseconds> proxy_read_timeout;
   std::optional<std::chrono::milliseconds> proxy_send_timeout;
+
+  // Retries on another endpoint; nullopt: ingress-nginx's defaults (error timeout, 3 tries, no
+  // time limit), which the dataplane applies to a route without the setting.
+  std::optional<NextUpstreamWhen> proxy_next_upstream;
+  std::optional<uint32_t> proxy_next_upstream_tries;  // 0: as many as the endpoints
+  std::optional<std::chrono::milliseconds> proxy_next_upstream_timeout;  // 0: no limit
 
   // Balancing and stickiness
   LoadBalance load_balance = LoadBalance::kRoundRobin;

@@ -297,6 +297,53 @@ Result<std::string> ErrorPageUrl(std::string_view text) {
   return std::string(text);
 }
 
+// nginx's proxy_next_upstream: space-separated conditions, or "off" alone.
+Result<bool> SetNextUpstream(std::string_view text, A& out) {
+  NextUpstreamWhen when;
+  std::size_t words = 0;
+  bool off = false;
+  for (std::string_view rest = parse::TrimSpace(text); !rest.empty();) {
+    const std::size_t space = rest.find_first_of(" \t");
+    const std::string_view word = rest.substr(0, space);
+    rest = space == std::string_view::npos ? std::string_view() : parse::TrimSpace(rest.substr(space));
+    ++words;
+    if (word == "off") {
+      off = true;
+    } else if (word == "error") {
+      when.error = true;
+    } else if (word == "timeout") {
+      when.timeout = true;
+    } else if (word == "invalid_header") {
+      when.invalid_header = true;
+    } else if (word == "non_idempotent") {
+      when.non_idempotent = true;
+    } else if (word == "http_403" || word == "http_404" || word == "http_429" || word == "http_500" ||
+               word == "http_502" || word == "http_503" || word == "http_504") {
+      when.statuses.push_back(static_cast<uint32_t>(std::stoul(std::string(word.substr(5)))));
+    } else {
+      return Fail("\"" + std::string(word) +
+                  "\" is not one of error, timeout, invalid_header, http_500, http_502, http_503, http_504, "
+                  "http_403, http_404, http_429, non_idempotent, off");
+    }
+  }
+  if (words == 0) return Fail("empty: expected conditions such as \"error timeout\", or off");
+  if (off && words != 1) return Fail("off cannot be combined with other conditions");
+  std::sort(when.statuses.begin(), when.statuses.end());
+  when.statuses.erase(std::unique(when.statuses.begin(), when.statuses.end()), when.statuses.end());
+  out.proxy_next_upstream = std::move(when);
+  return true;
+}
+
+// proxy-next-upstream-timeout: seconds or a duration; 0 is ingress-nginx's "no limit".
+Result<bool> SetNextUpstreamTimeout(std::string_view text, A& out) {
+  auto value = parse::Duration(text);
+  if (!value) return Fail(value.error());
+  if (value->count() < 0) return Fail("must not be negative");
+  if (value->count() > kMaxTimeoutMs) return Fail("must be at most " + std::to_string(kMaxTimeoutMs / 1000) + "s");
+  out.proxy_next_upstream_timeout = *value;
+  return true;
+}
+
 Result<bool> SetSatisfy(std::string_view text, A& out) {
   if (text != "any" && text != "all") return Fail("\"" + std::string(text) + "\" is not any or all");
   out.satisfy_any = text == "any";
@@ -412,6 +459,19 @@ const AnnotationSpec kRegistry[] = {
      SetTimeout<&A::proxy_read_timeout>},
     {"proxy-send-timeout", "duration", "60s", 0, "Time allowed between two writes to the backend.", {},
      SetTimeout<&A::proxy_send_timeout>},
+    {"proxy-next-upstream", "condition list", "error timeout", 0,
+     "When a request goes on to another endpoint, as nginx's `proxy_next_upstream`: any of `error` (connecting, "
+     "sending or reading the response head failed), `timeout`, `invalid_header`, `http_500`, `http_502`, "
+     "`http_503`, `http_504`, `http_403`, `http_404`, `http_429` and `non_idempotent`, space-separated, or `off`. "
+     "A request that reached a backend goes on only without a body, and a POST, PATCH or LOCK only with "
+     "`non_idempotent`; one whose connect failed always may. The last try's response reaches the client.",
+     {}, SetNextUpstream},
+    {"proxy-next-upstream-tries", "count", "3", 0,
+     "Tries of a request in all, the first included (`0`: as many as the endpoints; at most 100).", {},
+     SetCount<&A::proxy_next_upstream_tries, 0, 100>},
+    {"proxy-next-upstream-timeout", "duration", "0", 0,
+     "No further try starts this long after the first; seconds (`10`) or a duration, `0` for no limit.", {},
+     SetNextUpstreamTimeout},
     {"load-balance", "round_robin, least_conn", "round_robin", 0, "How requests are spread over endpoints.", {},
      SetLoadBalance},
     {"upstream-hash-by", "hash key", "none", 0,

@@ -8,6 +8,11 @@ namespace pier::translate {
 namespace {
 
 using annotations::IngressAnnotations;
+using annotations::NextUpstreamWhen;
+using std::chrono::milliseconds;
+
+// ingress-nginx's proxy-next-upstream-tries default.
+constexpr uint32_t kDefaultNextUpstreamTries = 3;
 
 // Annotation parsers bound every duration to a week, so the count fits.
 uint32_t Ms(const std::optional<std::chrono::milliseconds>& value) {
@@ -119,6 +124,21 @@ void ApplyLimits(const IngressAnnotations& values, pier::v1::Route& route) {
   for (const Cidr& cidr : values.denylist_source_range) access.add_deny_cidrs(cidr.ToString());
 }
 
+// Only an Ingress that sets one of the keys gets the field: without it the dataplane applies
+// ingress-nginx's defaults, and snapshots stay readable by dataplanes that predate it.
+void ApplyNextUpstream(const IngressAnnotations& values, pier::v1::Route& route) {
+  if (!values.proxy_next_upstream && !values.proxy_next_upstream_tries && !values.proxy_next_upstream_timeout) return;
+  const NextUpstreamWhen when = values.proxy_next_upstream.value_or(NextUpstreamWhen{.error = true, .timeout = true, .statuses = {}});
+  pier::v1::NextUpstream& next = *route.mutable_next_upstream();
+  next.set_error(when.error);
+  next.set_timeout(when.timeout);
+  next.set_invalid_header(when.invalid_header);
+  next.set_non_idempotent(when.non_idempotent);
+  for (uint32_t status : when.statuses) next.add_statuses(status);
+  next.set_tries(values.proxy_next_upstream_tries.value_or(kDefaultNextUpstreamTries));
+  next.set_timeout_ms(static_cast<uint64_t>(values.proxy_next_upstream_timeout.value_or(milliseconds{0}).count()));
+}
+
 }  // namespace
 
 void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::Route& route) {
@@ -153,6 +173,7 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
   route.set_upstream_host(values.upstream_vhost);
   route.set_access_log_off(!values.enable_access_log);
   route.set_satisfy_any(values.satisfy_any);
+  ApplyNextUpstream(values, route);
   if (!values.proxy_cookie_domain_from.empty() || !values.proxy_cookie_path_from.empty()) {
     pier::v1::CookieRewrite& cookies = *route.mutable_cookie_rewrite();
     cookies.set_domain_from(values.proxy_cookie_domain_from);

@@ -442,6 +442,8 @@ void HttpSession::ServeRoute() {
   }
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
+  exchange_.tries = 1;
+  if (route->next_upstream.time_limit.count() != 0) exchange_.first_try = Clock::now();
   DoAcquireUpstream();
 }
 

@@ -87,7 +87,10 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     bool client_http11 = false;
     bool upgrade = false;
     bool expect_continue = false;
-    bool retried = false;
+    bool retried = false;         // sent again on a fresh connection to the same endpoint
+    uint32_t tries = 0;           // endpoints tried (proxy-next-upstream counts them)
+    bool request_sent = false;    // bytes of the request went to the current endpoint
+    std::chrono::steady_clock::time_point first_try;  // only with a next-upstream time limit
     bool response_started = false;  // bytes of the response reached the client: no error page now
     bool error_page = false;        // custom-http-errors: the request now asks the error pages' cluster
     std::string original_uri;       // the target before rewrite-target (only with custom-http-errors)
@@ -221,7 +224,15 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // No body and not sent again already: a failure on a reused connection can be retried.
   bool CanReplayOnFreshConnection() const;
   upstream::ConnectionPool::Check PoolCheck() const;
-  bool RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason);
+  // proxy-next-upstream: which kind of failure a try ended with.
+  enum class TryFailure : uint8_t { kError, kTimeout, kInvalidHeader, kStatus };
+  static TryFailure TryFailureOf(UpstreamError error, unsigned status);
+  // Sends the request to an endpoint it has not tried when the route's next-upstream policy
+  // allows it after `failure`; false (nothing done) otherwise.
+  bool TryNextEndpoint(TryFailure failure, std::string_view reason);
+  bool MayTryNextEndpoint(TryFailure failure) const;
+  // A request that reached an endpoint may reach another: no body, idempotent or allowed.
+  bool CanSendAgain() const;
   void NoteEndpointFailure();
   void UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason);
   void Abort(std::string_view why);

@@ -167,7 +167,6 @@ bool HttpSession::ConnectFailed(boost::system::error_code ec) {
                              : error == UpstreamError::kConnectRefused ? "upstream connection refused"
                                                                        : "upstream connect failed: " + ec.message();
   NoteEndpointFailure();
-  if (RetryOnAnotherEndpoint(error, reason)) return true;
   UpstreamFailed(error, timeout ? 504 : 502, reason);
   return true;
 }
@@ -211,6 +210,7 @@ void HttpSession::BuildRequestHead() {
 }
 
 void HttpSession::DoWriteRequestHeader() {
+  exchange_.request_sent = true;
   BuildRequestHead();
   upstream_->stream.expires_after(exchange_.route->send_timeout);
   WriteThen(upstream_->stream, asio::buffer(request_head_), &HttpSession::OnWriteRequestHeader);
@@ -343,6 +343,10 @@ void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
     DoReadResponseHeader();
     return;
   }
+  if (exchange_.route->next_upstream.RetriesStatus(status) &&
+      TryNextEndpoint(TryFailure::kStatus, "upstream answered " + std::to_string(status))) {
+    return;
+  }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDeclined);
   if (WantsErrorPage(status) && FetchErrorPage(status)) return;
   exchange_.status = status;
@@ -366,6 +370,9 @@ bool HttpSession::FetchErrorPage(unsigned status) {
   // the rest is not read, so the client connection closes after the page, lingering.
   if (!request_->is_done()) linger_on_close_ = true;
   exchange_.retried = false;
+  // The error pages' cluster gets its own tries.
+  exchange_.tries = 1;
+  if (failed.next_upstream.time_limit.count() != 0) exchange_.first_try = Clock::now();
   auto& request = request_->get();
   const std::string accept(request[bhttp::field::accept]);
   request.method(exchange_.head ? bhttp::verb::head : bhttp::verb::get);
@@ -674,19 +681,61 @@ upstream::ConnectionPool::Check HttpSession::PoolCheck() const {
                                       : upstream::ConnectionPool::Check::kPeek;
 }
 
-bool HttpSession::RetryOnAnotherEndpoint(UpstreamError error, std::string_view reason) {
-  // The connect failed, so not a byte of the request reached any upstream: whatever the method
-  // or body, it can go to another endpoint. Only once, so a dead cluster fails fast.
+HttpSession::TryFailure HttpSession::TryFailureOf(UpstreamError error, unsigned status) {
+  switch (error) {
+    case UpstreamError::kConnectTimeout:
+    case UpstreamError::kReadTimeout:
+      return TryFailure::kTimeout;
+    case UpstreamError::kWriteFailed:
+      return status == 504 ? TryFailure::kTimeout : TryFailure::kError;
+    case UpstreamError::kBadResponse:
+    case UpstreamError::kInvalidAccept:
+      return TryFailure::kInvalidHeader;
+    default:
+      return TryFailure::kError;
+  }
+}
+
+bool HttpSession::CanSendAgain() const {
+  // The body went out as it came in and is not kept, so it cannot go out again.
+  if (!exchange_.error_page && (request_->content_length().value_or(0) != 0 || request_->chunked())) return false;
+  if (exchange_.route->next_upstream.non_idempotent) return true;
+  const bhttp::verb method = request_->get().method();
+  return method != bhttp::verb::post && method != bhttp::verb::patch && method != bhttp::verb::lock;
+}
+
+bool HttpSession::MayTryNextEndpoint(TryFailure failure) const {
+  if (exchange_.response_started || !exchange_.route) return false;
+  const NextUpstreamPolicy& policy = exchange_.route->next_upstream;
+  const bool wanted = failure == TryFailure::kError           ? policy.error
+                      : failure == TryFailure::kTimeout       ? policy.timeout
+                      : failure == TryFailure::kInvalidHeader ? policy.invalid_header
+                                                              : true;  // the caller matched the status
+  if (!wanted) return false;
+  // As nginx: errors and timeouts count until the response head is in, not in its body.
+  const bool head_in = response_ && response_->is_header_done();
+  if (head_in && (failure == TryFailure::kError || failure == TryFailure::kTimeout)) return false;
+  if (policy.tries != 0 && exchange_.tries >= policy.tries) return false;
+  if (policy.time_limit.count() != 0 && Clock::now() - exchange_.first_try >= policy.time_limit) return false;
+  // A failed connect sent nothing: any request may go on, body and method notwithstanding.
+  return !exchange_.request_sent || CanSendAgain();
+}
+
+bool HttpSession::TryNextEndpoint(TryFailure failure, std::string_view reason) {
+  if (!MayTryNextEndpoint(failure)) return false;
   upstream::Choice next = worker_.balancers().ChooseAgain(*exchange_.route, exchange_.choice);
-  if (!next.endpoint) return false;
-  exchange_.metrics->CountUpstreamError(error);
+  if (!next.endpoint) return false;  // every endpoint was tried
+  ++exchange_.tries;
   exchange_.metrics->CountRetry(UpstreamRetry::kNextEndpoint);
-  spdlog::warn("upstream {} for {}{} ({}): {}; retrying on {}", exchange_.endpoint_id, exchange_.host, exchange_.path,
-               exchange_.route->name, reason, next.endpoint->id);
+  spdlog::warn("upstream {} for {}{} ({}): {}; trying {} (try {})", exchange_.endpoint_id, exchange_.host,
+               exchange_.path, exchange_.route->name, reason, next.endpoint->id, exchange_.tries);
   ReleaseUpstream(false);
+  response_.reset();  // the failed try's answer, if any, is dropped unread
   exchange_.choice = std::move(next);
   exchange_.endpoint = exchange_.choice.endpoint->address;
   exchange_.endpoint_id = exchange_.choice.endpoint->id;
+  exchange_.request_sent = false;
+  exchange_.retried = false;  // the new endpoint's pooled connection may be stale too
   upstream_ = worker_.pool().Take(PoolKey(), PoolCheck());
   if (upstream_) {
     DoWriteRequestHeader();
@@ -705,6 +754,7 @@ void HttpSession::NoteEndpointFailure() {
 
 void HttpSession::UpstreamFailed(UpstreamError error, unsigned status, std::string_view reason) {
   exchange_.metrics->CountUpstreamError(error);
+  if (TryNextEndpoint(TryFailureOf(error, status), reason)) return;
   if (exchange_.upgrade) {
     exchange_.metrics->CountUpgrade(error == UpstreamError::kInvalidAccept ? UpgradeResult::kInvalidAccept
                                                                            : UpgradeResult::kFailed);

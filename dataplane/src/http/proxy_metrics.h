@@ -50,7 +50,7 @@ std::string_view UpstreamErrorName(UpstreamError error) noexcept;
 
 enum class UpstreamRetry : uint8_t {
   kStaleConnection,  // a reused keep-alive connection the upstream had closed: sent on a new one
-  kNextEndpoint,     // the connection failed: sent to another endpoint
+  kNextEndpoint,     // a try failed as proxy-next-upstream names: sent to another endpoint
   kCount
 };
 std::string_view UpstreamRetryName(UpstreamRetry reason) noexcept;

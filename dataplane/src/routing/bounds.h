@@ -21,4 +21,8 @@ inline constexpr uint32_t kMaxBufferBytes = 4u << 20;
 inline constexpr uint32_t kMinUnavailableStatus = 400;
 inline constexpr uint32_t kMaxUnavailableStatus = 599;
 
+// next_upstream.tries: each try may wait out a connect timeout; a hundred is already more
+// endpoints than a request should walk.
+inline constexpr uint32_t kMaxNextUpstreamTries = 100;
+
 }  // namespace pier::dataplane::bounds

@@ -4,6 +4,7 @@
 #include <google/protobuf/unknown_field_set.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <set>
 #include <string>
@@ -216,6 +217,30 @@ Result<bool> CheckCanary(const v1::Route& route) {
   return true;
 }
 
+Result<bool> CheckNextUpstream(const v1::NextUpstream& next) {
+  static constexpr std::array<uint32_t, 7> kStatuses = {403, 404, 429, 500, 502, 503, 504};
+  std::vector<uint32_t> statuses(next.statuses().begin(), next.statuses().end());
+  std::sort(statuses.begin(), statuses.end());
+  for (uint32_t status : statuses) {
+    if (std::find(kStatuses.begin(), kStatuses.end(), status) == kStatuses.end()) {
+      return Fail("next_upstream.statuses has " + std::to_string(status) +
+                  " (only 403, 404, 429, 500, 502, 503 and 504 are retried)");
+    }
+  }
+  if (std::adjacent_find(statuses.begin(), statuses.end()) != statuses.end()) {
+    return Fail("next_upstream.statuses repeat");
+  }
+  if (next.tries() > bounds::kMaxNextUpstreamTries) {
+    return Fail("next_upstream.tries " + std::to_string(next.tries()) + " is over " +
+                std::to_string(bounds::kMaxNextUpstreamTries));
+  }
+  if (milliseconds(next.timeout_ms()) > bounds::kMaxTimeout) {
+    return Fail("next_upstream.timeout_ms " + std::to_string(next.timeout_ms()) + " is over " +
+                std::to_string(bounds::kMaxTimeout.count()) + " ms");
+  }
+  return true;
+}
+
 Result<bool> CheckRoutePolicy(const v1::Route& route) {
   if (auto ok = CheckPath(route.match()); !ok) return ok;
   const uint32_t status = route.unavailable().status();
@@ -257,6 +282,9 @@ Result<bool> CheckRoutePolicy(const v1::Route& route) {
     if (codes.front() < 400 || codes.back() > 599) return Fail("custom_http_errors.codes must be in 400..599");
     if (std::adjacent_find(codes.begin(), codes.end()) != codes.end()) return Fail("custom_http_errors.codes repeat");
     if (errors.cluster().empty()) return Fail("custom_http_errors names no cluster");
+  }
+  if (route.has_next_upstream()) {
+    if (auto ok = CheckNextUpstream(route.next_upstream()); !ok) return ok;
   }
   if (!route.rewrite_target().empty()) {
     if (auto ok = match::CheckRewriteTarget(route.rewrite_target()); !ok) return ok;
@@ -376,6 +404,17 @@ RouteConfig CompileRoute(const v1::Route& route, const v1::Defaults& defaults, c
   out.buffer_bytes = route.buffer_bytes() != 0     ? route.buffer_bytes()
                      : defaults.buffer_bytes() != 0 ? defaults.buffer_bytes()
                                                     : options.buffer_bytes;
+  if (route.has_next_upstream()) {
+    const v1::NextUpstream& next = route.next_upstream();
+    out.next_upstream.error = next.error();
+    out.next_upstream.timeout = next.timeout();
+    out.next_upstream.invalid_header = next.invalid_header();
+    out.next_upstream.non_idempotent = next.non_idempotent();
+    out.next_upstream.statuses.assign(next.statuses().begin(), next.statuses().end());
+    std::sort(out.next_upstream.statuses.begin(), out.next_upstream.statuses.end());
+    out.next_upstream.tries = next.tries();
+    out.next_upstream.time_limit = std::chrono::milliseconds(next.timeout_ms());
+  }
   out.proto = route;
   return out;
 }

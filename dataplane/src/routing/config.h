@@ -47,6 +47,20 @@ struct ClusterConfig {
   std::string source;
 };
 
+// proxy-next-upstream*: the failures after which a request may go to another endpoint (see
+// pier.v1.NextUpstream). The defaults are ingress-nginx's, for a route without the setting.
+struct NextUpstreamPolicy {
+  bool error = true;
+  bool timeout = true;
+  bool invalid_header = false;
+  bool non_idempotent = false;
+  std::vector<uint32_t> statuses;  // sorted
+  uint32_t tries = 3;              // 0: as many as the endpoints
+  std::chrono::milliseconds time_limit{0};  // 0: none
+
+  bool RetriesStatus(uint32_t status) const { return std::binary_search(statuses.begin(), statuses.end(), status); }
+};
+
 // One route with every default resolved, so the per-request code never looks at Defaults.
 struct RouteConfig {
   std::string name;
@@ -92,6 +106,7 @@ struct RouteConfig {
   std::string websocket_disabled_reason;
   uint64_t max_body_bytes = 1 << 20;  // 0 = unlimited
   uint32_t buffer_bytes = 16 * 1024;
+  NextUpstreamPolicy next_upstream;
 
   // proto.access and proto.limits.exempt_cidrs, parsed once here.
   CidrSet allow_sources;  // empty = everyone (subject to deny_sources)

@@ -50,7 +50,7 @@ std::optional<uint32_t> BalancerSet::Balance(const RouteConfig& route, ClusterVi
 }
 
 Choice BalancerSet::Decide(const RouteConfig& route, ClusterView& view, RequestKeys keys,
-                           std::optional<uint32_t> excluded, HealthClock::time_point now) {
+                           std::span<const uint32_t> excluded, HealthClock::time_point now) {
   const EndpointTable& table = *view.table;
   const Eligibility healthy(table, now, excluded, false);
   const Eligibility any(table, now, excluded, true);
@@ -82,16 +82,23 @@ Choice BalancerSet::Choose(const RouteConfig& route, RequestKeys keys) {
   if (!route.cluster || route.cluster->endpoints.empty()) return {};
   const auto now = SteadyClock::now();
   ClusterView& view = ViewFor(route.cluster, now);
-  return Decide(route, view, std::move(keys), std::nullopt, now);
+  return Decide(route, view, std::move(keys), {}, now);
 }
 
 Choice BalancerSet::ChooseAgain(const RouteConfig& route, const Choice& failed) {
-  if (failed.retry || !failed.endpoint || !route.cluster || route.cluster->endpoints.empty()) return {};
+  if (!failed.endpoint || !route.cluster || route.cluster->endpoints.empty()) return {};
   const auto now = SteadyClock::now();
   ClusterView& view = ViewFor(route.cluster, now);
-  auto excluded = view.table->Find(failed.endpoint->id);
+  std::vector<std::string> tried = failed.tried;
+  tried.push_back(failed.endpoint->id);
+  // Ids, not indices: a snapshot between two tries may have rebuilt the table.
+  std::vector<uint32_t> excluded;
+  excluded.reserve(tried.size());
+  for (const std::string& id : tried) {
+    if (auto index = view.table->Find(id)) excluded.push_back(*index);
+  }
   Choice choice = Decide(route, view, failed.keys, excluded, now);
-  choice.retry = true;
+  choice.tried = std::move(tried);
   return choice;
 }
 

@@ -13,7 +13,9 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <span>
 #include <unordered_map>
+#include <vector>
 
 #include "routing/config.h"
 #include "upstream/endpoint_state.h"
@@ -33,8 +35,8 @@ struct Choice {
   // already names it (or the route has no affinity).
   std::string set_cookie;
   RequestKeys keys;
-  // This choice replaced one whose connect failed; there is no second retry.
-  bool retry = false;
+  // The endpoints this request tried before `endpoint` (their ids), oldest first.
+  std::vector<std::string> tried;
 };
 
 class BalancerSet final {
@@ -46,9 +48,9 @@ class BalancerSet final {
   // `route.cluster` must be set; a cluster without endpoints gives a Choice without endpoint.
   Choice Choose(const RouteConfig& route, RequestKeys keys);
 
-  // After the connect to `failed.endpoint` failed (report it first): another endpoint for the
-  // same request, decided on the same keys, or a Choice without endpoint when `failed` was
-  // already a retry or no other endpoint exists. `failed` is left as it was.
+  // After a try on `failed.endpoint` failed (report a failed connect first): an endpoint this
+  // request has not tried yet, decided on the same keys, or a Choice without endpoint when
+  // every endpoint was tried. `failed` is left as it was; the caller bounds the tries.
   Choice ChooseAgain(const RouteConfig& route, const Choice& failed);
 
   // The request's affinity cookie for `route` names an endpoint of its cluster (ejected or
@@ -73,7 +75,7 @@ class BalancerSet final {
   };
 
   ClusterView& ViewFor(const std::shared_ptr<const ClusterConfig>& cluster, std::chrono::steady_clock::time_point now);
-  Choice Decide(const RouteConfig& route, ClusterView& view, RequestKeys keys, std::optional<uint32_t> excluded,
+  Choice Decide(const RouteConfig& route, ClusterView& view, RequestKeys keys, std::span<const uint32_t> excluded,
                 HealthClock::time_point now);
   std::optional<uint32_t> Balance(const RouteConfig& route, ClusterView& view, const RequestKeys& keys,
                                   const Eligibility& eligible);

@@ -3,8 +3,10 @@
 // state is per thread); what they read about endpoints (load, ejection) is shared.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "upstream/endpoint_table.h"
@@ -12,23 +14,23 @@
 
 namespace pier::dataplane::upstream {
 
-// Which endpoints a pick may return: not the excluded one (whose connect just failed) and,
-// unless every endpoint is ejected, none that passive health ejected.
+// Which endpoints a pick may return: none of the excluded ones (those this request already
+// tried) and, unless every endpoint is ejected, none that passive health ejected.
 class Eligibility final {
  public:
-  Eligibility(const EndpointTable& table, HealthClock::time_point now, std::optional<uint32_t> excluded,
+  Eligibility(const EndpointTable& table, HealthClock::time_point now, std::span<const uint32_t> excluded,
               bool ignore_ejection) noexcept
       : table_(table), now_(now), excluded_(excluded), ignore_ejection_(ignore_ejection) {}
 
   bool operator()(uint32_t index) const noexcept {
-    if (excluded_ && *excluded_ == index) return false;
+    if (std::find(excluded_.begin(), excluded_.end(), index) != excluded_.end()) return false;
     return ignore_ejection_ || !IsEjected(table_.state(index), now_);
   }
 
  private:
   const EndpointTable& table_;
   HealthClock::time_point now_;
-  std::optional<uint32_t> excluded_;
+  std::span<const uint32_t> excluded_;
   bool ignore_ejection_;
 };
 

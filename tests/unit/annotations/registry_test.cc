@@ -382,6 +382,39 @@ TEST(Parse, Satisfy) {
   }
 }
 
+TEST(Parse, NextUpstream) {
+  EXPECT_FALSE(Parse({}).values.proxy_next_upstream);
+  const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/proxy-next-upstream", " error  http_503 http_502 http_503 non_idempotent"},
+                                 {"nginx.ingress.kubernetes.io/proxy-next-upstream-tries", "0"},
+                                 {"nginx.ingress.kubernetes.io/proxy-next-upstream-timeout", "10"}});
+  EXPECT_TRUE(out.problems.empty()) << out.problems[0].why;
+  ASSERT_TRUE(out.values.proxy_next_upstream);
+  const NextUpstreamWhen& when = *out.values.proxy_next_upstream;
+  EXPECT_TRUE(when.error);
+  EXPECT_FALSE(when.timeout);
+  EXPECT_FALSE(when.invalid_header);
+  EXPECT_TRUE(when.non_idempotent);
+  EXPECT_EQ(when.statuses, (std::vector<uint32_t>{502, 503}));
+  EXPECT_EQ(out.values.proxy_next_upstream_tries, 0u);
+  EXPECT_EQ(out.values.proxy_next_upstream_timeout, std::chrono::milliseconds(10'000));
+
+  const ParseOutput off = ParseOne("pier.dev/proxy-next-upstream", "off");
+  ASSERT_TRUE(off.values.proxy_next_upstream);
+  EXPECT_EQ(*off.values.proxy_next_upstream, NextUpstreamWhen{});
+  EXPECT_EQ(ParseOne("pier.dev/proxy-next-upstream-timeout", "0").values.proxy_next_upstream_timeout,
+            std::chrono::milliseconds(0));
+
+  // An invalid value is reported and leaves the default; nothing closes.
+  for (const char* value : {"", "off error", "error http_501", "Error", "error;timeout"}) {
+    const ParseOutput bad = ParseOne("nginx.ingress.kubernetes.io/proxy-next-upstream", value);
+    ASSERT_EQ(bad.problems.size(), 1u) << value;
+    EXPECT_FALSE(bad.values.proxy_next_upstream) << value;
+    EXPECT_FALSE(bad.values.fail_closed) << value;
+  }
+  EXPECT_EQ(ParseOne("pier.dev/proxy-next-upstream-tries", "101").problems.size(), 1u);
+  EXPECT_EQ(ParseOne("pier.dev/proxy-next-upstream-timeout", "-1").problems.size(), 1u);
+}
+
 TEST(Parse, ClientCertificates) {
   const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/auth-tls-secret", "certs/client-ca"},
                                  {"nginx.ingress.kubernetes.io/auth-tls-verify-client", "optional"},

@@ -236,6 +236,26 @@ TEST(Validation, CustomHttpErrorsNeedCodesAndAnExistingCluster) {
   EXPECT_THAT(with({404}, "ns/gone:80"), HasSubstr("custom_http_errors cluster \"ns/gone:80\" does not exist"));
 }
 
+TEST(Validation, NextUpstreamStatusesTriesAndTimeoutHaveBounds) {
+  const auto with = [](std::vector<uint32_t> statuses, uint32_t tries, uint64_t timeout_ms) {
+    return BuildError([&](v1::Snapshot& s) {
+      v1::NextUpstream& next = *FirstRoute(s).mutable_next_upstream();
+      next.set_error(true);
+      for (uint32_t status : statuses) next.add_statuses(status);
+      next.set_tries(tries);
+      next.set_timeout_ms(timeout_ms);
+    });
+  };
+  EXPECT_EQ(with({}, 3, 0), "<accepted>");
+  EXPECT_EQ(with({504, 403, 404, 429, 500, 502, 503}, 0, 10'000), "<accepted>");
+  EXPECT_EQ(with({}, 100, 0), "<accepted>");
+  EXPECT_THAT(with({501}, 3, 0), HasSubstr("next_upstream.statuses has 501"));
+  EXPECT_THAT(with({200}, 3, 0), HasSubstr("next_upstream.statuses has 200"));
+  EXPECT_THAT(with({502, 502}, 3, 0), HasSubstr("next_upstream.statuses repeat"));
+  EXPECT_THAT(with({}, 101, 0), HasSubstr("next_upstream.tries 101"));
+  EXPECT_THAT(with({}, 3, uint64_t{8} * 24 * 3600 * 1000), HasSubstr("next_upstream.timeout_ms"));
+}
+
 TEST(Validation, RouteRedirectsMustBeSafeInALocationField) {
   const auto with = [](uint32_t status, std::string location, std::string app_root = "") {
     return BuildError([&](v1::Snapshot& s) {

@@ -212,6 +212,36 @@ TEST(AnnotationsOnRoutes, Satisfy) {
   EXPECT_EQ(bad.warnings[0].reason, "InvalidAnnotation");
 }
 
+TEST(AnnotationsOnRoutes, NextUpstream) {
+  // Without the keys the field stays unset: the dataplane applies ingress-nginx's defaults.
+  EXPECT_FALSE(OnlyRoute(OneIngress(IngressBuilder("app")).Translate()).has_next_upstream());
+
+  const Output set = OneIngress(IngressBuilder("app")
+                                    .annotation("nginx.ingress.kubernetes.io/proxy-next-upstream", "error http_503")
+                                    .annotation("nginx.ingress.kubernetes.io/proxy-next-upstream-timeout", "2s"))
+                         .Translate();
+  EXPECT_TRUE(set.warnings.empty());
+  const pier::v1::NextUpstream& next = OnlyRoute(set).next_upstream();
+  EXPECT_TRUE(next.error());
+  EXPECT_FALSE(next.timeout());
+  ASSERT_EQ(next.statuses_size(), 1);
+  EXPECT_EQ(next.statuses(0), 503u);
+  EXPECT_EQ(next.tries(), 3u) << "ingress-nginx's default tries";
+  EXPECT_EQ(next.timeout_ms(), 2000u);
+
+  // Only the tries: the conditions stay ingress-nginx's "error timeout".
+  const Output tries =
+      OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-next-upstream-tries", "1")).Translate();
+  EXPECT_TRUE(OnlyRoute(tries).next_upstream().error());
+  EXPECT_TRUE(OnlyRoute(tries).next_upstream().timeout());
+  EXPECT_EQ(OnlyRoute(tries).next_upstream().tries(), 1u);
+
+  const Output off = OneIngress(IngressBuilder("app").annotation("pier.dev/proxy-next-upstream", "off")).Translate();
+  ASSERT_TRUE(OnlyRoute(off).has_next_upstream());
+  EXPECT_FALSE(OnlyRoute(off).next_upstream().error());
+  EXPECT_FALSE(OnlyRoute(off).next_upstream().timeout());
+}
+
 TEST(AnnotationsOnRoutes, EnableAccessLog) {
   const Output off =
       OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/enable-access-log", "false")).Translate();

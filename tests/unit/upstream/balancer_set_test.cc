@@ -252,16 +252,40 @@ TEST_F(BalancerSetTest, HashKeysOfAnEjectedEndpointFallBackToTheirNextOwner) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(set_.Choose(route, WithHashKey("user-7")).endpoint->id, moved.endpoint->id);
 }
 
-TEST_F(BalancerSetTest, ChooseAgainAvoidsTheFailedEndpointOnce) {
+TEST_F(BalancerSetTest, ChooseAgainAvoidsTheFailedEndpoint) {
   auto route = CookieRoute(Cluster(Range(2)), Affinity::COOKIE_BALANCED);
   auto first = set_.Choose(route, {});
   set_.ReportFailure(first);
   auto retry = set_.ChooseAgain(route, first);
   ASSERT_NE(retry.endpoint, nullptr);
   EXPECT_NE(retry.endpoint->id, first.endpoint->id);
-  EXPECT_TRUE(retry.retry);
+  EXPECT_EQ(retry.tried, std::vector<std::string>{first.endpoint->id});
   EXPECT_EQ(CookieValue(retry.set_cookie), AffinityToken(retry.endpoint->id)) << "the cookie follows the retry";
-  EXPECT_EQ(set_.ChooseAgain(route, retry).endpoint, nullptr) << "no second retry";
+  EXPECT_EQ(set_.ChooseAgain(route, retry).endpoint, nullptr) << "both endpoints were tried";
+}
+
+TEST_F(BalancerSetTest, ChooseAgainWalksEveryEndpointOnceAndNoneTwice) {
+  auto route = Route(Cluster(Range(4)));
+  auto choice = set_.Choose(route, {});
+  std::set<std::string> seen;
+  while (choice.endpoint) {
+    EXPECT_TRUE(seen.insert(choice.endpoint->id).second) << choice.endpoint->id << " tried twice";
+    choice = set_.ChooseAgain(route, choice);
+  }
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST_F(BalancerSetTest, ChooseAgainKeepsTheTriedEndpointsAcrossANewSnapshot) {
+  auto route = Route(Cluster(Range(3)));
+  auto first = set_.Choose(route, {});
+  auto second = set_.ChooseAgain(route, first);
+  // The snapshot changes between two tries: the same endpoints in a new table.
+  auto next_snapshot = Route(Cluster(Range(3)));
+  auto third = set_.ChooseAgain(next_snapshot, second);
+  ASSERT_NE(third.endpoint, nullptr);
+  EXPECT_NE(third.endpoint->id, first.endpoint->id);
+  EXPECT_NE(third.endpoint->id, second.endpoint->id);
+  EXPECT_EQ(set_.ChooseAgain(next_snapshot, third).endpoint, nullptr);
 }
 
 TEST_F(BalancerSetTest, ChooseAgainEvenWhenTheOtherEndpointIsEjected) {

@@ -16,7 +16,7 @@ class PoliciesTest : public ::testing::Test {
   std::shared_ptr<const EndpointTable> TableOf(std::vector<int> endpoints, std::vector<uint32_t> weights = {}) {
     return registry_.Table(*testing::Cluster(std::move(endpoints), std::move(weights)));
   }
-  Eligibility All(const EndpointTable& table) { return Eligibility(table, HealthClock::now(), std::nullopt, false); }
+  Eligibility All(const EndpointTable& table) { return Eligibility(table, HealthClock::now(), {}, false); }
 
   EndpointRegistry registry_;
 };
@@ -54,12 +54,14 @@ TEST_F(PoliciesTest, RoundRobinHonoursWeightsSmoothly) {
 TEST_F(PoliciesTest, RoundRobinSkipsIneligible) {
   auto table = TableOf(testing::Range(3));
   RoundRobinBalancer balancer;
-  Eligibility not_middle(*table, HealthClock::now(), 1u, false);
+  const std::vector<uint32_t> middle = {1};
+  Eligibility not_middle(*table, HealthClock::now(), middle, false);
   for (int i = 0; i < 6; ++i) EXPECT_NE(balancer.Pick(*table, not_middle), 1u);
 
   auto weighted = TableOf({1, 2, 3}, {1, 2, 3});
   RoundRobinBalancer weighted_balancer;
-  Eligibility not_heavy(*weighted, HealthClock::now(), 2u, false);
+  const std::vector<uint32_t> heavy = {2};
+  Eligibility not_heavy(*weighted, HealthClock::now(), heavy, false);
   std::map<uint32_t, int> counts;
   for (int i = 0; i < 30; ++i) counts[*weighted_balancer.Pick(*weighted, not_heavy)]++;
   EXPECT_EQ(counts[0], 10);
@@ -72,11 +74,11 @@ TEST_F(PoliciesTest, RoundRobinSkipsEjectedAndGivesUpWhenNothingIsLeft) {
   const auto now = HealthClock::now();
   RecordFailure(table->state(0), now, EjectionPolicy{});
   RoundRobinBalancer balancer;
-  Eligibility healthy(*table, now, std::nullopt, false);
+  Eligibility healthy(*table, now, {}, false);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(balancer.Pick(*table, healthy), 1u);
   RecordFailure(table->state(1), now, EjectionPolicy{});
   EXPECT_FALSE(balancer.Pick(*table, healthy).has_value());
-  Eligibility any(*table, now, std::nullopt, true);
+  Eligibility any(*table, now, {}, true);
   EXPECT_TRUE(balancer.Pick(*table, any).has_value());
 }
 
@@ -141,7 +143,8 @@ TEST_F(PoliciesTest, LeastConnIgnoresIneligibleEvenWhenIdle) {
   LeastConnBalancer balancer;
   std::vector<EndpointLease> open;
   for (int i = 0; i < 3; ++i) open.emplace_back(table->shared_state(1));
-  Eligibility not_first(*table, HealthClock::now(), 0u, false);
+  const std::vector<uint32_t> first = {0};
+  Eligibility not_first(*table, HealthClock::now(), first, false);
   EXPECT_EQ(balancer.Pick(*table, not_first), 1u);
 }
 
