@@ -26,6 +26,7 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+{http}
     server {{
         listen 127.0.0.1:{port};
 {server}
@@ -34,12 +35,14 @@ http {{
 """
 
 
-def start_nginx(launcher, directory: Path, server: str, probe_host: str = "localhost"):
-    """Starts nginx with `server` as the body of its one server block; returns (process, port)
-    once it answers. The caller (or the launcher, at the end of the test) stops it."""
+def start_nginx(launcher, directory: Path, server: str, probe_host: str = "localhost", http: str = ""):
+    """Starts nginx with `server` as the body of its one server block (and `http`, e.g. upstream
+    blocks, before it in the http block); returns (process, port) once it answers. The caller
+    (or the launcher, at the end of the test) stops it."""
     port = free_port()
     conf = directory / "nginx.conf"
-    conf.write_text(_CONF.format(dir=directory, port=port, server=textwrap.indent(textwrap.dedent(server), " " * 8)))
+    conf.write_text(_CONF.format(dir=directory, port=port, server=textwrap.indent(textwrap.dedent(server), " " * 8),
+                                 http=textwrap.indent(textwrap.dedent(http), " " * 4)))
     process = launcher.start("nginx", [NGINX, "-p", str(directory), "-c", str(conf)])
 
     def up() -> bool:

@@ -135,6 +135,7 @@ void HttpSession::DoConnectAndSend() {
     return;
   }
   if (ConnectFailed(ec)) return;
+  exchange_.request_sent = true;  // the head went out with the connect
   ConnectSucceeded(started);
   if (sent == request_head_.size()) {
     OnWriteRequestHeader({}, sent);
