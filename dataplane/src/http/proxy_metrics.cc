@@ -99,7 +99,7 @@ ProxyMetrics::ProxyMetrics()
       upstream_retries(*metrics::PlainCounterFamily::Register(
           "pier_upstream_retries_total",
           "Requests sent to the upstream again, by reason: the reused keep-alive connection had been closed by the "
-          "upstream, or the connection failed and another endpoint was tried.")),
+          "upstream, or a try failed as `proxy-next-upstream` lists and another endpoint was tried.")),
       websocket_active(*metrics::PlainGaugeFamily::Register("pier_websocket_connections_active", "Open WebSocket tunnels.")),
       websocket_upgrades(
           *metrics::PlainCounterFamily::Register("pier_websocket_upgrades_total", "WebSocket upgrade attempts by result.")),
