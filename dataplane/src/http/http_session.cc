@@ -21,6 +21,7 @@
 #include "http/read_head.h"
 #include "http/request_target.h"
 #include "upstream/canary.h"
+#include "pier/common/match.h"
 #include "pier/common/path_regex.h"
 #include "websocket/handshake.h"
 
@@ -80,6 +81,11 @@ void HttpSession::Start() {
 
 void HttpSession::StartServing() {
   if (server_tls_ != nullptr) {
+    const auto config = worker_.server().config.Current();
+    if (config && config->has_passthrough()) {
+      DoReadClientHello();
+      return;
+    }
     DoHandshake();
     return;
   }
@@ -196,6 +202,15 @@ void HttpSession::DoHandshake() {
   idle_ = true;
   tls::ServerTls::Attach(client_.native_handle(), &handshake_);
   client_.expires_after(worker_.server().options.header_timeout);
+  if (!client_hello_.empty()) {
+    // The bytes read to find the SNI come first; the handshake reads on from the socket.
+    client_.tls().async_handshake(asio::ssl::stream_base::server, asio::buffer(client_hello_),
+                                  [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+                                    std::string().swap(self->client_hello_);
+                                    self->OnHandshake(ec);
+                                  });
+    return;
+  }
   client_.tls().async_handshake(asio::ssl::stream_base::server,
                                 beast::bind_front_handler(&HttpSession::OnHandshake, shared_from_this()));
 }
@@ -369,6 +384,13 @@ void HttpSession::RouteRequest() {
   const auto& route = exchange_.route;
   if (!route) {
     SendError(404, "no route for host " + exchange_.host + " path " + exchange_.path);
+    return;
+  }
+  if (route->passthrough_host && tls_) {
+    // The host's backend ends its TLS itself; a connection whose handshake Pier did (no SNI, or
+    // SNI for another host) must not reach it decrypted.
+    const std::string host = match::NormalizeHost(exchange_.host);
+    SendError(421, "host " + host + " passes TLS through to its backend; connect with SNI " + host);
     return;
   }
   if (route->unavailable_status != 0) {

@@ -123,6 +123,12 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // Counts and closes; `ec`: the failed wait or read, if that is what ended it.
   void ProxyHeaderFailed(std::string_view why, boost::system::error_code ec = {});
   void StartServing();
+  // ssl-passthrough (http_session_tls.cc): while some host passes TLS through, a TLS connection
+  // is read up to the end of its ClientHello first; one whose SNI names such a host goes to a
+  // tls::Passthrough, any other to the handshake with the bytes read so far.
+  void DoReadClientHello();
+  void OnClientHelloBytes(boost::system::error_code ec, std::size_t bytes);
+  void PassThrough(std::shared_ptr<const RouteConfig> route, std::string server_name);
   void DoHandshake();
   void OnHandshake(boost::system::error_code ec);
   void DoReadRequest();
@@ -266,6 +272,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // A PROXY protocol header that did not come whole with the first read (rare): read on in
   // exact pieces, so no byte after it is taken from the socket (a TLS handshake follows).
   std::string proxy_header_;
+  // The bytes of a ClientHello read to find its SNI (DoReadClientHello), until the handshake or
+  // the passthrough takes them.
+  std::string client_hello_;
 
   std::optional<RequestParser> request_;
   std::optional<ResponseParser> response_;

@@ -4,11 +4,15 @@
 // upstream.
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+#include <algorithm>
+#include <chrono>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <spdlog/spdlog.h>
 
 #include "http/http_session.h"
+#include "tls/client_hello.h"
+#include "tls/passthrough.h"
 #include "pier/common/match.h"
 
 namespace pier::dataplane::http {
@@ -18,10 +22,77 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
 namespace {
+using Clock = std::chrono::steady_clock;
 constexpr unsigned kPermanentRedirect = 308;
 constexpr unsigned kMisdirectedRequest = 421;
 constexpr uint16_t kDefaultHttpsPort = 443;
+// A ClientHello is read in pieces of this much (most fit in one), up to tls::kMaxClientHelloBytes.
+constexpr std::size_t kClientHelloReadBytes = 2048;
 }  // namespace
+
+void HttpSession::DoReadClientHello() {
+  // Like a request head: it gets --header-timeout, and a drain may close the connection.
+  idle_ = true;
+  reading_header_ = true;
+  if (client_hello_.empty()) {
+    header_deadline_ = Clock::now() + worker_.server().options.header_timeout;
+    if (header_timer_armed_for_ > header_deadline_) ArmHeaderTimer();
+  }
+  const std::size_t have = client_hello_.size();
+  client_hello_.resize(std::min(have + kClientHelloReadBytes, tls::kMaxClientHelloBytes));
+  client_.socket().async_read_some(asio::buffer(client_hello_.data() + have, client_hello_.size() - have),
+                                   [self = shared_from_this(), have](boost::system::error_code ec, std::size_t bytes) {
+                                     self->client_hello_.resize(have + bytes);
+                                     self->OnClientHelloBytes(ec, bytes);
+                                   });
+}
+
+void HttpSession::OnClientHelloBytes(boost::system::error_code ec, std::size_t) {
+  idle_ = false;
+  reading_header_ = false;
+  if (ec) {
+    if (header_timed_out_) ec = beast::error::timeout;
+    tls::ServerTls::Count(ec, handshake_);
+    spdlog::debug("{}: TLS handshake failed: {} before the end of the ClientHello", peer_text_, ec.message());
+    header_timer_.cancel();  // else the pending wait holds the session until it fires
+    boost::system::error_code ignored;
+    client_.socket().close(ignored);
+    return;
+  }
+  const tls::ClientHello hello = tls::ParseClientHello(client_hello_);
+  if (hello.status == tls::ClientHello::Status::kNeedMore && client_hello_.size() < tls::kMaxClientHelloBytes) {
+    DoReadClientHello();
+    return;
+  }
+  // The ClientHello's deadline is over (the handshake has its own): a wait left pending would
+  // hold this session, and its connection count, until it fired, however soon the connection
+  // ended. Disarmed, so a later request head arms it again.
+  header_timer_.cancel();
+  header_timer_armed_for_ = Clock::time_point::max();
+  if (hello.status == tls::ClientHello::Status::kDone && !hello.server_name.empty()) {
+    const auto config = worker_.server().config.Current();
+    const VirtualHostConfig* vhost = config ? config->FindHost(hello.server_name) : nullptr;
+    if (vhost != nullptr && vhost->passthrough) {
+      PassThrough(vhost->passthrough, hello.server_name);
+      return;
+    }
+  } else if (hello.status != tls::ClientHello::Status::kDone) {
+    // Not a ClientHello this parser takes: OpenSSL decides, and its refusal is counted there.
+    spdlog::debug("{}: ClientHello not examined for TLS passthrough: {}", peer_text_,
+                  hello.error.empty() ? "longer than " + std::to_string(tls::kMaxClientHelloBytes) + " bytes"
+                                      : hello.error);
+  }
+  DoHandshake();
+}
+
+void HttpSession::PassThrough(std::shared_ptr<const RouteConfig> route, std::string server_name) {
+  handed_off_ = true;
+  header_timer_.cancel();
+  auto passthrough = std::make_shared<tls::Passthrough>(worker_, std::move(route), std::move(guard_),
+                                                        std::move(client_.socket()), peer_, peer_text_,
+                                                        std::move(server_name), std::move(client_hello_));
+  passthrough->Start();
+}
 
 bool HttpSession::CheckConnectionFitsHost() {
   if (server_tls_ == nullptr) return true;

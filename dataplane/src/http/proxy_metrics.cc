@@ -63,6 +63,12 @@ std::string_view RejectionName(Rejection reason) noexcept {
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
+std::string_view PassthroughResultName(PassthroughResult result) noexcept {
+  static constexpr std::string_view kNames[] = {"proxied", "denied", "unavailable", "connect_failed"};
+  auto index = static_cast<std::size_t>(result);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
+}
+
 const prometheus::Histogram::BucketBoundaries& ProxyMetrics::RequestBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                                    0.25,  0.5,    1,     2.5,  5,     10,   30, 60};
@@ -121,13 +127,28 @@ ProxyMetrics::ProxyMetrics()
                                    .Name("pier_connections_active")
                                    .Help("Open client connections by listener.")
                                    .Register(pier::metrics::Registry())
-                                   .Add({{"listener", "https"}})) {
+                                   .Add({{"listener", "https"}})),
+      passthrough_active(prometheus::BuildGauge()
+                             .Name("pier_tls_passthrough_connections_active")
+                             .Help("Open TLS connections passed through to a backend unread (ssl-passthrough).")
+                             .Register(pier::metrics::Registry())
+                             .Add({})) {
   auto& rejected_family = prometheus::BuildCounter()
                               .Name("pier_connections_rejected_total")
                               .Help("Client connections refused or closed before serving, by reason.")
                               .Register(pier::metrics::Registry());
   for (std::size_t i = 0; i < rejected.size(); ++i) {
     rejected[i] = &rejected_family.Add({{"reason", std::string(RejectionName(static_cast<Rejection>(i)))}});
+  }
+  auto& passthrough_family =
+      prometheus::BuildCounter()
+          .Name("pier_tls_passthrough_connections_total")
+          .Help("TLS connections whose ClientHello named an ssl-passthrough host, by result: proxied to an endpoint, "
+                "or closed (denied by source ranges, unavailable, connect_failed).")
+          .Register(pier::metrics::Registry());
+  for (std::size_t i = 0; i < passthrough.size(); ++i) {
+    passthrough[i] =
+        &passthrough_family.Add({{"result", std::string(PassthroughResultName(static_cast<PassthroughResult>(i)))}});
   }
 }
 

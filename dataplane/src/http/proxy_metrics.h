@@ -75,6 +75,16 @@ enum class Rejection : uint8_t {
 };
 std::string_view RejectionName(Rejection reason) noexcept;
 
+// What became of a TLS connection passed through unread (ssl-passthrough).
+enum class PassthroughResult : uint8_t {
+  kProxied,        // connected to an endpoint: its bytes went there
+  kDenied,         // the route's source ranges do not admit the client: closed
+  kUnavailable,    // the route has no endpoint (no Service, none ready, failed closed): closed
+  kConnectFailed,  // no endpoint could be connected within the route's tries: closed
+  kCount
+};
+std::string_view PassthroughResultName(PassthroughResult result) noexcept;
+
 // The process-wide families, registered on pier::metrics::Registry() on first use.
 class ProxyMetrics final {
  public:
@@ -107,6 +117,10 @@ class ProxyMetrics final {
   prometheus::Gauge& http_connections_active;
   prometheus::Gauge& https_connections_active;
   std::array<prometheus::Counter*, static_cast<std::size_t>(Rejection::kCount)> rejected{};
+  // ssl-passthrough: connections by result, and those open now (not per route: the route's
+  // upstream series count its connect failures, retries and ejections).
+  std::array<prometheus::Counter*, static_cast<std::size_t>(PassthroughResult::kCount)> passthrough{};
+  prometheus::Gauge& passthrough_active;
 
   static const prometheus::Histogram::BucketBoundaries& RequestBuckets();
   static const prometheus::Histogram::BucketBoundaries& ConnectBuckets();

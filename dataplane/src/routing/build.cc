@@ -474,6 +474,23 @@ Result<bool> LinkCanaries(const std::vector<std::shared_ptr<RouteConfig>>& route
   return true;
 }
 
+// ssl-passthrough: the host's route whose endpoints get its TLS connections. Only a named host
+// can be picked out of a ClientHello, and a canary is reached through its main route only.
+Result<std::shared_ptr<const RouteConfig>> FindPassthroughRoute(const std::string& host,
+                                                               const v1::TlsPassthrough& passthrough,
+                                                               const std::vector<std::shared_ptr<RouteConfig>>& routes) {
+  const auto& unknown = passthrough.GetReflection()->GetUnknownFields(passthrough);
+  if (!unknown.empty()) {
+    return Fail(NeedsNewerDataplane("field " + std::to_string(unknown.field(0).number()) + " of pier.v1.TlsPassthrough"));
+  }
+  if (host.empty()) return Fail("TLS passthrough needs a host name (a ClientHello cannot name \"\")");
+  auto it = std::find_if(routes.begin(), routes.end(),
+                         [&](const auto& route) { return route->name == passthrough.route(); });
+  if (it == routes.end()) return Fail("TLS passthrough route " + Quote(passthrough.route()) + " is not a route here");
+  if ((*it)->is_canary) return Fail("TLS passthrough route " + Quote(passthrough.route()) + " is a canary route");
+  return std::shared_ptr<const RouteConfig>(*it);
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const Config>> Config::Build(const v1::Snapshot& snapshot, const BuildOptions& options,
@@ -600,10 +617,11 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
       return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr};
+    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr, nullptr};
     if (old != nullptr) {
       compiled.routes = old->routes;
       compiled.client_auth = old->client_auth;
+      compiled.passthrough = old->passthrough;
     } else {
       if (vhost.has_client_auth()) {
         auto policy = tls::ClientAuthPolicy::Build(vhost.client_auth());
@@ -646,8 +664,15 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         routes.push_back(std::make_shared<RouteConfig>(std::move(compiled_route)));
       }
       if (auto ok = LinkCanaries(routes); !ok) return Fail(where + ": " + ok.error());
+      if (vhost.has_passthrough()) {
+        auto passthrough = FindPassthroughRoute(host, vhost.passthrough(), routes);
+        if (!passthrough) return Fail(where + ": " + passthrough.error());
+        compiled.passthrough = std::move(*passthrough);
+        for (auto& route : routes) route->passthrough_host = true;
+      }
       compiled.routes.assign(routes.begin(), routes.end());
     }
+    if (compiled.passthrough) config->has_passthrough_ = true;
     if (compiled.host.empty()) {
       config->catch_all_ = std::move(compiled);
     } else if (match::IsWildcardHost(compiled.host)) {

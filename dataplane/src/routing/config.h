@@ -68,6 +68,9 @@ struct RouteConfig {
   std::string ingress_name;
   std::string service;
   pier::v1::PathMatch::Type match_type = pier::v1::PathMatch::PREFIX;
+  // The route's virtual host passes TLS through (ssl-passthrough): a request for it on a TLS
+  // connection the dataplane terminated (no SNI, or another one) is 421.
+  bool passthrough_host = false;
   std::string path;  // normalised: PREFIX paths without trailing "/" (except "/")
   std::optional<match::PathRegex> regex;  // REGEX routes: `path` compiled
 
@@ -125,6 +128,9 @@ struct VirtualHostConfig {
   std::string source;
   // client_auth compiled; null: none. What a handshake naming this host asks for.
   std::shared_ptr<const tls::ClientAuthPolicy> client_auth;
+  // ssl-passthrough: the route (one of `routes`) whose endpoints get this host's TLS
+  // connections unread; null: TLS for the host ends here.
+  std::shared_ptr<const RouteConfig> passthrough;
 };
 
 // The values a route gets when neither the route nor the snapshot's Defaults set one. The
@@ -186,6 +192,10 @@ class Config final {
   std::size_t host_count() const noexcept {
     return exact_hosts_.size() + wildcard_hosts_.size() + (catch_all_ ? 1 : 0);
   }
+  // Some virtual host passes TLS through: TLS connections are read up to the end of their
+  // ClientHello before the handshake, to see which host they name.
+  bool has_passthrough() const noexcept { return has_passthrough_; }
+
   // The snapshot's certificates as server contexts, and the SNI lookup over them.
   const tls::CertificateSet& certificates() const noexcept { return *certificates_; }
 
@@ -205,6 +215,7 @@ class Config final {
   std::optional<VirtualHostConfig> catch_all_;
   std::vector<std::shared_ptr<const ClusterConfig>> clusters_;  // sorted by name
   std::shared_ptr<const tls::CertificateSet> certificates_;
+  bool has_passthrough_ = false;
 };
 
 // The current Config, swapped atomically. Readers take a reference-counted copy per request;
