@@ -64,6 +64,8 @@ void AddFlags(CLI::App& app, Flags& flags) {
   app.add_flag("--watch-ingress-without-class", flags.translate.watch_ingress_without_class,
                "Also serve Ingresses that name no class");
   app.add_option("--namespace", flags.translate.namespace_, "Only this namespace (default: all)");
+  app.add_flag("--enable-ssl-passthrough", flags.translate.enable_ssl_passthrough,
+               "Let Ingresses pass TLS through to their backends unread (the ssl-passthrough annotation)");
   app.add_option("--grpc-listen", flags.grpc.listen, "Snapshot service address")->capture_default_str();
   app.add_option("--grpc-tls-cert", flags.grpc.tls_cert_file, "Server certificate (PEM) for mutual TLS");
   app.add_option("--grpc-tls-key", flags.grpc.tls_key_file, "Server private key (PEM) for mutual TLS");

@@ -178,6 +178,9 @@ struct IngressAnnotations {
   // from-to-www-redirect: the www. variant of each rule host (or the name without www.)
   // redirects to the rule host.
   bool from_to_www_redirect = false;
+  // ssl-passthrough: TLS connections for the rule hosts go unread to the backend of the path
+  // "/" (only with the controller's --enable-ssl-passthrough).
+  bool ssl_passthrough = false;
 
   // Regex paths and rewrites.
   bool use_regex = false;

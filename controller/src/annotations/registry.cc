@@ -701,6 +701,14 @@ const AnnotationSpec kRegistry[] = {
      "`spec.tls` so the certificate covers both), else `http://`. Not when that name is a rule host, alias or "
      "redirect of an Ingress already (`ConflictingRedirect` warning).",
      {}, SetBool<&A::from_to_www_redirect>},
+    {"ssl-passthrough", "bool", "false", 0,
+     "TLS connections whose ClientHello names one of this Ingress' rule hosts (SNI) are not terminated: their "
+     "bytes go unread to the backend of the rule's path `/` (or the Ingress' `defaultBackend`), which does the TLS "
+     "handshake itself. Needs the controller flag `--enable-ssl-passthrough`. Of the Ingress' other annotations "
+     "only source ranges, `proxy-connect-timeout`, `proxy-next-upstream*` (for failed connects), `load-balance` "
+     "and `websocket-idle-timeout` (as the idle timeout) apply to these connections; plain HTTP requests for the "
+     "hosts are served as usual. Not when an older Ingress serves the host (`ConflictingPassthrough`).",
+     {}, SetBool<&A::ssl_passthrough>},
     {"use-regex", "bool", "false", 0,
      "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
      "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "

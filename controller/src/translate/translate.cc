@@ -82,6 +82,10 @@ class Translator final {
   // every route of the host.
   void ApplyClientAuth(const std::string& host, const std::vector<PendingRoute*>& routes,
                        pier::v1::VirtualHost& vhost);
+  // ssl-passthrough: the host's TLS goes to the backend of the path "/" of the Ingress that
+  // asks for it, when that is the oldest Ingress serving the host.
+  void ApplyPassthrough(const std::string& host, const std::vector<PendingRoute*>& routes,
+                        pier::v1::VirtualHost& vhost);
 
   const model::ClusterState& state_;
   const Options& options_;
@@ -109,6 +113,13 @@ Output Translator::Run() {
   for (const model::Ingress* ingress : ours) {
     ServedIngress& entry = served.emplace_back(ServedIngress{ingress, {}, {}, {}, {}});
     ReadAnnotations(entry);
+    if (entry.annotations.ssl_passthrough && !options_.enable_ssl_passthrough) {
+      warnings_.Add(*ingress, "PassthroughDisabled",
+                    "ssl-passthrough needs the controller flag --enable-ssl-passthrough (chart: "
+                    "controller.enableSSLPassthrough); TLS for this Ingress' hosts ends at Pier",
+                    annotations::WrittenKey(ingress->meta.annotations, "ssl-passthrough"));
+      entry.annotations.ssl_passthrough = false;
+    }
     entry.backend_tls = ResolveBackendTls(*ingress, entry.annotations, state_, warnings_);
     // A canary runs under its main Ingress' policy, authentication included.
     if (!entry.annotations.canary) {
@@ -504,6 +515,7 @@ void Translator::Assemble(Output& out) {
     vhost.set_host(host);
     vhost.set_tls_certificate(tls_.CertificateFor(host));
     ApplyClientAuth(host, routes, vhost);
+    ApplyPassthrough(host, routes, vhost);
     for (PendingRoute* pending : routes) *vhost.add_routes() = std::move(pending->route);
   }
   for (pier::v1::Cluster& cluster : backends_.TakeClusters()) *snapshot.add_clusters() = std::move(cluster);
@@ -539,6 +551,63 @@ void Translator::ApplyClientAuth(const std::string& host, const std::vector<Pend
     return;
   }
   *vhost.mutable_client_auth() = *chosen->client_auth.settings;
+}
+
+void Translator::ApplyPassthrough(const std::string& host, const std::vector<PendingRoute*>& routes,
+                                  pier::v1::VirtualHost& vhost) {
+  const ServedIngress* oldest = nullptr;
+  const ServedIngress* wanting = nullptr;
+  for (const PendingRoute* pending : routes) {
+    const ServedIngress* owner = pending->owner;
+    if (pending->route.is_canary()) continue;  // a canary runs under its main Ingress
+    if (oldest == nullptr || Older(owner->ingress, oldest->ingress)) oldest = owner;
+    if (owner->annotations.ssl_passthrough && (wanting == nullptr || Older(owner->ingress, wanting->ingress))) {
+      wanting = owner;
+    }
+  }
+  if (wanting == nullptr) return;
+  const model::Ingress& ingress = *wanting->ingress;
+  const std::string key = annotations::WrittenKey(ingress.meta.annotations, "ssl-passthrough");
+  if (host.empty()) {
+    warnings_.Add(ingress, "InvalidAnnotation",
+                  "ssl-passthrough: a rule without host cannot be chosen by a ClientHello; TLS for it ends at Pier", key);
+    return;
+  }
+  if (oldest != wanting) {
+    // Passing the host through would take its TLS, and with it every path, from the older one.
+    warnings_.Add(ingress, "ConflictingPassthrough",
+                  "host \"" + host + "\" is served by the older ingress " + model::KeyOf(oldest->ingress->meta) +
+                      ", which does not pass TLS through; ssl-passthrough does not apply to it",
+                  key);
+    return;
+  }
+  // The path "/": a Prefix (or ImplementationSpecific, or the Ingress' default backend), a regex
+  // "/" (use-regex), else an Exact one.
+  const PendingRoute* target = nullptr;
+  int best = 0;
+  for (const PendingRoute* pending : routes) {
+    if (pending->owner != wanting || pending->route.is_canary() || pending->route.match().path() != "/") continue;
+    const auto type = pending->route.match().type();
+    const int rank = type == pier::v1::PathMatch::PREFIX ? 3 : type == pier::v1::PathMatch::REGEX ? 2 : 1;
+    if (rank > best) {
+      best = rank;
+      target = pending;
+    }
+  }
+  if (target == nullptr) {
+    warnings_.Add(ingress, "InvalidAnnotation",
+                  "ssl-passthrough: host \"" + host +
+                      "\" has no path \"/\" (or defaultBackend) in this Ingress to pass TLS to; TLS for it ends at Pier",
+                  key);
+    return;
+  }
+  vhost.mutable_passthrough()->set_route(target->route.name());
+  for (const PendingRoute* pending : routes) {
+    if (pending->owner == wanting) continue;
+    warnings_.Add(*pending->owner->ingress, "PassthroughHost",
+                  "host \"" + host + "\" passes TLS through to the backend of ingress " + model::KeyOf(ingress.meta) +
+                      "; this Ingress' paths for it are served over plain HTTP only");
+  }
 }
 
 }  // namespace

@@ -25,6 +25,9 @@ struct Options {
   // --default-tls-secret "namespace/name": the certificate for unknown SNI and for TLS hosts
   // whose own Secret is unusable; "" = the dataplane's self-signed one.
   std::string default_tls_secret;
+  // --enable-ssl-passthrough: the ssl-passthrough annotation takes effect; without it, it is
+  // reported and TLS ends in the dataplane as for any host.
+  bool enable_ssl_passthrough = false;
 };
 
 // What a build may read besides the cluster state; both are explicit so a build stays a pure
@@ -42,7 +45,7 @@ struct BuildContext {
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log
 // line in manifests mode). `reason` is one of InvalidAnnotation, UnknownAnnotation,
 // UnsupportedAnnotation, ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend, InvalidPath,
-// InvalidHost, ConflictingClientAuth.
+// InvalidHost, ConflictingClientAuth, ConflictingPassthrough, PassthroughHost, PassthroughDisabled.
 struct Warning {
   std::string ingress_namespace;
   std::string ingress_name;
