@@ -35,7 +35,10 @@ EXTRA_FLAGS = {
     "controller": {"--default-tls-secret",
                    # docs/install.md ("Status, Events and replicas"): fixed addresses for Ingress
                    # status, as ingress-nginx's flag of the same name.
-                   "--publish-status-address"},
+                   "--publish-status-address",
+                   # docs/tls.md ("TLS passthrough"): the ssl-passthrough annotation takes
+                   # effect, as with ingress-nginx's flag of the same name.
+                   "--enable-ssl-passthrough"},
     # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
     # cluster is the Service's, not the pod's listener port.
     "dataplane": {"--https-redirect-port",
@@ -53,7 +56,7 @@ EXTRA_FLAGS = {
 
 # Values that, together, make the chart pass every optional flag.
 EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngressWithoutClass=true",
-              "--set", "controller.watchNamespace=apps",
+              "--set", "controller.watchNamespace=apps", "--set", "controller.enableSSLPassthrough=true",
               "--set", "controller.defaultTLSSecret=apps/wildcard-tls", "--set", "dataplane.threads=4",
               "--set", "controller.publishStatusAddress=192.0.2.7\\,edge.example.com",
               "--set", "dataplane.config.connectTimeout=5s", "--set", "dataplane.config.readTimeout=1m",
