@@ -1,11 +1,16 @@
 """Real nginx, for the tests that compare Pier with it: one server block on a free loopback port,
-in the foreground (no daemon, no master), logging into the test's directory."""
+in the foreground (no daemon, no master), logging into the test's directory; or, for TCP
+proxying (ssl_preread), one stream block."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import socket
+import subprocess
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 from harness import free_port, wait_until
 from rawhttp import request
@@ -52,3 +57,66 @@ def start_nginx(launcher, directory: Path, server: str, probe_host: str = "local
 
     wait_until(up, 10, "nginx listening")
     return process, port
+
+
+# -- stream (TCP) proxying, for the ssl-passthrough comparison ----------------------------------
+
+_STREAM_CONF = """\
+{load_module}
+daemon off;
+master_process off;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 64; }}
+stream {{
+{stream}
+}}
+"""
+
+_MODULE_DIRS = ("/usr/lib/nginx/modules", "/usr/share/nginx/modules")
+
+
+def stream_preread_support() -> tuple[Optional[str], str]:
+    """How this nginx gets a stream module with ssl_preread: ("", why) when it is built in,
+    ("load_module <path>;", why) when it is an installed dynamic module, (None, why not) when
+    there is no nginx, the module was not built, or its dynamic module is not installed."""
+    if NGINX is None:
+        return None, "nginx is not installed"
+    try:
+        built = subprocess.run([NGINX, "-V"], capture_output=True, text=True, timeout=10).stderr
+    except (OSError, subprocess.SubprocessError) as error:
+        return None, f"nginx -V failed: {error}"
+    if "--with-stream_ssl_preread_module" not in built:
+        return None, "this nginx was built without --with-stream_ssl_preread_module"
+    if "--with-stream=dynamic" not in built:
+        if "--with-stream" in built.split():
+            return "", "stream is built in"
+        return None, "this nginx was built without the stream module"
+    directories = list(_MODULE_DIRS)
+    match = re.search(r"--modules-path=(\S+)", built)
+    if match and match.group(1) not in directories:
+        directories.insert(0, match.group(1))
+    for directory in directories:
+        module = Path(directory) / "ngx_stream_module.so"
+        if module.is_file():
+            return f"load_module {module};", f"dynamic module {module}"
+    return None, ("nginx's stream module is dynamic (--with-stream=dynamic) and ngx_stream_module.so is not "
+                  f"installed in {' or '.join(directories)} (Debian: package libnginx-mod-stream)")
+
+
+def start_nginx_stream(launcher, directory: Path, stream: str, port: int, load_module: str = ""):
+    """Starts nginx with `stream` as the body of its stream block (and `load_module`, from
+    stream_preread_support(), first); returns the process once `port` accepts connections."""
+    conf = directory / "nginx-stream.conf"
+    conf.write_text(_STREAM_CONF.format(load_module=load_module, dir=directory,
+                                        stream=textwrap.indent(textwrap.dedent(stream), " " * 4)))
+    process = launcher.start("nginx-stream", [NGINX, "-p", str(directory), "-c", str(conf)])
+
+    def up() -> bool:
+        process.check_alive()
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+
+    wait_until(up, 10, "nginx (stream) listening")
+    return process
