@@ -120,7 +120,7 @@ void AddFlags(CLI::App& app, Flags& flags) {
                "Every connection starts with a PROXY protocol header (v1 or v2) from the load balancer in front; "
                "its source address is the client's");
   app.add_option("--access-log", flags.access_log,
-                 "One JSON line per request and WebSocket on stdout; false writes none (Ingresses can also turn "
+                 "One JSON line per request, WebSocket and passed-through TLS connection on stdout; false writes none (Ingresses can also turn "
                  "it off with enable-access-log)")
       ->default_str("true");
   app.add_option("--log-format", flags.log_format, "text or json")->capture_default_str();

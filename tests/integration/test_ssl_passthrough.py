@@ -35,6 +35,7 @@ controller in manifests mode and the dataplane. Certificates are made with the o
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import socket
@@ -694,6 +695,43 @@ def test_bytes_are_relayed_exactly_and_half_close_works_both_ways(env):
         assert recv_until_eof(sock) == b""
     assert bytes(seen.data) == hello + b"after the backend's FIN"
     all_closed(env.stack)
+
+
+def passthrough_log_lines(stack, host: str) -> list[dict]:
+    lines = []
+    for line in stack.dataplane.log_text().splitlines():
+        if '"type":"tls-passthrough"' in line:
+            record = json.loads(line)
+            if record["host"] == host:
+                lines.append(record)
+    return lines
+
+
+def test_each_connection_gets_an_access_log_line_when_it_ends(env):
+    before = len(passthrough_log_lines(env.stack, RAW))
+    hello = client_hello(RAW)
+    answer, _ = env.relay(hello + TAIL)
+    wait_until(lambda: len(passthrough_log_lines(env.stack, RAW)) == before + 1, IO_TIMEOUT_S,
+               "the passthrough connection's access log line")
+    line = passthrough_log_lines(env.stack, RAW)[-1]
+    assert line["close_reason"] == "closed"
+    assert line["bytes_in"] == len(hello + TAIL) and line["bytes_out"] == len(answer) == len(AFTER_EOF)
+    assert line["upstream"] == f"127.0.0.1:{env.recorder.port}"
+    assert line["client"].startswith("127.0.0.1") and line["route"] and line["status"] == 0
+    assert line["method"] == "" and line["path"] == "" and "messages_in" not in line
+
+    # One that never reached a backend says why, and names no upstream it did not reach.
+    before = len(passthrough_log_lines(env.stack, GUARDED))
+    closed_right_away(env.https_port, client_hello(GUARDED))
+    wait_until(lambda: len(passthrough_log_lines(env.stack, GUARDED)) == before + 1, IO_TIMEOUT_S,
+               "the denied connection's access log line")
+    line = passthrough_log_lines(env.stack, GUARDED)[-1]
+    assert line["close_reason"] == "denied" and line["upstream"] == "" and line["bytes_in"] == 0
+    before = len(passthrough_log_lines(env.stack, DEAD))
+    closed_right_away(env.https_port, client_hello(DEAD))
+    wait_until(lambda: len(passthrough_log_lines(env.stack, DEAD)) == before + 1, IO_TIMEOUT_S,
+               "the failed connection's access log line")
+    assert passthrough_log_lines(env.stack, DEAD)[-1]["close_reason"] == "connect failed"
 
 
 def test_a_hello_sent_byte_by_byte_arrives_unchanged(env):

@@ -634,8 +634,8 @@ const AnnotationSpec kRegistry[] = {
      "choose between. A headless Service answers 503.",
      {}, SetBool<&A::service_upstream>},
     {"enable-access-log", "bool", "true", 0,
-     "`false`: the dataplane writes no access log line for this Ingress' requests and WebSockets (a health "
-     "check path, a chatty API); metrics still count them.",
+     "`false`: the dataplane writes no access log line for this Ingress' requests, WebSockets and "
+     "passed-through TLS connections (a health check path, a chatty API); metrics still count them.",
      {}, SetBool<&A::enable_access_log>},
     {"default-backend", "Service name", "none", 0,
      "A Service of this namespace (its first port) that serves this Ingress' paths while their own Service has no "

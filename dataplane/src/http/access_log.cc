@@ -107,7 +107,9 @@ void AppendAccessRecord(fmt::memory_buffer& out, const AccessRecord& record) {
   const char fraction[] = {'.', static_cast<char>('0' + millis / 100 % 10), static_cast<char>('0' + millis / 10 % 10),
                            static_cast<char>('0' + millis % 10), 'Z', '"'};
   out.append(fraction, fraction + sizeof(fraction));
-  AppendField(out, ",\"type\":", record.tunnel ? "websocket" : "http");
+  using Kind = AccessRecord::Kind;
+  AppendField(out, ",\"type\":",
+              record.kind == Kind::kHttp ? "http" : record.kind == Kind::kWebSocket ? "websocket" : "tls-passthrough");
   AppendField(out, ",\"client\":", record.client);
   AppendField(out, ",\"method\":", record.method);
   AppendField(out, ",\"host\":", record.host);
@@ -120,8 +122,8 @@ void AppendAccessRecord(fmt::memory_buffer& out, const AccessRecord& record) {
   AppendField(out, ",\"route\":", record.route);
   AppendField(out, ",\"request_id\":", record.request_id);
   if (!record.user.empty()) AppendField(out, ",\"user\":", record.user);
-  if (record.tunnel) {
-    AppendField(out, ",\"close_reason\":", record.close_reason);
+  if (record.kind != Kind::kHttp) AppendField(out, ",\"close_reason\":", record.close_reason);
+  if (record.kind == Kind::kWebSocket) {
     AppendNumber(out, ",\"messages_in\":", record.messages_in);
     AppendNumber(out, ",\"messages_out\":", record.messages_out);
     AppendField(out, ",\"close_initiator\":", record.close_initiator);

@@ -1,4 +1,4 @@
-// The access log: one JSON object per request or tunnel on stdout, through the spdlog logger
+// The access log: one JSON object per request, tunnel or passed-through TLS connection on stdout, through the spdlog logger
 // named "access" (created here unless main already registered one).
 #pragma once
 
@@ -24,11 +24,15 @@ struct AccessRecord {
   std::string_view request_id;
   // The user basic authentication let in; "" (and no field in the line) when none did.
   std::string_view user;
-  // Tunnels only: a tunnel line is written when it closes, with why it closed, the WebSocket
-  // messages each way (see websocket/frame_tracker.h for what counts), who sent the first
-  // close frame ("client", "upstream", "proxy" on drain, "" when none did) and its code.
-  bool tunnel = false;
+  // "type": "http", "websocket" (a tunnel) or "tls-passthrough" (ssl-passthrough: method, path
+  // and request_id are "", status 0, host the SNI).
+  enum class Kind { kHttp, kWebSocket, kTlsPassthrough };
+  Kind kind = Kind::kHttp;
+  // Tunnels and passthrough connections: the line is written when it closes, with why.
   std::string_view close_reason;
+  // Tunnels only: the WebSocket messages each way (see websocket/frame_tracker.h for what
+  // counts), who sent the first close frame ("client", "upstream", "proxy" on drain, "" when
+  // none did) and its code.
   uint64_t messages_in = 0;   // from the client
   uint64_t messages_out = 0;  // to the client
   std::string_view close_initiator;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "http/access_log.h"
 #include "limits/source_access.h"
 #include "listener/socket_options.h"
 
@@ -37,6 +38,23 @@ Passthrough::Passthrough(Worker& worker, std::shared_ptr<const RouteConfig> rout
 Passthrough::~Passthrough() {
   worker_.Unregister(this);
   if (counted_ && !closed_) http::ProxyMetrics::Get().passthrough_active.Decrement();
+  if (route_->proto.access_log_off()) return;
+  http::AccessRecord record;
+  record.kind = http::AccessRecord::Kind::kTlsPassthrough;
+  record.start = started_wall_;
+  record.client = peer_text_;
+  record.host = server_name_;
+  record.upstream = choice_.endpoint != nullptr ? std::string_view(choice_.endpoint->id) : std::string_view();
+  record.bytes_in = to_upstream_.bytes;
+  record.bytes_out = to_client_.bytes;
+  record.duration_ms = std::chrono::duration<double, std::milli>(Clock::now() - started_).count();
+  record.route = route_->name;
+  record.close_reason = close_reason_ != nullptr ? close_reason_ : "shutdown";
+  try {
+    http::WriteAccessLog(record);
+  } catch (...) {
+    // Logging must not take the process down from a destructor.
+  }
 }
 
 void Passthrough::Count(http::PassthroughResult result) {
@@ -48,18 +66,19 @@ void Passthrough::Start() {
   const RouteConfig& route = *route_;
   if (limits::CheckSource(peer_, route.allow_sources, route.deny_sources) != limits::SourceVerdict::kAllowed) {
     Count(http::PassthroughResult::kDenied);
-    Close("the route's source ranges do not admit the client");
+    Close("denied", "the route's source ranges do not admit the client");
     return;
   }
   if (route.unavailable_status != 0 || !route.cluster || route.cluster->endpoints.empty()) {
     Count(http::PassthroughResult::kUnavailable);
-    Close(route.unavailable_status != 0 ? route.unavailable_reason : "no endpoints for service " + route.service);
+    Close("unavailable",
+          route.unavailable_status != 0 ? route.unavailable_reason : "no endpoints for service " + route.service);
     return;
   }
   choice_ = worker_.balancers().Choose(route, {});
   if (!choice_.endpoint) {
     Count(http::PassthroughResult::kUnavailable);
-    Close("no endpoint available for service " + route.service);
+    Close("unavailable", "no endpoint available for service " + route.service);
     return;
   }
   tries_ = 1;
@@ -118,7 +137,7 @@ void Passthrough::OnConnect(Clock::time_point started, boost::system::error_code
     spdlog::warn("TLS passthrough {} for {} ({}): upstream {}: {}; connection closed", peer_text_, server_name_,
                  route_->name, choice_.endpoint->id, reason);
     Count(http::PassthroughResult::kConnectFailed);
-    Close("no upstream");
+    Close("connect failed", reason);
     return;
   }
   worker_.balancers().ReportSuccess(choice_);
@@ -160,7 +179,7 @@ bool Passthrough::TryNextEndpoint(bool timeout) {
 void Passthrough::OnClientHelloSent(boost::system::error_code ec, std::size_t) {
   if (closed_) return;
   if (ec) {
-    Close("upstream write failed: " + ec.message());
+    Close("error", "upstream write failed: " + ec.message());
     return;
   }
   http::ProxyMetrics::Get().bytes_in.Increment(client_hello_.size());
@@ -194,10 +213,10 @@ void Passthrough::OnRead(Direction& direction, boost::system::error_code ec, std
     direction.to->shutdown(asio::socket_base::shutdown_send, ignored);
     direction.finished = true;
     Direction& other = &direction == &to_upstream_ ? to_client_ : to_upstream_;
-    if (other.finished) Close("closed");
+    if (other.finished) Close("closed", "both sides closed");
     return;
   }
-  Close(std::string(direction.name) + " read failed: " + ec.message());
+  Close("error", std::string(direction.name) + " read failed: " + ec.message());
 }
 
 void Passthrough::OnWrite(Direction& direction, boost::system::error_code ec, std::size_t bytes) {
@@ -210,7 +229,7 @@ void Passthrough::OnWrite(Direction& direction, boost::system::error_code ec, st
     return;
   }
   if (ec) {
-    Close(std::string(direction.name) + " copy failed: " + ec.message());
+    Close("error", std::string(direction.name) + " copy failed: " + ec.message());
     return;
   }
   DoRead(direction);
@@ -229,12 +248,13 @@ void Passthrough::OnIdleTimer(boost::system::error_code ec) {
     ArmIdleTimer(route_->websocket_idle_timeout - idle);
     return;
   }
-  Close("idle timeout");
+  Close("idle timeout", "no byte either way for the route's websocket-idle-timeout");
 }
 
-void Passthrough::Close(std::string_view why) {
+void Passthrough::Close(const char* reason, std::string_view why) {
   if (closed_) return;
   closed_ = true;
+  close_reason_ = reason;
   if (counted_) http::ProxyMetrics::Get().passthrough_active.Decrement();
   spdlog::debug("TLS passthrough {} for {} ({}) to {}: {}; {} bytes in, {} bytes out", peer_text_, server_name_,
                 route_->name, choice_.endpoint != nullptr ? choice_.endpoint->id : "-", why, to_upstream_.bytes,

@@ -8,9 +8,11 @@
 // not admit is closed before any connect), its cluster and balancing policy, its connect
 // timeout and proxy-next-upstream tries on another endpoint when a connect fails (a connect
 // that failed sent nothing), passive health, and its WebSocket idle timeout as the idle
-// timeout of the connection. A FIN from one side is passed on as shutdown(send) to the other,
-// which may go on sending (half-close). A drain leaves the connection to finish within
-// --drain-timeout: there is no protocol to ask either side to stop.
+// timeout of the connection. Its Ingress' enable-access-log decides whether the connection
+// gets an access log line ("type": "tls-passthrough") when it ends. A FIN from one side is
+// passed on as shutdown(send) to the other, which may go on sending (half-close). A drain
+// leaves the connection to finish within --drain-timeout: there is no protocol to ask either
+// side to stop.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
@@ -65,8 +67,9 @@ class Passthrough final : public std::enable_shared_from_this<Passthrough>, publ
   void OnWrite(Direction& direction, boost::system::error_code ec, std::size_t bytes);
   void ArmIdleTimer(Clock::duration after);
   void OnIdleTimer(boost::system::error_code ec);
-  // Closes both sockets once; `why` goes to the debug log.
-  void Close(std::string_view why);
+  // Closes both sockets once. `reason`, a constant, is the access log's close_reason (the line
+  // is written when the connection is destroyed); `why` goes to the debug log.
+  void Close(const char* reason, std::string_view why);
   void Count(http::PassthroughResult result);
 
   Worker& worker_;
@@ -91,6 +94,9 @@ class Passthrough final : public std::enable_shared_from_this<Passthrough>, publ
   Direction to_client_{"upstream", &upstream_, &client_, {}};
   bool counted_ = false;
   bool closed_ = false;
+  const char* close_reason_ = nullptr;  // nullptr until Close: "shutdown" in the access log
+  Clock::time_point started_ = Clock::now();
+  std::chrono::system_clock::time_point started_wall_ = std::chrono::system_clock::now();
 };
 
 }  // namespace pier::dataplane::tls

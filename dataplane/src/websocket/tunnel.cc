@@ -516,7 +516,7 @@ void Tunnel::Account() noexcept {
   record.route = route_->name;
   record.request_id = identity_.request_id;
   record.user = identity_.user;
-  record.tunnel = true;
+  record.kind = http::AccessRecord::Kind::kWebSocket;
   record.close_reason = close_reason_ ? close_reason_ : "shutdown";
   record.messages_in = to_upstream_.messages;
   record.messages_out = to_client_.messages;

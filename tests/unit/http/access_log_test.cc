@@ -37,7 +37,7 @@ TEST(AccessLog, TheUserIsNamedOnlyWhenBasicAuthenticationLetOneIn) {
   EXPECT_FALSE(nlohmann::json::parse(FormatAccessRecord(record)).contains("user"));
   record.user = "ali\"ce";  // an htpasswd user name may hold a quote
   EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["user"], "ali\"ce");
-  record.tunnel = true;
+  record.kind = AccessRecord::Kind::kWebSocket;
   EXPECT_EQ(nlohmann::json::parse(FormatAccessRecord(record))["user"], "ali\"ce");
 }
 
@@ -83,12 +83,30 @@ TEST(AccessLog, EachLineHasItsOwnSecond) {
 
 TEST(AccessLog, TunnelsCarryTheCloseReason) {
   AccessRecord record;
-  record.tunnel = true;
+  record.kind = AccessRecord::Kind::kWebSocket;
   record.status = 101;
   record.close_reason = "idle timeout";
   auto json = nlohmann::json::parse(FormatAccessRecord(record));
   EXPECT_EQ(json["type"], "websocket");
   EXPECT_EQ(json["close_reason"], "idle timeout");
+}
+
+TEST(AccessLog, PassthroughConnectionsCarryTheCloseReasonAndNoMessageCounts) {
+  AccessRecord record;
+  record.kind = AccessRecord::Kind::kTlsPassthrough;
+  record.host = "argocd.example.com";
+  record.upstream = "10.0.0.7:443";
+  record.bytes_in = 517;
+  record.close_reason = "connect failed";
+  auto json = nlohmann::json::parse(FormatAccessRecord(record));
+  EXPECT_EQ(json["type"], "tls-passthrough");
+  EXPECT_EQ(json["close_reason"], "connect failed");
+  EXPECT_EQ(json["host"], "argocd.example.com");
+  EXPECT_EQ(json["method"], "");
+  EXPECT_EQ(json["status"], 0);
+  EXPECT_EQ(json["bytes_in"], 517);
+  EXPECT_FALSE(json.contains("messages_in"));
+  EXPECT_FALSE(json.contains("close_initiator"));
 }
 
 }  // namespace
