@@ -102,4 +102,23 @@ Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::s
   return true;
 }
 
+Result<bool> CheckCipherList(const std::string& ciphers) {
+  constexpr std::size_t kMaxCipherListBytes = 4096;
+  if (ciphers.empty()) return Fail("the cipher list is empty");
+  if (ciphers.size() > kMaxCipherListBytes) return Fail("the cipher list is longer than 4096 bytes");
+  for (const char c : ciphers) {
+    const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                         c == '-' || c == '_' || c == '.' || c == '+' || c == '!' || c == '@' || c == '=' ||
+                         c == ':' || c == ',' || c == ' ';
+    if (!allowed) return Fail("the cipher list holds a character other than letters, digits and -_.+!@=:, ");
+  }
+  ContextPtr context(SSL_CTX_new(TLS_client_method()));
+  if (!context) return Fail("cipher list: " + TakeOpenSslError());
+  if (SSL_CTX_set_cipher_list(context.get(), ciphers.c_str()) != 1) {
+    ERR_clear_error();
+    return Fail("the cipher list selects no cipher OpenSSL has");
+  }
+  return true;
+}
+
 }  // namespace pier::tls

@@ -59,6 +59,35 @@ def start_nginx(launcher, directory: Path, server: str, probe_host: str = "local
     return process, port
 
 
+_CLIENT_CERTIFICATE_SERVER = """\
+listen 127.0.0.1:{tls_port} ssl;
+ssl_certificate {server_cert};
+ssl_certificate_key {server_key};
+ssl_client_certificate {client_ca};
+ssl_verify_client {mode};
+ssl_verify_depth {depth};
+{crl}location / {{
+    proxy_pass http://127.0.0.1:{upstream};
+    proxy_set_header Host $host;
+    proxy_set_header ssl-client-verify $ssl_client_verify;
+    proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;
+    proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;
+    proxy_set_header ssl-client-cert $ssl_client_escaped_cert;
+}}
+"""
+
+
+def client_certificate_server(tls_port: int, server_cert: Path, server_key: Path, client_ca: Path, mode: str,
+                              upstream: int, depth: int = 1, crl: Optional[Path] = None) -> str:
+    """A server block (for start_nginx) as ingress-nginx configures one for auth-tls-secret,
+    -verify-client `mode`, -verify-depth `depth` and -pass-certificate-to-upstream, with ssl_crl
+    `crl` when the Secret has a ca.crl: TLS on `tls_port`, proxying to `upstream` with the
+    ssl-client-* fields."""
+    return _CLIENT_CERTIFICATE_SERVER.format(
+        tls_port=tls_port, server_cert=server_cert, server_key=server_key, client_ca=client_ca, mode=mode,
+        depth=depth, crl=f"ssl_crl {crl};\n" if crl else "", upstream=upstream)
+
+
 # -- stream (TCP) proxying, for the ssl-passthrough comparison ----------------------------------
 
 _STREAM_CONF = """\

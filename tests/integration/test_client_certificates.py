@@ -41,9 +41,11 @@ import pytest
 import manifests as m
 import tlsutil as t
 from harness import PierStack, free_port, wait_until
-from nginxutil import NGINX, start_nginx
-from rawhttp import Response, request
+from nginxutil import NGINX, client_certificate_server, start_nginx
+from rawhttp import request
 from recorder import RecordedRequest, Recorder
+from tlsutil import (CERT, CERTIFICATE_ERROR, CLIENT_FIELDS, ISSUER, NO_CERTIFICATE, SUBJECT, VERIFY, Seen,
+                     assert_refused, controller_warnings)
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
 PIER_PREFIX = "pier.dev/"
@@ -74,12 +76,6 @@ OTHER_CA_NAME = "Other Client CA"
 INTERMEDIATE_NAME = "Pier Intermediate CA"
 DEEPER_NAME = "Pier Deeper CA"
 
-NO_CERTIFICATE = "No required SSL certificate was sent"
-CERTIFICATE_ERROR = "The SSL certificate error"
-
-VERIFY, SUBJECT, ISSUER, CERT = "ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn", "ssl-client-cert"
-CLIENT_FIELDS = (VERIFY, SUBJECT, ISSUER, CERT)
-
 WARNING_TIMEOUT_S = 10
 
 
@@ -97,35 +93,6 @@ class Clients:
 ALICE_DN = "CN=alice,O=Pier Test"
 MALLORY_DN = "CN=mallory,O=Elsewhere"
 BOB_DN = "CN=bob,OU=Team,O=Pier Test"
-
-
-@dataclass
-class Seen:
-    """A response, and the request as the upstream received it (None: it never got there)."""
-    response: Response
-    upstream: Optional[RecordedRequest]
-
-    @property
-    def status(self) -> int:
-        return self.response.status
-
-    @property
-    def text(self) -> str:
-        return self.response.text
-
-    def fields(self) -> list[tuple[str, str]]:
-        """Every ssl-client-* field the upstream got, lower-cased names, in order."""
-        assert self.upstream is not None, f"the request never reached the upstream: {self.status} {self.text}"
-        return [(name.lower(), value) for name, value in self.upstream.headers if name.lower() in CLIENT_FIELDS]
-
-    def field(self, name: str) -> Optional[str]:
-        """The one value of an ssl-client-* field at the upstream (None: absent); never two."""
-        values = [value for key, value in self.fields() if key == name]
-        assert len(values) <= 1, f"{name} reached the upstream {len(values)} times: {values}"
-        return values[0] if values else None
-
-    def client_fields(self) -> dict[str, str]:
-        return {name: value for name, value in self.fields()}
 
 
 @dataclass
@@ -148,11 +115,7 @@ class MtlsStack:
         return f"mtls-{next(self._ids)}"
 
     def upstream_of(self, test_id: str) -> Optional[RecordedRequest]:
-        # The recorder keeps a request before it answers: a proxied response means it is there.
-        for recorded in reversed(self.recorder.requests()):
-            if recorded.header("x-test-id") == test_id:
-                return recorded
-        return None
+        return t.recorded(self.recorder, test_id)
 
     def get(self, host: str, path: str = "/", client: Optional[t.KeyPair] = None, sni: Optional[str] = "",
             headers: Optional[dict] = None, port: Optional[int] = None) -> Seen:
@@ -246,12 +209,6 @@ def mtls(module_launcher, tmp_path_factory) -> MtlsStack:
     yield ready
     recorder.close()
     auth_service.close()
-
-
-def assert_refused(seen: Seen, status: int, phrase: str) -> None:
-    assert seen.status == status, (seen.status, seen.text)
-    assert phrase in seen.text, seen.text
-    assert seen.upstream is None, "a refused request reached the upstream"
 
 
 def assert_verified(seen: Seen, subject: str, issuer: str = f"CN={CLIENT_CA_NAME}") -> None:
@@ -523,10 +480,6 @@ def test_plain_http_to_a_client_certificate_host(mtls):
 
 # -- configuration problems --------------------------------------------------------------------
 
-def controller_warnings(mtls: MtlsStack, ingress: str) -> list[str]:
-    return re.findall(rf"(\w+: ingress default/{re.escape(ingress)}: .*)", mtls.stack.controller.log_text())
-
-
 def test_an_unusable_ca_secret_closes_the_host_with_503_and_is_reported(mtls):
     cases = {MISSING: ("missing", "default/missing-ca"), NO_KEY: ("nokey", "default/nokey-ca"),
              NOT_PEM: ("notpem", "default/notpem-ca")}
@@ -537,10 +490,12 @@ def test_an_unusable_ca_secret_closes_the_host_with_503_and_is_reported(mtls):
             assert seen.upstream is None, host
 
         def reported() -> bool:
-            return any("auth-tls-secret" in line and secret in line for line in controller_warnings(mtls, ingress))
+            return any("auth-tls-secret" in line and secret in line
+                       for line in controller_warnings(mtls.stack, ingress))
 
         wait_until(reported, WARNING_TIMEOUT_S, f"the controller's warning about ingress default/{ingress} ({secret})")
-    assert any("ca.crt" in line for line in controller_warnings(mtls, "nokey")), controller_warnings(mtls, "nokey")
+    nokey_warnings = controller_warnings(mtls.stack, "nokey")
+    assert any("ca.crt" in line for line in nokey_warnings), nokey_warnings
     # Every route of the host: also the one of the Ingress without auth-tls keys.
     seen = mtls.get(MISSING, "/extra/page", client=mtls.clients.alice)
     assert seen.status == 503, (seen.status, seen.text)
@@ -559,7 +514,7 @@ def test_auth_tls_match_cn_lets_in_only_the_subjects_it_matches(mtls):
     # The certificate's own check comes first.
     assert_refused(mtls.get(MATCH_CN), 400, NO_CERTIFICATE)
     assert_refused(mtls.get(MATCH_CN, client=mtls.clients.impostor), 400, CERTIFICATE_ERROR)
-    assert controller_warnings(mtls, "matchcn") == []
+    assert controller_warnings(mtls.stack, "matchcn") == []
 
 
 # -- other clients -----------------------------------------------------------------------------
@@ -590,31 +545,6 @@ def test_curl_with_and_without_a_client_certificate(mtls):
 
 # -- nginx -------------------------------------------------------------------------------------
 
-NGINX_SERVER = """\
-listen 127.0.0.1:{tls_port} ssl;
-ssl_certificate {server_cert};
-ssl_certificate_key {server_key};
-ssl_client_certificate {client_ca};
-ssl_verify_client {mode};
-ssl_verify_depth 1;
-location / {{
-    proxy_pass http://127.0.0.1:{upstream};
-    proxy_set_header Host $host;
-    proxy_set_header ssl-client-verify $ssl_client_verify;
-    proxy_set_header ssl-client-subject-dn $ssl_client_s_dn;
-    proxy_set_header ssl-client-issuer-dn $ssl_client_i_dn;
-    proxy_set_header ssl-client-cert $ssl_client_escaped_cert;
-}}
-"""
-
-
-def outcome(seen: Seen) -> tuple:
-    """What has to be the same with nginx: the status, which of nginx's two 400 reasons the body
-    names, and the ssl-client-* fields the upstream got."""
-    phrase = next((p for p in (NO_CERTIFICATE, CERTIFICATE_ERROR) if p in seen.text), None)
-    return seen.status, phrase, seen.client_fields() if seen.upstream is not None else None
-
-
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
 def test_the_same_answers_and_fields_as_nginx(mtls, tmp_path):
     """nginx configured as ingress-nginx configures a server for these annotations (on, optional,
@@ -628,13 +558,12 @@ def test_the_same_answers_and_fields_as_nginx(mtls, tmp_path):
         directory = tmp_path / mode
         directory.mkdir()
         tls_port = free_port()
-        nginx, _ = start_nginx(mtls.stack.launcher, directory, NGINX_SERVER.format(
-            tls_port=tls_port, server_cert=mtls.server.cert, server_key=mtls.server.key,
-            client_ca=mtls.client_ca.cert, mode=mode, upstream=mtls.recorder.port))
+        nginx, _ = start_nginx(mtls.stack.launcher, directory, client_certificate_server(
+            tls_port, mtls.server.cert, mtls.server.key, mtls.client_ca.cert, mode, mtls.recorder.port))
         try:
             for name, client in cases.items():
-                theirs = outcome(mtls.get(pier_host, client=client, port=tls_port))
-                ours = outcome(mtls.get(pier_host, client=client))
+                theirs = t.client_auth_outcome(mtls.get(pier_host, client=client, port=tls_port))
+                ours = t.client_auth_outcome(mtls.get(pier_host, client=client))
                 if ours != theirs:
                     differences.append(f"{mode}, {name}:\n  nginx {theirs}\n  pier  {ours}")
         finally:

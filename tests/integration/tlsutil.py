@@ -1,6 +1,7 @@
-"""TLS helpers for the integration tests: a throwaway CA and certificates made with the openssl
-CLI in the test's tmp dir (no key material is checked in), Secret and TLS Ingress manifests,
-`openssl s_client` probes and an HTTPS client that sets SNI and Host independently."""
+"""TLS helpers for the integration tests: a throwaway CA, certificates and CRLs made with the
+openssl CLI in the test's tmp dir (no key material is checked in), Secret and TLS Ingress
+manifests, `openssl s_client` probes, an HTTPS client that sets SNI and Host independently, and
+what the client-certificate tests (auth-tls-*) share."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import re
 import socket
 import ssl
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Optional
 
 import manifests as m
-from rawhttp import Connection, format_request
+from rawhttp import Connection, Response, format_request
+from recorder import RecordedRequest, Recorder
 
 OPENSSL_TIMEOUT_S = 10
 
@@ -38,12 +42,19 @@ def _run(argv: list, **kwargs) -> subprocess.CompletedProcess:
                           check=True, **kwargs)
 
 
-def make_ca(directory: Path, name: str = "Pier Test CA") -> KeyPair:
+def _ca_key_usage(crl_sign: bool) -> str:
+    # A CRL's issuer needs cRLSign: OpenSSL refuses CRLs of a CA without it ("key usage does not
+    # include CRL signing").
+    return "keyUsage=critical,keyCertSign" + (",cRLSign" if crl_sign else "")
+
+
+def make_ca(directory: Path, name: str = "Pier Test CA", crl_sign: bool = False) -> KeyPair:
+    """A self-signed CA for `/CN=name`; `crl_sign`: one that may sign CRLs (make_crl)."""
     directory.mkdir(parents=True, exist_ok=True)
     ca = KeyPair(directory / f"{name.replace(' ', '-')}.crt", directory / f"{name.replace(' ', '-')}.key")
     _run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
           "-keyout", ca.key, "-out", ca.cert, "-days", "2", "-subj", f"/CN={name}",
-          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"])
+          "-addext", "basicConstraints=critical,CA:TRUE", "-addext", _ca_key_usage(crl_sign)])
     return ca
 
 
@@ -70,12 +81,13 @@ def _new_key_and_csr(directory: Path, stem: str, subject: str) -> tuple[Path, Pa
     return key, csr
 
 
-def make_intermediate_ca(parent: KeyPair, directory: Path, name: str) -> KeyPair:
-    """A CA for `/CN=name` signed by `parent` (its cert file holds only its own certificate)."""
+def make_intermediate_ca(parent: KeyPair, directory: Path, name: str, crl_sign: bool = False) -> KeyPair:
+    """A CA for `/CN=name` signed by `parent` (its cert file holds only its own certificate);
+    `crl_sign`: one that may sign CRLs (make_crl)."""
     stem = name.replace(" ", "-")
     key, csr = _new_key_and_csr(directory, stem, f"/CN={name}")
     extensions = directory / f"{stem}.ext"
-    extensions.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n")
+    extensions.write_text(f"basicConstraints=critical,CA:TRUE\n{_ca_key_usage(crl_sign)}\n")
     pair = KeyPair(directory / f"{stem}.crt", key)
     _run(["openssl", "x509", "-req", "-in", csr, "-CA", parent.cert, "-CAkey", parent.key, "-CAcreateserial",
           "-out", pair.cert, "-days", "1", "-extfile", extensions])
@@ -108,6 +120,50 @@ def self_signed_client(directory: Path, stem: str, subject: str) -> KeyPair:
     return pair
 
 
+_CRL_CONFIG = """\
+[ca]
+default_ca = crl
+[crl]
+database = {dir}/index.txt
+crlnumber = {dir}/crlnumber
+default_md = sha256
+"""
+
+
+def _crl_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y%m%d%H%M%SZ")
+
+
+def make_crl(ca: KeyPair, directory: Path, revoked: Iterable[KeyPair] = (), days: int = 1,
+             last_update: Optional[datetime] = None, next_update: Optional[datetime] = None) -> Path:
+    """A PEM CRL signed by `ca` (made with crl_sign) listing the (first) certificates of `revoked`'s
+    cert files, valid from now for `days` unless last_update/next_update say otherwise. Made by
+    `openssl ca -revoke` and `-gencrl` with a throwaway database of its own; returns its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f"{ca.cert.stem}-crl-", dir=directory))
+    (work / "index.txt").write_text("")
+    (work / "crlnumber").write_text("1000\n")
+    config = work / "ca.cnf"
+    config.write_text(_CRL_CONFIG.format(dir=work))
+    signer = ["-config", config, "-cert", ca.cert, "-keyfile", ca.key, "-batch"]
+    for pair in revoked:
+        _run(["openssl", "ca", *signer, "-revoke", pair.cert])
+    validity = ["-crldays", str(days)]
+    if last_update is not None or next_update is not None:
+        now = datetime.now(timezone.utc)
+        validity = ["-crl_lastupdate", _crl_time(last_update or now),
+                    "-crl_nextupdate", _crl_time(next_update or now + timedelta(days=days))]
+    crl = work / "crl.pem"
+    _run(["openssl", "ca", *signer, "-gencrl", *validity, "-out", crl])
+    return crl
+
+
+def make_expired_crl(ca: KeyPair, directory: Path, revoked: Iterable[KeyPair] = ()) -> Path:
+    """make_crl, but issued two days ago with a nextUpdate a day ago: expired."""
+    now = datetime.now(timezone.utc)
+    return make_crl(ca, directory, revoked, last_update=now - timedelta(days=2), next_update=now - timedelta(days=1))
+
+
 def leaf_pem(pair: KeyPair) -> str:
     """The first certificate of a KeyPair's cert file (the leaf, without the chain after it)."""
     text = pair.cert_pem
@@ -125,7 +181,6 @@ def nginx_escaped(text: str) -> str:
 def not_after(cert: Path) -> int:
     """notAfter of a PEM certificate as Unix seconds."""
     out = _run(["openssl", "x509", "-in", cert, "-noout", "-enddate", "-dateopt", "iso_8601"]).stdout
-    from datetime import datetime, timezone
     text = out.strip().split("=", 1)[1]
     return int(datetime.strptime(text, "%Y-%m-%d %H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp())
 
@@ -140,9 +195,13 @@ def tls_secret(name: str, chain_pem: str, key_pem: str) -> dict:
             "data": {"tls.crt": b64(chain_pem), "tls.key": b64(key_pem)}}
 
 
-def ca_secret(name: str, ca_pem: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": name, "namespace": m.NAMESPACE}, "data": {"ca.crt": b64(ca_pem)}}
+def ca_secret(name: str, ca_pem: str, crl_pem: Optional[str] = None) -> dict:
+    """An Opaque Secret with ca.crt (auth-tls-secret's CAs) and, when given, ca.crl (its CRLs)."""
+    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+              "metadata": {"name": name, "namespace": m.NAMESPACE}, "data": {"ca.crt": b64(ca_pem)}}
+    if crl_pem is not None:
+        secret["data"]["ca.crl"] = b64(crl_pem)
+    return secret
 
 
 def tls_ingress(name: str, host: str, service: str, secret: Optional[str], annotations: Optional[dict] = None,
@@ -237,3 +296,68 @@ def server_context(pair: KeyPair) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(str(pair.cert), str(pair.key))
     return context
+
+
+# -- client certificates (auth-tls-*) ------------------------------------------------------------
+
+NO_CERTIFICATE = "No required SSL certificate was sent"
+CERTIFICATE_ERROR = "The SSL certificate error"
+
+VERIFY, SUBJECT, ISSUER, CERT = "ssl-client-verify", "ssl-client-subject-dn", "ssl-client-issuer-dn", "ssl-client-cert"
+CLIENT_FIELDS = (VERIFY, SUBJECT, ISSUER, CERT)
+
+
+@dataclass
+class Seen:
+    """A response, and the request as the upstream received it (None: it never got there)."""
+    response: Response
+    upstream: Optional[RecordedRequest]
+
+    @property
+    def status(self) -> int:
+        return self.response.status
+
+    @property
+    def text(self) -> str:
+        return self.response.text
+
+    def fields(self) -> list[tuple[str, str]]:
+        """Every ssl-client-* field the upstream got, lower-cased names, in order."""
+        assert self.upstream is not None, f"the request never reached the upstream: {self.status} {self.text}"
+        return [(name.lower(), value) for name, value in self.upstream.headers if name.lower() in CLIENT_FIELDS]
+
+    def field(self, name: str) -> Optional[str]:
+        """The one value of an ssl-client-* field at the upstream (None: absent); never two."""
+        values = [value for key, value in self.fields() if key == name]
+        assert len(values) <= 1, f"{name} reached the upstream {len(values)} times: {values}"
+        return values[0] if values else None
+
+    def client_fields(self) -> dict[str, str]:
+        return {name: value for name, value in self.fields()}
+
+
+def recorded(recorder: Recorder, test_id: str) -> Optional[RecordedRequest]:
+    """The request `recorder` got with X-Test-Id `test_id` (None: it never got there)."""
+    # The recorder keeps a request before it answers: a proxied response means it is there.
+    for request in reversed(recorder.requests()):
+        if request.header("x-test-id") == test_id:
+            return request
+    return None
+
+
+def assert_refused(seen: Seen, status: int, phrase: str) -> None:
+    assert seen.status == status, (seen.status, seen.text)
+    assert phrase in seen.text, seen.text
+    assert seen.upstream is None, "a refused request reached the upstream"
+
+
+def client_auth_outcome(seen: Seen) -> tuple:
+    """What has to be the same with nginx: the status, which of nginx's two 400 reasons the body
+    names, and the ssl-client-* fields the upstream got."""
+    phrase = next((p for p in (NO_CERTIFICATE, CERTIFICATE_ERROR) if p in seen.text), None)
+    return seen.status, phrase, seen.client_fields() if seen.upstream is not None else None
+
+
+def controller_warnings(stack, ingress: str) -> list[str]:
+    """The warnings the controller of `stack` (a PierStack) logged about ingress default/`ingress`."""
+    return re.findall(rf"(\w+: ingress default/{re.escape(ingress)}: .*)", stack.controller.log_text())

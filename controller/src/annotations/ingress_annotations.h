@@ -132,6 +132,12 @@ struct IngressAnnotations {
   std::optional<SecretRef> proxy_ssl_secret;
   std::optional<bool> proxy_ssl_verify;  // nullopt: verify exactly when proxy_ssl_secret is set
   std::string proxy_ssl_name;  // "": the Service's DNS name
+  bool proxy_ssl_server_name = true;  // send the name as SNI (ingress-nginx's default is off)
+  uint32_t proxy_ssl_verify_depth = 1;
+  std::string proxy_ssl_ciphers;  // "": OpenSSL's defaults
+  // proxy-ssl-protocols as a range of TLS versions (TLS1_2_VERSION, TLS1_3_VERSION); 0: 1.2 to 1.3.
+  uint32_t proxy_ssl_min_protocol = 0;
+  uint32_t proxy_ssl_max_protocol = 0;
 
   // Client certificates (auth-tls-*): a property of the host, which the translator takes from
   // the oldest of its Ingresses that sets auth-tls-secret and resolves the CA Secret for.

@@ -7,6 +7,7 @@
 #include "annotations/value_parsers.h"
 #include "pier/common/cidr.h"
 #include "pier/common/parse.h"
+#include "pier/common/pem_check.h"
 
 namespace pier::annotations {
 namespace {
@@ -391,6 +392,28 @@ Result<bool> SetProxySslVerify(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetProxySslServerName(std::string_view text, A& out) {
+  auto value = OnOff(text);
+  if (!value) return Fail(value.error());
+  out.proxy_ssl_server_name = *value;
+  return true;
+}
+
+Result<bool> SetProxySslCiphers(std::string_view text, A& out) {
+  const std::string ciphers(parse::TrimSpace(text));
+  if (auto usable = tls::CheckCipherList(ciphers); !usable) return Fail(usable.error());
+  out.proxy_ssl_ciphers = ciphers;
+  return true;
+}
+
+Result<bool> SetProxySslProtocols(std::string_view text, A& out) {
+  auto range = TlsProtocols(text);
+  if (!range) return Fail(range.error());
+  out.proxy_ssl_min_protocol = range->first;
+  out.proxy_ssl_max_protocol = range->second;
+  return true;
+}
+
 Result<bool> SetBodySize(std::string_view text, A& out) {
   auto value = parse::Size(text);
   if (!value) return Fail(value.error());
@@ -555,13 +578,17 @@ const AnnotationSpec kRegistry[] = {
      "verification 400 `The SSL certificate error`; a request whose connection was opened for another host (SNI) "
      "gets 421. Plain HTTP is redirected to HTTPS (`ssl-redirect`) or refused like a request without a certificate. "
      "The backend gets `ssl-client-verify` (`SUCCESS`, `NONE`, `FAILED:reason`), `ssl-client-subject-dn` and "
-     "`ssl-client-issuer-dn` (RFC 2253), never the client's own. A missing Secret or an unusable `ca.crt` makes every "
-     "route of the host answer 503.",
+     "`ssl-client-issuer-dn` (RFC 2253), never the client's own. A `ca.crl` key in the Secret (PEM, one or more CRLs) "
+     "turns on revocation checks as nginx's `ssl_crl`: every certificate of the client's chain needs a current CRL "
+     "from its issuer that does not list it, else 400 `The SSL certificate error (certificate revoked)` (or `unable "
+     "to get certificate CRL`, `CRL has expired`) in every mode. A missing Secret or an unusable `ca.crt` or `ca.crl` makes every route of the host "
+     "answer 503.",
      {}, SetAuthTlsSecret},
     {"auth-tls-verify-client", "on, off, optional, optional_no_ca", "on", kForbidden,
      "With `auth-tls-secret`: `on` requires a verified certificate; `optional` lets a request without one through "
-     "(`ssl-client-verify: NONE`) but refuses one that fails; `optional_no_ca` lets every request through and only "
-     "tells the backend; `off` asks for no certificate.",
+     "(`ssl-client-verify: NONE`) but refuses one that fails; `optional_no_ca` also lets through a certificate no CA "
+     "of the Secret vouches for (self-signed, unknown issuer: `ssl-client-verify: FAILED:reason`) and refuses the "
+     "other failures (expired, revoked), as nginx does; `off` asks for no certificate.",
      {}, SetAuthTlsVerifyClient},
     {"auth-tls-verify-depth", "integer", "1", kForbidden,
      "With `auth-tls-secret`: how many intermediate CAs may stand between the client's certificate and a CA of "
@@ -651,8 +678,11 @@ const AnnotationSpec kRegistry[] = {
      "has no ready endpoint the backend's response stands.",
      {}, SetCustomHttpErrors},
     {"proxy-ssl-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kUnavailable,
-     "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate. "
-     "A missing Secret or a `ca.crt` that does not parse makes the routes answer 503.",
+     "With `backend-protocol: HTTPS`: a Secret of any type whose `ca.crt` (PEM) verifies the backend's certificate "
+     "and whose `tls.crt` and `tls.key`, when it has them, are the client certificate Pier presents to a backend that "
+     "asks for one (nginx's `proxy_ssl_certificate`); a Secret may hold either or both (a certificate alone: the "
+     "backend is verified against the system's CAs). A missing Secret, a `ca.crt` that does not parse, or a "
+     "`tls.crt` without a matching `tls.key` makes the routes answer 503.",
      {}, SetProxySslSecret},
     {"proxy-ssl-verify", "on, off", "on with proxy-ssl-secret, else off", kUnavailable,
      "With `backend-protocol: HTTPS`: verify the backend's certificate and name (against system roots without "
@@ -661,6 +691,23 @@ const AnnotationSpec kRegistry[] = {
     {"proxy-ssl-name", "host name", "NAME.NAMESPACE.svc", kUnavailable,
      "With `backend-protocol: HTTPS`: the name sent as SNI and verified in the backend's certificate.", {},
      SetString<&A::proxy_ssl_name, ServerName>},
+    {"proxy-ssl-server-name", "on, off", "on", kUnavailable,
+     "With `backend-protocol: HTTPS`: send the name (`proxy-ssl-name`) as SNI. **Default differs**: Pier sends it "
+     "unless this is `off`; ingress-nginx sends none unless it is `on`.",
+     {}, SetProxySslServerName},
+    {"proxy-ssl-verify-depth", "integer", "1", kUnavailable,
+     "With `backend-protocol: HTTPS` and verification on: how many intermediate CAs may stand between the "
+     "backend's certificate and a trusted CA, 0 to 100, as nginx's `proxy_ssl_verify_depth`.",
+     {}, SetCount<&A::proxy_ssl_verify_depth, 0, 100>},
+    {"proxy-ssl-ciphers", "OpenSSL cipher list", "OpenSSL's default", kUnavailable,
+     "With `backend-protocol: HTTPS`: the ciphers offered to the backend for TLS 1.2 (`ECDHE+AESGCM:!aNULL`), as "
+     "nginx's `proxy_ssl_ciphers`; TLS 1.3's are not affected. A list that selects no cipher is invalid.",
+     {}, SetProxySslCiphers},
+    {"proxy-ssl-protocols", "TLS versions", "TLSv1.2 TLSv1.3", kUnavailable,
+     "With `backend-protocol: HTTPS`: the TLS versions offered to the backend, space-separated (`TLSv1.3`). Pier "
+     "never speaks `TLSv1` or `TLSv1.1`: they are accepted (ingress-nginx's default lists them) and skipped; a "
+     "list without `TLSv1.2` or `TLSv1.3` is invalid.",
+     {}, SetProxySslProtocols},
     {"permanent-redirect", "URL", "none", 0,
      "Answer every request with a redirect here instead of proxying (the backend is not needed): an http(s) URL "
      "or a path; a trailing `$request_uri` appends the request's path and query, other `$` variables are invalid.",

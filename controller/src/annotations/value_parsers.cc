@@ -284,6 +284,33 @@ Result<SecretRef> SecretReference(std::string_view text) {
   return out;
 }
 
+Result<std::pair<uint32_t, uint32_t>> TlsProtocols(std::string_view text) {
+  constexpr uint32_t kTls12 = 0x0303;
+  constexpr uint32_t kTls13 = 0x0304;
+  bool tls12 = false;
+  bool tls13 = false;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    if (text[start] == ' ' || text[start] == '\t') {
+      ++start;
+      continue;
+    }
+    std::size_t end = start;
+    while (end < text.size() && text[end] != ' ' && text[end] != '\t') ++end;
+    const std::string_view name = text.substr(start, end - start);
+    if (name == "TLSv1.2") {
+      tls12 = true;
+    } else if (name == "TLSv1.3") {
+      tls13 = true;
+    } else if (name != "TLSv1" && name != "TLSv1.1") {
+      return Fail("\"" + std::string(name.substr(0, 16)) + "\" is not TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3");
+    }
+    start = end;
+  }
+  if (!tls12 && !tls13) return Fail("Pier speaks TLSv1.2 and TLSv1.3 only, and the list names neither");
+  return std::pair<uint32_t, uint32_t>(tls12 ? kTls12 : kTls13, tls13 ? kTls13 : kTls12);
+}
+
 Result<std::string> ServerName(std::string_view text) {
   std::string name = Lower(text);
   if (!IsHostName(name)) return Fail("invalid server name \"" + std::string(text) + "\": expected a host name");

@@ -58,6 +58,10 @@ Result<uint32_t> RedirectCode(std::string_view text);
 Result<SecretRef> SecretReference(std::string_view text);
 // A host name to send as SNI and verify a backend's certificate against (no wildcard, no port).
 Result<std::string> ServerName(std::string_view text);
+// proxy-ssl-protocols: space-separated TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (nginx's names). Pier
+// speaks 1.2 and 1.3 only, so the older two are skipped; the range of what is left, as TLS
+// record versions (0x0303 for 1.2, 0x0304 for 1.3). Without 1.2 or 1.3 it is invalid.
+Result<std::pair<uint32_t, uint32_t>> TlsProtocols(std::string_view text);
 // upstream-vhost: the Host sent to the backend: a host name, an IPv4 address or a bracketed IPv6
 // address, with an optional :port (1..65535); lowercased. No nginx variables.
 Result<std::string> UpstreamHost(std::string_view text);

@@ -50,9 +50,22 @@ std::string ClusterName(const std::string& service_key, int32_t port, const pier
   std::string name = service_key + ":" + std::to_string(port);
   if (!tls.enabled()) return name;
   name += "+tls";
-  if (!tls.verify() && tls.ca_pem().empty() && tls.server_name().empty()) return name;
-  // Separators that cannot occur in a host name keep ("a", "bc") and ("ab", "c") apart.
-  const uint64_t hash = StableHash(std::string(tls.verify() ? "1" : "0") + '\n' + tls.server_name() + '\n' + tls.ca_pem());
+  pier::v1::BackendTls defaults;
+  defaults.set_enabled(true);
+  defaults.set_verify_depth(1);
+  if (tls.SerializeAsString() == defaults.SerializeAsString()) return name;
+  // Separators that cannot occur in a host name keep ("a", "bc") and ("ab", "c") apart. The
+  // client certificate (never its key) counts: connections made with another one are not reused.
+  std::string identity = std::string(tls.verify() ? "1" : "0") + '\n' + tls.server_name() + '\n' + tls.ca_pem();
+  if (!tls.client_certificate_chain_pem().empty()) identity += "\n\n" + tls.client_certificate_chain_pem();
+  // The other settings, only where they differ from the defaults, so the names of clusters
+  // that do not use them stay what they were.
+  if (tls.no_server_name() || tls.verify_depth() != 1 || !tls.ciphers().empty() || tls.min_protocol() != 0 ||
+      tls.max_protocol() != 0) {
+    identity += "\n\n" + std::to_string(tls.no_server_name()) + " " + std::to_string(tls.verify_depth()) + " " +
+                std::to_string(tls.min_protocol()) + "-" + std::to_string(tls.max_protocol()) + " " + tls.ciphers();
+  }
+  const uint64_t hash = StableHash(identity);
   char hex[17];
   std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
   return name + "-" + std::string(hex, 8);

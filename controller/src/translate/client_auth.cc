@@ -28,6 +28,8 @@ ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotati
   const annotations::SecretRef& ref = *values.auth_tls_secret;
   const std::string key = (ref.namespace_.empty() ? ingress.meta.namespace_ : ref.namespace_) + "/" + ref.name;
   auto bundle = CaBundleOf(state, key);
+  auto crls = bundle ? CrlBundleOf(state, key) : Result<std::string>(std::string());
+  if (bundle && !crls) bundle = Fail(crls.error());
   if (bundle) {
     pier::v1::ClientAuth& settings = out.settings.emplace();
     settings.set_ca_pem(std::move(*bundle));
@@ -37,6 +39,7 @@ ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotati
     settings.set_pass_certificate(values.auth_tls_pass_certificate_to_upstream);
     settings.set_secret(key);
     settings.set_match_cn(values.auth_tls_match_cn);
+    settings.set_crl_pem(std::move(*crls));
     return out;
   }
   const std::string& problem = bundle.error();

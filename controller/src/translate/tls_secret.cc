@@ -20,8 +20,12 @@ struct BioFree {
 struct X509Free {
   void operator()(X509* cert) const noexcept { X509_free(cert); }
 };
+struct CrlFree {
+  void operator()(X509_CRL* crl) const noexcept { X509_CRL_free(crl); }
+};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
+using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
 
 // BIO_new_mem_buf takes an int length; CA bundles and chains are far smaller.
 constexpr std::size_t kMaxPemBytes = 1u << 24;
@@ -99,6 +103,53 @@ Result<bool> CheckCaBundle(const std::string& pem) {
   }
   if (count == 0) return Fail("ca.crt holds no PEM certificate");
   return true;
+}
+
+Result<bool> CheckCrlBundle(const std::string& pem) {
+  BioPtr bio = MemoryBio(pem);
+  if (!bio) return Fail("ca.crl is larger than 16 MiB");
+  ERR_clear_error();
+  int count = 0;
+  for (;;) {
+    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (crl) {
+      ++count;
+      continue;
+    }
+    const unsigned long code = ERR_peek_last_error();
+    ERR_clear_error();
+    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) break;
+    return Fail("CRL " + std::to_string(count + 1) + " of ca.crl does not parse");
+  }
+  if (count == 0) return Fail("ca.crl holds no PEM CRL");
+  return true;
+}
+
+Result<std::string> CrlBundleOf(const model::ClusterState& state, const std::string& key) {
+  const auto secret = state.secrets.find(key);
+  if (secret == state.secrets.end()) return Fail("secret " + key + " not found");
+  const auto crl = secret->second.data.find("ca.crl");
+  if (crl == secret->second.data.end() || crl->second.empty()) return std::string();
+  if (auto bundle = CheckCrlBundle(crl->second); !bundle) return Fail("secret " + key + ": " + bundle.error());
+  return crl->second;
+}
+
+Result<std::optional<ClientCertificate>> ClientCertificateOf(const model::ClusterState& state, const std::string& key) {
+  const auto secret = state.secrets.find(key);
+  if (secret == state.secrets.end()) return Fail("secret " + key + " not found");
+  const auto value = [&](const char* field) -> const std::string* {
+    const auto data = secret->second.data.find(field);
+    return data == secret->second.data.end() || data->second.empty() ? nullptr : &data->second;
+  };
+  const std::string* chain = value("tls.crt");
+  const std::string* private_key = value("tls.key");
+  if (chain == nullptr && private_key == nullptr) return std::optional<ClientCertificate>();
+  if (chain == nullptr) return Fail("secret " + key + " has tls.key but no tls.crt");
+  if (private_key == nullptr) return Fail("secret " + key + " has tls.crt but no tls.key");
+  if (auto usable = tls::CheckKeyPair(*chain, *private_key); !usable) {
+    return Fail("secret " + key + ": client certificate: " + usable.error());
+  }
+  return std::optional<ClientCertificate>(ClientCertificate{*chain, *private_key});
 }
 
 Result<std::string> CaBundleOf(const model::ClusterState& state, const std::string& key) {

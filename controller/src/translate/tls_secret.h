@@ -52,4 +52,22 @@ Result<bool> CheckCaBundle(const std::string& pem);
 // error names the Secret and what is wrong ("secret ns/ca has no ca.crt").
 Result<std::string> CaBundleOf(const model::ClusterState& state, const std::string& key);
 
+// At least one CRL, every PEM block a CRL that parses.
+Result<bool> CheckCrlBundle(const std::string& pem);
+
+// The ca.crl of the Secret `key` (nginx's ssl_crl for auth-tls-secret): "" when the Secret has
+// none (or an empty one), the PEM when CheckCrlBundle passes, else the error naming the Secret.
+Result<std::string> CrlBundleOf(const model::ClusterState& state, const std::string& key);
+
+struct ClientCertificate {
+  std::string chain_pem;
+  std::string key_pem;
+};
+
+// The tls.crt and tls.key of the Secret `key` (any type), the certificate Pier presents to an
+// HTTPS backend (proxy-ssl-secret): nullopt when the Secret has neither, the pair when both are
+// there and CheckKeyPair passes, else the error naming the Secret ("secret ns/x has tls.crt but
+// no tls.key").
+Result<std::optional<ClientCertificate>> ClientCertificateOf(const model::ClusterState& state, const std::string& key);
+
 }  // namespace pier::translate

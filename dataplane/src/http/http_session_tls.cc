@@ -116,7 +116,8 @@ bool HttpSession::CheckClientCertificate() {
       const std::string host = match::NormalizeHost(exchange_.host);
       SendError(kMisdirectedRequest, "host " + host +
                                          " requires a client certificate this connection's TLS handshake did not "
-                                         "verify for it; connect with SNI " + host);
+                                         "verify for it (another host's SNI, or the host's CAs or CRLs changed "
+                                         "since); connect anew with SNI " + host);
       return false;
     }
     peer = tls::InspectPeerCertificate(client_.native_handle());
@@ -125,7 +126,8 @@ bool HttpSession::CheckClientCertificate() {
   }
   using State = tls::PeerCertificate::State;
   const bool refused = (peer.state == State::kNone && policy.verify() == v1::ClientAuth::ON) ||
-                       (peer.state == State::kFailed && policy.verify() != v1::ClientAuth::OPTIONAL_NO_CA);
+                       (peer.state == State::kFailed &&
+                        (policy.verify() != v1::ClientAuth::OPTIONAL_NO_CA || !peer.unknown_ca));
   if (refused) {
     std::string why = peer.state == State::kNone ? "No required SSL certificate was sent"
                                                  : "The SSL certificate error (" + peer.verify.substr(7) + ")";
@@ -231,7 +233,7 @@ void HttpSession::DoUpstreamHandshake() {
   asio::ip::make_address(settings.server_name, not_an_address);
   const bool dns_name = static_cast<bool>(not_an_address);
   // SNI carries DNS names only; an IP address is verified against the certificate's IP SANs.
-  if (dns_name) SSL_set_tlsext_host_name(ssl, settings.server_name.c_str());
+  if (dns_name && settings.send_server_name) SSL_set_tlsext_host_name(ssl, settings.server_name.c_str());
   if (settings.verify) {
     X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
     if (dns_name) {

@@ -41,12 +41,49 @@ std::optional<ClientAuthPolicy::Identity> IdentityOf(const pier::v1::ClientAuth&
       EVP_DigestUpdate(context.get(), &depth, sizeof depth) != 1) {
     return std::nullopt;
   }
+  // A connection verified before a CRL changed must not be taken as verified under the new one
+  // (nor a session resumed across it).
+  if (!settings.crl_pem().empty()) {
+    const uint64_t crl_size = settings.crl_pem().size();
+    if (EVP_DigestUpdate(context.get(), &crl_size, sizeof crl_size) != 1 ||
+        EVP_DigestUpdate(context.get(), settings.crl_pem().data(), settings.crl_pem().size()) != 1) {
+      return std::nullopt;
+    }
+  }
   ClientAuthPolicy::Identity identity{};
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(context.get(), identity.data(), &length) != 1 || length != identity.size()) {
     return std::nullopt;
   }
   return identity;
+}
+
+// nginx's ssl_crl: the CRLs go into the verification store, and every certificate of the chain
+// (not only the client's own) must have a current CRL from its issuer that does not list it.
+Result<bool> AddCrls(X509_STORE* store, std::string_view pem) {
+  Bio bio = MemoryBio(pem);
+  if (!bio) return Fail("client certificate CRL: out of memory");
+  ERR_clear_error();
+  int added = 0;
+  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    const bool stored = X509_STORE_add_crl(store, crl) == 1;
+    X509_CRL_free(crl);
+    if (!stored) {
+      ERR_clear_error();
+      return Fail("client certificate CRL " + std::to_string(added + 1) + " cannot be used");
+    }
+    ++added;
+  }
+  const unsigned long last = ERR_peek_last_error();
+  ERR_clear_error();
+  if (added == 0) return Fail("client certificate CRLs: no PEM CRL");
+  if (last != 0 && ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
+    return Fail("client certificate CRL " + std::to_string(added + 1) + " does not parse");
+  }
+  if (X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) != 1) {
+    return Fail("client certificate CRLs: cannot turn revocation checks on (OpenSSL)");
+  }
+  return true;
 }
 
 std::string NameText(const X509_NAME* name) {
@@ -127,6 +164,9 @@ Result<std::shared_ptr<const ClientAuthPolicy>> ClientAuthPolicy::Build(const pi
   if (last != 0 && ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
     return Fail("client certificate CA bundle: certificate " + std::to_string(added + 1) + " does not parse");
   }
+  if (!settings.crl_pem().empty()) {
+    if (auto crls = AddCrls(policy->store_, settings.crl_pem()); !crls) return Fail(crls.error());
+  }
   return std::shared_ptr<const ClientAuthPolicy>(std::move(policy));
 }
 
@@ -165,6 +205,9 @@ PeerCertificate InspectPeerCertificate(SSL* ssl) {
   } else {
     out.state = PeerCertificate::State::kFailed;
     out.verify = std::string("FAILED:") + X509_verify_cert_error_string(result);
+    out.unknown_ca = result == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || result == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                     result == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY || result == X509_V_ERR_CERT_UNTRUSTED ||
+                     result == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
   }
   out.subject_dn = NameText(X509_get_subject_name(certificate));
   out.issuer_dn = NameText(X509_get_issuer_name(certificate));

@@ -69,6 +69,11 @@ class ClientAuthPolicy final {
 struct PeerCertificate {
   enum class State { kNone, kVerified, kFailed };
   State state = State::kNone;
+  // kFailed only because no CA of the policy vouches for the certificate (self-signed, unknown
+  // issuer, untrusted): the failures optional_no_ca lets through, as nginx's
+  // ngx_ssl_verify_error_optional. Any other failure (revoked, expired, a CRL missing or out of
+  // date, wrong purpose) is refused in every mode.
+  bool unknown_ca = false;
   std::string verify;      // ssl-client-verify: SUCCESS, NONE or FAILED:<OpenSSL's reason>
   std::string subject_dn;  // RFC 2253, as nginx's $ssl_client_s_dn
   std::string issuer_dn;   // RFC 2253, as $ssl_client_i_dn

@@ -18,6 +18,8 @@ struct UpstreamTls {
   bool verify = false;
   // SNI sent to the backend and, with verify, the name its certificate must carry.
   std::string server_name;
+  // proxy-ssl-server-name: whether server_name goes out as SNI (a DNS name only, never an IP).
+  bool send_server_name = true;
 };
 
 // Null context when backend TLS is off. service_namespace/service_name give the default name

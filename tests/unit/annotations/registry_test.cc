@@ -134,6 +134,28 @@ INSTANTIATE_TEST_SUITE_P(
         Good{"proxy-ssl-verify", "on", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, true); }},
         Good{"proxy-ssl-verify", "OFF", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify, false); }},
         Good{"proxy-ssl-name", "Chat.Internal", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_name, "chat.internal"); }},
+        Good{"proxy-ssl-server-name", "off", [](const auto& a) { EXPECT_FALSE(a.proxy_ssl_server_name); }},
+        Good{"proxy-ssl-server-name", "on", [](const auto& a) { EXPECT_TRUE(a.proxy_ssl_server_name); }},
+        Good{"proxy-ssl-verify-depth", "3", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify_depth, 3u); }},
+        Good{"proxy-ssl-verify-depth", "0", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_verify_depth, 0u); }},
+        Good{"proxy-ssl-ciphers", " ECDHE-ECDSA-AES128-GCM-SHA256:!aNULL ",
+             [](const auto& a) { EXPECT_EQ(a.proxy_ssl_ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256:!aNULL"); }},
+        Good{"proxy-ssl-ciphers", "DEFAULT", [](const auto& a) { EXPECT_EQ(a.proxy_ssl_ciphers, "DEFAULT"); }},
+        Good{"proxy-ssl-protocols", "TLSv1 TLSv1.1 TLSv1.2",
+             [](const auto& a) {
+               EXPECT_EQ(a.proxy_ssl_min_protocol, 0x0303u);
+               EXPECT_EQ(a.proxy_ssl_max_protocol, 0x0303u);
+             }},
+        Good{"proxy-ssl-protocols", "TLSv1.3",
+             [](const auto& a) {
+               EXPECT_EQ(a.proxy_ssl_min_protocol, 0x0304u);
+               EXPECT_EQ(a.proxy_ssl_max_protocol, 0x0304u);
+             }},
+        Good{"proxy-ssl-protocols", "TLSv1.3  TLSv1.2",
+             [](const auto& a) {
+               EXPECT_EQ(a.proxy_ssl_min_protocol, 0x0303u);
+               EXPECT_EQ(a.proxy_ssl_max_protocol, 0x0304u);
+             }},
         Good{"enable-cors", "true", [](const auto& a) { EXPECT_TRUE(a.enable_cors); }},
         Good{"service-upstream", "true", [](const auto& a) { EXPECT_TRUE(a.service_upstream); }},
         Good{"enable-access-log", "false", [](const auto& a) { EXPECT_FALSE(a.enable_access_log); }},
@@ -237,7 +259,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Bad{"hsts-include-subdomains", "1", false}, Bad{"proxy-ssl-secret", "a/b/c", true},
                       Bad{"proxy-ssl-secret", "Upper/ca", true}, Bad{"proxy-ssl-secret", "", true},
                       Bad{"proxy-ssl-verify", "maybe", true}, Bad{"proxy-ssl-name", "a b", true},
-                      Bad{"proxy-ssl-name", "*.example.com", true}));
+                      Bad{"proxy-ssl-name", "*.example.com", true}, Bad{"proxy-ssl-server-name", "yes", true},
+                      Bad{"proxy-ssl-verify-depth", "101", true}, Bad{"proxy-ssl-verify-depth", "-1", true},
+                      Bad{"proxy-ssl-ciphers", "NOT-A-CIPHER", true}, Bad{"proxy-ssl-ciphers", "AES;rm -rf", true},
+                      Bad{"proxy-ssl-ciphers", "", true}, Bad{"proxy-ssl-ciphers", "AES\nssl_ciphers x", true},
+                      Bad{"proxy-ssl-protocols", "TLSv1.1", true}, Bad{"proxy-ssl-protocols", "SSLv3 TLSv1.2", true},
+                      Bad{"proxy-ssl-protocols", "", true}));
 
 TEST(Parse, PierKeyWinsOverNginxAlias) {
   const ParseOutput out = Parse({{"pier.dev/proxy-read-timeout", "30s"},

@@ -148,6 +148,17 @@ TEST(ServerName, IsAHostNameLowercased) {
   for (const char* bad : {"", "*.example.com", "a b", "example.com:443", "-a.example"}) EXPECT_FALSE(ServerName(bad).ok()) << bad;
 }
 
+TEST(TlsProtocols, ARangeOfWhatPierSpeaks) {
+  using Range = std::pair<uint32_t, uint32_t>;
+  EXPECT_EQ(*TlsProtocols("TLSv1.2 TLSv1.3"), (Range{0x0303, 0x0304}));
+  EXPECT_EQ(*TlsProtocols("TLSv1.2"), (Range{0x0303, 0x0303}));
+  EXPECT_EQ(*TlsProtocols("\tTLSv1.3 "), (Range{0x0304, 0x0304}));
+  EXPECT_EQ(*TlsProtocols("TLSv1 TLSv1.1 TLSv1.2"), (Range{0x0303, 0x0303}));
+  for (const char* bad : {"", "TLSv1", "TLSv1 TLSv1.1", "tlsv1.2", "TLSv1.2,TLSv1.3", "SSLv3", "TLSv1.4"}) {
+    EXPECT_FALSE(TlsProtocols(bad).ok()) << bad;
+  }
+}
+
 TEST(OnOff, AcceptsNginxAndBoolSpellings) {
   EXPECT_TRUE(*OnOff("on"));
   EXPECT_TRUE(*OnOff("TRUE"));

@@ -28,6 +28,11 @@ const std::string& OtherCaPem() {
   return kCa.chain_pem;
 }
 
+const testing::TestCertificate& CrlIssuer() {
+  static const testing::TestCertificate kCa = testing::MakeSelfSigned("CRL CA");
+  return kCa;
+}
+
 SnapshotBuilder WithClientAuth(const std::function<void(v1::ClientAuth&)>& change = {}) {
   SnapshotBuilder builder;
   builder.Cluster("ns/app:80", {"10.0.0.1"}).Host("a.example").Prefix("/", "ns/app:80").Prefix("/api", "ns/app:80");
@@ -106,6 +111,24 @@ TEST(ClientAuth, TheIdentityFollowsWhatVerificationDependsOn) {
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_ca_pem(OtherCaPem()); })));
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_verify(v1::ClientAuth::OPTIONAL); })));
   EXPECT_FALSE(base->SameAs(*policy([](v1::ClientAuth& a) { a.set_verify_depth(2); })));
+  // A new CRL: a connection verified before it is not verified under it.
+  const std::string crl = testing::MakeCrl(CrlIssuer(), {});
+  const auto with_crl = policy([&](v1::ClientAuth& a) { a.set_crl_pem(crl); });
+  EXPECT_FALSE(base->SameAs(*with_crl));
+  EXPECT_TRUE(with_crl->SameAs(*policy([&](v1::ClientAuth& a) { a.set_crl_pem(crl); })));
+  EXPECT_FALSE(with_crl->SameAs(*policy([](v1::ClientAuth& a) { a.set_crl_pem(testing::MakeCrl(CrlIssuer(), {7})); })));
+}
+
+TEST(ClientAuth, CrlsMustParse) {
+  const std::string crl = testing::MakeCrl(CrlIssuer(), {2, 3});
+  EXPECT_EQ(BuildError([&](v1::ClientAuth& a) { a.set_crl_pem(crl + testing::MakeCrl(CrlIssuer(), {})); }),
+            "<accepted>");
+  EXPECT_THAT(BuildError([&](v1::ClientAuth& a) {
+                a.set_crl_pem(crl + "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
+              }),
+              HasSubstr("client certificate CRL 2 does not parse"));
+  EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_crl_pem("no PEM"); }), HasSubstr("no PEM CRL"));
+  EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_crl_pem(CaPem()); }), HasSubstr("no PEM CRL"));
 }
 
 TEST(ClientAuth, TheSubjectPatternIsFoundAnywhereAndCaseSensitive) {

@@ -56,4 +56,34 @@ TestCertificate MakeSelfSigned(const std::string& common_name, const std::vector
   return TestCertificate{ReadAll(cert_bio.get()), ReadAll(key_bio.get())};
 }
 
+std::string MakeCrl(const TestCertificate& issuer, const std::vector<long>& revoked_serials, long valid_s) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(BIO_new_mem_buf(issuer.chain_pem.data(), -1), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), X509_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_in(BIO_new_mem_buf(issuer.key_pem.data(), -1), BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_in.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(X509_CRL_new(), X509_CRL_free);
+  if (!cert || !key || !crl) throw std::runtime_error("cannot read the issuer for a CRL");
+  X509_CRL_set_version(crl.get(), 1);
+  X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(cert.get()));
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> now(X509_gmtime_adj(nullptr, 0), ASN1_TIME_free);
+  std::unique_ptr<ASN1_TIME, decltype(&ASN1_TIME_free)> next(X509_gmtime_adj(nullptr, valid_s), ASN1_TIME_free);
+  X509_CRL_set1_lastUpdate(crl.get(), now.get());
+  X509_CRL_set1_nextUpdate(crl.get(), next.get());
+  for (long serial : revoked_serials) {
+    X509_REVOKED* revoked = X509_REVOKED_new();
+    ASN1_INTEGER* number = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(number, serial);
+    X509_REVOKED_set_serialNumber(revoked, number);
+    X509_REVOKED_set_revocationDate(revoked, now.get());
+    ASN1_INTEGER_free(number);
+    X509_CRL_add0_revoked(crl.get(), revoked);
+  }
+  X509_CRL_sort(crl.get());
+  if (X509_CRL_sign(crl.get(), key.get(), EVP_sha256()) == 0) throw std::runtime_error("X509_CRL_sign failed");
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), BIO_free);
+  PEM_write_bio_X509_CRL(out.get(), crl.get());
+  return ReadAll(out.get());
+}
+
 }  // namespace pier::dataplane::testing

@@ -1,6 +1,8 @@
 // HSTS and backend TLS on routes and clusters: hsts*, backend-protocol, proxy-ssl-*.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "builders.h"
 
 namespace pier::translate {
@@ -121,7 +123,7 @@ TEST(BackendTls, UnusableCaFailsClosed) {
     std::string why;
   };
   model::Secret no_ca = CaSecret("backend-ca");
-  no_ca.data = {{"tls.crt", testdata::kCertificatePem}};
+  no_ca.data = {{"other.crt", testdata::kCertificatePem}};
   for (const Case& c : {Case{std::nullopt, "secret default/backend-ca not found"},
                         Case{no_ca, "secret default/backend-ca has no ca.crt"},
                         Case{CaSecret("backend-ca", "default", "garbage"), "secret default/backend-ca: ca.crt holds no PEM certificate"},
@@ -145,6 +147,122 @@ TEST(BackendTls, UnusableCaFailsClosed) {
     EXPECT_EQ(warning->annotation, "pier.dev/proxy-ssl-secret");
     EXPECT_EQ(warning->message,
               "annotation pier.dev/proxy-ssl-secret=\"backend-ca\": " + c.why + "; routes of this Ingress fail closed");
+  }
+}
+
+State ClientCertificateIngress(model::Secret secret) {
+  State state = TlsIngress(IngressBuilder("app")
+                               .annotation("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
+                               .annotation("nginx.ingress.kubernetes.io/proxy-ssl-secret", "backend-auth"));
+  state.Add(std::move(secret));
+  return state;
+}
+
+TEST(BackendTls, TheSecretsTlsCrtAndTlsKeyAreTheClientCertificate) {
+  model::Secret both = TlsSecret("backend-auth", "default", "Opaque");
+  both.data["ca.crt"] = testdata::kSecondCertificatePem;
+  const Output out = ClientCertificateIngress(both).Translate();
+  ASSERT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const auto* cluster = FindCluster(out.snapshot, RouteOf(out, "a.example").cluster());
+  ASSERT_NE(cluster, nullptr);
+  const auto& tls = cluster->backend_tls();
+  EXPECT_TRUE(tls.verify());
+  EXPECT_EQ(tls.ca_pem(), testdata::kSecondCertificatePem);
+  EXPECT_EQ(tls.client_certificate_chain_pem(), testdata::kCertificatePem);
+  EXPECT_EQ(tls.client_private_key_pem(), testdata::kPrivateKeyPem);
+
+  // Only a CA: no client certificate, and another cluster (pooled connections are not shared).
+  State ca_only = ClientCertificateIngress(CaSecret("backend-auth", "default", testdata::kSecondCertificatePem));
+  const Output without = ca_only.Translate();
+  const auto* plain = FindCluster(without.snapshot, RouteOf(without, "a.example").cluster());
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->backend_tls().client_certificate_chain_pem(), "");
+  EXPECT_EQ(plain->backend_tls().client_private_key_pem(), "");
+  EXPECT_NE(plain->name(), cluster->name());
+  EXPECT_EQ(cluster->name().find("BEGIN"), std::string::npos);
+}
+
+TEST(BackendTls, AClientCertificateWithoutACaIsVerifiedAgainstTheSystemRoots) {
+  const Output out = ClientCertificateIngress(TlsSecret("backend-auth")).Translate();
+  ASSERT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const auto& tls = FindCluster(out.snapshot, RouteOf(out, "a.example").cluster())->backend_tls();
+  EXPECT_TRUE(tls.verify());
+  EXPECT_EQ(tls.ca_pem(), "");
+  EXPECT_EQ(tls.client_certificate_chain_pem(), testdata::kCertificatePem);
+}
+
+TEST(BackendTls, AnUnusableClientCertificateFailsClosed) {
+  struct Case {
+    model::Secret secret;
+    std::string why;
+  };
+  model::Secret no_key = CaSecret("backend-auth");
+  no_key.data["tls.crt"] = testdata::kCertificatePem;
+  model::Secret no_certificate = CaSecret("backend-auth");
+  no_certificate.data["tls.key"] = testdata::kPrivateKeyPem;
+  model::Secret mismatched = CaSecret("backend-auth");
+  mismatched.data["tls.crt"] = testdata::kCertificatePem;
+  mismatched.data["tls.key"] = testdata::kOtherPrivateKeyPem;
+  // Without ca.crt (a kubernetes.io/tls Secret) the client certificate's problem is the one
+  // reported, not the missing CA.
+  model::Secret tls_mismatched = TlsSecret("backend-auth");
+  tls_mismatched.data["tls.key"] = testdata::kOtherPrivateKeyPem;
+  model::Secret tls_half = TlsSecret("backend-auth");
+  tls_half.data.erase("tls.key");
+  for (const Case& c : {Case{no_key, "secret default/backend-auth has tls.crt but no tls.key"},
+                        Case{no_certificate, "secret default/backend-auth has tls.key but no tls.crt"},
+                        Case{mismatched, "secret default/backend-auth: client certificate: "},
+                        Case{tls_mismatched, "secret default/backend-auth: client certificate: "},
+                        Case{tls_half, "secret default/backend-auth has tls.crt but no tls.key"}}) {
+    const Output out = ClientCertificateIngress(c.secret).Translate();
+    const auto& route = RouteOf(out, "a.example");
+    EXPECT_EQ(route.unavailable().status(), 503u) << c.why;
+    EXPECT_TRUE(route.unavailable().reason().starts_with("backend TLS client certificate unusable: " + c.why))
+        << route.unavailable().reason();
+    EXPECT_EQ(route.cluster(), "");
+    const Warning* warning = FindWarning(out, "InvalidAnnotation");
+    ASSERT_NE(warning, nullptr) << c.why;
+    EXPECT_NE(warning->message.find(c.why), std::string::npos) << warning->message;
+  }
+}
+
+TEST(BackendTls, TheProtocolCipherDepthAndSniOptionsReachTheCluster) {
+  const Output defaults = TlsIngress(IngressBuilder("app").annotation("pier.dev/backend-protocol", "HTTPS")).Translate();
+  const auto* plain = FindCluster(defaults.snapshot, RouteOf(defaults, "a.example").cluster());
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->name(), "default/chat:80+tls") << "the defaults keep the name they always had";
+  EXPECT_EQ(plain->backend_tls().verify_depth(), 1u);
+  EXPECT_FALSE(plain->backend_tls().no_server_name());
+  EXPECT_EQ(plain->backend_tls().ciphers(), "");
+  EXPECT_EQ(plain->backend_tls().min_protocol(), 0u);
+  EXPECT_EQ(plain->backend_tls().max_protocol(), 0u);
+
+  const Output tuned = TlsIngress(IngressBuilder("app")
+                                      .annotation("nginx.ingress.kubernetes.io/backend-protocol", "HTTPS")
+                                      .annotation("nginx.ingress.kubernetes.io/proxy-ssl-server-name", "off")
+                                      .annotation("nginx.ingress.kubernetes.io/proxy-ssl-verify-depth", "3")
+                                      .annotation("nginx.ingress.kubernetes.io/proxy-ssl-ciphers", "ECDHE+AESGCM")
+                                      .annotation("nginx.ingress.kubernetes.io/proxy-ssl-protocols", "TLSv1.3"))
+                           .Translate();
+  ASSERT_TRUE(tuned.warnings.empty()) << tuned.warnings[0].message;
+  const auto* cluster = FindCluster(tuned.snapshot, RouteOf(tuned, "a.example").cluster());
+  ASSERT_NE(cluster, nullptr);
+  const auto& tls = cluster->backend_tls();
+  EXPECT_TRUE(tls.no_server_name());
+  EXPECT_EQ(tls.verify_depth(), 3u);
+  EXPECT_EQ(tls.ciphers(), "ECDHE+AESGCM");
+  EXPECT_EQ(tls.min_protocol(), 0x0304u);
+  EXPECT_EQ(tls.max_protocol(), 0x0304u);
+  EXPECT_TRUE(cluster->name().starts_with("default/chat:80+tls-")) << cluster->name();
+  // Each option alone makes a cluster of its own (connections are pooled per cluster).
+  std::set<std::string> names{plain->name(), cluster->name()};
+  for (auto [key, value] : {std::pair{"proxy-ssl-server-name", "off"}, std::pair{"proxy-ssl-verify-depth", "2"},
+                            std::pair{"proxy-ssl-ciphers", "ECDHE+AESGCM"}, std::pair{"proxy-ssl-protocols", "TLSv1.2"}}) {
+    const Output one = TlsIngress(IngressBuilder("app")
+                                      .annotation("pier.dev/backend-protocol", "HTTPS")
+                                      .annotation(std::string("pier.dev/") + key, value))
+                           .Translate();
+    EXPECT_TRUE(names.insert(RouteOf(one, "a.example").cluster()).second) << key;
   }
 }
 

@@ -135,6 +135,55 @@ TEST(ClientAuth, AnUnusableCaClosesEveryRouteOfTheHost) {
   }
 }
 
+model::Secret CaSecretWithCrl(std::string crl) {
+  model::Secret secret = CaSecret("client-ca");
+  secret.data["ca.crl"] = std::move(crl);
+  return secret;
+}
+
+State WithCrl(std::string crl) {
+  State state;
+  state.Backend("chat");
+  state.Add(CaSecretWithCrl(std::move(crl)));
+  state.Add(IngressBuilder("app").annotation(kSecret, "client-ca").host("a.example").path("/", "chat", 80));
+  state.Add(IngressBuilder("elsewhere").host("b.example").path("/", "chat", 80));
+  return state;
+}
+
+TEST(ClientAuth, TheSecretsCaCrlGoesWithTheCa) {
+  const Output out = WithCrl(std::string(testdata::kCrlPem) + testdata::kCrlPem).Translate();
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  const pier::v1::VirtualHost* host = FindHost(out.snapshot, "a.example");
+  ASSERT_TRUE(host->has_client_auth());
+  EXPECT_EQ(host->client_auth().crl_pem(), std::string(testdata::kCrlPem) + testdata::kCrlPem);
+  EXPECT_EQ(host->routes(0).unavailable().status(), 0u);
+}
+
+TEST(ClientAuth, NoOrAnEmptyCaCrlChecksNoRevocation) {
+  State without = WithBackend();
+  without.Add(IngressBuilder("app").annotation(kSecret, "client-ca").host("a.example").path("/", "chat", 80));
+  EXPECT_EQ(FindHost(without.Translate().snapshot, "a.example")->client_auth().crl_pem(), "");
+  const Output empty = WithCrl("").Translate();
+  EXPECT_TRUE(empty.warnings.empty()) << empty.warnings[0].message;
+  EXPECT_EQ(FindHost(empty.snapshot, "a.example")->client_auth().crl_pem(), "");
+}
+
+TEST(ClientAuth, AnUnusableCaCrlClosesEveryRouteOfTheHost) {
+  const std::string damaged = std::string(testdata::kCrlPem) + "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n";
+  for (const std::string& crl : {std::string("no PEM here"), std::string(testdata::kCertificatePem), damaged}) {
+    const Output out = WithCrl(crl).Translate();
+    const pier::v1::VirtualHost* a = FindHost(out.snapshot, "a.example");
+    EXPECT_FALSE(a->has_client_auth());
+    EXPECT_EQ(a->routes(0).unavailable().status(), 503u);
+    EXPECT_NE(a->routes(0).unavailable().reason().find("ca.crl"), std::string::npos) << a->routes(0).unavailable().reason();
+    EXPECT_EQ(FindHost(out.snapshot, "b.example")->routes(0).unavailable().status(), 0u);
+    ASSERT_TRUE(HasWarning(out, "app", "InvalidAnnotation"));
+    EXPECT_NE(out.warnings[0].message.find("ca.crl"), std::string::npos) << out.warnings[0].message;
+  }
+  const Output out = WithCrl(damaged).Translate();
+  EXPECT_NE(out.warnings[0].message.find("CRL 2 of ca.crl does not parse"), std::string::npos) << out.warnings[0].message;
+}
+
 TEST(ClientAuth, ASecretInAnotherNamespace) {
   State state = WithBackend();
   state.Add(CaSecret("shared-ca", "certs"));

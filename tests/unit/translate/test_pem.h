@@ -59,4 +59,14 @@ AEr2SVpg0MBxTY6oFsDZ13LWWxgBOd5GmQ4pheRGy0WpQzdk8VtvT86m
 -----END PRIVATE KEY-----
 )PEM";
 
+// A CRL of the certificate above, revoking nothing, valid for a century. Made with
+//   openssl ca -gencrl -keyfile key.pem -cert cert.pem (a config with default_crl_days = 36500)
+inline constexpr const char kCrlPem[] = R"PEM(-----BEGIN X509 CRL-----
+MIGvMFcCAQEwCgYIKoZIzj0EAwIwFjEUMBIGA1UEAwwLZXhhbXBsZS5jb20XDTI2
+MTEyOTA2NDczN1oYDzIxMjYxMTA1MDY0NzM3WqAOMAwwCgYDVR0UBAMCAQEwCgYI
+KoZIzj0EAwIDSAAwRQIhAP3cd0KcSjqZ0HoAsnw7JJaSRk/T1/AF9M8zyxsAW30d
+AiB5IWmRTrDcYdXJtz8TycSv9wTatymoQLMg5+gMEEmljg==
+-----END X509 CRL-----
+)PEM";
+
 }  // namespace pier::testdata

@@ -15,4 +15,9 @@ namespace pier::tls {
 // meet OpenSSL's security level). The error says which of these failed.
 Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem);
 
+// An OpenSSL cipher list (TLS 1.2 and below, nginx's proxy_ssl_ciphers): cipher names, aliases
+// and the operators ! + - @ = separated by colons, commas or spaces, that select at least one
+// cipher OpenSSL has here. The error quotes nothing of the text beyond its first bad character.
+Result<bool> CheckCipherList(const std::string& ciphers);
+
 }  // namespace pier::tls
