@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import itertools
 import ssl
+import subprocess
+import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -31,6 +34,7 @@ import manifests as m
 import tlsutil as t
 from harness import PierStack, free_port, wait_until
 from nginxutil import NGINX, client_certificate_server, start_nginx
+from promtext import metric
 from rawhttp import format_request
 from recorder import RecordedRequest, Recorder
 from tlsutil import (CERT, CERTIFICATE_ERROR, ISSUER, NO_CERTIFICATE, SUBJECT, VERIFY, Seen, assert_refused,
@@ -406,6 +410,33 @@ def test_the_same_answers_and_fields_as_nginx_with_ssl_crl(crl, tmp_path):
                 nginx.stop()
     assert not differences, "\n".join(differences)
     assert compared == 20
+
+
+def _next_update(crl_file: Path) -> float:
+    """The earliest nextUpdate of the CRLs in a PEM file, as Unix seconds (openssl crl reads the first)."""
+    blocks = crl_file.read_text().split("-----END X509 CRL-----")
+    times = []
+    for block in blocks:
+        if "-----BEGIN X509 CRL-----" not in block:
+            continue
+        out = subprocess.run(["openssl", "crl", "-noout", "-nextupdate"], input=block + "-----END X509 CRL-----\n",
+                             capture_output=True, text=True, timeout=10, check=True).stdout
+        when = out.strip().split("=", 1)[1]  # nextUpdate=Nov 30 07:30:00 2026 GMT
+        times.append(datetime.strptime(when, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=timezone.utc).timestamp())
+    return min(times)
+
+
+def test_the_first_crl_to_expire_is_a_metric_per_secret(crl):
+    """pier_tls_crl_next_update_timestamp_seconds{secret}: the earliest nextUpdate of the Secret's
+    CRLs (what PierClientCrlExpiringSoon alerts on); no series for a Secret without ca.crl."""
+    port = crl.stack.admin_port
+    name = "pier_tls_crl_next_update_timestamp_seconds"
+    for secret, crl_file in (("default/crl-ca", crl.crls.root), ("default/chain-ca", crl.crls.chain),
+                             ("default/expired-ca", crl.crls.expired)):
+        assert metric(port, name, secret=secret) == _next_update(crl_file), secret
+    assert metric(port, name, secret="default/expired-ca") < time.time()
+    with pytest.raises(KeyError):
+        metric(port, name, secret="default/root-ca")
 
 
 def test_nothing_crashed_and_a_good_request_still_works(crl):

@@ -6,7 +6,9 @@
 #include <grpcpp/support/sync_stream.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "config/config_metrics.h"
 #include "pier/common/version.h"
@@ -40,6 +42,19 @@ void Flatten(const grpc::ByteBuffer& buffer, std::string& out) {
 std::string Describe(const grpc::Status& status) {
   if (status.ok()) return "closed by the controller";
   return "gRPC status " + std::to_string(static_cast<int>(status.error_code())) + ": " + status.error_message();
+}
+
+// The earliest CRL nextUpdate of each auth-tls-secret the config's hosts use.
+std::map<std::string, int64_t, std::less<>> CrlNextUpdates(const Config& config) {
+  std::map<std::string, int64_t, std::less<>> out;
+  config.ForEachRoute([&](const RouteConfig& route) {
+    if (!route.client_auth) return;
+    const auto next_update = route.client_auth->crl_next_update();
+    if (!next_update) return;
+    auto [it, added] = out.emplace(route.client_auth->secret(), *next_update);
+    if (!added) it->second = std::min(it->second, *next_update);
+  });
+  return out;
 }
 
 }  // namespace
@@ -167,6 +182,7 @@ v1::Ack ConfigClient::Apply(std::string_view bytes) {
   }
   const std::shared_ptr<const Config> applied = *config;
   tls::TlsMetrics::Get().PublishExpiry((*config)->certificates());
+  tls::TlsMetrics::Get().PublishCrlNextUpdate(CrlNextUpdates(**config));
   store_.Swap(std::move(*config));
   if (options_.applied) options_.applied(*applied);
   metrics.applies_success.Increment();

@@ -7,6 +7,7 @@
 #include <openssl/x509_vfy.h>
 
 #include <cstdint>
+#include <ctime>
 #include <optional>
 
 #include "pier/common/parse.h"
@@ -60,12 +61,22 @@ std::optional<ClientAuthPolicy::Identity> IdentityOf(const pier::v1::ClientAuth&
 
 // nginx's ssl_crl: the CRLs go into the verification store, and every certificate of the chain
 // (not only the client's own) must have a current CRL from its issuer that does not list it.
-Result<bool> AddCrls(X509_STORE* store, std::string_view pem) {
+// Unix seconds of an ASN1_TIME; nullopt when it does not convert.
+std::optional<int64_t> UnixTime(const ASN1_TIME* time) {
+  std::tm parts{};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return std::nullopt;
+  return static_cast<int64_t>(timegm(&parts));
+}
+
+Result<bool> AddCrls(X509_STORE* store, std::string_view pem, std::optional<int64_t>& next_update) {
   Bio bio = MemoryBio(pem);
   if (!bio) return Fail("client certificate CRL: out of memory");
   ERR_clear_error();
   int added = 0;
   while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+    if (auto next = UnixTime(X509_CRL_get0_nextUpdate(crl)); next && (!next_update || *next < *next_update)) {
+      next_update = next;
+    }
     const bool stored = X509_STORE_add_crl(store, crl) == 1;
     X509_CRL_free(crl);
     if (!stored) {
@@ -165,7 +176,9 @@ Result<std::shared_ptr<const ClientAuthPolicy>> ClientAuthPolicy::Build(const pi
     return Fail("client certificate CA bundle: certificate " + std::to_string(added + 1) + " does not parse");
   }
   if (!settings.crl_pem().empty()) {
-    if (auto crls = AddCrls(policy->store_, settings.crl_pem()); !crls) return Fail(crls.error());
+    if (auto crls = AddCrls(policy->store_, settings.crl_pem(), policy->crl_next_update_); !crls) {
+      return Fail(crls.error());
+    }
   }
   return std::shared_ptr<const ClientAuthPolicy>(std::move(policy));
 }

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,10 @@ class ClientAuthPolicy final {
   // in. Not part of the identity: it is checked per request, against the request's host.
   bool SubjectAllowed(std::string_view subject_dn) const { return !match_cn_ || match_cn_->Search(subject_dn); }
   const Identity& identity() const noexcept { return identity_; }
+  // The earliest nextUpdate (Unix seconds) of the policy's CRLs: when the first of them expires
+  // and every certificate its issuer vouches for starts failing. nullopt without CRLs (or when
+  // none has a nextUpdate).
+  std::optional<int64_t> crl_next_update() const noexcept { return crl_next_update_; }
   bool SameAs(const ClientAuthPolicy& other) const noexcept { return identity_ == other.identity_; }
 
   // In the ClientHello callback, before OpenSSL looks for a session to resume.
@@ -61,6 +66,7 @@ class ClientAuthPolicy final {
   std::string secret_;
   std::optional<match::PathRegex> match_cn_;
   Identity identity_{};
+  std::optional<int64_t> crl_next_update_;
   X509_STORE* store_ = nullptr;
   STACK_OF(X509_NAME)* names_ = nullptr;
 };

@@ -1,4 +1,5 @@
-// pier_tls_handshakes_total{result} and pier_tls_certificate_expiry_timestamp_seconds{secret}.
+// pier_tls_handshakes_total{result}, pier_tls_certificate_expiry_timestamp_seconds{secret} and
+// pier_tls_crl_next_update_timestamp_seconds{secret}.
 // Handshake children are created once (the result set is fixed); expiry series follow the
 // snapshot's certificates and are only touched when a snapshot is applied.
 #pragma once
@@ -37,6 +38,9 @@ class TlsMetrics final {
   // One series per certificate of the applied snapshot, with its leaf's expiry; series of
   // certificates that are gone are removed.
   void PublishExpiry(const CertificateSet& certificates);
+  // One series per auth-tls-secret with CRLs, the earliest nextUpdate of its CRLs; series of
+  // Secrets no longer in use go.
+  void PublishCrlNextUpdate(const std::map<std::string, int64_t, std::less<>>& by_secret);
 
  private:
   TlsMetrics();
@@ -44,6 +48,8 @@ class TlsMetrics final {
   prometheus::Family<prometheus::Gauge>& expiry_family_;
   std::mutex mutex_;  // PublishExpiry may run on the config client's thread while another ends
   std::map<std::string, prometheus::Gauge*, std::less<>> expiry_;
+  prometheus::Family<prometheus::Gauge>& crl_family_;
+  std::map<std::string, prometheus::Gauge*, std::less<>> crl_next_update_;
 };
 
 }  // namespace pier::dataplane::tls

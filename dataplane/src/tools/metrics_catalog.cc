@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
     certificate->set_private_key_pem(pair->key_pem);
     if (auto set = pier::dataplane::tls::CertificateSet::Build(snapshot)) tls_metrics.PublishExpiry(**set);
   }
+  tls_metrics.PublishCrlNextUpdate({{"namespace/secret", 0}});
   http::RouteMetrics route("namespace", "ingress", "service");
   // Every method: the label's values are a fixed list, and the catalog lists what it sees.
   for (int method = 0; method < static_cast<int>(http::Method::kCount); ++method) {

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <functional>
 #include <string>
 
@@ -117,6 +118,21 @@ TEST(ClientAuth, TheIdentityFollowsWhatVerificationDependsOn) {
   EXPECT_FALSE(base->SameAs(*with_crl));
   EXPECT_TRUE(with_crl->SameAs(*policy([&](v1::ClientAuth& a) { a.set_crl_pem(crl); })));
   EXPECT_FALSE(with_crl->SameAs(*policy([](v1::ClientAuth& a) { a.set_crl_pem(testing::MakeCrl(CrlIssuer(), {7})); })));
+}
+
+TEST(ClientAuth, ThePolicyKnowsWhenItsFirstCrlExpires) {
+  auto policy = [](const std::string& crl) {
+    auto config = Config::Build(WithClientAuth([&](v1::ClientAuth& a) { a.set_crl_pem(crl); }).Get());
+    EXPECT_TRUE(config.ok()) << config.error();
+    return (*config)->FindHost("a.example")->client_auth;
+  };
+  EXPECT_EQ(policy("")->crl_next_update(), std::nullopt);
+  const auto now = static_cast<int64_t>(std::time(nullptr));
+  const auto next = policy(testing::MakeCrl(CrlIssuer(), {}, 7200) + testing::MakeCrl(CrlIssuer(), {}, 3600))
+                        ->crl_next_update();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_GE(*next, now + 3600 - 5);
+  EXPECT_LE(*next, now + 3600 + 5);
 }
 
 TEST(ClientAuth, CrlsMustParse) {
