@@ -224,6 +224,9 @@ struct IngressAnnotations {
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;
   std::optional<uint32_t> proxy_buffer_size;
+  // limit-rate (KiB/s, 0 = none) and limit-rate-after (KiB), as ingress-nginx's integers.
+  uint64_t limit_rate_kib = 0;
+  uint64_t limit_rate_after_kib = 0;
 
   // Set when a security annotation was invalid: the Ingress' routes must fail closed.
   std::optional<FailClosed> fail_closed;

@@ -421,6 +421,27 @@ Result<bool> SetBodySize(std::string_view text, A& out) {
   return true;
 }
 
+// ingress-nginx's integer kilobytes (its template appends "k"); a size with a unit is read as
+// bytes and rounded up to whole KiB.
+template <uint64_t A::*Member>
+Result<bool> SetKib(std::string_view text, A& out) {
+  constexpr uint64_t kMaxKib = 1ull << 30;  // 1 TiB (per second): far beyond any link
+  const std::string_view trimmed = parse::TrimSpace(text);
+  uint64_t kib = 0;
+  if (!trimmed.empty() && std::all_of(trimmed.begin(), trimmed.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    auto value = Count(trimmed, 0, static_cast<uint32_t>(kMaxKib));
+    if (!value) return Fail(value.error());
+    kib = *value;
+  } else {
+    auto bytes = parse::Size(trimmed);
+    if (!bytes) return Fail("expected kilobytes (\"100\") or a size (\"512k\", \"2m\")");
+    kib = (*bytes + 1023) / 1024;
+    if (kib > kMaxKib) return Fail("must be at most 1t");
+  }
+  out.*Member = kib;
+  return true;
+}
+
 Result<bool> SetBufferSize(std::string_view text, A& out) {
   constexpr uint64_t kMin = 1024;
   constexpr uint64_t kMax = 4 << 20;  // the dataplane's bound: buffers are per connection
@@ -818,6 +839,15 @@ const AnnotationSpec kRegistry[] = {
      "Largest request body (`0` = unlimited); over it: 413. Unset: the dataplane's `--default-proxy-body-size` (1m).",
      {}, SetBodySize},
     {"proxy-buffer-size", "size", "16k", 0, "Size of the header and tunnel buffers (1k to 4m).", {}, SetBufferSize},
+    {"limit-rate", "kilobytes per second", "0", 0,
+     "After `limit-rate-after`, each response's body reaches the client at most this fast, as nginx's `limit_rate` "
+     "(an integer is KiB/s, as ingress-nginx; `512k`, `2m` are sizes); `0` for no limit. Per response, not per "
+     "client; WebSocket tunnels are not slowed.",
+     {}, SetKib<&A::limit_rate_kib>},
+    {"limit-rate-after", "kilobytes", "0", 0,
+     "How much of a response goes out at full speed before `limit-rate` applies, as nginx's `limit_rate_after` "
+     "(an integer is KiB).",
+     {}, SetKib<&A::limit_rate_after_kib>},
 };
 
 // `buffer` is scratch space shared by every lookup of one Parse: building each candidate key in

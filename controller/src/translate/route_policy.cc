@@ -168,6 +168,8 @@ void ApplyPolicy(const IngressAnnotations& values, bool host_has_tls, pier::v1::
     }
   }
   route.set_buffer_bytes(values.proxy_buffer_size.value_or(0));
+  route.set_limit_rate_bytes_per_s(values.limit_rate_kib * 1024);
+  route.set_limit_rate_after_bytes(values.limit_rate_after_kib * 1024);
 
   ApplyRedirects(values, route);
   route.set_upstream_host(values.upstream_vhost);

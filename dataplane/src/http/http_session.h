@@ -214,7 +214,11 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   bool WantsErrorPage(unsigned status) const;
   void DoWriteResponseHeader();
   void OnWriteResponseHeader(boost::system::error_code ec, std::size_t bytes);
-  void DoReadResponseBody();
+  // The next read of the response body, or first a wait when limit-rate says the client has had
+  // its share for now.
+  void ContinueResponseBody();
+  void PauseThenContinue(std::chrono::duration<double> pause);
+  void DoReadResponseBody(std::size_t at_most = std::numeric_limits<std::size_t>::max());
   void OnReadResponseBody(boost::system::error_code ec, std::size_t bytes);
   void DoWriteResponseBody(std::size_t size);
   void OnWriteResponseBody(boost::system::error_code ec, std::size_t bytes);
@@ -261,6 +265,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // tls::DeadlineSocket's is: a keep-alive connection re-arms it about once per header timeout,
   // not once per request.
   SteadyTimer header_timer_;
+  // limit-rate's pauses; made by the first response that needs one.
+  std::unique_ptr<SteadyTimer> rate_timer_;
+  std::size_t body_read_size_ = 0;  // the room the last response body read was given
   std::chrono::steady_clock::time_point header_deadline_;
   std::chrono::steady_clock::time_point header_timer_armed_for_ = std::chrono::steady_clock::time_point::max();
   bool reading_header_ = false;

@@ -587,14 +587,33 @@ void HttpSession::OnWriteResponseHeader(boost::system::error_code ec, std::size_
     DoWriteResponseBody(0);  // ends the body (a last chunk when chunked)
     return;
   }
-  DoReadResponseBody();
+  ContinueResponseBody();
 }
 
-void HttpSession::DoReadResponseBody() {
+void HttpSession::ContinueResponseBody() {
+  const uint64_t rate = exchange_.route->proto.limit_rate_bytes_per_s();
+  if (rate == 0) {
+    DoReadResponseBody();
+    return;
+  }
+  // nginx's limit_rate: by now the client may have had limit_rate_after bytes, plus one second's
+  // worth, plus the rate times the time since the request came.
+  const double elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
+  const double allowed = static_cast<double>(exchange_.route->proto.limit_rate_after_bytes()) +
+                         static_cast<double>(rate) * (elapsed + 1.0);
+  const auto sent = static_cast<double>(exchange_.bytes_out);
+  if (sent < allowed) {
+    DoReadResponseBody(static_cast<std::size_t>(std::min(allowed - sent, 1e15)) + 1);
+    return;
+  }
+  PauseThenContinue(std::chrono::duration<double>((sent - allowed) / static_cast<double>(rate) + 0.001));
+}
+
+void HttpSession::DoReadResponseBody(std::size_t at_most) {
   EnsureBodyBuffer();
   auto& body = response_->get().body();
   body.data = body_buffer_.get();
-  body.size = body_buffer_size_;
+  body.size = body_read_size_ = std::min<std::size_t>(body_buffer_size_, at_most);
   upstream_->stream.expires_after(exchange_.route->read_timeout);
   bhttp::async_read_some(upstream_->stream, upstream_->buffer, *response_,
                          beast::bind_front_handler(&HttpSession::OnReadResponseBody, shared_from_this()));
@@ -618,9 +637,9 @@ void HttpSession::OnReadResponseBody(boost::system::error_code ec, std::size_t) 
     Abort("upstream failed mid-response");
     return;
   }
-  std::size_t size = body_buffer_size_ - response_->get().body().size;
+  std::size_t size = body_read_size_ - response_->get().body().size;
   if (size == 0 && !response_->is_done()) {
-    DoReadResponseBody();
+    ContinueResponseBody();
     return;
   }
   DoWriteResponseBody(size);
@@ -645,7 +664,26 @@ void HttpSession::OnWriteResponseBody(boost::system::error_code ec, std::size_t 
     CompleteResponse();
     return;
   }
-  DoReadResponseBody();
+  // nginx's write filter also waits, after each write, for the bytes past limit-rate-after it
+  // just sent to be due at the rate: the one second's head start is taken back at once.
+  const uint64_t rate = exchange_.route->proto.limit_rate_bytes_per_s();
+  const uint64_t after = exchange_.route->proto.limit_rate_after_bytes();
+  const uint64_t before = exchange_.bytes_out - bytes;
+  const uint64_t paced = exchange_.bytes_out > std::max(before, after) ? exchange_.bytes_out - std::max(before, after) : 0;
+  if (rate != 0 && paced != 0) {
+    PauseThenContinue(std::chrono::duration<double>(static_cast<double>(paced) / static_cast<double>(rate)));
+    return;
+  }
+  ContinueResponseBody();
+}
+
+void HttpSession::PauseThenContinue(std::chrono::duration<double> pause) {
+  if (!rate_timer_) rate_timer_ = std::make_unique<SteadyTimer>(client_.get_executor());
+  rate_timer_->expires_after(std::chrono::duration_cast<Clock::duration>(pause));
+  rate_timer_->async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;  // the session is going away
+    self->ContinueResponseBody();
+  });
 }
 
 void HttpSession::CompleteResponse() {

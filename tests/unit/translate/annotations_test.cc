@@ -89,6 +89,8 @@ TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
   const Output out = OneIngress(IngressBuilder("app")
                                     .annotation("pier.dev/websocket-allowed-origins", "https://App.example.com")
                                     .annotation("pier.dev/load-balance", "least_conn")
+                                    .annotation("nginx.ingress.kubernetes.io/limit-rate", "100")
+                                    .annotation("nginx.ingress.kubernetes.io/limit-rate-after", "2m")
                                     .annotation("pier.dev/upstream-hash-by", "$http_x_user")
                                     .annotation("pier.dev/affinity", "cookie")
                                     .annotation("pier.dev/affinity-mode", "persistent")
@@ -126,6 +128,8 @@ TEST(AnnotationsOnRoutes, OriginsBalancingAffinityLimitsAccessSizes) {
   EXPECT_EQ(Strings(route.access().deny_cidrs().begin(), route.access().deny_cidrs().end()), Strings{"192.168.1.0/24"});
   EXPECT_EQ(route.max_body_bytes(), 8u << 20);
   EXPECT_EQ(route.buffer_bytes(), 32u * 1024);
+  EXPECT_EQ(route.limit_rate_bytes_per_s(), 100u * 1024);
+  EXPECT_EQ(route.limit_rate_after_bytes(), 2u << 20);
   EXPECT_TRUE(FindCluster(out.snapshot, "default/chat:80+tls")->backend_tls().enabled());
 }
 
