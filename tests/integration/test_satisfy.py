@@ -9,8 +9,10 @@ auth service at all, and asks every other client, a denied one too, to authentic
 403, and its good credentials let it in. With only a denylist nginx's access module lets nobody
 in by itself, so everyone authenticates. Without authentication on the Ingress `any` changes
 nothing. The limits (429) and the WebSocket origin check apply to everyone; an upgrade follows
-the same rules as a plain request. With both basic authentication and auth-url, a client outside
-the ranges must pass both (Pier is stricter here than nginx, which takes either).
+the same rules as a plain request. With both basic authentication and auth-url, either one lets
+a client outside the ranges in, in nginx's order: good credentials end the check without asking
+the auth service; refused ones leave it to the auth service; when that refuses too, basic
+authentication's 401 stands (with the service's challenge after the realm's).
 
 The client's address decides, so each request comes from a chosen loopback address (the client
 socket is bound to 127.0.0.x): 127.0.0.2 is in the allowlist, 127.0.0.3 is in the allowlist and
@@ -64,6 +66,7 @@ RATE = "rate.test"            # as ANY, with limit-rpm 1 and a bucket of one req
 ORIGINS = "origins.test"      # as ANY (pier.dev/satisfy), with websocket-allowed-origins
 EXTERNAL = "external.test"    # satisfy any (pier.dev/ key), auth-url, allowlist + denylist
 BOTH = "both.test"            # satisfy any, basic auth and auth-url, allowlist + denylist
+BOTH_ALL = "both-all.test"    # the same without satisfy (all)
 
 # Credentials: none, good, a wrong password.
 NONE, GOOD, BAD = "none", "good", "bad"
@@ -101,9 +104,11 @@ def auth_secret(name: str, text: str) -> dict:
 
 
 def auth_service(request: RecordedRequest) -> bytes:
-    """The session cookie decides, as with oauth2-proxy."""
+    """The session cookie decides, as with oauth2-proxy: alice is let in, mallory forbidden."""
     if "session=alice" in (request.header("Cookie") or ""):
         return b"HTTP/1.1 200 OK\r\nX-Auth-Request-User: alice\r\nContent-Length: 0\r\n\r\n"
+    if "session=mallory" in (request.header("Cookie") or ""):
+        return b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"
     return (b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="example"\r\n'
             b"Content-Length: 0\r\n\r\n")
 
@@ -209,7 +214,8 @@ def env(module_launcher, tmp_path_factory):
         policy("origins", ORIGINS, **{PIER_PREFIX + "satisfy": "any"}, **ranges, **basic_auth,
                **{"websocket-allowed-origins": ORIGIN}),
         policy("external", EXTERNAL, **{PIER_PREFIX + "satisfy": "any", "auth-url": auth_url}, **ranges),
-        policy("both", BOTH, satisfy="any", **ranges, **basic_auth, **{"auth-url": auth_url})))
+        policy("both", BOTH, satisfy="any", **ranges, **basic_auth, **{"auth-url": auth_url}),
+        policy("both-all", BOTH_ALL, **ranges, **basic_auth, **{"auth-url": auth_url})))
     stack.start()
     yield Env(stack, backend, auth)
     backend.close()
@@ -346,18 +352,46 @@ def test_auth_url_is_not_asked_for_a_client_the_allowlist_lets_in(env):
     assert env.reached() == reached + 3
 
 
-def test_basic_auth_and_auth_url_together_need_both_outside_the_ranges(env):
-    asked = env.asked()
+def challenges(response: Response) -> list[str]:
+    return [value for name, value in response.headers if name.lower() == "www-authenticate"]
+
+
+def test_with_basic_auth_and_auth_url_either_one_lets_a_client_outside_the_ranges_in(env):
+    asked, reached = env.asked(), env.reached()
     assert get(env.port, BOTH, INSIDE).status == 200
     assert env.asked() == asked
-    # Stricter than nginx (whose satisfy any takes auth_basic's OK alone): both must pass.
-    refused = get(env.port, BOTH, OUTSIDE, AUTHORIZATION[GOOD])
+    # Good credentials end the check: the auth service is not asked, the user is logged.
+    for source in (OUTSIDE, DENIED):
+        response = get(env.port, BOTH, source, AUTHORIZATION[GOOD])
+        assert response.status == 200, (source, response.text)
+    assert env.asked() == asked
+    # Without them (or with wrong ones) the auth service decides.
+    for credentials in (NONE, BAD):
+        for source in (OUTSIDE, DENIED):
+            response = get(env.port, BOTH, source, AUTHORIZATION[credentials], cookie="session=alice")
+            assert response.status == 200, (source, credentials, response.text)
+    assert env.asked() == asked + 4
+    assert env.reached() == reached + 7
+    # Both refuse: basic authentication's 401, the realm's challenge first, then the service's.
+    refused = get(env.port, BOTH, OUTSIDE, AUTHORIZATION[BAD])
     assert refused.status == 401, refused.text
-    assert env.asked() == asked + 1
-    assert get(env.port, BOTH, OUTSIDE, cookie="session=alice").status == 401
-    assert get(env.port, BOTH, OUTSIDE, AUTHORIZATION[BAD], cookie="session=alice").status == 401
-    assert get(env.port, BOTH, OUTSIDE, AUTHORIZATION[GOOD], cookie="session=alice").status == 200
-    assert get(env.port, BOTH, DENIED, AUTHORIZATION[GOOD], cookie="session=alice").status == 200
+    assert challenges(refused) == [f'Basic realm="{REALM}"', 'Bearer realm="example"']
+    # A service that forbids does not turn the 401 into a 403, nor add a challenge.
+    refused = get(env.port, BOTH, DENIED, cookie="session=mallory")
+    assert refused.status == 401, refused.text
+    assert challenges(refused) == [f'Basic realm="{REALM}"']
+    assert env.asked() == asked + 6
+    assert env.reached() == reached + 7
+
+
+def test_with_basic_auth_and_auth_url_satisfy_all_needs_both(env):
+    # The same two authentications under the default policy: inside the ranges both must pass.
+    asked = env.asked()
+    assert get(env.port, BOTH_ALL, INSIDE, AUTHORIZATION[GOOD]).status == 401
+    assert get(env.port, BOTH_ALL, INSIDE, cookie="session=alice").status == 401
+    assert get(env.port, BOTH_ALL, INSIDE, AUTHORIZATION[GOOD], cookie="session=alice").status == 200
+    assert get(env.port, BOTH_ALL, OUTSIDE, AUTHORIZATION[GOOD], cookie="session=alice").status == 403
+    assert env.asked() == asked + 2
 
 
 # -- real nginx ------------------------------------------------------------------------------
@@ -391,6 +425,19 @@ location /no-auth/ {{
 location /external/ {{
     satisfy any;
     deny {deny}; allow {allow}; deny all;
+    auth_request /_auth;
+    proxy_pass http://127.0.0.1:{backend};
+}}
+location /both/ {{
+    satisfy any;
+    deny {deny}; allow {allow}; deny all;
+    auth_basic "{realm}"; auth_basic_user_file {users};
+    auth_request /_auth;
+    proxy_pass http://127.0.0.1:{backend};
+}}
+location /both-all/ {{
+    deny {deny}; allow {allow}; deny all;
+    auth_basic "{realm}"; auth_basic_user_file {users};
     auth_request /_auth;
     proxy_pass http://127.0.0.1:{backend};
 }}
@@ -453,3 +500,24 @@ def test_the_same_answers_as_nginx_with_satisfy_any_and_auth_request(env, nginx_
                       (INSIDE, None): (200, 0), (INSIDE, "session=alice"): (200, 0),
                       (DENIED, None): (401, 1), (DENIED, "session=alice"): (200, 1)}
     assert answers(env.port, EXTERNAL, "/x") == theirs
+
+
+@needs_nginx
+@pytest.mark.parametrize("host, location", [(BOTH, "both"), (BOTH_ALL, "both-all")])
+def test_the_same_answers_as_nginx_with_auth_basic_and_auth_request(env, nginx_port, host, location):
+    def answers(port: int, request_host: str, path: str) -> dict:
+        out = {}
+        for source in SOURCES:
+            for credentials in CREDENTIALS:
+                for cookie in (None, "session=alice", "session=mallory"):
+                    asked = env.asked()
+                    response = get(port, request_host, source, AUTHORIZATION[credentials], cookie=cookie, path=path)
+                    out[(source, credentials, cookie)] = (response.status, challenges(response), env.asked() - asked)
+        return out
+
+    theirs = answers(nginx_port, "localhost", f"/{location}/x")
+    if location == "both":  # nginx takes either, as the test above says of Pier
+        assert theirs[(OUTSIDE, GOOD, None)] == (200, [], 0)
+        assert theirs[(OUTSIDE, BAD, "session=alice")] == (200, [], 1)
+        assert theirs[(OUTSIDE, BAD, None)] == (401, [f'Basic realm="{REALM}"', 'Bearer realm="example"'], 1)
+    assert answers(env.port, host, "/x") == theirs

@@ -587,7 +587,9 @@ const AnnotationSpec kRegistry[] = {
      "`all` requires both; `any` serves a client `allowlist-source-range` lets in (and `denylist-source-range` does "
      "not list) without credentials, and any other client, one in `denylist-source-range` too, when it "
      "authenticates (401 without credentials, not 403). Without an allowlist nobody is let in by the ranges alone. "
-     "With both basic authentication and `auth-url`, a client outside the ranges must pass both (nginx takes either). "
+     "With both basic authentication and `auth-url`, either lets a client outside the ranges in, as in nginx: good "
+     "credentials without asking the auth service, else the auth service's OK; when both refuse, basic "
+     "authentication's 401. "
      "Without authentication on the Ingress it changes nothing. An invalid value keeps `all`.",
      {}, SetSatisfy},
     {"auth-tls-secret", "Secret (`NAME` or `NAMESPACE/NAME`)", "none", kForbidden,

@@ -110,6 +110,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     CorsAnswer cors;                 // the route's CORS headers for this request (enable-cors)
     std::string client_certificate;  // auth-tls-*: the ssl-client-* lines (forwarded points here)
     bool source_lets_in = false;     // satisfy any: the allowlist admitted the client, no credentials
+    // satisfy any with basic authentication and auth-url: the credentials were refused, the
+    // auth service may still let the client in (nginx's satisfy any takes either).
+    bool basic_refused = false;
     limits::ConnectionLease lease;  // the route's connection counts, held until the exchange ends
   };
 
@@ -145,6 +148,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void RefuseCredentials(basic_auth::Outcome outcome, std::string_view why);
   // After basic authentication: auth-url's check when the route has one, then ServeRoute.
   void ServeAuthenticated();
+  // satisfy any with basic authentication and auth-url: either one lets the client in.
+  bool EitherAuthenticationEnough() const;
   void OnAuthServiceAnswer(external_auth::Answer answer);
   // The auth service's Set-Cookie values: on the backend's responses with a status nginx's
   // add_header takes, on every response with auth-always-set-cookie.

@@ -1,7 +1,10 @@
 // Authentication of a routed request: after source ranges, limits and the CORS preflight
 // (browsers send preflights without credentials), before anything reaches the backend. Basic
 // authentication (auth-type basic) first, then the auth service of auth-url. The Authorization
-// header goes on to the backend, as with ingress-nginx.
+// header goes on to the backend, as with ingress-nginx. With both and `satisfy: any`, either one
+// lets the client in, in nginx's order: credentials that pass end the check (the auth service is
+// not asked), refused ones leave it to the auth service, and when that refuses too the answer is
+// basic authentication's 401.
 #include <boost/asio/post.hpp>
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
@@ -108,9 +111,16 @@ void HttpSession::OnPasswordChecked(bool ok, std::string user, std::string passw
   ServeAuthenticated();
 }
 
+bool HttpSession::EitherAuthenticationEnough() const {
+  const RouteConfig& route = *exchange_.route;
+  return route.proto.satisfy_any() && route.basic_auth && route.external_auth;
+}
+
 void HttpSession::ServeAuthenticated() {
   const RouteConfig& route = *exchange_.route;
-  if (!route.external_auth) {
+  // With satisfy any, credentials that passed are enough (nginx's auth_basic ends the access
+  // phase before auth_request runs).
+  if (!route.external_auth || (EitherAuthenticationEnough() && !exchange_.basic_refused)) {
     ServeRoute();
     return;
   }
@@ -147,7 +157,20 @@ void HttpSession::OnAuthServiceAnswer(external_auth::Answer answer) {
     return;
   }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
-  switch (answer.kind) {
+  // satisfy any, credentials refused, and now the service too: basic authentication's 401
+  // stands, whatever the service said (nginx keeps the first 401 of the access phase), with
+  // the service's challenge after the realm's when it sent one.
+  const bool refused_twice = exchange_.basic_refused &&
+                             (answer.kind == Kind::kUnauthorized || answer.kind == Kind::kForbidden);
+  if (refused_twice && settings.signin.empty()) {
+    exchange_.challenges.push_back(exchange_.route->basic_auth->challenge());
+    if (answer.kind == Kind::kUnauthorized) {
+      for (auto& header : answer.headers) exchange_.challenges.push_back(std::move(header.second));
+    }
+    SendError(kUnauthorized, kAuthenticationRequired);
+    return;
+  }
+  switch (refused_twice ? Kind::kUnauthorized : answer.kind) {
     case Kind::kUnauthorized:
       if (!settings.signin.empty()) {
         const std::string host = match::NormalizeHost(exchange_.host);
@@ -180,6 +203,11 @@ void HttpSession::RefuseCredentials(basic_auth::Outcome outcome, std::string_vie
   basic_auth::Count(outcome);
   spdlog::debug("{} {} {}{}: basic authentication: {}", exchange_.forwarded.client, exchange_.method_text,
                 exchange_.host, exchange_.path, why);
+  if (EitherAuthenticationEnough()) {
+    exchange_.basic_refused = true;  // the auth service may still let the client in
+    ServeAuthenticated();
+    return;
+  }
   if (exchange_.upgrade) exchange_.metrics->CountUpgrade(UpgradeResult::kDisabled);
   exchange_.challenges.push_back(exchange_.route->basic_auth->challenge());
   SendError(kUnauthorized, kAuthenticationRequired);
