@@ -22,7 +22,8 @@ pier::v1::ClientAuth::Verify VerifyMode(annotations::ClientVerify verify) {
 }  // namespace
 
 ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotations::IngressAnnotations& values,
-                                   const model::ClusterState& state, WarningSink& warnings) {
+                                   const model::ClusterState& state, WarningSink& warnings,
+                                   std::optional<std::chrono::system_clock::time_point> now) {
   ClientAuthChoice out;
   if (!values.auth_tls_secret || values.auth_tls_verify_client == annotations::ClientVerify::kOff) return out;
   const annotations::SecretRef& ref = *values.auth_tls_secret;
@@ -31,6 +32,12 @@ ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotati
   auto crls = bundle ? CrlBundleOf(state, key) : Result<std::string>(std::string());
   if (bundle && !crls) bundle = Fail(crls.error());
   if (bundle) {
+    if (now && !crls->empty()) {
+      if (auto expired = CrlExpiredAt(*crls, *now)) {
+        warnings.Add(ingress, "BadTLSSecret",
+                     "secret " + key + ": " + *expired + "; client certificates it covers are refused until it is renewed");
+      }
+    }
     pier::v1::ClientAuth& settings = out.settings.emplace();
     settings.set_ca_pem(std::move(*bundle));
     settings.set_verify(VerifyMode(values.auth_tls_verify_client));

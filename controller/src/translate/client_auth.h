@@ -3,6 +3,7 @@
 // them without the check would open them to every client.
 #pragma once
 
+#include <chrono>
 #include <optional>
 
 #include "annotations/ingress_annotations.h"
@@ -21,9 +22,12 @@ struct ClientAuthChoice {
 };
 
 // Empty for an Ingress without auth-tls-secret or with auth-tls-verify-client off. Problems are
-// reported on `ingress` as InvalidAnnotation (key auth-tls-secret).
+// reported on `ingress` as InvalidAnnotation (key auth-tls-secret); with `now`, a ca.crl already
+// past its nextUpdate as BadTLSSecret (it is still used: every client certificate it covers is
+// refused until the CRL is renewed, as in nginx).
 ClientAuthChoice ResolveClientAuth(const model::Ingress& ingress, const annotations::IngressAnnotations& values,
-                                   const model::ClusterState& state, WarningSink& warnings);
+                                   const model::ClusterState& state, WarningSink& warnings,
+                                   std::optional<std::chrono::system_clock::time_point> now = std::nullopt);
 
 // Whether two Ingresses ask for the same thing (the same settings, or the same failure).
 bool SameClientAuth(const ClientAuthChoice& a, const ClientAuthChoice& b);

@@ -38,6 +38,14 @@ BioPtr MemoryBio(const std::string& pem) {
 // Never asks for a passphrase on the terminal (which would block the event loop).
 int NoPassphrase(char*, int, int, void*) { return 0; }
 
+std::string UtcText(std::time_t when) {
+  std::tm utc{};
+  if (gmtime_r(&when, &utc) == nullptr) return "an unknown time";
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &utc);
+  return text;
+}
+
 }  // namespace
 
 Result<CertificateMaterial> CheckTlsSecret(const model::Secret& secret, const CertificateMaterial* last_good) {
@@ -70,12 +78,7 @@ std::optional<std::chrono::system_clock::time_point> LeafNotAfter(const std::str
 std::optional<std::string> ExpiredAt(const CertificateMaterial& material, std::chrono::system_clock::time_point now) {
   // As OpenSSL's X509_cmp_time: a certificate is no longer valid at its notAfter second.
   if (!material.not_after || *material.not_after > now) return std::nullopt;
-  const std::time_t when = std::chrono::system_clock::to_time_t(*material.not_after);
-  std::tm expiry{};
-  if (gmtime_r(&when, &expiry) == nullptr) return "expired";
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S UTC", &expiry);
-  return std::string("expired at ") + text;
+  return "expired at " + UtcText(std::chrono::system_clock::to_time_t(*material.not_after));
 }
 
 std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now) {
@@ -84,45 +87,61 @@ std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::
   return ExpiredAt(material, now);
 }
 
-Result<bool> CheckCaBundle(const std::string& pem) {
+namespace {
+
+// Calls `each` with every PEM block `read` parses from `pem` (PEM_read_bio_X509 or
+// PEM_read_bio_X509_CRL); what a bundle of `what`s ("certificate" of "ca.crt", "CRL" of "ca.crl")
+// is wrong with otherwise: too large, a block that does not parse, or none at all.
+template <class Object, class Free, class Each>
+Result<bool> ForEachPemBlock(const std::string& pem, Object* (*read)(BIO*, Object**, pem_password_cb*, void*),
+                             const std::string& what, const std::string& file, Each&& each) {
   BioPtr bio = MemoryBio(pem);
-  if (!bio) return Fail("ca.crt is larger than 16 MiB");
+  if (!bio) return Fail(file + " is larger than 16 MiB");
   ERR_clear_error();
   int count = 0;
   for (;;) {
-    X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
-    if (certificate) {
+    std::unique_ptr<Object, Free> object(read(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (object) {
       ++count;
+      each(*object, count);
       continue;
     }
     // Running out of input ends the loop; anything else is a broken block.
     const unsigned long code = ERR_peek_last_error();
     ERR_clear_error();
     if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) break;
-    return Fail("certificate " + std::to_string(count + 1) + " of ca.crt does not parse");
+    return Fail(what + " " + std::to_string(count + 1) + " of " + file + " does not parse");
   }
-  if (count == 0) return Fail("ca.crt holds no PEM certificate");
+  if (count == 0) return Fail(file + " holds no PEM " + what);
   return true;
 }
 
+}  // namespace
+
+Result<bool> CheckCaBundle(const std::string& pem) {
+  return ForEachPemBlock<X509, X509Free>(pem, PEM_read_bio_X509, "certificate", "ca.crt", [](X509&, int) {});
+}
+
 Result<bool> CheckCrlBundle(const std::string& pem) {
-  BioPtr bio = MemoryBio(pem);
-  if (!bio) return Fail("ca.crl is larger than 16 MiB");
-  ERR_clear_error();
-  int count = 0;
-  for (;;) {
-    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr));
-    if (crl) {
-      ++count;
-      continue;
-    }
-    const unsigned long code = ERR_peek_last_error();
-    ERR_clear_error();
-    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) break;
-    return Fail("CRL " + std::to_string(count + 1) + " of ca.crl does not parse");
-  }
-  if (count == 0) return Fail("ca.crl holds no PEM CRL");
-  return true;
+  return ForEachPemBlock<X509_CRL, CrlFree>(pem, PEM_read_bio_X509_CRL, "CRL", "ca.crl", [](X509_CRL&, int) {});
+}
+
+std::optional<std::string> CrlExpiredAt(const std::string& pem, std::chrono::system_clock::time_point now) {
+  const std::time_t now_t = std::chrono::system_clock::to_time_t(now);
+  std::optional<std::string> expired;
+  std::optional<std::time_t> earliest;
+  auto each = [&](X509_CRL& crl, int index) {
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(&crl);
+    std::tm parsed{};
+    if (next == nullptr || ASN1_TIME_to_tm(next, &parsed) != 1) return;
+    const std::time_t when = timegm(&parsed);
+    // As OpenSSL's CRL time check: past its nextUpdate second, a CRL has expired.
+    if (when > now_t || (earliest && *earliest <= when)) return;
+    earliest = when;
+    expired = "CRL " + std::to_string(index) + " of ca.crl expired at " + UtcText(when);
+  };
+  if (!ForEachPemBlock<X509_CRL, CrlFree>(pem, PEM_read_bio_X509_CRL, "CRL", "ca.crl", each)) return std::nullopt;
+  return expired;
 }
 
 Result<std::string> CrlBundleOf(const model::ClusterState& state, const std::string& key) {

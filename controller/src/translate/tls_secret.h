@@ -55,6 +55,11 @@ Result<std::string> CaBundleOf(const model::ClusterState& state, const std::stri
 // At least one CRL, every PEM block a CRL that parses.
 Result<bool> CheckCrlBundle(const std::string& pem);
 
+// When the first CRL of a ca.crl bundle to expire did, if one did by `now` ("CRL 2 of ca.crl
+// expired at 2025-01-01 00:00:00 UTC"): past its nextUpdate, a CRL makes nginx and Pier refuse
+// every certificate of the chain it covers. nullopt for a bundle CheckCrlBundle refuses.
+std::optional<std::string> CrlExpiredAt(const std::string& pem, std::chrono::system_clock::time_point now);
+
 // The ca.crl of the Secret `key` (nginx's ssl_crl for auth-tls-secret): "" when the Secret has
 // none (or an empty one), the PEM when CheckCrlBundle passes, else the error naming the Secret.
 Result<std::string> CrlBundleOf(const model::ClusterState& state, const std::string& key);

@@ -50,7 +50,7 @@ using ClaimKey = std::tuple<std::string, int, std::string>;  // host, PathMatch 
 class Translator final {
  public:
   Translator(const model::ClusterState& state, const Options& options, const BuildContext& context)
-      : state_(state), options_(options), backends_(state, context.clusters), tls_(state, context) {}
+      : state_(state), options_(options), now_(context.now), backends_(state, context.clusters), tls_(state, context) {}
 
   Output Run();
 
@@ -89,6 +89,7 @@ class Translator final {
 
   const model::ClusterState& state_;
   const Options& options_;
+  const std::optional<std::chrono::system_clock::time_point> now_;
   BackendResolver backends_;
   TlsCatalog tls_;
   WarningSink warnings_;
@@ -128,7 +129,7 @@ Output Translator::Run() {
         entry.annotations.fail_closed =
             annotations::FailClosed{entry.basic_auth.failure->status, entry.basic_auth.failure->reason};
       }
-      entry.client_auth = ResolveClientAuth(*ingress, entry.annotations, state_, warnings_);
+      entry.client_auth = ResolveClientAuth(*ingress, entry.annotations, state_, warnings_, now_);
     }
     tls_.Add(*ingress, warnings_);
   }

@@ -1,7 +1,11 @@
 // Client certificates on virtual hosts: auth-tls-secret and its modifiers, per host.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
+
 #include "builders.h"
+#include "translate/tls_secret.h"
 
 namespace pier::translate {
 namespace {
@@ -182,6 +186,37 @@ TEST(ClientAuth, AnUnusableCaCrlClosesEveryRouteOfTheHost) {
   }
   const Output out = WithCrl(damaged).Translate();
   EXPECT_NE(out.warnings[0].message.find("CRL 2 of ca.crl does not parse"), std::string::npos) << out.warnings[0].message;
+}
+
+TEST(ClientAuth, AnExpiredCaCrlIsUsedButWarned) {
+  State state = WithCrl(std::string(testdata::kCrlPem) + testdata::kCrlPem);
+  // The test CRL's nextUpdate is 2126-11-05 06:47:37 UTC; a clock in 2200 sees it expired.
+  const auto future = std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 230));
+  const Output out = Translate(state.state, {}, BuildContext{nullptr, future});
+  ASSERT_EQ(out.warnings.size(), 1u);
+  EXPECT_EQ(out.warnings[0].reason, "BadTLSSecret");
+  EXPECT_EQ(out.warnings[0].ingress_name, "app");
+  EXPECT_EQ(out.warnings[0].message,
+            "secret default/client-ca: CRL 1 of ca.crl expired at 2126-11-05 06:47:37 UTC; client certificates it "
+            "covers are refused until it is renewed");
+  // Still the host's policy: without the CRL, revoked certificates would get in.
+  const pier::v1::VirtualHost* host = FindHost(out.snapshot, "a.example");
+  ASSERT_TRUE(host->has_client_auth());
+  EXPECT_EQ(host->client_auth().crl_pem(), std::string(testdata::kCrlPem) + testdata::kCrlPem);
+  EXPECT_EQ(host->routes(0).unavailable().status(), 0u);
+  // Today it is current, and a build without a clock checks nothing.
+  EXPECT_TRUE(Translate(state.state, {}, BuildContext{nullptr, std::chrono::system_clock::now()}).warnings.empty());
+  EXPECT_TRUE(state.Translate().warnings.empty());
+}
+
+TEST(CrlExpiredAt, FromItsNextUpdateSecondOn) {
+  const std::string pem = testdata::kCrlPem;
+  std::tm next{};
+  next.tm_year = 2126 - 1900, next.tm_mon = 10, next.tm_mday = 5, next.tm_hour = 6, next.tm_min = 47, next.tm_sec = 37;
+  const auto next_update = std::chrono::system_clock::from_time_t(timegm(&next));
+  EXPECT_FALSE(CrlExpiredAt(pem, next_update - std::chrono::seconds(1)));
+  EXPECT_EQ(CrlExpiredAt(pem, next_update), "CRL 1 of ca.crl expired at 2126-11-05 06:47:37 UTC");
+  EXPECT_FALSE(CrlExpiredAt("no PEM here", next_update));
 }
 
 TEST(ClientAuth, ASecretInAnotherNamespace) {
