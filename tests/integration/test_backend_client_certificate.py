@@ -26,7 +26,6 @@ import hashlib
 import itertools
 import socket
 import ssl
-import threading
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -40,7 +39,7 @@ import manifests as m
 import tlsutil as t
 from harness import PierStack, wait_until
 from nginxutil import NGINX, start_nginx
-from rawhttp import Connection, Response, format_request, request
+from rawhttp import Connection, format_request, request
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
 PIER_PREFIX = "pier.dev/"
@@ -85,50 +84,20 @@ def _common_name(certificate: Optional[dict]) -> str:
     return ""
 
 
-def _read_head(reader) -> Optional[tuple[str, dict[str, str]]]:
-    """(target, headers) of the next request on `reader` (its body, if any, read and dropped);
-    None when the connection ends first."""
-    line = reader.readline(65536)
-    if not line:
-        return None
-    _, target, _ = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        line = reader.readline(65536)
-        if not line:
-            return None
-        text = line.decode("latin-1").rstrip("\r\n")
-        if not text:
-            break
-        name, _, value = text.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if int(headers.get("content-length", "0")):
-        reader.read(int(headers["content-length"]))
-    return target, headers
-
-
-class MtlsBackend:
+class MtlsBackend(t.TlsTestServer):
     """HTTPS on 127.0.0.1 requiring a client certificate issued by `client_ca` (CERT_REQUIRED):
     a handshake without one, or with another, fails and is kept in `refused`. Each GET gets 200
     with the client certificate's CN as body and in X-Client-CN, on keep-alive connections; an
     upgrade to WebSocket is accepted and every message echoed."""
 
     def __init__(self, server: t.KeyPair, client_ca: t.KeyPair):
-        self._context = t.server_context(server)
-        self._context.verify_mode = ssl.CERT_REQUIRED
-        self._context.load_verify_locations(str(client_ca.cert))
-        self._lock = threading.Lock()
-        self._numbers = itertools.count()
+        context = t.server_context(server)
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(str(client_ca.cert))
         self._requests: list[BackendRequest] = []
         self._refused: list[str] = []      # why each refused handshake failed
         self.websocket_cns: list[str] = []  # the CN of each upgraded connection
-        self._sockets: list[socket.socket] = []
-        self._stopping = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
-        self._acceptor.start()
+        super().__init__(context, timeout=BACKEND_IDLE_S)
 
     def requests(self) -> list[BackendRequest]:
         with self._lock:
@@ -144,51 +113,24 @@ class MtlsBackend:
         assert len(found) <= 1, f"{test_id} reached the backend {len(found)} times"
         return found[0] if found else None
 
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            raw.settimeout(BACKEND_IDLE_S)
-            with self._lock:
-                self._sockets.append(raw)
-            threading.Thread(target=self._serve, args=(raw, next(self._numbers)), daemon=True).start()
+    def refused_handshake(self, number: int, error: OSError) -> None:
+        with self._lock:
+            self._refused.append(str(error))
 
-    def _serve(self, raw: socket.socket, number: int) -> None:
-        tls = None
-        try:
-            try:
-                tls = self._context.wrap_socket(raw, server_side=True)
-            except (ssl.SSLError, OSError) as error:
-                with self._lock:
-                    self._refused.append(str(error))
-                return
+    def handle(self, tls: ssl.SSLSocket, number: int) -> None:
+        cn = _common_name(tls.getpeercert())
+        reader = tls.makefile("rb")
+        for target, headers in self.request_heads(reader):
             with self._lock:
-                self._sockets.append(tls)
-            cn = _common_name(tls.getpeercert())
-            reader = tls.makefile("rb")
-            while not self._stopping.is_set():
-                head = _read_head(reader)
-                if head is None:
-                    return
-                target, headers = head
+                self._requests.append(BackendRequest(number, cn, target, headers))
+            if headers.get("upgrade", "").lower() == "websocket":
                 with self._lock:
-                    self._requests.append(BackendRequest(number, cn, target, headers))
-                if headers.get("upgrade", "").lower() == "websocket":
-                    with self._lock:
-                        self.websocket_cns.append(cn)
-                    self._echo(tls, reader, headers)
-                    return
-                body = f"{cn}\n".encode()
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Client-CN: " + cn.encode() +
-                            b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-        except (OSError, ValueError):
-            pass
-        finally:
-            (tls or raw).close()
+                    self.websocket_cns.append(cn)
+                self._echo(tls, reader, headers)
+                return
+            body = f"{cn}\n".encode()
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Client-CN: " + cn.encode() +
+                        b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
 
     @staticmethod
     def _echo(tls: ssl.SSLSocket, reader, headers: dict[str, str]) -> None:
@@ -214,28 +156,12 @@ class MtlsBackend:
             if not data:
                 return
 
-    def close(self) -> None:
-        self._stopping.set()
-        self._listener.close()
-        with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        self._acceptor.join(timeout=2)
-
 
 # -- the stack -----------------------------------------------------------------------------------
 
 @dataclass
-class Seen:
-    response: Response
+class Seen(t.Exchange):
     upstream: Optional[BackendRequest]  # None: the request never reached the backend
-
-    @property
-    def status(self) -> int:
-        return self.response.status
 
     def outcome(self) -> tuple:
         """What has to be the same with nginx: the status and the CN the backend saw (None: no request)."""

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import socket
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ import manifests as m
 import tlsutil as t
 from harness import PierStack, wait_until
 from nginxutil import NGINX, start_nginx
-from rawhttp import Response, request
+from rawhttp import request
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
 PIER_PREFIX = "pier.dev/"
@@ -70,48 +69,19 @@ class BackendRequest:
     headers: dict[str, str]     # lower-case names
 
 
-def _read_head(reader) -> Optional[tuple[str, dict[str, str]]]:
-    """(target, headers) of the next request (its body read and dropped); None at the end."""
-    line = reader.readline(65536)
-    if not line:
-        return None
-    _, target, _ = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        line = reader.readline(65536)
-        if not line:
-            return None
-        text = line.decode("latin-1").rstrip("\r\n")
-        if not text:
-            break
-        name, _, value = text.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if int(headers.get("content-length", "0")):
-        reader.read(int(headers["content-length"]))
-    return target, headers
-
-
-class ProbeBackend:
+class ProbeBackend(t.TlsTestServer):
     """HTTPS on 127.0.0.1 with `context` (a server context: its certificate chain, versions and
     ciphers). Records each handshake: the SNI its sni_callback saw, then the negotiated version
     and cipher, or why it failed. Each GET gets 200 with those as JSON and in X-Tls-* headers,
     on keep-alive connections (closed after a request with Connection: close)."""
 
     def __init__(self, context: ssl.SSLContext):
-        self._context = context
-        self._context.sni_callback = self._on_sni
-        self._local = threading.local()  # the callback runs on the thread doing the handshake
-        self._lock = threading.Lock()
-        self._numbers = itertools.count()
+        context.sni_callback = self._on_sni
+        # The callback runs on the thread doing the handshake: a new one for each connection.
+        self._local = threading.local()
         self._handshakes: list[Handshake] = []
         self._requests: list[BackendRequest] = []
-        self._sockets: list[socket.socket] = []
-        self._stopping = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
-        self._acceptor.start()
+        super().__init__(context, timeout=BACKEND_IDLE_S)
 
     def _on_sni(self, _sock, server_name, _context):
         self._local.sni = server_name
@@ -130,65 +100,31 @@ class ProbeBackend:
         assert len(found) <= 1, f"{test_id} reached the backend {len(found)} times"
         return found[0] if found else None
 
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                raw, _ = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            raw.settimeout(BACKEND_IDLE_S)
-            with self._lock:
-                self._sockets.append(raw)
-            threading.Thread(target=self._serve, args=(raw, next(self._numbers)), daemon=True).start()
+    def _sni(self) -> object:
+        """What this connection's sni_callback saw: the name, None (no SNI), or NOT_CALLED."""
+        return getattr(self._local, "sni", NOT_CALLED)
 
-    def _serve(self, raw: socket.socket, number: int) -> None:
-        self._local.sni = NOT_CALLED
-        tls = None
-        try:
-            try:
-                tls = self._context.wrap_socket(raw, server_side=True)
-            except (ssl.SSLError, OSError) as error:
-                with self._lock:
-                    self._handshakes.append(Handshake(number, self._local.sni, None, None, str(error)))
-                return
-            handshake = Handshake(number, self._local.sni, tls.version(), tls.cipher()[0])
-            with self._lock:
-                self._handshakes.append(handshake)
-                self._sockets.append(tls)
-            reader = tls.makefile("rb")
-            while not self._stopping.is_set():
-                head = _read_head(reader)
-                if head is None:
-                    return
-                target, headers = head
-                with self._lock:
-                    self._requests.append(BackendRequest(handshake, target, headers))
-                body = json.dumps({"sni": handshake.sni, "version": handshake.version,
-                                   "cipher": handshake.cipher, "connection": number}).encode()
-                sni = "(none)" if handshake.sni is None else str(handshake.sni)
-                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
-                            f"X-Tls-Sni: {sni}\r\nX-Tls-Version: {handshake.version}\r\n"
-                            f"X-Tls-Cipher: {handshake.cipher}\r\n".encode() +
-                            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
-                if headers.get("connection", "").lower() == "close":
-                    return
-        except (OSError, ValueError):
-            pass
-        finally:
-            (tls or raw).close()
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._listener.close()
+    def refused_handshake(self, number: int, error: OSError) -> None:
         with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        self._acceptor.join(timeout=2)
+            self._handshakes.append(Handshake(number, self._sni(), None, None, str(error)))
+
+    def handle(self, tls: ssl.SSLSocket, number: int) -> None:
+        handshake = Handshake(number, self._sni(), tls.version(), tls.cipher()[0])
+        with self._lock:
+            self._handshakes.append(handshake)
+        reader = tls.makefile("rb")
+        for target, headers in self.request_heads(reader):
+            with self._lock:
+                self._requests.append(BackendRequest(handshake, target, headers))
+            body = json.dumps({"sni": handshake.sni, "version": handshake.version,
+                               "cipher": handshake.cipher, "connection": number}).encode()
+            sni = "(none)" if handshake.sni is None else str(handshake.sni)
+            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" +
+                        f"X-Tls-Sni: {sni}\r\nX-Tls-Version: {handshake.version}\r\n"
+                        f"X-Tls-Cipher: {handshake.cipher}\r\n".encode() +
+                        b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            if headers.get("connection", "").lower() == "close":
+                return
 
 
 def backend_context(chain: Path, key: Path, minimum: Optional[ssl.TLSVersion] = None,
@@ -291,17 +227,8 @@ INVALID = {
 
 
 @dataclass
-class Seen:
-    response: Response
+class Seen(t.Exchange):
     upstream: Optional[BackendRequest]  # None: the request never reached a backend
-
-    @property
-    def status(self) -> int:
-        return self.response.status
-
-    @property
-    def text(self) -> str:
-        return self.response.text
 
     def tls(self) -> dict:
         """What the backend saw of this request's connection (from the response)."""

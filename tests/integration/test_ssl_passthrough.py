@@ -89,85 +89,32 @@ IO_TIMEOUT_S = 5.0
 
 # -- backends in the test process -------------------------------------------------------------
 
-class _Server:
-    """A listener on 127.0.0.1 with a thread per connection; subclasses serve one socket."""
-
-    def __init__(self):
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._sockets: list[socket.socket] = []
-        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
-        self._acceptor.start()
-
-    def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                sock, _ = self._listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self._lock:
-                self._sockets.append(sock)
-            threading.Thread(target=self._guarded_serve, args=(sock,), daemon=True).start()
-
-    def _guarded_serve(self, sock: socket.socket) -> None:
-        try:
-            self.serve(sock)
-        except (OSError, ssl.SSLError):
-            pass
-        finally:
-            sock.close()
-
-    def serve(self, sock: socket.socket) -> None:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._listener.close()
-        with self._lock:
-            for sock in self._sockets:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        self._acceptor.join(timeout=2)
-
-
-class TlsBackend(_Server):
+class TlsBackend(t.TlsTestServer):
     """A TLS server with its own certificate: records the SNI of every handshake and answers
     one HTTP request per connection with `via-backend` (and the SNI in X-Backend-Sni)."""
 
     def __init__(self, pair: t.KeyPair):
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(str(pair.cert), str(pair.key))
-        self.context.sni_callback = self._sni
+        context = t.server_context(pair)
+        context.sni_callback = self._sni
         self.server_names: list[Optional[str]] = []
-        super().__init__()
+        super().__init__(context, timeout=IO_TIMEOUT_S)
 
     def _sni(self, connection, server_name, _context):
         connection.seen_server_name = server_name  # the SSLSocket being handshaken
         with self._lock:
             self.server_names.append(server_name)
 
-    def serve(self, sock: socket.socket) -> None:
-        sock.settimeout(IO_TIMEOUT_S)
-        with self.context.wrap_socket(sock, server_side=True) as tls:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = tls.recv(4096)
-                if not chunk:
-                    return
-                head += chunk
-            sni = getattr(tls, "seen_server_name", None)
-            tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(BACKEND_ANSWER)).encode() +
-                        b"\r\nX-Backend-Sni: " + (sni or "-").encode() + b"\r\nConnection: close\r\n\r\n" +
-                        BACKEND_ANSWER)
+    def handle(self, tls: ssl.SSLSocket, number: int) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = tls.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        sni = getattr(tls, "seen_server_name", None)
+        tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: " + str(len(BACKEND_ANSWER)).encode() +
+                    b"\r\nX-Backend-Sni: " + (sni or "-").encode() + b"\r\nConnection: close\r\n\r\n" +
+                    BACKEND_ANSWER)
 
     def names(self) -> list[Optional[str]]:
         with self._lock:
@@ -180,7 +127,7 @@ class RawConnection:
     eof: threading.Event = field(default_factory=threading.Event)
 
 
-class RawBackend(_Server):
+class RawBackend(t.TlsTestServer):
     """A plain TCP backend that records every byte of each connection. mode "record": after it
     reads EOF it sends b"after-eof" and closes; mode "echo": sends back what it reads and, after
     EOF, shuts its side down too; mode "fin-first": sends b"backend-first" and shuts its side
@@ -190,9 +137,9 @@ class RawBackend(_Server):
         assert mode in ("record", "echo", "fin-first")
         self.mode = mode
         self.connections: list[RawConnection] = []
-        super().__init__()
+        super().__init__(None)  # plain TCP, blocking
 
-    def serve(self, sock: socket.socket) -> None:
+    def handle(self, sock: socket.socket, number: int) -> None:
         record = RawConnection()
         with self._lock:
             self.connections.append(record)

@@ -1,20 +1,23 @@
 """TLS helpers for the integration tests: a throwaway CA, certificates and CRLs made with the
 openssl CLI in the test's tmp dir (no key material is checked in), Secret and TLS Ingress
 manifests, `openssl s_client` probes, an HTTPS client that sets SNI and Host independently, and
-what the client-certificate tests (auth-tls-*) share."""
+what the client-certificate tests (auth-tls-*) share; TLS (or plain TCP) servers in the test
+process."""
 
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
 import manifests as m
 from rawhttp import Connection, Response, format_request
@@ -298,6 +301,115 @@ def server_context(pair: KeyPair) -> ssl.SSLContext:
     return context
 
 
+# -- servers in the test process -----------------------------------------------------------------
+
+ACCEPT_POLL_S = 0.2
+
+
+class TlsTestServer:
+    """A listener on 127.0.0.1 (a free port: `port`) with a thread per connection. With `context`
+    each connection is wrapped (server side) first: a handshake that fails goes to
+    `refused_handshake`, one that succeeds to `handle`; with None, `handle` gets the TCP socket.
+    Every connection gets `timeout` (None: blocking) and a number (0, 1, ... in accept order).
+    OSError and ValueError end a connection quietly; it is closed after `handle` in any case.
+    `close` stops accepting and shuts every connection down. A subclass sets up what it keeps
+    before it calls __init__, which starts accepting."""
+
+    def __init__(self, context: Optional[ssl.SSLContext] = None, timeout: Optional[float] = None):
+        self._context = context
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._numbers = itertools.count()
+        self._sockets: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(ACCEPT_POLL_S)
+        self.port = self._listener.getsockname()[1]
+        self._acceptor = threading.Thread(target=self._accept_loop, daemon=True)
+        self._acceptor.start()
+
+    def handle(self, sock: socket.socket, number: int) -> None:
+        """Serve connection `number` (an ssl.SSLSocket with a context); subclasses say how."""
+        raise NotImplementedError
+
+    def refused_handshake(self, number: int, error: OSError) -> None:
+        """Connection `number`'s TLS handshake failed with `error`; subclasses may keep it."""
+
+    def request_heads(self, reader) -> Iterator[tuple[str, dict[str, str]]]:
+        """read_request_head on `reader`, one request after another, until the connection ends
+        or the server is closed."""
+        while not self._stopping.is_set():
+            head = read_request_head(reader)
+            if head is None:
+                return
+            yield head
+
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                raw, _ = self._listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            raw.settimeout(self._timeout)
+            with self._lock:
+                self._sockets.append(raw)
+            threading.Thread(target=self._serve, args=(raw, next(self._numbers)), daemon=True).start()
+
+    def _serve(self, raw: socket.socket, number: int) -> None:
+        sock = None
+        try:
+            if self._context is None:
+                sock = raw
+            else:
+                try:
+                    sock = self._context.wrap_socket(raw, server_side=True)
+                except (ssl.SSLError, OSError) as error:
+                    self.refused_handshake(number, error)
+                    return
+                with self._lock:
+                    self._sockets.append(sock)
+            self.handle(sock, number)
+        except (OSError, ValueError):
+            pass
+        finally:
+            (sock or raw).close()
+
+    def close(self) -> None:
+        self._stopping.set()
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+        self._acceptor.join(timeout=2)
+
+
+def read_request_head(reader) -> Optional[tuple[str, dict[str, str]]]:
+    """(target, headers: lower-case names) of the next request on `reader` (a binary file of a
+    socket; the request's body, if any, read and dropped); None when the connection ends first."""
+    line = reader.readline(65536)
+    if not line:
+        return None
+    _, target, _ = line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers: dict[str, str] = {}
+    while True:
+        line = reader.readline(65536)
+        if not line:
+            return None
+        text = line.decode("latin-1").rstrip("\r\n")
+        if not text:
+            break
+        name, _, value = text.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if int(headers.get("content-length", "0")):
+        reader.read(int(headers["content-length"]))
+    return target, headers
+
+
 # -- client certificates (auth-tls-*) ------------------------------------------------------------
 
 NO_CERTIFICATE = "No required SSL certificate was sent"
@@ -308,10 +420,11 @@ CLIENT_FIELDS = (VERIFY, SUBJECT, ISSUER, CERT)
 
 
 @dataclass
-class Seen:
-    """A response, and the request as the upstream received it (None: it never got there)."""
+class Exchange:
+    """A response, and the request as the upstream received it (None: it never got there), in
+    whatever form the test's upstream keeps requests."""
     response: Response
-    upstream: Optional[RecordedRequest]
+    upstream: Optional[object]
 
     @property
     def status(self) -> int:
@@ -320,6 +433,12 @@ class Seen:
     @property
     def text(self) -> str:
         return self.response.text
+
+
+@dataclass
+class Seen(Exchange):
+    """An Exchange with a Recorder as the upstream, and the ssl-client-* fields it got."""
+    upstream: Optional[RecordedRequest]
 
     def fields(self) -> list[tuple[str, str]]:
         """Every ssl-client-* field the upstream got, lower-cased names, in order."""
