@@ -26,6 +26,7 @@ import hashlib
 import itertools
 import socket
 import ssl
+import struct
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -39,6 +40,7 @@ import manifests as m
 import tlsutil as t
 from harness import PierStack, wait_until
 from nginxutil import NGINX, start_nginx
+from promtext import samples
 from rawhttp import Connection, format_request, request
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
@@ -57,6 +59,7 @@ HALF_KEY = "half-key.test"          # ca.crt + tls.key, no tls.crt
 MISMATCH = "mismatch.test"          # ca.crt + alice's tls.crt with bob's tls.key
 TLS_MISMATCH = "tls-mismatch.test"  # a kubernetes.io/tls Secret (no ca.crt): alice's tls.crt, bob's tls.key
 ROTATE = "rotate.test"              # ca.crt + alice, then bob (rotate.yaml)
+RESETS = "resets.test"              # another Service: a TLS backend that resets every connection after the handshake
 
 ALICE, BOB, MALLORY = "alice", "bob", "mallory"
 
@@ -157,6 +160,22 @@ class MtlsBackend(t.TlsTestServer):
                 return
 
 
+class ResettingBackend(t.TlsTestServer):
+    """HTTPS on 127.0.0.1 that completes the handshake, reads the request head, then resets the
+    connection (SO_LINGER 0) without a response; `resets` counts them."""
+
+    def __init__(self, server: t.KeyPair):
+        self.resets = 0
+        super().__init__(t.server_context(server), BACKEND_IDLE_S)
+
+    def handle(self, tls: ssl.SSLSocket, number: int) -> None:
+        if t.read_request_head(tls.makefile("rb")) is None:
+            return
+        tls.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with self._lock:
+            self.resets += 1
+
+
 # -- the stack -----------------------------------------------------------------------------------
 
 @dataclass
@@ -181,6 +200,7 @@ class Env:
     backend: MtlsBackend
     backend_ca: t.KeyPair
     clients: Clients
+    resetting: ResettingBackend
     _ids: itertools.count = field(default_factory=itertools.count)
 
     def next_id(self) -> str:
@@ -236,10 +256,12 @@ def env(module_launcher, tmp_path_factory) -> Env:
                       bob=t.issue_client(client_ca, certs, BOB, f"/O=Pier Test/CN={BOB}"),
                       mallory=t.issue_client(other_ca, certs, MALLORY, f"/O=Elsewhere/CN={MALLORY}"))
     backend = MtlsBackend(t.issue(backend_ca, certs, BACKEND_NAME), client_ca)
+    resetting = ResettingBackend(t.issue(backend_ca, certs, "resets.default.svc"))
     alice, bob, mallory = clients.alice, clients.bob, clients.mallory
     ca = backend_ca.cert_pem
 
-    stack.write_manifest("class.yaml", m.render(m.ingress_class(), *m.service_with_backends(SERVICE, [backend.port])))
+    stack.write_manifest("class.yaml", m.render(m.ingress_class(), *m.service_with_backends(SERVICE, [backend.port]),
+                                                *m.service_with_backends("resets", [resetting.port])))
     stack.write_manifest("mtls.yaml", m.render(
         secret("good", {"ca.crt": ca, "tls.crt": alice.cert_pem, "tls.key": alice.key_pem}),
         t.ca_secret("ca-only", ca),
@@ -258,13 +280,15 @@ def env(module_launcher, tmp_path_factory) -> Env:
         https_ingress("half-key", HALF_KEY, "half-key"),
         https_ingress("mismatch", MISMATCH, "mismatch"),
         https_ingress("tls-mismatch", TLS_MISMATCH, "tls-mismatch", verify="off"),
+        m.ingress("resets", [("/", "resets")], {PIER_PREFIX + "backend-protocol": "HTTPS"}, host=RESETS),
     ))
     stack.write_manifest("rotate.yaml", rotation_manifest(backend_ca, alice, 1))
     stack.start()
-    ready = Env(stack, backend, backend_ca, clients)
+    ready = Env(stack, backend, backend_ca, clients, resetting)
     wait_until(lambda: ready.get(GOOD).status == 200, SNAPSHOT_TIMEOUT_S, f"{GOOD} served", alive=stack.check_alive)
     yield ready
     backend.close()
+    resetting.close()
 
 
 def assert_served(seen: Seen, cn: str) -> None:
@@ -293,6 +317,37 @@ def test_the_backend_gets_the_client_certificate_of_the_secret(env):
 def test_without_a_client_certificate_the_backend_refuses_the_handshake_502(env):
     before = len(env.backend.refused())
     assert_refused_by_backend(env, env.get(CA_ONLY), before, "PEER_DID_NOT_RETURN_A_CERTIFICATE")
+
+
+def test_a_refused_handshake_is_named_in_the_502_and_ejects_no_endpoint(env):
+    # The backend refusing what one Ingress presents is a matter of that Ingress' settings; the
+    # endpoint is the Service's, shared with every other Ingress of it (GOOD here), so passive
+    # health must not eject it for them.
+    def ejections() -> float:
+        return sum(value for _, value in samples(request(env.stack.admin_port, "GET", "/metrics").text,
+                                                 "pier_upstream_ejections_total"))
+
+    before = ejections()
+    reasons = []
+    for _ in range(6):
+        seen = env.get(CA_ONLY)
+        assert seen.status == 502, (seen.status, seen.response.text)
+        reasons.append(seen.response.text)
+        assert_served(env.get(GOOD), ALICE)
+    assert ejections() == before, reasons
+    # The TLS 1.3 alert the backend sent after the handshake rather than "closed the connection";
+    # when the backend's close reached Pier before the request was written, the write's reset.
+    named = "upstream TLS error: tlsv13 alert certificate required\n"
+    assert set(reasons) <= {named, "upstream write failed: Connection reset by peer\n"}, reasons
+    # A TLS backend that resets the connection right after the handshake, before any response:
+    # its endpoint completed a handshake and is up, so that is not an endpoint failure either
+    # (over plain HTTP the same reset ejects it, see test_next_upstream.py).
+    for _ in range(3):
+        seen = env.get(RESETS)
+        assert seen.status == 502, (seen.status, seen.response.text)
+        assert seen.response.text == "upstream closed the connection before responding\n", seen.response.text
+    wait_until(lambda: env.resetting.resets >= 3, 5, "the resetting backend's resets")
+    assert ejections() == before
 
 
 def test_a_kubernetes_tls_secret_without_ca_crt(env):

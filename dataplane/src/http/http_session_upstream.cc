@@ -1,4 +1,5 @@
 // The upstream half of HttpSession: connection, request relay, response relay, upgrade.
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffer_traits.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
@@ -48,10 +49,20 @@ bool IsBodyless(unsigned status, bool head) { return head || status / 100 == 1 |
 // A new connection the upstream reset or closed before answering: the process behind it is
 // dying or overloaded, which passive health treats like a failed connect. (On a reused
 // connection the same errors usually mean a keep-alive race, retried on a fresh connection.)
+// Not over TLS: there the endpoint has just completed a handshake, and a close right after it
+// is how a TLS 1.3 server refuses what this cluster sent (a client certificate it does not
+// accept, say), a matter of this Ingress' settings; the endpoint is shared with every other
+// Ingress that reaches the same address, which must not lose it for that.
 bool IsResetOnFreshConnection(const boost::system::error_code& ec, const upstream::UpstreamConnection& connection) {
   const bool reset = ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
                      ec == asio::error::eof || ec == bhttp::error::end_of_stream;
-  return reset && connection.requests_served == 0;
+  return reset && connection.requests_served == 0 && !connection.stream.is_tls();
+}
+
+// The TLS layer's own failure after the handshake (an alert from the upstream such as
+// "tlsv13 alert certificate required", a record that does not decrypt), named in the 502.
+bool IsTlsError(const boost::system::error_code& ec) {
+  return ec.category() == asio::error::get_ssl_category();
 }
 
 }  // namespace
@@ -223,7 +234,9 @@ void HttpSession::OnWriteRequestHeader(boost::system::error_code ec, std::size_t
     if (IsResetOnFreshConnection(ec, *upstream_)) NoteEndpointFailure();
     bool timeout = ec == beast::error::timeout;
     UpstreamFailed(UpstreamError::kWriteFailed, timeout ? 504 : 502,
-                   timeout ? "upstream send timeout" : "upstream write failed: " + ec.message());
+                   timeout            ? "upstream send timeout"
+                   : IsTlsError(ec) ? "upstream TLS error: " + ec.message()
+                                      : "upstream write failed: " + ec.message());
     return;
   }
   if (request_->is_done() || exchange_.error_page) {  // an error page is asked without the body
@@ -324,6 +337,8 @@ void HttpSession::OnResponseHeader(boost::system::error_code ec, std::size_t) {
     if (IsResetOnFreshConnection(ec, *upstream_)) NoteEndpointFailure();
     if (IsParseError(ec)) {
       UpstreamFailed(UpstreamError::kBadResponse, 502, "invalid upstream response: " + ec.message());
+    } else if (IsTlsError(ec)) {
+      UpstreamFailed(UpstreamError::kReadFailed, 502, "upstream TLS error: " + ec.message());
     } else {
       UpstreamFailed(UpstreamError::kReadFailed, 502, "upstream closed the connection before responding");
     }
