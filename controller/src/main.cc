@@ -75,6 +75,9 @@ void AddFlags(CLI::App& app, Flags& flags) {
       ->capture_default_str();
   app.add_option("--default-tls-secret", flags.translate.default_tls_secret,
                  "NAMESPACE/NAME of a kubernetes.io/tls Secret served for unknown SNI (default: self-signed)");
+  app.add_option("--default-backend-service", flags.translate.default_backend_service,
+                 "NAMESPACE/NAME of the Service (its first port) that serves what no Ingress does: unknown hosts, "
+                 "paths no rule matches, custom-http-errors pages (default: Pier's own 404)");
   app.add_option("--publish-service", flags.publish_service,
                  "NAMESPACE/NAME of the dataplane Service whose address (LoadBalancer ingress, else ClusterIP) "
                  "goes into the status of served Ingresses (default: no status writes)");
@@ -123,11 +126,14 @@ pier::Result<bool> Validate(const Flags& flags) {
     if (!addresses) return pier::Fail("--publish-status-address: " + addresses.error());
   }
 #endif
-  if (const std::string& secret = flags.translate.default_tls_secret; !secret.empty()) {
-    if (!IsNamespacedName(secret)) return pier::Fail("--default-tls-secret must be NAMESPACE/NAME, got \"" + secret + "\"");
-    // Only the --namespace is watched: a Secret elsewhere would never be seen.
-    if (!flags.translate.namespace_.empty() && !secret.starts_with(flags.translate.namespace_ + "/")) {
-      return pier::Fail("--default-tls-secret " + secret + " is outside --namespace " + flags.translate.namespace_);
+  // Only the --namespace is watched: a Secret or Service elsewhere would never be seen.
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--default-tls-secret",
+                                                                                flags.translate.default_tls_secret},
+                                    {"--default-backend-service", flags.translate.default_backend_service}}) {
+    if (value.empty()) continue;
+    if (!IsNamespacedName(value)) return pier::Fail(std::string(flag) + " must be NAMESPACE/NAME, got \"" + value + "\"");
+    if (!flags.translate.namespace_.empty() && !value.starts_with(flags.translate.namespace_ + "/")) {
+      return pier::Fail(std::string(flag) + " " + value + " is outside --namespace " + flags.translate.namespace_);
     }
   }
   return true;

@@ -38,7 +38,9 @@ EXTRA_FLAGS = {
                    "--publish-status-address",
                    # docs/tls.md ("TLS passthrough"): the ssl-passthrough annotation takes
                    # effect, as with ingress-nginx's flag of the same name.
-                   "--enable-ssl-passthrough"},
+                   "--enable-ssl-passthrough",
+                   # docs/flags.md: what no Ingress serves, as ingress-nginx's flag of that name.
+                   "--default-backend-service"},
     # docs/tls.md ("Redirects and HSTS"): the port redirects to https:// name, which in a
     # cluster is the Service's, not the pod's listener port.
     "dataplane": {"--https-redirect-port",
@@ -58,6 +60,7 @@ EXTRA_FLAGS = {
 EVERY_FLAG = ["--set", "controller.replicas=2", "--set", "controller.watchIngressWithoutClass=true",
               "--set", "controller.watchNamespace=apps", "--set", "controller.enableSSLPassthrough=true",
               "--set", "controller.defaultTLSSecret=apps/wildcard-tls", "--set", "dataplane.threads=4",
+              "--set", "controller.defaultBackendService=apps/error-pages",
               "--set", "controller.publishStatusAddress=192.0.2.7\\,edge.example.com",
               "--set", "dataplane.config.connectTimeout=5s", "--set", "dataplane.config.readTimeout=1m",
               "--set", "dataplane.config.sendTimeout=1m",

@@ -54,6 +54,7 @@ def test_default_objects(helm):
     ["--set-string", "dataplane.replicas=two"],             # type
     ["--set", "metrics.serviceMonitor.enable=true"],
     ["--set", "controller.defaultTLSSecret=wildcard-tls"],   # NAMESPACE/NAME
+    ["--set", "controller.defaultBackendService=error-pages"],
 ])
 def test_schema_refuses_typos(helm, typo):
     result = helm.run("template", "pier", str(CHART), *typo)
@@ -96,6 +97,13 @@ def test_default_tls_secret_becomes_the_flag(helm):
     assert not any(a.startswith("--default-tls-secret") for a in args)
     objects = helm.template("--set", "controller.defaultTLSSecret=pier-system/wildcard-tls")
     assert "--default-tls-secret=pier-system/wildcard-tls" in args_of(find(objects, "Deployment", "pier-controller"))
+
+
+def test_default_backend_service_becomes_the_flag(helm):
+    args = args_of(find(helm.template(), "Deployment", "pier-controller"))
+    assert not any(a.startswith("--default-backend-service") for a in args)
+    objects = helm.template("--set", "controller.defaultBackendService=pier-system/error-pages")
+    assert "--default-backend-service=pier-system/error-pages" in args_of(find(objects, "Deployment", "pier-controller"))
 
 
 def test_leader_election_only_with_more_than_one_replica(helm):

@@ -146,3 +146,61 @@ def test_custom_http_errors_are_answered_by_the_default_backend(stack):
     finally:
         app.close()
         errors.close()
+
+
+def fallback_answers(request) -> bytes:
+    """ingress-nginx's default backend: 404 for a request no Ingress serves; as error pages server,
+    the status of X-Code."""
+    code = request.header("X-Code")
+    body = f"error page {code}".encode() if code else b"default backend - 404"
+    return (b"HTTP/1.1 " + (code or "404").encode() + b" Fallback\r\nContent-Length: " +
+            str(len(body)).encode() + b"\r\n\r\n" + body)
+
+
+def test_the_controllers_default_backend_service_gets_what_no_ingress_serves(stack):
+    app, fallback = Recorder(app_answers), Recorder(fallback_answers)
+    recorders = {"app": app, "fallback": fallback}
+    try:
+        stack.controller_args = ["--default-backend-service", "default/fallback"]
+        stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+        stack.write_manifest("app.yaml", m.render(*m.service_with_backends("app", [app.port])))
+        stack.write_manifest("fallback.yaml", m.render(*m.service_with_backends("fallback", [fallback.port])))
+        stack.write_manifest("ingresses.yaml", m.render(
+            m.ingress("shop", [("/api", "app")], host="shop.test"),
+            m.ingress("pages", [("/", "app")], {CUSTOM: "404"}, host="pages.test")))
+        stack.start()
+
+        def get(host: str, path: str) -> tuple[int, bytes, str]:
+            counts = {name: len(r.requests()) for name, r in recorders.items()}
+            response = request(stack.http_port, "GET", path, headers={"Host": host})
+            grown = [name for name, r in recorders.items() if len(r.requests()) > counts[name]]
+            return response.status, response.body, "+".join(grown)
+
+        # A host no Ingress names, and a path no rule of a known host matches: the fallback's 404.
+        assert get("unknown.test", "/x?y=1") == (404, b"default backend - 404", "fallback")
+        assert fallback.requests()[-1].target == "/x?y=1"
+        assert fallback.requests()[-1].header("Host") == "unknown.test"
+        assert get("shop.test", "/other") == (404, b"default backend - 404", "fallback")
+        assert get("shop.test", "/api/orders") == (200, b"app 200 OK", "app")
+        # custom-http-errors without default-backend: the controller's default backend's page.
+        assert get("pages.test", "/missing") == (404, b"error page 404", "app+fallback")
+        asked = fallback.requests()[-1]
+        assert (asked.header("X-Code"), asked.header("X-Ingress-Name"), asked.header("X-Service-Name")) == \
+            ("404", "pages", "app")
+
+        # Counted under the Service's namespace and no Ingress, as ingress-nginx counts its own.
+        metrics = request(stack.admin_port, "GET", "/metrics").text
+        assert any(line.startswith("pier_http_requests_total{") and 'ingress=""' in line and
+                   'service="fallback"' in line and 'code="404"' in line for line in metrics.splitlines()), metrics
+
+        # The Service gone: Pier's own 404 again, and the controller says why.
+        stack.write_manifest("fallback.yaml", m.render(m.ingress_class()))
+        wait_until(lambda: get("unknown.test", "/x")[2] == "", 10, "the default backend's routes to go")
+        assert get("unknown.test", "/x")[0] == 404
+        assert get("shop.test", "/other")[0] == 404
+        assert get("pages.test", "/missing") == (404, b"app 404 Not Found", "app")
+        wait_until(lambda: "default backend service default/fallback not found" in stack.controller.log_text(), 5,
+                   "the controller's warning")
+    finally:
+        app.close()
+        fallback.close()

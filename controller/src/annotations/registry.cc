@@ -693,8 +693,8 @@ const AnnotationSpec kRegistry[] = {
      "Backend TLS and `service-upstream` apply to it as to the path's Service.",
      {}, SetDefaultBackend},
     {"custom-http-errors", "status list", "none", 0,
-     "With `default-backend`: a backend response with one of these statuses (`404,503`, each 400-599) is replaced "
-     "by what the default backend answers to `GET /` with `X-Code` (the status), `X-Format` (the request's "
+     "With `default-backend` (or the controller's `--default-backend-service`): a backend response with one of "
+     "these statuses (`404,503`, each 400-599) is replaced by what the default backend answers to `GET /` with `X-Code` (the status), `X-Format` (the request's "
      "`Accept`), `X-Original-URI`, `X-Namespace`, `X-Ingress-Name`, `X-Service-Name`, `X-Service-Port` and "
      "`X-Request-ID`, its status included (ingress-nginx's custom error pages); so is Pier's 502 or 504 for a backend "
      "that failed. Not for WebSocket upgrades or Pier's other answers (404, 401, 429...); while the default backend "

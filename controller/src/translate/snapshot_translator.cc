@@ -20,6 +20,19 @@ prometheus::Gauge& RejectedSecrets() {
   return gauge;
 }
 
+// A problem with a controller flag (it concerns no Ingress): one warning when it appears, one
+// line when it is gone, nothing while it stays the same.
+void LogWhenChanged(const std::string& problem, std::string& last, const std::string& flag_value,
+                    fmt::format_string<const std::string&> fine) {
+  if (problem == last) return;
+  if (!problem.empty()) {
+    spdlog::warn("{}", problem);
+  } else if (!flag_value.empty()) {
+    spdlog::info(fine, flag_value);
+  }
+  last = problem;
+}
+
 }  // namespace
 
 SnapshotTranslator::SnapshotTranslator(Options options) : options_(std::move(options)) { RejectedSecrets(); }
@@ -28,14 +41,10 @@ Output SnapshotTranslator::operator()(const model::ClusterState& state) {
   Output out = Translate(state, options_, BuildContext{&history_, std::chrono::system_clock::now(), &clusters_});
   history_.Update(out.good_certificates, state);
   RejectedSecrets().Set(static_cast<double>(out.rejected_secrets.size()));
-  if (out.default_certificate_problem != default_problem_) {
-    if (!out.default_certificate_problem.empty()) {
-      spdlog::warn("{}", out.default_certificate_problem);
-    } else if (!options_.default_tls_secret.empty()) {
-      spdlog::info("default TLS secret {} is in use", options_.default_tls_secret);
-    }
-    default_problem_ = out.default_certificate_problem;
-  }
+  LogWhenChanged(out.default_certificate_problem, default_problem_, options_.default_tls_secret,
+                 "default TLS secret {} is in use");
+  LogWhenChanged(out.default_backend_problem, default_backend_problem_, options_.default_backend_service,
+                 "default backend service {} is in use");
   return out;
 }
 

@@ -26,6 +26,7 @@ class SnapshotTranslator final {
   CertificateHistory history_;
   ClusterCache clusters_;
   std::string default_problem_;
+  std::string default_backend_problem_;
 };
 
 }  // namespace pier::translate

@@ -61,6 +61,14 @@ class Translator final {
   void AddRulePath(const ServedIngress& served, const std::string& host, std::size_t i, std::size_t j,
                    const std::string& text);
   void AddDefaultBackend(const ServedIngress& served);
+  // --default-backend-service: "/" on the catch-all host and on every host no route of which
+  // has the path "/", owned by a stand-in Ingress (no annotations, the Service's namespace).
+  void AddGlobalDefaultBackend();
+  // The --default-backend-service cluster when it has a ready endpoint (custom-http-errors).
+  std::optional<std::string> GlobalDefaultCluster();
+  // The stand-in for --default-backend-service; nullptr when the flag is not set or its Service
+  // is unusable (then default_backend_problem_ says why).
+  const ServedIngress* GlobalDefault();
   // from-to-www-redirect: a 308 on the other www. name of each rule host, when that name has no
   // route of its own.
   void AddWwwRedirects(const ServedIngress& served);
@@ -99,6 +107,12 @@ class Translator final {
   std::map<std::size_t, const ServedIngress*> canaries_;  // main route index -> its canary Ingress
   std::set<std::string> rule_hosts_;  // every rule host of every Ingress: no server-alias takes one
   std::set<ClaimKey> explicit_claims_;
+  // --default-backend-service: the stand-in Ingress and what it serves, once looked up.
+  bool global_default_resolved_ = false;
+  model::Ingress global_default_ingress_;
+  std::optional<ServedIngress> global_default_;
+  std::optional<model::IngressBackend> global_default_backend_;
+  std::string default_backend_problem_;
 };
 
 Output Translator::Run() {
@@ -149,9 +163,11 @@ Output Translator::Run() {
   for (const ServedIngress& entry : served) {
     if (entry.annotations.canary) AddRulePaths(entry);
   }
+  AddGlobalDefaultBackend();
 
   Output out;
   Assemble(out);
+  out.default_backend_problem = default_backend_problem_;
   for (const model::Ingress* ingress : ours) out.served_ingresses.push_back(model::KeyOf(ingress->meta));
   std::sort(out.served_ingresses.begin(), out.served_ingresses.end());
   out.warnings = warnings_.Take();
@@ -302,6 +318,69 @@ void Translator::AddDefaultBackend(const ServedIngress& served) {
   }
 }
 
+const ServedIngress* Translator::GlobalDefault() {
+  if (global_default_resolved_) return global_default_ ? &*global_default_ : nullptr;
+  global_default_resolved_ = true;
+  const std::string& key = options_.default_backend_service;
+  if (key.empty()) return nullptr;
+  const auto slash = key.find('/');
+  const auto service = state_.services.find(key);
+  if (slash == std::string::npos || service == state_.services.end() || service->second.ports.empty()) {
+    default_backend_problem_ = "default backend service " + key +
+                               (service == state_.services.end() ? " not found" : " has no ports") +
+                               "; requests no Ingress serves get Pier's 404";
+    return nullptr;
+  }
+  // No name: its requests are counted under ingress="" (as ingress-nginx's default backend's),
+  // and it is younger than every Ingress, so it never wins an "oldest Ingress" choice.
+  global_default_ingress_.meta.namespace_ = key.substr(0, slash);
+  global_default_ingress_.meta.creation_timestamp = "9999-12-31T23:59:59Z";
+  model::IngressBackend& backend = global_default_backend_.emplace();
+  // ingress-nginx's default backend is the Service's first port.
+  backend.service = model::IngressServiceBackend{key.substr(slash + 1),
+                                                 model::ServiceBackendPort{service->second.ports.front().port, ""}};
+  global_default_.emplace(ServedIngress{&global_default_ingress_, {}, {}, {}, {}});
+  global_default_->annotations = annotations::Parse({}).values;
+  return &*global_default_;
+}
+
+std::optional<std::string> Translator::GlobalDefaultCluster() {
+  const ServedIngress* served = GlobalDefault();
+  if (served == nullptr) return std::nullopt;
+  WarningSink unused;  // the stand-in is no Ingress: AddGlobalDefaultBackend reports its problems
+  ResolvedBackend resolved = backends_.Resolve(*served->ingress, *global_default_backend_, {}, unused);
+  if (resolved.unresolved || !backends_.HasEndpoints(resolved.cluster)) return std::nullopt;
+  return std::move(resolved.cluster);
+}
+
+void Translator::AddGlobalDefaultBackend() {
+  const ServedIngress* served = GlobalDefault();
+  if (served == nullptr) return;
+  std::set<std::string> hosts{""};
+  std::set<std::string> served_root;  // hosts with a route for every path already
+  std::set<std::string> passed_through;
+  for (const PendingRoute& pending : routes_) {
+    hosts.insert(pending.host);
+    const pier::v1::PathMatch& match = pending.route.match();
+    if (match.path() == "/" && match.type() != pier::v1::PathMatch::EXACT) served_root.insert(pending.host);
+    if (pending.owner->annotations.ssl_passthrough) passed_through.insert(pending.host);
+  }
+  // The stand-in is no Ingress to put Events on: what Resolve reports goes into one log line.
+  WarningSink problems;
+  std::swap(problems, warnings_);
+  for (const std::string& host : hosts) {
+    // A passed-through host keeps the routes of the Ingress that passes it through only.
+    if (served_root.contains(host) || passed_through.contains(host)) continue;
+    AddRoute(*served, host, pier::v1::PathMatch::PREFIX, "/", *global_default_backend_,
+             host.empty() ? "default-backend" : "default-backend " + host, true);
+  }
+  std::swap(problems, warnings_);
+  for (const Warning& warning : problems.Take()) {
+    if (!default_backend_problem_.empty()) default_backend_problem_ += "; ";
+    default_backend_problem_ += "default backend service " + options_.default_backend_service + ": " + warning.message;
+  }
+}
+
 void Translator::AddRoute(const ServedIngress& served, const std::string& host, pier::v1::PathMatch::Type type,
                           const std::string& path, const model::IngressBackend& backend, std::string name,
                           bool is_default) {
@@ -402,15 +481,16 @@ void Translator::AddCustomHttpErrors(const ServedIngress& served, const model::I
   const annotations::IngressAnnotations& values = served.annotations;
   if (values.custom_http_errors.empty()) return;
   const model::Ingress& ingress = *served.ingress;
-  if (values.default_backend.empty()) {
+  if (values.default_backend.empty() && options_.default_backend_service.empty()) {
     warnings_.Add(ingress, "InvalidAnnotation",
-                  "custom-http-errors needs default-backend (Pier has no controller-wide default backend); the "
+                  "custom-http-errors needs default-backend or the controller's --default-backend-service; the "
                   "backend's own error responses are served",
                   annotations::WrittenKey(ingress.meta.annotations, "custom-http-errors"));
     return;
   }
   if (served.backend_tls.failure) return;  // nothing of this Ingress is proxied
-  auto cluster = DefaultBackendCluster(served);
+  // The Ingress' default-backend, else the controller's (as ingress-nginx).
+  auto cluster = values.default_backend.empty() ? GlobalDefaultCluster() : DefaultBackendCluster(served);
   if (!cluster) return;
   pier::v1::CustomHttpErrors& errors = *route.mutable_custom_http_errors();
   for (uint32_t code : values.custom_http_errors) errors.add_codes(code);

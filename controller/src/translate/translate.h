@@ -28,6 +28,11 @@ struct Options {
   // --enable-ssl-passthrough: the ssl-passthrough annotation takes effect; without it, it is
   // reported and TLS ends in the dataplane as for any host.
   bool enable_ssl_passthrough = false;
+  // --default-backend-service "namespace/name" (ingress-nginx's flag): the Service (its first
+  // port) that gets what no Ingress serves, the path "/" of every host without one and of
+  // unknown hosts, and the error pages of custom-http-errors without default-backend; "" = none
+  // (Pier answers 404 itself).
+  std::string default_backend_service;
 };
 
 // What a build may read besides the cluster state; both are explicit so a build stays a pure
@@ -68,6 +73,8 @@ struct Output {
   // Why --default-tls-secret is not used as is ("" = fine or not set); it concerns no Ingress,
   // so it is not a Warning.
   std::string default_certificate_problem;
+  // Why --default-backend-service does not serve ("" = fine or not set), likewise.
+  std::string default_backend_problem;
 };
 
 // Whether this Ingress belongs to us under the class rules (legacy annotation wins, then

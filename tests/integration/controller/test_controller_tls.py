@@ -171,8 +171,11 @@ def test_default_tls_secret_is_used_once_it_is_usable(launcher, tmp_path, pki):
     (["--default-tls-secret", "noslash"], "--default-tls-secret must be NAMESPACE/NAME"),
     (["--default-tls-secret", "a/b/c"], "--default-tls-secret must be NAMESPACE/NAME"),
     (["--namespace", "apps", "--default-tls-secret", "pier-system/wildcard"], "outside --namespace apps"),
+    (["--default-backend-service", "noslash"], "--default-backend-service must be NAMESPACE/NAME"),
+    (["--namespace", "apps", "--default-backend-service", "pier-system/errors"],
+     "--default-backend-service pier-system/errors is outside --namespace apps"),
 ])
-def test_bad_default_tls_secret_flag_exits_2(args, message):
+def test_bad_default_tls_secret_or_backend_service_flag_exits_2(args, message):
     result = subprocess.run([str(binary("pier-controller")), "--source=manifests", "--manifests", ".", *args],
                             capture_output=True, text=True, timeout=10)
     assert result.returncode == 2, result.stderr
