@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "pier/common/match.h"
+#include "pier/common/nginx_variables.h"
 
 namespace pier::url_template {
 namespace {
@@ -42,35 +43,23 @@ bool Template::Uses(Variable variable) const {
 }
 
 Result<Template> Parse(std::string_view text) {
-  if (text.size() > kMaxLength) return Fail("longer than " + std::to_string(kMaxLength) + " bytes");
-  for (char c : text) {
-    if (c <= ' ' || c >= 0x7f) return Fail("holds a space, a control character or a non-ASCII byte");
-  }
+  auto parts = nginx_variables::Split(text, kMaxLength, IsNameChar);
+  if (!parts) return Fail(parts.error());
   Template out;
-  std::string literal;
-  for (std::size_t i = 0; i < text.size();) {
-    if (text[i] != '$') {
-      literal += text[i++];
+  for (nginx_variables::Part& part : *parts) {
+    if (part.name.empty()) {
+      if (!part.literal.empty() || out.pieces.empty()) out.pieces.push_back(Piece{std::move(part.literal), std::nullopt});
       continue;
     }
-    const bool braced = i + 1 < text.size() && text[i + 1] == '{';
-    std::size_t start = i + (braced ? 2 : 1);
-    std::size_t end = start;
-    while (end < text.size() && IsNameChar(text[end])) ++end;
-    const std::string_view name = text.substr(start, end - start);
-    if (name.empty()) return Fail("'$' at byte " + std::to_string(i) + " is not followed by a variable name");
-    if (braced && (end >= text.size() || text[end] != '}')) return Fail("${" + std::string(name) + " is not closed");
-    const auto* known = std::find_if(kNames.begin(), kNames.end(), [&](const auto& entry) { return entry.first == name; });
+    const auto* known =
+        std::find_if(kNames.begin(), kNames.end(), [&](const auto& entry) { return entry.first == part.name; });
     if (known == kNames.end()) {
-      return Fail("unknown variable $" + std::string(name) +
+      return Fail("unknown variable $" + std::string(part.name) +
                   " (known: $host, $http_host, $best_http_host, $scheme, $pass_access_scheme, $request_uri, "
                   "$escaped_request_uri)");
     }
-    out.pieces.push_back(Piece{std::move(literal), known->second});
-    literal.clear();
-    i = end + (braced ? 1 : 0);
+    out.pieces.push_back(Piece{std::move(part.literal), known->second});
   }
-  if (!literal.empty() || out.pieces.empty()) out.pieces.push_back(Piece{std::move(literal), std::nullopt});
   return out;
 }
 

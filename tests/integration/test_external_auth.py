@@ -18,7 +18,7 @@ from websockets.sync.client import connect
 
 import manifests as m
 from harness import PierStack, free_port, wait_until
-from nginxutil import NGINX, start_nginx
+from nginxutil import NGINX, auth_location, start_nginx
 from promtext import metric
 from rawhttp import request
 from recorder import Recorder, RecordedRequest, ok_json
@@ -246,19 +246,13 @@ location / {{
     auth_request /_auth;
     proxy_pass http://127.0.0.1:{backend};
 }}
-location = /_auth {{
-    internal;
-    proxy_pass http://127.0.0.1:{auth}/check;
-    proxy_pass_request_body off;
-    proxy_set_header Content-Length "";
-}}
 """
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
 def test_the_same_statuses_as_nginx_with_auth_request(external, tmp_path):
     stack, backend, auth = external
-    nginx, port = start_nginx(stack.launcher, tmp_path, NGINX_SERVER.format(backend=backend.port, auth=auth.port))
+    nginx, port = start_nginx(stack.launcher, tmp_path, NGINX_SERVER.format(backend=backend.port) + auth_location(auth.port))
     cookies = [None, "session=alice", "session=bob", "session=mallory", "session=broken", "other=1"]
 
     def statuses(target_port: int) -> list[int]:

@@ -36,7 +36,7 @@ from websockets.sync.client import ClientConnection, connect
 
 import manifests as m
 from harness import PierStack, wait_until
-from nginxutil import NGINX, start_nginx
+from nginxutil import NGINX, auth_location, start_nginx
 from rawhttp import Connection, Response, format_request
 from recorder import RecordedRequest, Recorder, ok_json
 
@@ -441,12 +441,6 @@ location /both-all/ {{
     auth_request /_auth;
     proxy_pass http://127.0.0.1:{backend};
 }}
-location = /_auth {{
-    internal;
-    proxy_pass http://127.0.0.1:{auth}/check;
-    proxy_pass_request_body off;
-    proxy_set_header Content-Length "";
-}}
 """
 
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
@@ -458,7 +452,7 @@ def nginx_port(env, tmp_path_factory) -> int:
     users = directory / "htpasswd"
     users.write_text(htpasswd_sha(USER, PASSWORD) + "\n")
     _, port = start_nginx(env.stack.launcher, directory, NGINX_SERVER.format(
-        deny=DENY, allow=ALLOW, realm=REALM, users=users, backend=env.backend.port, auth=env.auth.port))
+        deny=DENY, allow=ALLOW, realm=REALM, users=users, backend=env.backend.port) + auth_location(env.auth.port))
     return port
 
 

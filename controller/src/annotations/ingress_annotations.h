@@ -164,6 +164,8 @@ struct IngressAnnotations {
   std::string auth_signin_redirect_param;          // "": rd
   std::string auth_request_redirect;               // "": $request_uri
   bool auth_always_set_cookie = false;
+  std::string auth_cache_key;       // "": answers are not kept; checked by AuthCacheKey()
+  std::string auth_cache_duration;  // "": "200 202 401 5m" (ingress-nginx's default)
 
   // Redirects the route answers instead of proxying. permanent wins when both are set.
   std::optional<RedirectTarget> permanent_redirect;

@@ -662,6 +662,20 @@ const AnnotationSpec kRegistry[] = {
      "The auth service's `Set-Cookie` headers go to the client on every response; without it, only with the "
      "backend's 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 answers.",
      {}, SetBool<&A::auth_always_set_cookie>},
+    {"auth-cache-key", "string", "none", 0,
+     "With `auth-url`: the auth service's answers are kept in the dataplane under this key and reused for the "
+     "requests with the same key, as ingress-nginx's auth cache (nginx's `proxy_cache_key`), so the service is not "
+     "asked for each one. The key is made of the variables `$http_NAME` (a request header), `$cookie_NAME`, "
+     "`$remote_user`, `$remote_addr`, `$host`, `$request_uri`, `$scheme`, and text; it must use one variable at "
+     "least (`$cookie__oauth2_proxy`, `$remote_user$http_authorization`). Kept per route and per dataplane, for "
+     "`auth-cache-duration`; an answer carrying `Set-Cookie` is never kept. Invalid: nothing is kept.",
+     {}, SetString<&A::auth_cache_key, AuthCacheKey>},
+    {"auth-cache-duration", "status list and duration", "200 202 401 5m", 0,
+     "With `auth-cache-key`: which answers of the auth service are kept and how long, as nginx's "
+     "`proxy_cache_valid`: statuses (or `any`) and a time, several such entries comma-separated "
+     "(`200 10m, 401 30s`); a time alone keeps 200, 301 and 302. The first entry naming a status (or `any`) "
+     "decides. Times from `1s` to `720h`. Invalid: the default.",
+     {}, SetString<&A::auth_cache_duration, AuthCacheDuration>},
     {"ssl-redirect", "bool", "true with TLS", 0, "Redirect plain HTTP to HTTPS (308) when the host has TLS.", {},
      SetOptionalBool<&A::ssl_redirect>},
     {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "pier/common/auth_cache.h"
 #include "pier/common/parse.h"
 #include "pier/common/path_regex.h"
 #include "pier/common/url_template.h"
@@ -449,6 +450,16 @@ Result<bool> CheckAbsoluteTemplate(std::string_view what, std::string_view text,
 
 Result<std::string> AuthUrl(std::string_view text) {
   if (auto ok = CheckAbsoluteTemplate("auth-url", text, WithSampleHost(text)); !ok) return Fail(ok.error());
+  return std::string(text);
+}
+
+Result<std::string> AuthCacheKey(std::string_view text) {
+  if (auto key = auth_cache::ParseKey(text); !key) return Fail("invalid auth-cache-key: " + key.error());
+  return std::string(text);
+}
+
+Result<std::string> AuthCacheDuration(std::string_view text) {
+  if (auto rules = auth_cache::ParseDurations(text); !rules) return Fail("invalid auth-cache-duration: " + rules.error());
   return std::string(text);
 }
 

@@ -93,6 +93,9 @@ Result<std::string> AuthRequestRedirect(std::string_view text);
 Result<std::string> QueryParameterName(std::string_view text);
 // auth-method: an uppercase HTTP method token.
 Result<std::string> AuthMethod(std::string_view text);
+// auth-cache-key and auth-cache-duration, checked with pier/common/auth_cache.h.
+Result<std::string> AuthCacheKey(std::string_view text);
+Result<std::string> AuthCacheDuration(std::string_view text);
 // auth-response-headers: a comma list of header names, lowercased; at most 32, none that frames
 // the request (Host, Content-Length, Connection...).
 Result<std::vector<std::string>> AuthResponseHeaders(std::string_view text);

@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "pier/common/auth_cache.h"
 #include "pier/common/url_template.h"
 
 namespace pier::translate {
@@ -44,6 +45,20 @@ ExternalAuthChoice ResolveExternalAuth(const annotations::IngressAnnotations& va
   out.settings.set_signin_redirect_param(values.auth_signin_redirect_param);
   out.settings.set_request_redirect(values.auth_request_redirect);
   out.settings.set_always_set_cookie(values.auth_always_set_cookie);
+  if (!values.auth_cache_key.empty()) {
+    // ingress-nginx's default duration when only the key is set.
+    auto rules = auth_cache::ParseDurations(values.auth_cache_duration.empty() ? "200 202 401 5m"
+                                                                               : values.auth_cache_duration);
+    if (rules) {  // checked as the annotation was read
+      out.settings.set_cache_key(values.auth_cache_key);
+      for (const auth_cache::Rule& rule : *rules) {
+        pier::v1::AuthCacheRule& proto = *out.settings.add_cache_rules();
+        for (unsigned status : rule.statuses) proto.add_statuses(status);
+        proto.set_any(rule.any);
+        proto.set_ttl_seconds(static_cast<uint32_t>(rule.ttl.count()));
+      }
+    }
+  }
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "auth/external_auth.h"
 
+#include "auth/answer_cache.h"
+
 #include <openssl/ssl.h>
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -274,6 +276,24 @@ Result<std::shared_ptr<const Settings>> Settings::Compile(const pier::v1::Extern
   if (!redirect) return Fail("external_auth request_redirect: " + redirect.error());
   out->request_redirect = std::move(*redirect);
   out->always_set_cookie = proto.always_set_cookie();
+  if (!proto.cache_key().empty()) {
+    auto key = auth_cache::ParseKey(proto.cache_key());
+    if (!key) return Fail("external_auth cache_key: " + key.error());
+    out->cache_key = std::move(*key);
+    for (const pier::v1::AuthCacheRule& rule : proto.cache_rules()) {
+      if (rule.ttl_seconds() < 1 || rule.ttl_seconds() > 30u * 24 * 3600) {
+        return Fail("external_auth cache_rules: ttl_seconds out of 1..2592000");
+      }
+      auth_cache::Rule& compiled = out->cache_rules.emplace_back();
+      for (uint32_t status : rule.statuses()) {
+        if (status < 100 || status > 599) return Fail("external_auth cache_rules: status out of 100..599");
+        compiled.statuses.push_back(status);
+      }
+      compiled.any = rule.any();
+      compiled.ttl = std::chrono::seconds(rule.ttl_seconds());
+    }
+    out->cache_scope = proto.url() + " " + out->method;
+  }
   return std::shared_ptr<const Settings>(std::move(out));
 }
 
@@ -361,6 +381,9 @@ bool TakesCookies(unsigned status) noexcept {
 
 void Count(Answer::Kind kind) { Counters()[static_cast<std::size_t>(kind)]->Increment(); }
 
-void RegisterMetrics() { Counters(); }
+void RegisterMetrics() {
+  Counters();
+  RegisterCacheMetrics();
+}
 
 }  // namespace pier::dataplane::external_auth

@@ -15,11 +15,13 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "pier/common/auth_cache.h"
 #include "pier/common/result.h"
 #include "pier/common/url_template.h"
 #include "pier/v1/snapshot.pb.h"
@@ -39,6 +41,10 @@ struct Settings {
   std::string signin_redirect_param;
   url_template::Template request_redirect;
   bool always_set_cookie = false;
+  // auth-cache-key: set, answers are kept (answer_cache.h) under cache_scope + the rendered key.
+  std::optional<auth_cache::Key> cache_key;
+  std::vector<auth_cache::Rule> cache_rules;
+  std::string cache_scope;  // the service's URL and method: another service never reuses an answer
 
   static Result<std::shared_ptr<const Settings>> Compile(const pier::v1::ExternalAuth& proto);
 };

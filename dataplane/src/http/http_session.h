@@ -151,6 +151,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // satisfy any with basic authentication and auth-url: either one lets the client in.
   bool EitherAuthenticationEnough() const;
   void OnAuthServiceAnswer(external_auth::Answer answer);
+  // auth-cache-key: where the auth service's answer for this request is kept (a SHA-256).
+  std::string AuthCacheKey(const external_auth::Settings& settings) const;
   // The auth service's Set-Cookie values: on the backend's responses with a status nginx's
   // add_header takes, on every response with auth-always-set-cookie.
   void AddAuthCookies(boost::beast::http::fields& fields, bool from_backend) const;

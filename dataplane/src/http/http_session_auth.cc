@@ -7,6 +7,7 @@
 // basic authentication's 401.
 #include <boost/asio/post.hpp>
 #include <openssl/crypto.h>
+#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -14,7 +15,9 @@
 
 #include "pier/common/match.h"
 
+#include "auth/answer_cache.h"
 #include "http/http_session.h"
+#include "upstream/affinity_cookie.h"
 
 namespace pier::dataplane::http {
 
@@ -136,11 +139,93 @@ void HttpSession::ServeAuthenticated() {
   ask.client_address = exchange_.forwarded.client;
   ask.request_id = exchange_.forwarded.request_id;
   ask.client_certificate = exchange_.forwarded.client_certificate;
+  // auth-cache-key: a kept answer decides without asking the service.
+  std::string cache_key;
+  if (route.external_auth->cache_key) {
+    cache_key = AuthCacheKey(*route.external_auth);
+    if (auto kept = external_auth::AnswerCache::Get().Find(cache_key, external_auth::AnswerCache::Clock::now())) {
+      external_auth::CountCache(true);
+      OnAuthServiceAnswer(std::move(*kept));
+      return;
+    }
+    external_auth::CountCache(false);
+  }
   // The check's handlers run on this connection's executor, so the answer arrives here.
   external_auth::Check(client_.get_executor(), route.external_auth, ask, {route.connect_timeout, route.read_timeout},
-                       [self = shared_from_this()](external_auth::Answer answer) {
+                       [self = shared_from_this(), cache_key = std::move(cache_key)](external_auth::Answer answer) {
+                         if (!cache_key.empty()) {
+                           const auto now = external_auth::AnswerCache::Clock::now();
+                           // The route the request matched (held by the exchange): its rules.
+                           if (auto until = external_auth::KeepUntil(*self->exchange_.route->external_auth, answer, now)) {
+                             external_auth::AnswerCache::Get().Store(cache_key, answer, *until);
+                           }
+                         }
                          self->OnAuthServiceAnswer(std::move(answer));
                        });
+}
+
+// The route, the service and every variable of the key, each value length-prefixed so that no
+// two requests with different values share a key; hashed (SHA-256), so the table holds no
+// credentials the key may be made of.
+std::string HttpSession::AuthCacheKey(const external_auth::Settings& settings) const {
+  const auto& request = request_->get();
+  std::string raw = exchange_.route->name;
+  raw += '\0';
+  raw += settings.cache_scope;
+  raw += '\0';
+  std::string value;
+  for (const auth_cache::KeyPiece& piece : settings.cache_key->pieces) {
+    raw += piece.literal;
+    if (!piece.source) continue;
+    value.clear();
+    switch (*piece.source) {
+      case auth_cache::Source::kHeader: {
+        auto [first, last] = request.equal_range(piece.name);
+        for (auto it = first; it != last; ++it) {
+          if (it != first) value += ", ";
+          value += it->value();
+        }
+        break;
+      }
+      case auth_cache::Source::kCookie: {
+        auto [first, last] = request.equal_range(bhttp::field::cookie);
+        for (auto it = first; it != last && value.empty(); ++it) {
+          if (auto cookie = upstream::FindCookie(it->value(), piece.name)) value = *cookie;
+        }
+        break;
+      }
+      case auth_cache::Source::kRemoteAddr:
+        value = exchange_.forwarded.client;
+        break;
+      case auth_cache::Source::kRemoteUser: {
+        auto [first, last] = request.equal_range(bhttp::field::authorization);
+        if (first != last && std::next(first) == last) {
+          if (auto given = basic_auth::ParseAuthorization(first->value())) {
+            value = std::move(given->user);
+            OPENSSL_cleanse(given->password.data(), given->password.size());
+          }
+        }
+        break;
+      }
+      case auth_cache::Source::kHost:
+        value = match::NormalizeHost(exchange_.host);
+        break;
+      case auth_cache::Source::kRequestUri:
+        value = request.target();
+        break;
+      case auth_cache::Source::kScheme:
+        value = exchange_.forwarded.tls ? "https" : "http";
+        break;
+    }
+    raw += std::to_string(value.size());
+    raw += ':';
+    raw += value;
+  }
+  OPENSSL_cleanse(value.data(), value.size());
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), digest);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
 void HttpSession::OnAuthServiceAnswer(external_auth::Answer answer) {

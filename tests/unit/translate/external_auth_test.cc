@@ -122,5 +122,56 @@ TEST(ExternalAuth, ACanaryOfARouteThatFailedClosedIsClosedToo) {
   for (const auto& route : routes) EXPECT_EQ(route.unavailable().status(), 503u) << route.name();
 }
 
+TEST(ExternalAuth, AuthCacheKeyAndDuration) {
+  State state;
+  state.Backend("app");
+  state.Add(Guarded("listed", "a.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-cache-key", "$cookie__oauth2_proxy")
+                .annotation(std::string(kNginx) + "auth-cache-duration", "200 10m, any 30s")
+                .path("/", "app", 80));
+  state.Add(Guarded("default", "b.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-cache-key", "$remote_user$http_authorization")
+                .path("/", "app", 80));
+  state.Add(Guarded("bad-key", "c.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-cache-key", "everyone")
+                .path("/", "app", 80));
+  state.Add(Guarded("bad-duration", "d.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-cache-key", "$remote_addr")
+                .annotation(std::string(kNginx) + "auth-cache-duration", "200 forever")
+                .path("/", "app", 80));
+  const Output out = state.Translate();
+  const pier::v1::ExternalAuth& listed = FindHost(out.snapshot, "a.example")->routes(0).external_auth();
+  EXPECT_EQ(listed.cache_key(), "$cookie__oauth2_proxy");
+  ASSERT_EQ(listed.cache_rules_size(), 2);
+  EXPECT_EQ(std::vector<uint32_t>(listed.cache_rules(0).statuses().begin(), listed.cache_rules(0).statuses().end()),
+            std::vector<uint32_t>{200});
+  EXPECT_EQ(listed.cache_rules(0).ttl_seconds(), 600u);
+  EXPECT_TRUE(listed.cache_rules(1).any());
+  EXPECT_EQ(listed.cache_rules(1).ttl_seconds(), 30u);
+  // ingress-nginx's default duration: 200 202 401 5m.
+  for (const char* host : {"b.example", "d.example"}) {
+    const pier::v1::ExternalAuth& auth = FindHost(out.snapshot, host)->routes(0).external_auth();
+    ASSERT_EQ(auth.cache_rules_size(), 1) << host;
+    EXPECT_EQ(std::vector<uint32_t>(auth.cache_rules(0).statuses().begin(), auth.cache_rules(0).statuses().end()),
+              (std::vector<uint32_t>{200, 202, 401}));
+    EXPECT_EQ(auth.cache_rules(0).ttl_seconds(), 300u);
+  }
+  // An invalid key keeps nothing (the service is asked every time); both are reported.
+  const pier::v1::Route& bad = FindHost(out.snapshot, "c.example")->routes(0);
+  EXPECT_TRUE(bad.has_external_auth());
+  EXPECT_FALSE(bad.has_unavailable());
+  EXPECT_EQ(bad.external_auth().cache_key(), "");
+  EXPECT_EQ(bad.external_auth().cache_rules_size(), 0);
+  int reported = 0;
+  for (const Warning& warning : out.warnings) {
+    if (warning.reason == "InvalidAnnotation" &&
+        (warning.annotation == std::string(kNginx) + "auth-cache-key" ||
+         warning.annotation == std::string(kNginx) + "auth-cache-duration")) {
+      ++reported;
+    }
+  }
+  EXPECT_EQ(reported, 2);
+}
+
 }  // namespace
 }  // namespace pier::translate

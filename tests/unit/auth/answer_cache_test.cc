@@ -1,0 +1,105 @@
+#include "auth/answer_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace pier::dataplane::external_auth {
+namespace {
+
+using Clock = AnswerCache::Clock;
+
+std::shared_ptr<const Settings> Cached(const std::string& duration) {
+  pier::v1::ExternalAuth proto;
+  proto.set_url("http://auth.example/check");
+  proto.set_cache_key("$cookie_session");
+  auto rules = auth_cache::ParseDurations(duration);
+  EXPECT_TRUE(rules);
+  for (const auto& rule : *rules) {
+    auto& out = *proto.add_cache_rules();
+    for (unsigned status : rule.statuses) out.add_statuses(status);
+    out.set_any(rule.any);
+    out.set_ttl_seconds(static_cast<uint32_t>(rule.ttl.count()));
+  }
+  auto settings = Settings::Compile(proto);
+  EXPECT_TRUE(settings) << settings.error();
+  return *settings;
+}
+
+Answer Allowed(unsigned status = 200) {
+  Answer answer;
+  answer.kind = Answer::Kind::kAllowed;
+  answer.status = status;
+  answer.headers = {{"x-auth-request-user", "alice"}};
+  return answer;
+}
+
+TEST(KeepUntil, TheRuleOfTheStatus) {
+  const auto settings = Cached("200 10m, 401 30s");
+  const Clock::time_point now = Clock::now();
+  EXPECT_EQ(KeepUntil(*settings, Allowed(200), now), now + std::chrono::minutes(10));
+  Answer refused;
+  refused.kind = Answer::Kind::kUnauthorized;
+  refused.status = 401;
+  EXPECT_EQ(KeepUntil(*settings, refused, now), now + std::chrono::seconds(30));
+  EXPECT_FALSE(KeepUntil(*settings, Allowed(202), now));  // no rule
+}
+
+TEST(KeepUntil, NeverAnAnswerSettingACookieOrWithoutAStatus) {
+  const auto settings = Cached("any 10m");
+  const Clock::time_point now = Clock::now();
+  Answer with_cookie = Allowed();
+  with_cookie.cookies = {"session=new"};
+  EXPECT_FALSE(KeepUntil(*settings, with_cookie, now));
+  Answer unreachable;  // the service did not answer: no status of its own
+  unreachable.kind = Answer::Kind::kError;
+  EXPECT_FALSE(KeepUntil(*settings, unreachable, now));
+  pier::v1::ExternalAuth plain;
+  plain.set_url("http://auth.example/check");
+  EXPECT_FALSE(KeepUntil(**Settings::Compile(plain), Allowed(), now));  // no cache_key
+}
+
+TEST(Compile, RefusesCacheRulesOutOfRange) {
+  pier::v1::ExternalAuth proto;
+  proto.set_url("http://auth.example/check");
+  proto.set_cache_key("$cookie_session");
+  proto.add_cache_rules()->set_ttl_seconds(0);
+  EXPECT_FALSE(Settings::Compile(proto));
+  proto.mutable_cache_rules(0)->set_ttl_seconds(60);
+  proto.mutable_cache_rules(0)->add_statuses(700);
+  EXPECT_FALSE(Settings::Compile(proto));
+  proto.set_cache_key("constant");
+  proto.mutable_cache_rules(0)->clear_statuses();
+  EXPECT_FALSE(Settings::Compile(proto));
+}
+
+TEST(AnswerCache, FindsWhatWasStoredUntilItExpires) {
+  AnswerCache cache;
+  const Clock::time_point now = Clock::now();
+  cache.Store("k", Allowed(), now + std::chrono::seconds(5));
+  auto found = cache.Find("k", now);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200u);
+  EXPECT_EQ(found->headers, Allowed().headers);
+  EXPECT_FALSE(cache.Find("other", now));
+  EXPECT_FALSE(cache.Find("k", now + std::chrono::seconds(5)));  // expired, and dropped
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(AnswerCache, StaysWithinItsBound) {
+  AnswerCache cache;
+  const Clock::time_point later = Clock::now() + std::chrono::minutes(5);
+  for (std::size_t i = 0; i < AnswerCache::kMaxEntries * 2; ++i) cache.Store("key " + std::to_string(i), Allowed(), later);
+  EXPECT_LE(cache.size(), AnswerCache::kMaxEntries);
+  EXPECT_GT(cache.size(), AnswerCache::kMaxEntries / 2);
+  // Expired entries make room again (a full shard looks for them once a second).
+  AnswerCache short_lived;
+  const Clock::time_point soon = Clock::now() + std::chrono::milliseconds(1);
+  for (std::size_t i = 0; i < AnswerCache::kMaxEntries * 2; ++i) short_lived.Store("a " + std::to_string(i), Allowed(), soon);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  short_lived.Store("fresh", Allowed(), later);
+  EXPECT_TRUE(short_lived.Find("fresh", Clock::now()));
+}
+
+}  // namespace
+}  // namespace pier::dataplane::external_auth
