@@ -3,7 +3,8 @@ as ingress-nginx's auth cache (nginx's proxy_cache on the auth_request location)
 
 A request whose key (here the session cookie) has a kept answer is decided by it without asking
 the auth service; another key asks; answers with a status no rule of auth-cache-duration covers,
-or carrying Set-Cookie, are not kept; a kept answer expires after its time; the kept 2xx still
+carrying Set-Cookie, or whose Cache-Control forbids it are not kept, and a max-age of the
+service's is the time; a kept answer expires after its time; the kept 2xx still
 copies auth-response-headers onto the request; the default duration is ingress-nginx's
 "200 202 401 5m"; an invalid key is reported and nothing is kept. `pier_external_auth_cache_total`
 counts hits and misses. Real nginx, configured as ingress-nginx configures its auth cache,
@@ -49,6 +50,15 @@ def auth_service(request: RecordedRequest) -> bytes:
         return answer(200, "OK", {"X-Auth-Request-User": "carol", "Set-Cookie": "session=carol; Max-Age=60"})
     if "session=mallory" in cookie:
         return answer(403, "Forbidden")
+    # What the service says of caching its answer, as nginx reads it.
+    if "session=frank" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "frank", "Cache-Control": "no-store"})
+    if "session=grace" in cookie:
+        return answer(403, "Forbidden", {"Cache-Control": "max-age=60"})
+    if "session=heidi" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "heidi", "Cache-Control": "private, max-age=60"})
+    if "session=ivan" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "ivan", "Cache-Control": "max-age=0"})
     return answer(401, "Unauthorized", {"WWW-Authenticate": 'Bearer realm="example"'})
 
 
@@ -164,7 +174,8 @@ needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (
 def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
     stack, backend, _ = env
     # A fresh service per side, so that both start with nothing kept.
-    sequence = ["dave", "dave", "erin", None, None, "mallory", "mallory", "carol", "carol", "erin", "dave"]
+    sequence = ["dave", "dave", "erin", None, None, "mallory", "mallory", "carol", "carol", "erin", "dave",
+                "frank", "frank", "grace", "grace", "heidi", "heidi", "ivan", "ivan"]
 
     def run(port: int, host: str, auth: Recorder) -> list[tuple[int, int]]:
         return [asks(auth, port, host, session) for session in sequence]
@@ -179,8 +190,11 @@ def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
         theirs_auth.close()
     # The 401 without a session is kept already on both sides: nginx's from start_nginx's probe
     # (a request without cookie), Pier's from the request below.
+    # The service's Cache-Control: no-store, private and max-age=0 keep nothing; a max-age keeps
+    # even a 403 the duration does not list.
     assert theirs == [(200, 1), (200, 0), (200, 1), (401, 0), (401, 0), (403, 1), (403, 1), (200, 1), (200, 1),
-                      (200, 0), (200, 0)]
+                      (200, 0), (200, 0), (200, 1), (200, 1), (403, 1), (403, 0), (200, 1), (200, 1), (200, 1),
+                      (200, 1)]
     _, _, auth = env
     get(stack.http_port, CACHED, None)  # as nginx's probe: the 401 without a session kept
     assert run(stack.http_port, CACHED, auth) == theirs

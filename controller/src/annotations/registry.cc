@@ -668,7 +668,9 @@ const AnnotationSpec kRegistry[] = {
      "asked for each one. The key is made of the variables `$http_NAME` (a request header), `$cookie_NAME`, "
      "`$remote_user`, `$remote_addr`, `$host`, `$request_uri`, `$scheme`, and text; it must use one variable at "
      "least (`$cookie__oauth2_proxy`, `$remote_user$http_authorization`). Kept per route and per dataplane, for "
-     "`auth-cache-duration`; an answer carrying `Set-Cookie` is never kept. Invalid: nothing is kept.",
+     "`auth-cache-duration`, or for the service's own `Cache-Control: max-age`; an answer carrying `Set-Cookie` or a "
+     "`Cache-Control` of `no-store`, `no-cache`, `private` or `max-age=0` is never kept, as with nginx. Invalid: "
+     "nothing is kept.",
      {}, SetString<&A::auth_cache_key, AuthCacheKey>},
     {"auth-cache-duration", "status list and duration", "200 202 401 5m", 0,
      "With `auth-cache-key`: which answers of the auth service are kept and how long, as nginx's "

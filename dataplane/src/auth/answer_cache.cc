@@ -78,7 +78,9 @@ void AnswerCache::Clear() {
 
 std::optional<AnswerCache::Clock::time_point> KeepUntil(const Settings& settings, const Answer& answer,
                                                         AnswerCache::Clock::time_point now) {
-  if (!settings.cache_key || answer.status == 0 || !answer.cookies.empty()) return std::nullopt;
+  if (!settings.cache_key || answer.status == 0 || !answer.cookies.empty() || answer.uncacheable) return std::nullopt;
+  // The service's own max-age comes first, whatever the status (nginx's order).
+  if (answer.max_age) return now + *answer.max_age;
   const auto ttl = auth_cache::TtlFor(settings.cache_rules, answer.status);
   if (!ttl) return std::nullopt;
   return now + *ttl;

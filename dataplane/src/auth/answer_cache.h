@@ -40,9 +40,10 @@ class AnswerCache final {
   Shard* shards_;
 };
 
-// Whether `answer` may be kept under `settings`' rules, and until when: answers with a status
-// of the service's own that a rule covers, never one carrying Set-Cookie (nginx caches no
-// response that sets a cookie).
+// Whether `answer` may be kept under `settings`' rules, and until when, as nginx's cache decides:
+// never an answer carrying Set-Cookie or a Cache-Control that forbids it (no-cache, no-store,
+// private, max-age=0), nor one without a status of the service's own; for the service's
+// positive (s-)max-age, whatever its status; else for the time of the rule covering its status.
 std::optional<AnswerCache::Clock::time_point> KeepUntil(const Settings& settings, const Answer& answer,
                                                         AnswerCache::Clock::time_point now);
 

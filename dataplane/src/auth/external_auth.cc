@@ -7,7 +7,9 @@
 #include <prometheus/family.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -172,6 +174,8 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
     answer.status = response.result_int();
     auto [cookie, cookies_end] = response.equal_range(bhttp::field::set_cookie);
     for (; cookie != cookies_end; ++cookie) answer.cookies.emplace_back(cookie->value());
+    auto [control, controls_end] = response.equal_range(bhttp::field::cache_control);
+    for (; control != controls_end; ++control) ReadCacheControl(control->value(), answer);
     if (answer.status >= 200 && answer.status < 300) {
       answer.kind = Answer::Kind::kAllowed;
       for (const std::string& name : settings_->response_headers) {
@@ -295,6 +299,43 @@ Result<std::shared_ptr<const Settings>> Settings::Compile(const pier::v1::Extern
     out->cache_scope = proto.url() + " " + out->method;
   }
   return std::shared_ptr<const Settings>(std::move(out));
+}
+
+void ReadCacheControl(std::string_view value, Answer& answer) {
+  std::optional<std::chrono::seconds> max_age;
+  std::optional<std::chrono::seconds> s_maxage;
+  while (!value.empty()) {
+    const auto comma = value.find(',');
+    std::string directive(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    std::transform(directive.begin(), directive.end(), directive.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const auto begin = directive.find_first_not_of(" \t");
+    if (begin == std::string::npos) continue;
+    const std::string_view item = std::string_view(directive).substr(begin, directive.find_last_not_of(" \t") + 1 - begin);
+    if (item == "no-cache" || item == "no-store" || item == "private") {
+      answer.uncacheable = true;
+      continue;
+    }
+    for (auto [prefix, out] : {std::pair{std::string_view("max-age="), &max_age},
+                               std::pair{std::string_view("s-maxage="), &s_maxage}}) {
+      if (!item.starts_with(prefix)) continue;
+      uint64_t seconds = 0;
+      const std::string_view digits = item.substr(prefix.size());
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seconds);
+      // Not a number: ignored, as nginx ignores what it cannot read.
+      if (ec == std::errc() && end == digits.data() + digits.size() && !digits.empty()) {
+        *out = std::chrono::seconds(std::min<uint64_t>(seconds, 30ull * 24 * 3600));
+      }
+    }
+  }
+  if (auto age = s_maxage ? s_maxage : max_age) {
+    if (age->count() == 0) {
+      answer.uncacheable = true;
+    } else {
+      answer.max_age = age;
+    }
+  }
 }
 
 AuthRequestHead MakeRequest(const Settings& settings, const Request& request) {

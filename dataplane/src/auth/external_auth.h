@@ -74,7 +74,15 @@ struct Answer {
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::string> cookies;  // its Set-Cookie values
   std::string error;  // kError: what went wrong
+  // The service's Cache-Control, as nginx's cache reads it (auth-cache-key): no-cache, no-store,
+  // private or a max-age of 0 forbid keeping the answer; a positive (s-)max-age is its time.
+  bool uncacheable = false;
+  std::optional<std::chrono::seconds> max_age;
 };
+
+// Reads one Cache-Control value into `answer` (uncacheable, max_age); s-maxage wins over
+// max-age, as in nginx.
+void ReadCacheControl(std::string_view value, Answer& answer);
 
 // Whether a response with this status gets the auth service's cookies when always_set_cookie
 // is off (nginx's add_header list).

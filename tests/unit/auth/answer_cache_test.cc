@@ -59,6 +59,25 @@ TEST(KeepUntil, NeverAnAnswerSettingACookieOrWithoutAStatus) {
   EXPECT_FALSE(KeepUntil(**Settings::Compile(plain), Allowed(), now));  // no cache_key
 }
 
+TEST(KeepUntil, TheServicesCacheControlAsNginxReadsIt) {
+  const auto settings = Cached("200 10m");
+  const Clock::time_point now = Clock::now();
+  auto with = [](std::initializer_list<std::string_view> values, unsigned status = 200) {
+    Answer answer = Allowed(status);
+    for (std::string_view value : values) ReadCacheControl(value, answer);
+    return answer;
+  };
+  for (auto value : {"no-store", "No-Cache", "private, max-age=60", "max-age=0", " public , s-maxage=0, max-age=9"}) {
+    EXPECT_FALSE(KeepUntil(*settings, with({value}), now)) << value;
+  }
+  // A positive max-age is the time, whatever the status; s-maxage wins over it.
+  EXPECT_EQ(KeepUntil(*settings, with({"max-age=60"}, 403), now), now + std::chrono::seconds(60));
+  EXPECT_EQ(KeepUntil(*settings, with({"max-age=60", "s-maxage=5"}), now), now + std::chrono::seconds(5));
+  // What cannot be read is ignored: the rules decide.
+  EXPECT_EQ(KeepUntil(*settings, with({"max-age=soon", "public"}), now), now + std::chrono::minutes(10));
+  EXPECT_EQ(KeepUntil(*settings, with({"max-age=99999999999"}), now), now + std::chrono::hours(24 * 30));
+}
+
 TEST(Compile, RefusesCacheRulesOutOfRange) {
   pier::v1::ExternalAuth proto;
   proto.set_url("http://auth.example/check");
