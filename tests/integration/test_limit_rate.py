@@ -57,6 +57,7 @@ PLAIN = "plain.test"         # no annotation
 RATE = "rate.test"           # pier.dev/limit-rate "200"; also /ws to the WebSocket echo server
 AFTER = "after.test"         # limit-rate-after "400", limit-rate "100" (nginx.ingress.kubernetes.io/)
 SIZE = "size.test"           # limit-rate "200k" (nginx.ingress.kubernetes.io/)
+SLOW = "slow.test"           # pier.dev/limit-rate "1": a small answer is already whole in the proxy
 FAST = "fast.test"           # pier.dev/limit-rate "fast": invalid
 NEGATIVE = "negative.test"   # limit-rate "-1" (nginx.ingress.kubernetes.io/): invalid
 
@@ -66,6 +67,7 @@ INGRESSES = {
     RATE: ("rate", {PIER_PREFIX + "limit-rate": "200"}),
     AFTER: ("after", {NGINX_PREFIX + "limit-rate-after": "400", NGINX_PREFIX + "limit-rate": "100"}),
     SIZE: ("size", {NGINX_PREFIX + "limit-rate": "200k"}),
+    SLOW: ("slow", {PIER_PREFIX + "limit-rate": "1"}),
     FAST: ("fast", {PIER_PREFIX + "limit-rate": "fast"}),
     NEGATIVE: ("negative", {NGINX_PREFIX + "limit-rate": "-1"}),
 }
@@ -169,10 +171,22 @@ def assert_intact(got: Download, size: int) -> None:
     assert len(got.body) == size and got.body == BODY[:size], "the body is not the backend's"
 
 
+def assert_never_ahead(got: Download, rate_kib: int, after_kib: int = 0) -> None:
+    """The limit is exact: whenever the client had read some of the response, the proxy had sent
+    no more than after + rate * (t + 1), t counted from the request. The client notes t after each
+    read, later than the proxy wrote those bytes, so the check errs on the proxy's side."""
+    head = len(got.head)
+    for at, body_bytes in got.arrivals:
+        allowed = after_kib * KIB + rate_kib * KIB * (at + 1)
+        assert head + body_bytes <= allowed, \
+            f"{head + body_bytes} bytes by {at:.3f} s, nginx's formula allows {allowed:.0f}"
+
+
 def assert_paced(got: Download, rate_kib: int, after_kib: int = 0) -> None:
     expected = ideal(got, rate_kib, after_kib)
     assert EARLIEST * expected <= got.duration <= expected + LATEST_EXTRA_S, \
         f"took {got.duration:.3f} s, nginx's formula says {expected:.3f} s"
+    assert_never_ahead(got, rate_kib, after_kib)
 
 
 # -- the stack -----------------------------------------------------------------------------------
@@ -247,6 +261,18 @@ def test_a_size_is_read_as_such(env):
     print(f"\nlimit-rate 200k, 600 KiB: {got.duration:.3f} s (ideal {ideal(got, 200):.3f} s)")
 
 
+def test_a_small_answer_already_in_the_proxy_is_paced_head_and_all(env):
+    # The backend's whole answer (3 KiB) comes in one segment, so the proxy has all of it before
+    # writing anything: the head and the body's first piece then go out in one write, and that
+    # write is held to the allowance too (1 KiB in the first second, head included).
+    got = download(env.port, SLOW, 3 * KIB)
+    assert_intact(got, 3 * KIB)
+    assert_paced(got, 1)
+    assert got.time_to(3 * KIB) >= EARLIEST * ideal(got, 1), got.arrivals
+    print(f"\nlimit-rate 1, 3 KiB: {got.duration:.3f} s (ideal {ideal(got, 1):.3f} s), "
+          f"{len(got.head)} bytes of head, arrivals {[(round(at, 2), n) for at, n in got.arrivals]}")
+
+
 def test_each_response_on_a_keep_alive_connection_is_paced_on_its_own(env):
     with Client(env.port) as client:
         first = client.get(RATE, "/bytes/" + str(600 * KIB))
@@ -294,7 +320,7 @@ def test_an_invalid_value_is_reported_and_ignored(env):
 
         wait_until(reported, WARNING_TIMEOUT_S, f"the controller's InvalidAnnotation warning about {name}",
                    alive=env.stack.check_alive)
-    for host in (PLAIN, RATE, AFTER, SIZE):
+    for host in (PLAIN, RATE, AFTER, SIZE, SLOW):
         assert t.controller_warnings(env.stack, INGRESSES[host][0]) == [], host
 
 

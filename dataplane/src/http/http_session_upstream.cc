@@ -578,8 +578,9 @@ void HttpSession::DoWriteResponseHeader() {
   // A small body usually arrives with its header: parsing it first sends header and body in
   // one write instead of two. Only when body bytes are already here, so a streaming response
   // (SSE, long polls) never has its header held back waiting for the upstream.
+  // Under limit-rate the head and that first piece of body are paced together.
   if (!exchange_.response_bodyless && upstream_->buffer.size() != 0) {
-    DoReadResponseBody();
+    ContinueResponseBody();
     return;
   }
   response_head_pending_ = false;
@@ -612,16 +613,19 @@ void HttpSession::ContinueResponseBody() {
     return;
   }
   // nginx's limit_rate: by now the client may have had limit_rate_after bytes, plus one second's
-  // worth, plus the rate times the time since the request came.
+  // worth, plus the rate times the time since the request came. A head held back to go out with
+  // the body's first piece counts as sent: it shares that write.
   const double elapsed = std::chrono::duration<double>(Clock::now() - exchange_.started).count();
   const double allowed = static_cast<double>(exchange_.route->proto.limit_rate_after_bytes()) +
                          static_cast<double>(rate) * (elapsed + 1.0);
-  const auto sent = static_cast<double>(exchange_.bytes_out);
-  if (sent < allowed) {
-    DoReadResponseBody(static_cast<std::size_t>(std::min(allowed - sent, 1e15)) + 1);
+  const auto sent = static_cast<double>(exchange_.bytes_out + (response_head_pending_ ? response_head_.size() : 0));
+  // Whole bytes only: a fraction of one waits until the byte is due.
+  const double allowance = allowed - sent;
+  if (allowance >= 1.0) {
+    DoReadResponseBody(static_cast<std::size_t>(std::min(allowance, 1e15)));
     return;
   }
-  PauseThenContinue(std::chrono::duration<double>((sent - allowed) / static_cast<double>(rate) + 0.001));
+  PauseThenContinue(std::chrono::duration<double>((1.0 - allowance) / static_cast<double>(rate) + 0.001));
 }
 
 void HttpSession::DoReadResponseBody(std::size_t at_most) {
