@@ -1,7 +1,7 @@
 # pier-controller and its debugging companion pier-snapshot-dump. Included by
 # controller/CMakeLists.txt after every part's library is defined.
 add_executable(pier-snapshot-dump ${CMAKE_CURRENT_LIST_DIR}/tools/snapshot_dump.cc)
-target_link_libraries(pier-snapshot-dump PRIVATE pier_proto pier_common gRPC::grpc++)
+target_link_libraries(pier-snapshot-dump PRIVATE pier_proto pier_common gRPC::grpc++ OpenSSL::Crypto)
 
 # Until translation lands (controller/src/translate) there is no controller to link.
 if(TARGET pier_translate AND TARGET pier_server)

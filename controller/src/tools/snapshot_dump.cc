@@ -2,17 +2,26 @@
 // stream, sends Hello, prints every snapshot it receives as one JSON line on stdout (protobuf's
 // JSON mapping, proto field names), and answers each with an Ack (or a NACK with --nack).
 //
+// Private keys (every `*private_key_pem` field) are printed as a placeholder with their size and
+// SHA-256 unless --show-private-keys: a dump pasted into a bug report or a terminal log must not
+// carry them.
+//
 // Exit status: 0 after --count snapshots, 1 when the stream ends or fails first, 2 for bad
 // flags, 3 when --timeout passes first.
 #include <CLI/CLI.hpp>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
+#include <openssl/evp.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "pier/common/version.h"
 #include "pier/v1/snapshot.grpc.pb.h"
@@ -28,6 +37,7 @@ struct Flags {
   double timeout_s = 0;
   bool nack = false;
   bool pretty = false;
+  bool show_private_keys = false;
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
@@ -40,6 +50,46 @@ bool ReadFile(const std::string& path, std::string& out) {
   text << in.rdbuf();
   out = std::move(text).str();
   return true;
+}
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr) != 1) return "unavailable";
+  std::string hex;
+  char byte[3];
+  for (unsigned int i = 0; i < size; ++i) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[i]);
+    hex += byte;
+  }
+  return hex;
+}
+
+// Replaces every non-empty string field named *private_key_pem, at any depth (repeated fields
+// and maps included), with a placeholder that still tells whether two keys are the same.
+void RedactPrivateKeys(google::protobuf::Message& message) {
+  using google::protobuf::FieldDescriptor;
+  const auto* reflection = message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (field->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
+          RedactPrivateKeys(*reflection->MutableRepeatedMessage(&message, field, i));
+        }
+      } else {
+        RedactPrivateKeys(*reflection->MutableMessage(&message, field));
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING && !field->is_repeated() &&
+               field->name().ends_with("private_key_pem")) {
+      const std::string key = reflection->GetString(message, field);
+      if (key.empty()) continue;
+      reflection->SetString(&message, field,
+                            "<redacted: " + std::to_string(key.size()) + " bytes, sha256 " + Sha256Hex(key) +
+                                "; --show-private-keys prints it>");
+    }
+  }
 }
 
 }  // namespace
@@ -56,6 +106,8 @@ int main(int argc, char** argv) {
   app.add_option("--timeout", flags.timeout_s, "Give up after this many seconds (exit 3; 0: never)");
   app.add_flag("--nack", flags.nack, "Reject every snapshot instead of accepting it");
   app.add_flag("--pretty", flags.pretty, "Indented JSON instead of one line per snapshot");
+  app.add_flag("--show-private-keys", flags.show_private_keys,
+               "Print private keys as sent (by default each is replaced with its size and SHA-256)");
   app.add_option("--tls-cert", flags.tls_cert, "Client certificate (PEM) for mutual TLS");
   app.add_option("--tls-key", flags.tls_key, "Client private key (PEM)");
   app.add_option("--tls-ca", flags.tls_ca, "CA (PEM) to verify the controller with");
@@ -107,6 +159,7 @@ int main(int argc, char** argv) {
   pier::v1::ControllerMessage message;
   while (stream->Read(&message)) {
     if (!message.has_snapshot()) continue;
+    if (!flags.show_private_keys) RedactPrivateKeys(*message.mutable_snapshot());
     std::string text;
     auto printed = google::protobuf::util::MessageToJsonString(message.snapshot(), &text, json);
     if (!printed.ok()) {

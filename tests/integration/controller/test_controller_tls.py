@@ -1,11 +1,15 @@
 """The controller's side of TLS, seen from the wire: a TLS Secret in the manifests folder that
 turns bad is reported (BadTLSSecret in the log) and its host keeps the previous good certificate
 while the other hosts are unaffected; a good Secret again ships the new certificate; and
---default-tls-secret becomes Snapshot.default_certificate once it exists and is usable."""
+--default-tls-secret becomes Snapshot.default_certificate once it exists and is usable.
+pier-snapshot-dump prints each private key as a placeholder (size and SHA-256) unless asked
+for it with --show-private-keys."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import subprocess
 from pathlib import Path
 
@@ -50,9 +54,15 @@ def vhost_certificate(snapshot: dict, host: str) -> str:
     return next(v.get("tls_certificate", "") for v in snapshot["virtual_hosts"] if v["host"] == host)
 
 
-def current_snapshot(controller: Controller) -> dict:
+def current_snapshot(controller: Controller, *args: str) -> dict:
     """The snapshot a dataplane connecting now gets (an unchanged snapshot is not re-pushed)."""
-    return controller.dump("--count", "1").wait_for(1)[0]
+    return controller.dump("--count", "1", *args).wait_for(1)[0]
+
+
+def redacted(key: str) -> str:
+    """What pier-snapshot-dump prints instead of a private key."""
+    data = key.encode()
+    return f"<redacted: {len(data)} bytes, sha256 {hashlib.sha256(data).hexdigest()}; --show-private-keys prints it>"
 
 
 class TlsController(Controller):
@@ -94,6 +104,12 @@ def test_bad_secret_keeps_the_previous_certificate_until_fixed(launcher, tmp_pat
 
     first = current_snapshot(controller)
     assert certificates(first)["default/a-tls"]["certificate_chain_pem"] == pki["a1"][0]
+    # The dump hides the keys unless asked; the controller sends them whole.
+    assert certificates(first)["default/a-tls"]["private_key_pem"] == redacted(pki["a1"][1])
+    assert "PRIVATE KEY" not in json.dumps(first)
+    shown = current_snapshot(controller, "--show-private-keys")
+    assert certificates(shown)["default/a-tls"]["private_key_pem"] == pki["a1"][1]
+    assert certificates(shown)["default/b-tls"]["private_key_pem"] == pki["b"][1]
     assert certificates(first)["default/a-tls"]["sni_names"] == ["a.example"]
     assert vhost_certificate(first, "a.example") == "default/a-tls"
     b_certificate = certificates(first)["default/b-tls"]
@@ -114,7 +130,7 @@ def test_bad_secret_keeps_the_previous_certificate_until_fixed(launcher, tmp_pat
             assert "private key does not match the leaf certificate" in line, line
         snapshot = current_snapshot(controller)
         assert certificates(snapshot)["default/a-tls"]["certificate_chain_pem"] == pki["a1"][0], what
-        assert certificates(snapshot)["default/a-tls"]["private_key_pem"] == pki["a1"][1], what
+        assert certificates(snapshot)["default/a-tls"]["private_key_pem"] == redacted(pki["a1"][1]), what
         assert vhost_certificate(snapshot, "a.example") == "default/a-tls"
         assert certificates(snapshot)["default/b-tls"] == b_certificate, "other hosts are unaffected"
         assert "pier_controller_tls_secrets_rejected 1" in controller.metrics()
