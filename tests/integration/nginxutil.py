@@ -18,11 +18,13 @@ from rawhttp import request
 NGINX = shutil.which("nginx")
 
 
-def auth_location(auth_port: int, extra: str = "") -> str:
+def auth_location(auth: int | str, extra: str = "") -> str:
     """The internal location `/_auth` that `auth_request /_auth;` asks, as ingress-nginx writes
-    it: the auth service's /check, without the request's body; `extra` goes inside it."""
+    it: the auth service's /check, without the request's body; `extra` goes inside it. `auth` is
+    the service's port on 127.0.0.1, or the name of an upstream block (auth-keepalive)."""
+    target = auth if isinstance(auth, str) else f"127.0.0.1:{auth}"
     return ("location = /_auth {\n    internal;\n"
-            f"    proxy_pass http://127.0.0.1:{auth_port}/check;\n"
+            f"    proxy_pass http://{target}/check;\n"
             "    proxy_pass_request_body off;\n    proxy_set_header Content-Length \"\";\n"
             + textwrap.indent(textwrap.dedent(extra), "    ") + "}\n")
 

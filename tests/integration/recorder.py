@@ -6,7 +6,10 @@ Every connection's raw bytes are kept; requests are parsed only as far as the sc
 needs. The reply comes from `respond(request) -> bytes`; the default answers 200 with the
 request's method, target and headers as JSON. With `close_after_response` the recorder closes
 each connection right after its first response without saying so (no `Connection: close`), as
-a server with a very short keep-alive timeout does.
+a server with a very short keep-alive timeout does. With `answers_per_connection` N it answers
+the first N requests of each connection and closes the connection on the next one, read and
+recorded but never answered, as a server whose keep-alive timeout ran out while the request was
+on its way.
 """
 
 from __future__ import annotations
@@ -41,6 +44,14 @@ class RecordedConnection:
     raw: bytearray = field(default_factory=bytearray)
     requests: list[RecordedRequest] = field(default_factory=list)
     closed_by_peer: bool = False
+
+
+def answer(status: int, reason: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
+    """A whole HTTP/1.1 response with a Content-Length, for `respond` functions."""
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
+    for name, value in (headers or {}).items():
+        head += f"{name}: {value}\r\n"
+    return head.encode() + b"\r\n" + body
 
 
 def ok_json(request: RecordedRequest) -> bytes:
@@ -84,9 +95,11 @@ class _Reader:
 
 
 class Recorder:
-    def __init__(self, respond: Callable[[RecordedRequest], bytes] = ok_json, close_after_response: bool = False):
+    def __init__(self, respond: Callable[[RecordedRequest], bytes] = ok_json, close_after_response: bool = False,
+                 answers_per_connection: Optional[int] = None):
         self.respond = respond
         self.close_after_response = close_after_response
+        self.answers_per_connection = answers_per_connection
         self.connections: list[RecordedConnection] = []
         self._requests: list[RecordedRequest] = []  # every connection's, in arrival order
         self._lock = threading.Lock()
@@ -136,6 +149,7 @@ class Recorder:
 
     def _serve(self, sock: socket.socket, record: RecordedConnection) -> None:
         reader = _Reader(sock, record)
+        answered = 0
         try:
             while not self._stopping.is_set():
                 request = self._read_request(reader)
@@ -145,7 +159,10 @@ class Recorder:
                 with self._lock:
                     record.requests.append(request)
                     self._requests.append(request)
+                if self.answers_per_connection is not None and answered >= self.answers_per_connection:
+                    return  # closed without a byte of an answer
                 sock.sendall(self.respond(request))
+                answered += 1
                 if self.close_after_response:
                     return
         except OSError:

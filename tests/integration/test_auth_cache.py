@@ -22,20 +22,13 @@ from harness import PierStack, wait_until
 from nginxutil import NGINX, auth_location, start_nginx
 from promtext import metric
 from rawhttp import request
-from recorder import Recorder, RecordedRequest, ok_json
+from recorder import answer, Recorder, RecordedRequest, ok_json
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
 CACHED = "cached.test"        # auth-cache-key $cookie_session, the default duration
 SHORT = "short.test"          # the same key, "200 202 1s" (401 not kept)
 INVALID = "invalid.test"      # an auth-cache-key without a variable: reported, nothing kept
 UNCACHED = "uncached.test"    # no cache: every request asks
-
-
-def answer(status: int, reason: str, headers: dict[str, str] | None = None) -> bytes:
-    head = f"HTTP/1.1 {status} {reason}\r\nContent-Length: 0\r\n"
-    for name, value in (headers or {}).items():
-        head += f"{name}: {value}\r\n"
-    return head.encode() + b"\r\n"
 
 
 def auth_service(request: RecordedRequest) -> bytes:

@@ -21,16 +21,9 @@ from harness import PierStack, free_port, wait_until
 from nginxutil import NGINX, auth_location, start_nginx
 from promtext import metric
 from rawhttp import request
-from recorder import Recorder, RecordedRequest, ok_json
+from recorder import answer, Recorder, RecordedRequest, ok_json
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
-
-
-def answer(status: int, reason: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
-    head = f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
-    for name, value in (headers or {}).items():
-        head += f"{name}: {value}\r\n"
-    return head.encode() + b"\r\n" + body
 
 
 def auth_service(request: RecordedRequest) -> bytes:

@@ -30,7 +30,7 @@ def stack(module_launcher, tmp_path_factory) -> PierStack:
     stack.write_manifest("ingresses.yaml", m.render(
         *m.service_with_backends("web", [backend.port]),
         m.ingress("cache", [("/", "web")], host=CACHE_HOST, annotations={
-            NGINX + "proxy-buffering": "on", NGINX + "auth-keepalive": "10"}),
+            NGINX + "proxy-buffering": "on", NGINX + "auth-keepalive-share-vars": "true"}),
         m.ingress("rewrite", [("/", "web")], host=REWRITE_HOST, annotations={
             NGINX + "mirror-target": "http://mirror.test/copy", NGINX + "configuration-snippet": "more_set_headers \"X: y\";"}),
         m.ingress("alias", [("/", "web")], host=ALIAS_HOST, annotations={
@@ -47,11 +47,12 @@ def warnings(stack: PierStack, ingress: str) -> list[str]:
 
 
 def test_optimisations_pier_does_not_implement_are_reported_and_the_ingress_serves(stack):
-    # Buffering and keep-alive to the auth service change how, not whether, a request is served.
+    # Buffering, and nginx variables shared with the auth subrequest, change how, not whether, a
+    # request is served.
     assert get(stack, CACHE_HOST).status == 200
     wait_until(lambda: len(warnings(stack, "cache")) == 2, 5, "the controller's UnsupportedAnnotation warnings")
     lines = warnings(stack, "cache")
-    for key in ("proxy-buffering", "auth-keepalive"):
+    for key in ("proxy-buffering", "auth-keepalive-share-vars"):
         assert any(f"{NGINX}{key}: not implemented by Pier" in line and "fail closed" not in line
                    for line in lines), lines
 

@@ -166,6 +166,9 @@ struct IngressAnnotations {
   bool auth_always_set_cookie = false;
   std::string auth_cache_key;       // "": answers are not kept; checked by AuthCacheKey()
   std::string auth_cache_duration;  // "": "200 202 401 5m" (ingress-nginx's default)
+  uint32_t auth_keepalive = 0;                          // idle connections kept; 0: none
+  uint32_t auth_keepalive_requests = 1000;              // checks per kept connection
+  std::optional<std::chrono::milliseconds> auth_keepalive_timeout;  // unset: 60 s
 
   // Redirects the route answers instead of proxying. permanent wins when both are set.
   std::optional<RedirectTarget> permanent_redirect;

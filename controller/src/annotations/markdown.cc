@@ -32,9 +32,8 @@ std::string RenderMarkdown() {
       "its default, except for **security** annotations: an invalid one makes every route of the Ingress fail "
       "closed with the status shown, instead of silently running without the protection. Unknown `pier.dev/` "
       "keys are reported too (reason `UnknownAnnotation`), and so is every other `nginx.ingress.kubernetes.io/` key "
-      "(reason `UnsupportedAnnotation`): Pier does not implement it. `auth-keepalive*` and "
-      "`auth-proxy-set-headers` are ignored: every check of the auth service is on a new connection, with the "
-      "client's headers as they are.\n\n"
+      "(reason `UnsupportedAnnotation`): Pier does not implement it. `auth-keepalive-share-vars` and "
+      "`auth-proxy-set-headers` are ignored: the auth service gets the client's headers as they are.\n\n"
       "| Annotation | Value | Default | Security | Description |\n"
       "|---|---|---|---|---|\n";
   for (const AnnotationSpec& spec : Registry()) {

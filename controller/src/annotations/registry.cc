@@ -678,6 +678,18 @@ const AnnotationSpec kRegistry[] = {
      "(`200 10m, 401 30s`); a time alone keeps 200, 301 and 302. The first entry naming a status (or `any`) "
      "decides. Times from `1s` to `720h`. Invalid: the default.",
      {}, SetString<&A::auth_cache_duration, AuthCacheDuration>},
+    {"auth-keepalive", "count", "0", 0,
+     "With `auth-url`: checks reuse keep-alive connections to the auth service, at most this many kept idle per "
+     "dataplane thread and service address (nginx's `keepalive` in ingress-nginx's auth upstream); `0`: every check "
+     "opens a connection and closes it. At most 1,000.",
+     {}, SetCount<&A::auth_keepalive, 0, 1'000>},
+    {"auth-keepalive-requests", "count", "1000", 0,
+     "With `auth-keepalive`: checks one connection carries before Pier closes it (nginx's `keepalive_requests`).",
+     {}, SetCount<&A::auth_keepalive_requests, 1, 1'000'000>},
+    {"auth-keepalive-timeout", "duration", "60s", 0,
+     "With `auth-keepalive`: how long a kept connection may stay idle before Pier closes it "
+     "(nginx's `keepalive_timeout`); seconds (`60`) or a duration.",
+     {}, SetTimeout<&A::auth_keepalive_timeout>},
     {"ssl-redirect", "bool", "true with TLS", 0, "Redirect plain HTTP to HTTPS (308) when the host has TLS.", {},
      SetOptionalBool<&A::ssl_redirect>},
     {"force-ssl-redirect", "bool", "false", 0, "Redirect plain HTTP to HTTPS (308) even without TLS on this Ingress.", {},

@@ -1,5 +1,6 @@
 #include "translate/external_auth.h"
 
+#include <chrono>
 #include <string_view>
 
 #include "pier/common/auth_cache.h"
@@ -45,6 +46,12 @@ ExternalAuthChoice ResolveExternalAuth(const annotations::IngressAnnotations& va
   out.settings.set_signin_redirect_param(values.auth_signin_redirect_param);
   out.settings.set_request_redirect(values.auth_request_redirect);
   out.settings.set_always_set_cookie(values.auth_always_set_cookie);
+  if (values.auth_keepalive > 0) {
+    out.settings.set_keepalive_connections(values.auth_keepalive);
+    out.settings.set_keepalive_requests(values.auth_keepalive_requests);
+    out.settings.set_keepalive_timeout_ms(
+        static_cast<uint32_t>(values.auth_keepalive_timeout.value_or(std::chrono::seconds(60)).count()));
+  }
   if (!values.auth_cache_key.empty()) {
     // ingress-nginx's default duration when only the key is set.
     auto rules = auth_cache::ParseDurations(values.auth_cache_duration.empty() ? "200 202 401 5m"

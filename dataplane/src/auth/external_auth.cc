@@ -1,6 +1,7 @@
 #include "auth/external_auth.h"
 
 #include "auth/answer_cache.h"
+#include "auth/keepalive_pool.h"
 
 #include <openssl/ssl.h>
 #include <prometheus/counter.h>
@@ -10,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <optional>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -73,28 +75,52 @@ bool IsIpLiteral(const std::string& host) {
   return !ec;
 }
 
-// One check: resolve, connect, [TLS], write, read; a deadline over all of it.
+// One check: resolve, connect, [TLS], write, read; a deadline over all of it. With
+// auth-keepalive a kept connection to the service skips the first three, and the connection
+// goes back to the worker's pool after a clean answer the service did not close.
 class Exchange final : public std::enable_shared_from_this<Exchange> {
  public:
-  Exchange(const asio::any_io_executor& executor, std::shared_ptr<const Settings> settings, AuthRequestHead head,
-           Timeouts timeouts, std::function<void(Answer)> done)
-      : settings_(std::move(settings)),
+  Exchange(const asio::any_io_executor& executor, KeepalivePool* pool, std::shared_ptr<const Settings> settings,
+           AuthRequestHead head, Timeouts timeouts, std::function<void(Answer)> done)
+      : executor_(executor),
+        pool_(settings->keepalive_connections > 0 ? pool : nullptr),
+        settings_(std::move(settings)),
         timeouts_(timeouts),
         done_(std::move(done)),
         resolver_(executor),
-        stream_(executor, ClientContext()),
         deadline_(executor) {
     request_.method_string(head.method);
     request_.target(head.target);
     request_.version(11);
     for (const auto& field : head.fields) request_.insert(field.name_string(), field.value());
-    parser_.header_limit(kMaxHeaderBytes);
-    parser_.body_limit(kMaxBodyBytes);
-    // The answer to HEAD announces a body it does not send.
-    if (head.method == "HEAD") parser_.skip(true);
   }
 
   void Start() {
+    ResetParser();
+    if (pool_ != nullptr) {
+      if (auto kept = pool_->Take(settings_->pool_key)) {
+        connection_ = std::move(kept);
+        reused_ = true;
+        stage_ = "no valid answer from " + settings_->host_header;
+        Arm(timeouts_.read);
+        return Write();
+      }
+    }
+    Connect();
+  }
+
+ private:
+  void ResetParser() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(kMaxBodyBytes);
+    // The answer to HEAD announces a body it does not send.
+    if (request_.method_string() == "HEAD") parser_->skip(true);
+  }
+
+  void Connect() {
+    connection_ = std::make_shared<AuthConnection>(executor_, ClientContext());
+    reused_ = false;
     stage_ = "cannot resolve " + settings_->host;
     Arm(timeouts_.connect);
     resolver_.async_resolve(settings_->host, std::to_string(settings_->port),
@@ -103,11 +129,10 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
                             });
   }
 
- private:
   void Arm(std::chrono::milliseconds timeout) {
     deadline_.expires_after(timeout);
-    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (ec || self->finished_) return;
+    deadline_.async_wait([self = shared_from_this(), armed = ++armed_](boost::system::error_code ec) {
+      if (ec || self->finished_ || armed != self->armed_) return;
       // Answered now: a name lookup cannot be interrupted, and the client must not wait for it.
       self->timed_out_ = true;
       self->Fail(self->stage_, boost::asio::error::timed_out);
@@ -118,7 +143,7 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
     if (finished_) return;
     if (ec) return Fail("cannot resolve " + settings_->host, ec);
     stage_ = "cannot connect to " + settings_->host_header;
-    asio::async_connect(stream_.next_layer(), results,
+    asio::async_connect(connection_->stream.next_layer(), results,
                         [self = shared_from_this()](boost::system::error_code ec, const tcp::endpoint&) {
                           self->OnConnected(ec);
                         });
@@ -130,46 +155,64 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
     stage_ = "no valid answer from " + settings_->host_header;
     Arm(timeouts_.read);
     boost::system::error_code ignored;
-    stream_.next_layer().set_option(tcp::no_delay(true), ignored);
+    connection_->stream.next_layer().set_option(tcp::no_delay(true), ignored);
     if (!settings_->https) return Write();
-    SSL* ssl = stream_.native_handle();
+    SSL* ssl = connection_->stream.native_handle();
     if (!IsIpLiteral(settings_->host)) SSL_set_tlsext_host_name(ssl, settings_->host.c_str());
-    stream_.set_verify_callback(asio::ssl::host_name_verification(settings_->host));
-    stream_.async_handshake(asio::ssl::stream_base::client, [self = shared_from_this()](boost::system::error_code ec) {
-      if (self->finished_) return;
-      if (ec) return self->Fail("TLS handshake with " + self->settings_->host_header + " failed", ec);
-      self->Write();
-    });
+    connection_->stream.set_verify_callback(asio::ssl::host_name_verification(settings_->host));
+    connection_->stream.async_handshake(asio::ssl::stream_base::client,
+                                        [self = shared_from_this()](boost::system::error_code ec) {
+                                          if (self->finished_) return;
+                                          if (ec) {
+                                            return self->Fail(
+                                                "TLS handshake with " + self->settings_->host_header + " failed", ec);
+                                          }
+                                          self->Write();
+                                        });
   }
 
   void Write() {
     auto next = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (self->finished_) return;
-      if (ec) return self->Fail("cannot send the auth request", ec);
+      if (ec) return self->FailOrRetry("cannot send the auth request", ec);
       self->Read();
     };
     if (settings_->https) {
-      bhttp::async_write(stream_, request_, std::move(next));
+      bhttp::async_write(connection_->stream, request_, std::move(next));
     } else {
-      bhttp::async_write(stream_.next_layer(), request_, std::move(next));
+      bhttp::async_write(connection_->stream.next_layer(), request_, std::move(next));
     }
   }
 
   void Read() {
     auto next = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
       if (self->finished_) return;
-      if (ec) return self->Fail(self->stage_, ec);
+      if (ec) return self->FailOrRetry(self->stage_, ec);
       self->Decide();
     };
     if (settings_->https) {
-      bhttp::async_read(stream_, buffer_, parser_, std::move(next));
+      bhttp::async_read(connection_->stream, connection_->buffer, *parser_, std::move(next));
     } else {
-      bhttp::async_read(stream_.next_layer(), buffer_, parser_, std::move(next));
+      bhttp::async_read(connection_->stream.next_layer(), connection_->buffer, *parser_, std::move(next));
     }
   }
 
+  // A kept connection the service closed while the check was on its way fails before any byte
+  // of an answer: the check goes again, once, on a new connection (nginx does the same with its
+  // cached upstream connections). A check that got part of an answer is not sent twice.
+  void FailOrRetry(std::string what, boost::system::error_code ec) {
+    if (reused_ && !retried_ && !timed_out_ && !parser_->got_some() && connection_->buffer.size() == 0) {
+      retried_ = true;
+      KeepalivePool::Close(*connection_);
+      ResetParser();
+      Connect();
+      return;
+    }
+    Fail(std::move(what), ec);
+  }
+
   void Decide() {
-    const auto& response = parser_.get();
+    const auto& response = parser_->get();
     Answer answer;
     answer.status = response.result_int();
     auto [cookie, cookies_end] = response.equal_range(bhttp::field::set_cookie);
@@ -192,38 +235,53 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
       answer.kind = Answer::Kind::kError;
       answer.error = settings_->host_header + " answered " + std::to_string(answer.status);
     }
-    Finish(std::move(answer));
+    ++connection_->requests_served;
+    // Kept when the service keeps it open, framed its answer exactly, and the connection has
+    // carried fewer checks than auth-keepalive-requests.
+    const bool keep = pool_ != nullptr && parser_->is_done() && parser_->keep_alive() &&
+                      connection_->buffer.size() == 0 &&
+                      connection_->requests_served < settings_->keepalive_requests;
+    Finish(std::move(answer), keep);
   }
 
   void Fail(std::string what, boost::system::error_code ec) {
     Answer answer;
     answer.kind = Answer::Kind::kError;
     answer.error = std::move(what) + ": " + (timed_out_ ? std::string("timed out") : ec.message());
-    Finish(std::move(answer));
+    Finish(std::move(answer), false);
   }
 
-  void Finish(Answer answer) {
+  void Finish(Answer answer, bool keep) {
     if (finished_) return;
     finished_ = true;
     deadline_.cancel();
     resolver_.cancel();
-    boost::system::error_code ignored;
-    stream_.next_layer().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.next_layer().close(ignored);
+    if (connection_) {
+      if (keep) {
+        pool_->Put(settings_->pool_key, std::move(connection_), settings_->keepalive_connections,
+                   settings_->keepalive_timeout);
+      } else {
+        KeepalivePool::Close(*connection_);
+      }
+    }
     auto done = std::move(done_);
     done(std::move(answer));
   }
 
+  asio::any_io_executor executor_;
+  KeepalivePool* pool_;  // null: every check on its own connection
   std::shared_ptr<const Settings> settings_;
   Timeouts timeouts_;
   std::function<void(Answer)> done_;
   tcp::resolver resolver_;
-  asio::ssl::stream<tcp::socket> stream_;
   asio::steady_timer deadline_;
+  uint64_t armed_ = 0;  // which Arm the pending deadline belongs to
+  AuthConnectionPtr connection_;
   bhttp::request<bhttp::empty_body> request_;
-  boost::beast::flat_buffer buffer_;
-  bhttp::response_parser<bhttp::string_body> parser_;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser_;
   std::string stage_;  // what failed, should the deadline come now
+  bool reused_ = false;   // connection_ came from the pool
+  bool retried_ = false;  // the check already went again on a new connection
   bool timed_out_ = false;
   bool finished_ = false;
 };
@@ -298,6 +356,12 @@ Result<std::shared_ptr<const Settings>> Settings::Compile(const pier::v1::Extern
     }
     out->cache_scope = proto.url() + " " + out->method;
   }
+  if (proto.keepalive_connections() > 0) {
+    out->keepalive_connections = proto.keepalive_connections();
+    if (proto.keepalive_requests() > 0) out->keepalive_requests = proto.keepalive_requests();
+    if (proto.keepalive_timeout_ms() > 0) out->keepalive_timeout = std::chrono::milliseconds(proto.keepalive_timeout_ms());
+  }
+  out->pool_key = std::string(out->https ? "https://" : "http://") + out->host + " " + std::to_string(out->port);
   return std::shared_ptr<const Settings>(std::move(out));
 }
 
@@ -386,7 +450,9 @@ AuthRequestHead MakeRequest(const Settings& settings, const Request& request) {
   head.fields.set("X-Forwarded-Host", request.http_host);
   head.fields.set("X-Auth-Request-Redirect", url_template::Expand(settings.request_redirect, values));
   if (!request.request_id.empty()) head.fields.set("X-Request-ID", request.request_id);
-  head.fields.set(bhttp::field::connection, "close");
+  // With auth-keepalive the connection stays open (HTTP/1.1's default, nginx's
+  // `proxy_set_header Connection ""`); otherwise the service is told it is the only check.
+  if (settings.keepalive_connections == 0) head.fields.set(bhttp::field::connection, "close");
   return head;
 }
 
@@ -405,10 +471,11 @@ std::string SigninLocation(const Settings& settings, const url_template::Values&
   return location;
 }
 
-void Check(const asio::any_io_executor& executor, std::shared_ptr<const Settings> settings, const Request& request,
-           Timeouts timeouts, std::function<void(Answer)> done) {
+void Check(const asio::any_io_executor& executor, KeepalivePool* pool, std::shared_ptr<const Settings> settings,
+           const Request& request, Timeouts timeouts, std::function<void(Answer)> done) {
   AuthRequestHead head = MakeRequest(*settings, request);
-  std::make_shared<Exchange>(executor, std::move(settings), std::move(head), timeouts, std::move(done))->Start();
+  std::make_shared<Exchange>(executor, pool, std::move(settings), std::move(head), timeouts, std::move(done))
+      ->Start();
 }
 
 bool TakesCookies(unsigned status) noexcept {

@@ -5,8 +5,9 @@
 // the client sees as 500.
 //
 // Each check is a new connection to the service (a DNS name is resolved then), bounded by the
-// route's connect timeout and, after the connect, its read timeout. It runs on the executor of
-// the session that asked, which gets the answer there.
+// route's connect timeout and, after the connect, its read timeout, unless auth-keepalive keeps
+// connections in the worker's KeepalivePool (keepalive_pool.h): then a kept one is used when
+// there is one. It runs on the executor of the session that asked, which gets the answer there.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -45,6 +46,11 @@ struct Settings {
   std::optional<auth_cache::Key> cache_key;
   std::vector<auth_cache::Rule> cache_rules;
   std::string cache_scope;  // the service's URL and method: another service never reuses an answer
+  // auth-keepalive: idle connections kept per worker (0: none), checks per connection, idle time.
+  uint32_t keepalive_connections = 0;
+  uint32_t keepalive_requests = 1000;
+  std::chrono::milliseconds keepalive_timeout{60000};
+  std::string pool_key;  // scheme, host and port: the connections any route to this service shares
 
   static Result<std::shared_ptr<const Settings>> Compile(const pier::v1::ExternalAuth& proto);
 };
@@ -93,8 +99,11 @@ struct Timeouts {
   std::chrono::milliseconds read{60000};
 };
 
-// Starts one check; `done` runs on `executor` exactly once.
-void Check(const boost::asio::any_io_executor& executor, std::shared_ptr<const Settings> settings,
+class KeepalivePool;
+
+// Starts one check; `done` runs on `executor` exactly once. `pool` is the calling worker's (only
+// used with auth-keepalive; null: every check on its own connection).
+void Check(const boost::asio::any_io_executor& executor, KeepalivePool* pool, std::shared_ptr<const Settings> settings,
            const Request& request, Timeouts timeouts, std::function<void(Answer)> done);
 
 // The request the auth service gets (exposed for tests): method, target and fields.

@@ -151,7 +151,8 @@ void HttpSession::ServeAuthenticated() {
     external_auth::CountCache(false);
   }
   // The check's handlers run on this connection's executor, so the answer arrives here.
-  external_auth::Check(client_.get_executor(), route.external_auth, ask, {route.connect_timeout, route.read_timeout},
+  external_auth::Check(client_.get_executor(), &worker_.auth_connections(), route.external_auth, ask,
+                       {route.connect_timeout, route.read_timeout},
                        [self = shared_from_this(), cache_key = std::move(cache_key)](external_auth::Answer answer) {
                          if (!cache_key.empty()) {
                            const auto now = external_auth::AnswerCache::Clock::now();

@@ -62,6 +62,7 @@ void Worker::StartHousekeeping() {
 
 void Worker::DrainConnections() noexcept {
   pool_.Clear();
+  auth_connections_.Clear();
   // Draining may end a connection synchronously in a later version (a tunnel that is already
   // at a frame boundary); iterate over a copy so it can unregister itself meanwhile.
   std::vector<Drainable*> snapshot(connections_.begin(), connections_.end());

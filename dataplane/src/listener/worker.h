@@ -22,6 +22,7 @@
 #include "tls/io_types.h"
 #include "tls/server_tls.h"
 #include "upstream/balancer.h"
+#include "auth/keepalive_pool.h"
 #include "upstream/connection_pool.h"
 
 namespace pier::dataplane {
@@ -106,6 +107,7 @@ class Worker final {
   boost::asio::io_context& ioc() noexcept { return ioc_; }
   ServerState& server() noexcept { return server_; }
   upstream::ConnectionPool& pool() noexcept { return pool_; }
+  external_auth::KeepalivePool& auth_connections() noexcept { return auth_connections_; }
   upstream::BalancerSet& balancers() noexcept { return balancers_; }
   http::RouteMetricsCache& metrics() noexcept { return metrics_; }
 
@@ -133,6 +135,7 @@ class Worker final {
   boost::asio::io_context ioc_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   SteadyTimer housekeeping_timer_{ioc_.get_executor()};
   upstream::ConnectionPool pool_;
+  external_auth::KeepalivePool auth_connections_;  // auth-keepalive
   upstream::BalancerSet balancers_{server_.endpoints};
 };
 

@@ -345,7 +345,7 @@ TEST(Parse, IngressNginxKeysPierReadsAreNotUnsupported) {
 TEST(Parse, IngressNginxKeysPierDoesNotImplementAreReportedWithoutClosingAnything) {
   // Every access check of ingress-nginx is implemented; what is left changes how a request is
   // served, not whether.
-  for (const char* key : {"auth-keepalive", "proxy-buffering", "server-snippet"}) {
+  for (const char* key : {"auth-keepalive-share-vars", "proxy-buffering", "server-snippet"}) {
     const ParseOutput out = Parse({{std::string("nginx.ingress.kubernetes.io/") + key, "x"}});
     ASSERT_EQ(out.problems.size(), 1u) << key;
     EXPECT_TRUE(out.problems[0].unsupported) << key;

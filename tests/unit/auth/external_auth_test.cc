@@ -102,6 +102,33 @@ TEST(ExternalAuthRequest, TheClientsHeadersAndWhatPierSetsInstead) {
   const AuthRequestHead custom = MakeRequest(*settings, request);
   EXPECT_EQ(custom.method, "POST");
   EXPECT_EQ(custom.fields["X-Auth-Request-Redirect"], "https://App.Example:8080/a?b=1");
+
+  // auth-keepalive: no Connection: close, the service may keep the connection open.
+  proto.set_keepalive_connections(4);
+  settings = Compiled(proto);
+  EXPECT_EQ(MakeRequest(*settings, request).fields.count(bhttp::field::connection), 0u);
+}
+
+TEST(ExternalAuthSettings, KeepaliveDefaultsAndThePoolKey) {
+  auto proto = Proto("https://auth.svc:8443/check?h=$host");
+  auto off = Compiled(proto);
+  ASSERT_NE(off, nullptr);
+  EXPECT_EQ(off->keepalive_connections, 0u);
+  proto.set_keepalive_connections(3);
+  auto defaults = Compiled(proto);
+  EXPECT_EQ(defaults->keepalive_connections, 3u);
+  EXPECT_EQ(defaults->keepalive_requests, 1000u);
+  EXPECT_EQ(defaults->keepalive_timeout, std::chrono::seconds(60));
+  proto.set_keepalive_requests(7);
+  proto.set_keepalive_timeout_ms(1500);
+  auto set = Compiled(proto);
+  EXPECT_EQ(set->keepalive_requests, 7u);
+  EXPECT_EQ(set->keepalive_timeout, std::chrono::milliseconds(1500));
+  // Routes to the same service share connections whatever their paths; another scheme or port
+  // never does.
+  EXPECT_EQ(set->pool_key, Compiled(Proto("https://auth.svc:8443/other"))->pool_key);
+  EXPECT_NE(set->pool_key, Compiled(Proto("http://auth.svc:8443/check"))->pool_key);
+  EXPECT_NE(set->pool_key, Compiled(Proto("https://auth.svc:9443/check"))->pool_key);
 }
 
 TEST(ExternalAuthRequest, OnAClientCertificateHostTheServiceGetsPiersSslClientFields) {

@@ -173,5 +173,50 @@ TEST(ExternalAuth, AuthCacheKeyAndDuration) {
   EXPECT_EQ(reported, 2);
 }
 
+TEST(ExternalAuth, AuthKeepalive) {
+  State state;
+  state.Backend("app");
+  state.Add(Guarded("kept", "a.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-keepalive", "8")
+                .annotation(std::string(kNginx) + "auth-keepalive-requests", "100")
+                .annotation(std::string(kNginx) + "auth-keepalive-timeout", "5")
+                .path("/", "app", 80));
+  state.Add(Guarded("defaults", "b.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-keepalive", "2")
+                .path("/", "app", 80));
+  state.Add(Guarded("off", "c.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-keepalive-requests", "5")
+                .path("/", "app", 80));
+  state.Add(Guarded("bad", "d.example", "http://auth.example/check")
+                .annotation(std::string(kNginx) + "auth-keepalive", "-1")
+                .annotation(std::string(kNginx) + "auth-keepalive-timeout", "0")
+                .path("/", "app", 80));
+  const Output out = state.Translate();
+  const pier::v1::ExternalAuth& kept = FindHost(out.snapshot, "a.example")->routes(0).external_auth();
+  EXPECT_EQ(kept.keepalive_connections(), 8u);
+  EXPECT_EQ(kept.keepalive_requests(), 100u);
+  EXPECT_EQ(kept.keepalive_timeout_ms(), 5000u);
+  // ingress-nginx's defaults: 1000 checks, 60 s.
+  const pier::v1::ExternalAuth& defaults = FindHost(out.snapshot, "b.example")->routes(0).external_auth();
+  EXPECT_EQ(defaults.keepalive_connections(), 2u);
+  EXPECT_EQ(defaults.keepalive_requests(), 1000u);
+  EXPECT_EQ(defaults.keepalive_timeout_ms(), 60000u);
+  // Without auth-keepalive the others say nothing; invalid values are reported and ignored.
+  for (const char* host : {"c.example", "d.example"}) {
+    const pier::v1::Route& route = FindHost(out.snapshot, host)->routes(0);
+    EXPECT_TRUE(route.has_external_auth()) << host;
+    EXPECT_FALSE(route.has_unavailable()) << host;
+    EXPECT_EQ(route.external_auth().keepalive_connections(), 0u) << host;
+    EXPECT_EQ(route.external_auth().keepalive_requests(), 0u) << host;
+  }
+  int reported = 0;
+  for (const Warning& warning : out.warnings) {
+    if (warning.reason == "InvalidAnnotation" && warning.annotation.find("auth-keepalive") != std::string::npos) {
+      ++reported;
+    }
+  }
+  EXPECT_EQ(reported, 2);
+}
+
 }  // namespace
 }  // namespace pier::translate
