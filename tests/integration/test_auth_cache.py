@@ -3,7 +3,8 @@ as ingress-nginx's auth cache (nginx's proxy_cache on the auth_request location)
 
 A request whose key (here the session cookie) has a kept answer is decided by it without asking
 the auth service; another key asks; answers with a status no rule of auth-cache-duration covers,
-carrying Set-Cookie, or whose Cache-Control forbids it are not kept, and a max-age of the
+carrying Set-Cookie, or whose Cache-Control, X-Accel-Expires (0), Expires (past or unreadable)
+or Vary (`*`) forbids it are not kept, and a max-age, X-Accel-Expires or Expires of the
 service's is the time; a kept answer expires after its time; the kept 2xx still
 copies auth-response-headers onto the request; the default duration is ingress-nginx's
 "200 202 401 5m"; an invalid key is reported and nothing is kept. `pier_external_auth_cache_total`
@@ -14,6 +15,7 @@ asks its auth service for the same requests exactly as often and answers the sam
 from __future__ import annotations
 
 import time
+from email.utils import formatdate
 
 import pytest
 
@@ -52,6 +54,20 @@ def auth_service(request: RecordedRequest) -> bytes:
         return answer(200, "OK", {"X-Auth-Request-User": "heidi", "Cache-Control": "private, max-age=60"})
     if "session=ivan" in cookie:
         return answer(200, "OK", {"X-Auth-Request-User": "ivan", "Cache-Control": "max-age=0"})
+    # Expires, X-Accel-Expires and Vary, the other headers nginx's cache reads.
+    in_a_minute = formatdate(time.time() + 60, usegmt=True)
+    if "session=judy" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "judy", "Expires": in_a_minute})
+    if "session=ken" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "ken", "Expires": "0"})
+    if "session=liam" in cookie:
+        return answer(403, "Forbidden", {"X-Accel-Expires": "60"})
+    if "session=mike" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "mike", "X-Accel-Expires": "0"})
+    if "session=nina" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "nina", "Vary": "*"})
+    if "session=olga" in cookie:
+        return answer(403, "Forbidden", {"Expires": in_a_minute})
     return answer(401, "Unauthorized", {"WWW-Authenticate": 'Bearer realm="example"'})
 
 
@@ -168,7 +184,8 @@ def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
     stack, backend, _ = env
     # A fresh service per side, so that both start with nothing kept.
     sequence = ["dave", "dave", "erin", None, None, "mallory", "mallory", "carol", "carol", "erin", "dave",
-                "frank", "frank", "grace", "grace", "heidi", "heidi", "ivan", "ivan"]
+                "frank", "frank", "grace", "grace", "heidi", "heidi", "ivan", "ivan",
+                "judy", "judy", "ken", "ken", "liam", "liam", "mike", "mike", "nina", "nina", "olga", "olga"]
 
     def run(port: int, host: str, auth: Recorder) -> list[tuple[int, int]]:
         return [asks(auth, port, host, session) for session in sequence]
@@ -184,10 +201,14 @@ def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
     # The 401 without a session is kept already on both sides: nginx's from start_nginx's probe
     # (a request without cookie), Pier's from the request below.
     # The service's Cache-Control: no-store, private and max-age=0 keep nothing; a max-age keeps
-    # even a 403 the duration does not list.
+    # even a 403 the duration does not list. Then an Expires a minute ahead keeps (a 403 too), an
+    # unreadable one ("0") does not; X-Accel-Expires 60 keeps a 403, 0 keeps nothing; Vary: *
+    # keeps nothing.
     assert theirs == [(200, 1), (200, 0), (200, 1), (401, 0), (401, 0), (403, 1), (403, 1), (200, 1), (200, 1),
                       (200, 0), (200, 0), (200, 1), (200, 1), (403, 1), (403, 0), (200, 1), (200, 1), (200, 1),
-                      (200, 1)]
+                      (200, 1),
+                      (200, 1), (200, 0), (200, 1), (200, 1), (403, 1), (403, 0), (200, 1), (200, 1), (200, 1),
+                      (200, 1), (403, 1), (403, 0)]
     _, _, auth = env
     get(stack.http_port, CACHED, None)  # as nginx's probe: the 401 without a session kept
     assert run(stack.http_port, CACHED, auth) == theirs

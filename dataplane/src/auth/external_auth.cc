@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <ctime>
 #include <optional>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/address.hpp>
@@ -219,6 +220,7 @@ class Exchange final : public std::enable_shared_from_this<Exchange> {
     for (; cookie != cookies_end; ++cookie) answer.cookies.emplace_back(cookie->value());
     auto [control, controls_end] = response.equal_range(bhttp::field::cache_control);
     for (; control != controls_end; ++control) ReadCacheControl(control->value(), answer);
+    ReadExpiry(response, std::chrono::system_clock::to_time_t(std::chrono::system_clock::now()), answer);
     if (answer.status >= 200 && answer.status < 300) {
       answer.kind = Answer::Kind::kAllowed;
       for (const std::string& name : settings_->response_headers) {
@@ -399,6 +401,114 @@ void ReadCacheControl(std::string_view value, Answer& answer) {
     } else {
       answer.max_age = age;
     }
+  }
+}
+
+namespace {
+
+constexpr int64_t kMaxKeptSeconds = int64_t{30} * 24 * 3600;
+
+std::string_view TrimSpaces(std::string_view text) {
+  const auto begin = text.find_first_not_of(" \t");
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t") + 1 - begin);
+}
+
+template <class Number>
+bool WholeNumber(std::string_view text, Number& out) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+// Splits on any of `separators`, dropping empty pieces.
+std::vector<std::string_view> Split(std::string_view text, std::string_view separators) {
+  std::vector<std::string_view> out;
+  while (!text.empty()) {
+    const auto at = text.find_first_of(separators);
+    if (at != 0) out.push_back(text.substr(0, at));
+    if (at == std::string_view::npos) break;
+    text.remove_prefix(at + 1);
+  }
+  return out;
+}
+
+// A kept time from the service's own clock: none when it is not later than now.
+void KeepFor(int64_t seconds, Answer& answer) {
+  if (seconds <= 0) {
+    answer.uncacheable = true;
+    answer.max_age.reset();
+    return;
+  }
+  answer.uncacheable = false;
+  answer.max_age = std::chrono::seconds(std::min(seconds, kMaxKeptSeconds));
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseHttpDate(std::string_view text) {
+  static constexpr std::array<std::string_view, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                               "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  text = TrimSpaces(text);
+  std::string_view day, month, year, clock;
+  if (const auto comma = text.find(','); comma != std::string_view::npos) {
+    // IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT" or RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT".
+    const auto parts = Split(text.substr(comma + 1), " -");
+    if (parts.size() != 5 || parts[4] != "GMT") return std::nullopt;
+    day = parts[0], month = parts[1], year = parts[2], clock = parts[3];
+  } else {
+    // asctime "Sun Nov  6 08:49:37 1994".
+    const auto parts = Split(text, " ");
+    if (parts.size() != 5) return std::nullopt;
+    month = parts[1], day = parts[2], clock = parts[3], year = parts[4];
+  }
+  const auto named = std::find(kMonths.begin(), kMonths.end(), month);
+  const auto hms = Split(clock, ":");
+  int d = 0, y = 0, h = 0, m = 0, sec = 0;
+  if (named == kMonths.end() || hms.size() != 3 || clock.size() != 8 || !WholeNumber(day, d) ||
+      !WholeNumber(year, y) || !WholeNumber(hms[0], h) || !WholeNumber(hms[1], m) || !WholeNumber(hms[2], sec)) {
+    return std::nullopt;
+  }
+  if (year.size() == 2) y += y < 70 ? 2000 : 1900;  // RFC 850's two digits
+  if ((year.size() != 2 && year.size() != 4) || d < 1 || d > 31 || h > 23 || m > 59 || sec > 60 || y < 1970) {
+    return std::nullopt;
+  }
+  std::tm parts{};
+  parts.tm_year = y - 1900;
+  parts.tm_mon = static_cast<int>(named - kMonths.begin());
+  parts.tm_mday = d;
+  parts.tm_hour = h;
+  parts.tm_min = m;
+  parts.tm_sec = sec;
+  return static_cast<int64_t>(timegm(&parts));
+}
+
+void ReadExpiry(const boost::beast::http::fields& response, int64_t now, Answer& answer) {
+  // Vary: * says no two requests get the same answer (nginx keeps nothing then).
+  for (auto [it, end] = response.equal_range(bhttp::field::vary); it != end; ++it) {
+    if (TrimSpaces(it->value()) == "*") {
+      answer.uncacheable = true;
+      answer.max_age.reset();
+      return;
+    }
+  }
+  // X-Accel-Expires, when it can be read, decides alone: seconds from now, `@` and seconds since
+  // the epoch, 0 for not at all.
+  if (auto accel = response.find("X-Accel-Expires"); accel != response.end()) {
+    std::string_view value = TrimSpaces(accel->value());
+    const bool absolute = value.starts_with('@');
+    if (absolute) value.remove_prefix(1);
+    int64_t seconds = 0;
+    if (WholeNumber(value, seconds) && seconds >= 0) {
+      KeepFor(absolute ? seconds - now : seconds, answer);
+      return;
+    }
+  }
+  // Cache-Control (read before) goes before Expires.
+  if (answer.uncacheable || answer.max_age) return;
+  if (auto expires = response.find(bhttp::field::expires); expires != response.end()) {
+    // A date that cannot be read ("0", "-1") is in the past, as the HTTP specification says.
+    const auto when = ParseHttpDate(expires->value());
+    KeepFor(when ? *when - now : 0, answer);
   }
 }
 

@@ -14,6 +14,7 @@
 #include <boost/beast/http/fields.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -80,8 +81,9 @@ struct Answer {
   std::vector<std::pair<std::string, std::string>> headers;
   std::vector<std::string> cookies;  // its Set-Cookie values
   std::string error;  // kError: what went wrong
-  // The service's Cache-Control, as nginx's cache reads it (auth-cache-key): no-cache, no-store,
-  // private or a max-age of 0 forbid keeping the answer; a positive (s-)max-age is its time.
+  // What the service says of keeping its answer, as nginx's cache reads it (auth-cache-key):
+  // Cache-Control, X-Accel-Expires, Expires and Vary (ReadCacheControl, ReadExpiry). Forbidden,
+  // or the time the service gives, whatever the status.
   bool uncacheable = false;
   std::optional<std::chrono::seconds> max_age;
 };
@@ -89,6 +91,16 @@ struct Answer {
 // Reads one Cache-Control value into `answer` (uncacheable, max_age); s-maxage wins over
 // max-age, as in nginx.
 void ReadCacheControl(std::string_view value, Answer& answer);
+
+// After Cache-Control, the rest of what the service says of keeping its answer, as nginx's
+// cache reads it: `Vary: *` forbids it; a readable X-Accel-Expires decides over everything else
+// (seconds, `@` epoch seconds, 0: not kept); Expires counts only without a Cache-Control that
+// decided, and one that is past or cannot be read forbids keeping. `now` is the wall clock in
+// seconds since the epoch.
+void ReadExpiry(const boost::beast::http::fields& response, int64_t now, Answer& answer);
+
+// An HTTP date (IMF-fixdate, RFC 850 or asctime) in seconds since the epoch.
+std::optional<int64_t> ParseHttpDate(std::string_view text);
 
 // Whether a response with this status gets the auth service's cookies when always_set_cookie
 // is off (nginx's add_header list).

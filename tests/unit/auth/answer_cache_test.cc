@@ -78,6 +78,54 @@ TEST(KeepUntil, TheServicesCacheControlAsNginxReadsIt) {
   EXPECT_EQ(KeepUntil(*settings, with({"max-age=99999999999"}), now), now + std::chrono::hours(24 * 30));
 }
 
+TEST(ParseHttpDate, TheThreeFormsOfAnHttpDate) {
+  constexpr int64_t kNov6 = 784111777;  // 1994-11-06T08:49:37Z
+  EXPECT_EQ(ParseHttpDate("Sun, 06 Nov 1994 08:49:37 GMT"), kNov6);
+  EXPECT_EQ(ParseHttpDate("Sunday, 06-Nov-94 08:49:37 GMT"), kNov6);
+  EXPECT_EQ(ParseHttpDate("Sun Nov  6 08:49:37 1994"), kNov6);
+  EXPECT_EQ(ParseHttpDate(" Thu, 01 Jan 2037 00:00:00 GMT "), 2114380800);
+  for (auto bad : {"0", "-1", "", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 06 Foo 1994 08:49:37 GMT",
+                   "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 8:49:37 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
+                   "Sun, 06 Nov 1960 08:49:37 GMT", "tomorrow"}) {
+    EXPECT_FALSE(ParseHttpDate(bad)) << bad;
+  }
+}
+
+TEST(KeepUntil, ExpiresXAccelExpiresAndVaryAsNginxReadsThem) {
+  const auto settings = Cached("200 10m");
+  const Clock::time_point now = Clock::now();
+  constexpr int64_t kWall = 2000000000;  // the wall clock's "now" for these answers
+  auto with = [&](std::initializer_list<std::pair<std::string_view, std::string_view>> headers,
+                  std::string_view cache_control = "") {
+    boost::beast::http::fields response;
+    for (auto [name, value] : headers) response.insert(name, value);
+    Answer answer = Allowed(200);
+    if (!cache_control.empty()) ReadCacheControl(cache_control, answer);
+    ReadExpiry(response, kWall, answer);
+    return KeepUntil(*settings, answer, now);
+  };
+  const std::string in_a_minute = "Wed, 18 May 2033 03:34:20 GMT";  // kWall + 60
+  ASSERT_EQ(ParseHttpDate(in_a_minute), kWall + 60);
+  // Expires: its time; past, now or unreadable: not kept; a Cache-Control that decides wins.
+  EXPECT_EQ(with({{"Expires", in_a_minute}}), now + std::chrono::seconds(60));
+  EXPECT_FALSE(with({{"Expires", "Wed, 18 May 2033 03:33:20 GMT"}}));
+  EXPECT_FALSE(with({{"Expires", "0"}}));
+  EXPECT_EQ(with({{"Expires", "0"}}, "max-age=5"), now + std::chrono::seconds(5));
+  EXPECT_FALSE(with({{"Expires", in_a_minute}}, "no-cache"));
+  // X-Accel-Expires decides over both: seconds, @epoch, 0.
+  EXPECT_EQ(with({{"X-Accel-Expires", "30"}}), now + std::chrono::seconds(30));
+  EXPECT_EQ(with({{"X-Accel-Expires", "@2000000090"}}), now + std::chrono::seconds(90));
+  EXPECT_FALSE(with({{"X-Accel-Expires", "@1999999990"}}));
+  EXPECT_FALSE(with({{"X-Accel-Expires", "0"}}, "max-age=60"));
+  EXPECT_EQ(with({{"X-Accel-Expires", "30"}, {"Expires", "0"}}, "no-store"), now + std::chrono::seconds(30));
+  // One that cannot be read is ignored: the others (or the rules) decide.
+  EXPECT_EQ(with({{"X-Accel-Expires", "soon"}}), now + std::chrono::minutes(10));
+  EXPECT_EQ(with({{"X-Accel-Expires", "-5"}, {"Expires", in_a_minute}}), now + std::chrono::seconds(60));
+  // Vary: * keeps nothing, whatever else is said; other Vary values do not change the key.
+  EXPECT_FALSE(with({{"Vary", "*"}, {"X-Accel-Expires", "30"}}));
+  EXPECT_EQ(with({{"Vary", "Accept-Encoding"}}), now + std::chrono::minutes(10));
+}
+
 TEST(Compile, RefusesCacheRulesOutOfRange) {
   pier::v1::ExternalAuth proto;
   proto.set_url("http://auth.example/check");
