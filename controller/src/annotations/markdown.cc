@@ -33,7 +33,9 @@ std::string RenderMarkdown() {
       "closed with the status shown, instead of silently running without the protection. Unknown `pier.dev/` "
       "keys are reported too (reason `UnknownAnnotation`), and so is every other `nginx.ingress.kubernetes.io/` key "
       "(reason `UnsupportedAnnotation`): Pier does not implement it. `auth-keepalive-share-vars` and "
-      "`auth-proxy-set-headers` are ignored: the auth service gets the client's headers as they are.\n\n"
+      "`auth-proxy-set-headers` are ignored: the auth service gets the client's headers as they are. "
+      "`proxy-buffering` and `proxy-request-buffering` set to `off` are not reported: Pier relays bodies as they "
+      "arrive, which is what `off` asks for.\n\n"
       "| Annotation | Value | Default | Security | Description |\n"
       "|---|---|---|---|---|\n";
   for (const AnnotationSpec& spec : Registry()) {

@@ -952,6 +952,7 @@ ParseOutput Parse(const std::map<std::string, std::string>& annotations) {
        it != annotations.end() && it->first.starts_with(kNginxPrefix); ++it) {
     const std::string_view key = std::string_view(it->first).substr(kNginxPrefix.size());
     if (Find(key) != nullptr || IsExtraAlias(it->first)) continue;
+    if (IsWhatPierDoes(key, parse::TrimSpace(it->second))) continue;
     Unsupported unsupported = DescribeUnsupported(key);
     const bool closes = unsupported.fail_closed_status != 0;
     if (closes && !out.values.fail_closed) {

@@ -21,10 +21,24 @@ Unsupported DescribeUnsupported(std::string_view key) {
                          403};
     }
   }
+  if (key == "proxy-buffering") {
+    return Unsupported{"Pier relays each response to the client as it arrives (nginx's proxy_buffering off, "
+                       "ingress-nginx's default); buffering responses is not implemented; ignored",
+                       0};
+  }
+  if (key == "proxy-request-buffering") {
+    return Unsupported{"Pier streams each request body to the backend as it arrives (proxy-request-buffering "
+                       "\"off\"); buffering request bodies first is not implemented; ignored",
+                       0};
+  }
   if (key.ends_with("-snippet")) {
     return Unsupported{"snippets are never applied: Pier has no configuration text to paste them into", 0};
   }
   return Unsupported{"not implemented by Pier; ignored", 0};
+}
+
+bool IsWhatPierDoes(std::string_view key, std::string_view value) {
+  return (key == "proxy-buffering" || key == "proxy-request-buffering") && value == "off";
 }
 
 }  // namespace pier::annotations

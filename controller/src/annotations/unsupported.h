@@ -20,4 +20,9 @@ struct Unsupported {
 // any name.
 Unsupported DescribeUnsupported(std::string_view key);
 
+// Whether `value` of that key asks for what Pier does anyway (proxy-buffering "off": responses
+// are relayed as they arrive; proxy-request-buffering "off": request bodies too), so there is
+// nothing to report.
+bool IsWhatPierDoes(std::string_view key, std::string_view value);
+
 }  // namespace pier::annotations

@@ -354,6 +354,18 @@ TEST(Parse, IngressNginxKeysPierDoesNotImplementAreReportedWithoutClosingAnythin
   }
 }
 
+TEST(Parse, BufferingOffIsWhatPierDoesAndIsNotReported) {
+  for (const char* key : {"proxy-buffering", "proxy-request-buffering"}) {
+    const std::string annotation = std::string("nginx.ingress.kubernetes.io/") + key;
+    EXPECT_TRUE(Parse({{annotation, "off"}}).problems.empty()) << key;
+    EXPECT_TRUE(Parse({{annotation, " off "}}).problems.empty()) << key;
+    const ParseOutput on = Parse({{annotation, "on"}});
+    ASSERT_EQ(on.problems.size(), 1u) << key;
+    EXPECT_TRUE(on.problems[0].unsupported) << key;
+    EXPECT_NE(on.problems[0].why.find("as it arrives"), std::string::npos) << on.problems[0].why;
+  }
+}
+
 TEST(Parse, ExternalAuthentication) {
   const ParseOutput out = Parse({{"nginx.ingress.kubernetes.io/auth-url", "https://$host/oauth2/auth"},
                                  {"nginx.ingress.kubernetes.io/auth-signin",
