@@ -99,12 +99,13 @@ def start_extra_dataplane(stack: PierStack, name: str, *flags: str) -> tuple[int
     return http_port, admin_port
 
 
-def sticky_ingress(mode: str = "balanced") -> dict:
+def sticky_ingress(mode: str = "balanced", **extra: str) -> dict:
     return m.ingress("sticky", [("/ws/", "chat"), ("/headers", "chat")], annotations={
         "pier.dev/affinity": "cookie",
         "pier.dev/affinity-mode": mode,
         "pier.dev/session-cookie-path": "/",
         "pier.dev/websocket-idle-timeout": "3600s",
+        **extra,
     })
 
 
@@ -293,9 +294,14 @@ def test_killing_a_backend_moves_only_its_clients(stack):
     assert metric(stack.admin_port, "pier_upstream_retries_total", service="chat", reason="next_endpoint") == refused
 
 
-def test_persistent_clients_keep_their_cookie_while_their_backend_is_down(stack):
+@pytest.mark.parametrize("ingress", [
+    sticky_ingress("persistent"),
+    # ingress-nginx's key for the same: the cookie is not changed on failure, whatever the mode.
+    sticky_ingress("balanced", **{"nginx.ingress.kubernetes.io/session-cookie-change-on-failure": "false"}),
+], ids=["affinity-mode-persistent", "session-cookie-change-on-failure-false"])
+def test_persistent_clients_keep_their_cookie_while_their_backend_is_down(stack, ingress):
     ports = three_backends(stack)
-    stack.write_manifest("ingresses.yaml", m.render(sticky_ingress("persistent")))
+    stack.write_manifest("ingresses.yaml", m.render(ingress))
     stack.start()
     victim_token = None
     while victim_token is None:

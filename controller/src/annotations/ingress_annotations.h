@@ -93,6 +93,8 @@ struct IngressAnnotations {
   std::optional<std::chrono::seconds> session_cookie_max_age;  // nullopt: session cookie
   std::optional<std::chrono::seconds> session_cookie_expires;  // sent as Max-Age when max-age is unset
   bool session_cookie_secure = false;
+  // Set: decides what affinity_mode decides (true: balanced, false: persistent).
+  std::optional<bool> session_cookie_change_on_failure;
   std::string session_cookie_samesite;  // "", "Strict", "Lax" or "None"
   std::string session_cookie_domain;
 

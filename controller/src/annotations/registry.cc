@@ -531,6 +531,11 @@ const AnnotationSpec kRegistry[] = {
      "persistent keeps its cookie and sends it home once the endpoint recovers. In both modes a client moves only "
      "when its own endpoint fails or leaves the Service.",
      {}, SetAffinityMode},
+    {"session-cookie-change-on-failure", "bool", "as affinity-mode", 0,
+     "What a sticky client's cookie does when its endpoint fails a try or is ejected by passive health: `true`, it "
+     "is changed to the endpoint that served the client instead (as affinity-mode balanced); `false`, it is kept, and "
+     "leads home once the endpoint recovers (as persistent). Wins over affinity-mode, which in Pier decides only this.",
+     {}, SetOptionalBool<&A::session_cookie_change_on_failure>},
     {"session-cookie-name", "cookie name", "PIER_AFFINITY", 0, "Name of the affinity cookie.", {},
      SetString<&A::session_cookie_name, CookieName>},
     {"session-cookie-path", "path", "route path", 0, "Path attribute of the affinity cookie.", {}, SetCookiePath},

@@ -56,8 +56,11 @@ void ApplyBalancing(const IngressAnnotations& values, pier::v1::Route& route) {
 
   if (!values.affinity_cookie) return;
   pier::v1::Affinity& affinity = *route.mutable_affinity();
-  affinity.set_mode(values.affinity_mode == annotations::AffinityMode::kPersistent ? pier::v1::Affinity::COOKIE_PERSISTENT
-                                                                                    : pier::v1::Affinity::COOKIE_BALANCED);
+  // The two modes differ only in what a failure does to the cookie, which is what
+  // session-cookie-change-on-failure says when it is set.
+  const bool change_on_failure =
+      values.session_cookie_change_on_failure.value_or(values.affinity_mode != annotations::AffinityMode::kPersistent);
+  affinity.set_mode(change_on_failure ? pier::v1::Affinity::COOKIE_BALANCED : pier::v1::Affinity::COOKIE_PERSISTENT);
   affinity.set_cookie_name(values.session_cookie_name);
   // The route path is a fine default, unless it holds a ";" that would end the cookie
   // attribute (the dataplane refuses such a snapshot) or is a regex; "/" then covers the route.

@@ -142,6 +142,27 @@ TEST(AnnotationsOnRoutes, CookiePathNeverCarriesASemicolon) {
   EXPECT_EQ(OnlyRoute(out).affinity().cookie_path(), "/");
 }
 
+TEST(AnnotationsOnRoutes, SessionCookieChangeOnFailureDecidesWhatAffinityModeDecides) {
+  struct Case {
+    const char* mode;       // affinity-mode, "" for none
+    const char* change;     // session-cookie-change-on-failure, "" for none
+    pier::v1::Affinity::Mode expected;
+  };
+  for (const Case& c : {Case{"", "", pier::v1::Affinity::COOKIE_BALANCED},
+                        Case{"persistent", "", pier::v1::Affinity::COOKIE_PERSISTENT},
+                        Case{"", "false", pier::v1::Affinity::COOKIE_PERSISTENT},
+                        Case{"balanced", "false", pier::v1::Affinity::COOKIE_PERSISTENT},
+                        Case{"persistent", "true", pier::v1::Affinity::COOKIE_BALANCED}}) {
+    IngressBuilder ingress("app");
+    ingress.annotation("nginx.ingress.kubernetes.io/affinity", "cookie");
+    if (*c.mode) ingress.annotation("nginx.ingress.kubernetes.io/affinity-mode", c.mode);
+    if (*c.change) ingress.annotation("nginx.ingress.kubernetes.io/session-cookie-change-on-failure", c.change);
+    const Output out = OneIngress(std::move(ingress)).Translate();
+    EXPECT_TRUE(out.warnings.empty()) << c.mode << " " << c.change;
+    EXPECT_EQ(OnlyRoute(out).affinity().mode(), c.expected) << c.mode << " " << c.change;
+  }
+}
+
 TEST(AnnotationsOnRoutes, RpmFoldsIntoAPerSecondRate) {
   const Output out = OneIngress(IngressBuilder("app").annotation("pier.dev/limit-rpm", "120")).Translate();
   EXPECT_DOUBLE_EQ(OnlyRoute(out).limits().requests_per_second(), 2.0);
