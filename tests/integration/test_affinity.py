@@ -248,6 +248,29 @@ def test_a_canary_split_keeps_each_pinned_client_on_its_side(stack):
         assert backend_of_socket(stack.http_port, cookie=token) == (home, None)
 
 
+def test_a_legacy_canary_split_draws_for_pinned_clients_too(stack):
+    """affinity-canary-behavior: legacy (ingress-nginx's key) on the canary: the weight is drawn
+    for every request, so a client pinned to the main Service still reaches the canary about half
+    the time, and within the main side its cookie still picks its endpoint."""
+    backends = {b.name: b.port for b in (stack.start_backend(f"chat-{i}") for i in (1, 2, 3))}
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("chat.yaml", m.render(
+        *m.service_with_backends("chat", [backends["chat-1"], backends["chat-2"]]),
+        *m.service_with_backends("chat-v2", [backends["chat-3"]])))
+    canary = m.ingress("legacy-canary", [("/ws/", "chat-v2"), ("/headers", "chat-v2")], annotations={
+        "pier.dev/canary": "true", "pier.dev/canary-weight": "50", "pier.dev/affinity": "cookie",
+        "pier.dev/session-cookie-path": "/", "nginx.ingress.kubernetes.io/affinity-canary-behavior": "legacy"},
+        creation_timestamp="2024-02-01T00:00:00Z")
+    stack.write_manifest("ingresses.yaml", m.render(sticky_ingress(), canary))
+    stack.start()
+
+    token, home = next((token, home) for token, home in new_clients(stack.http_port, 40) if home != "chat-3")
+    seen = Counter(get_headers(stack.http_port, cookie=token)[0] for _ in range(40))
+    # binomial(40, 0.5) on each side: 5 is 4.4 sigma out.
+    assert seen["chat-3"] >= 5 and seen[home] >= 5, seen
+    assert set(seen) == {home, "chat-3"}, seen
+
+
 def test_killing_a_backend_moves_only_its_clients(stack):
     three_backends(stack)
     stack.write_manifest("ingresses.yaml", m.render(sticky_ingress()))

@@ -227,6 +227,7 @@ struct IngressAnnotations {
   std::string canary_by_header_value;
   std::string canary_by_header_pattern;  // RE2, case-sensitive, searched in the value
   std::string canary_by_cookie;
+  bool affinity_canary_legacy = false;  // affinity-canary-behavior: legacy
 
   // Sizes; nullopt: the global default. proxy_body_size 0 means unlimited.
   std::optional<uint64_t> proxy_body_size;

@@ -191,6 +191,14 @@ Result<bool> SetAffinity(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetAffinityCanaryBehavior(std::string_view text, A& out) {
+  if (text != "sticky" && text != "legacy") {
+    return Fail("invalid affinity-canary-behavior \"" + std::string(text) + "\": expected sticky or legacy");
+  }
+  out.affinity_canary_legacy = text == "legacy";
+  return true;
+}
+
 Result<bool> SetAffinityMode(std::string_view text, A& out) {
   if (text == "balanced") {
     out.affinity_mode = AffinityMode::kBalanced;
@@ -531,6 +539,11 @@ const AnnotationSpec kRegistry[] = {
      "persistent keeps its cookie and sends it home once the endpoint recovers. In both modes a client moves only "
      "when its own endpoint fails or leaves the Service.",
      {}, SetAffinityMode},
+    {"affinity-canary-behavior", "sticky, legacy", "sticky", 0,
+     "With a canary: `sticky` keeps a client whose affinity cookie names an endpoint of the main or the canary "
+     "Service on that side; `legacy` draws `canary-weight` for every request, sticky clients too (the cookie then "
+     "only picks the endpoint within the side drawn). On the main or the canary Ingress.",
+     {}, SetAffinityCanaryBehavior},
     {"session-cookie-change-on-failure", "bool", "as affinity-mode", 0,
      "What a sticky client's cookie does when its endpoint fails a try or is ejected by passive health: `true`, it "
      "is changed to the endpoint that served the client instead (as affinity-mode balanced); `false`, it is kept, and "

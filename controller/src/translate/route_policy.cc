@@ -207,7 +207,8 @@ void ApplyCanaryBalancing(const IngressAnnotations& canary, pier::v1::Route& can
   ApplyBalancing(canary, canary_route);
 }
 
-void ApplyCanaryRules(const IngressAnnotations& canary, const std::string& canary_route_name, pier::v1::Route& main_route) {
+void ApplyCanaryRules(const IngressAnnotations& canary, const IngressAnnotations& main, const std::string& canary_route_name,
+                      pier::v1::Route& main_route) {
   pier::v1::Canary& rules = *main_route.mutable_canary();
   rules.set_route(canary_route_name);
   rules.set_header(canary.canary_by_header);
@@ -217,6 +218,7 @@ void ApplyCanaryRules(const IngressAnnotations& canary, const std::string& canar
   // A weight over the total sends everything (ingress-nginx's reading as well).
   rules.set_weight(std::min(canary.canary_weight, canary.canary_weight_total));
   rules.set_weight_total(canary.canary_weight_total);
+  rules.set_ignore_affinity(canary.affinity_canary_legacy || main.affinity_canary_legacy);
 }
 
 }  // namespace pier::translate

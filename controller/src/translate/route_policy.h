@@ -14,7 +14,8 @@ void ApplyPolicy(const annotations::IngressAnnotations& values, bool host_has_tl
 // A canary route starts as a copy of its main route; these take the canary Ingress' own keys:
 // load balancing and affinity onto the canary route, the canary-* rules onto the main route.
 void ApplyCanaryBalancing(const annotations::IngressAnnotations& canary, pier::v1::Route& canary_route);
-void ApplyCanaryRules(const annotations::IngressAnnotations& canary, const std::string& canary_route_name,
+void ApplyCanaryRules(const annotations::IngressAnnotations& canary, const annotations::IngressAnnotations& main,
+                      const std::string& canary_route_name,
                       pier::v1::Route& main_route);
 
 }  // namespace pier::translate

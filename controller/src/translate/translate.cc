@@ -571,7 +571,7 @@ void Translator::AddCanary(const ServedIngress& served, const std::string& host,
     canary.mutable_unavailable()->set_reason(external_auth.failure->reason);
   }
   ApplyCanaryBalancing(served.annotations, canary);
-  ApplyCanaryRules(served.annotations, canary.name(), routes_[*main].route);
+  ApplyCanaryRules(served.annotations, owner.annotations, canary.name(), routes_[*main].route);
   routes_.push_back(PendingRoute{host, &served, std::move(canary)});
 }
 

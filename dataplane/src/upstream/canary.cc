@@ -69,8 +69,11 @@ bool ChooseCanary(const RouteConfig& main, const bhttp::fields& request, Balance
   if (rules.weight() >= total) return true;
   // The main route first, as ingress-nginx: with one cookie name for both, a token can only
   // name an endpoint of both when they share one, and the main route keeps that client.
-  if (balancers.Pinned(main, request)) return false;
-  if (main.canary && balancers.Pinned(*main.canary, request)) return true;
+  // affinity-canary-behavior: legacy draws for every client.
+  if (!rules.ignore_affinity()) {
+    if (balancers.Pinned(main, request)) return false;
+    if (main.canary && balancers.Pinned(*main.canary, request)) return true;
+  }
   return ByWeight(rules, DrawCanary(total));
 }
 

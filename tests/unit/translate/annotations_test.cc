@@ -490,6 +490,34 @@ TEST(Canary, FollowsTheMainsRegexPath) {
   EXPECT_EQ(main.canary().weight(), 100u);  // over the total: everything
 }
 
+TEST(Canary, AffinityCanaryBehaviorLegacyOnEitherIngress) {
+  for (const char* on : {"", "main", "canary"}) {
+    State state;
+    state.Backend("app");
+    state.Backend("v2");
+    IngressBuilder main("app");
+    main.host("a.example").path("/", "app", 80);
+    IngressBuilder canary("canary");
+    canary.annotation("pier.dev/canary", "true").annotation("pier.dev/canary-weight", "50").host("a.example").path(
+        "/", "v2", 80);
+    if (std::string(on) == "main") main.annotation("nginx.ingress.kubernetes.io/affinity-canary-behavior", "legacy");
+    if (std::string(on) == "canary") canary.annotation("nginx.ingress.kubernetes.io/affinity-canary-behavior", "legacy");
+    state.Add(std::move(main));
+    state.Add(std::move(canary));
+    const Output out = state.Translate();
+    EXPECT_TRUE(out.warnings.empty()) << on;
+    const auto& routes = out.snapshot.virtual_hosts(0).routes();
+    ASSERT_EQ(routes.size(), 2);
+    const auto& main_route = routes[0].is_canary() ? routes[1] : routes[0];
+    EXPECT_EQ(main_route.canary().ignore_affinity(), std::string(on) != "") << on;
+  }
+  const Output bad =
+      OneIngress(IngressBuilder("app").annotation("nginx.ingress.kubernetes.io/affinity-canary-behavior", "random"))
+          .Translate();
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_EQ(bad.warnings[0].reason, "InvalidAnnotation");
+}
+
 TEST(AnnotationsOnRoutes, ProxyRedirectNeedsBothHalves) {
   const auto translate = [](std::vector<std::pair<const char*, const char*>> annotations) {
     IngressBuilder ingress("app");

@@ -165,5 +165,19 @@ TEST_F(StickyCanaryTest, ACanaryWithoutAffinityPinsNobody) {
   EXPECT_EQ(CanaryShare(PinnedTo(1)), 0);
 }
 
+TEST_F(StickyCanaryTest, LegacyBehaviorDrawsForPinnedClientsToo) {
+  Split(50);
+  main_.proto.mutable_canary()->set_ignore_affinity(true);
+  for (int endpoint : {1, 4}) {
+    const int share = CanaryShare(PinnedTo(endpoint));
+    EXPECT_GT(share, 100) << endpoint;
+    EXPECT_LT(share, 300) << endpoint;
+  }
+  // The header and cookie rules still decide first.
+  bhttp::fields forced = PinnedTo(1);
+  forced.insert("x-canary", "always");
+  EXPECT_EQ(CanaryShare(forced), 400);
+}
+
 }  // namespace
 }  // namespace pier::dataplane::upstream
