@@ -62,8 +62,11 @@ Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::s
   ERR_clear_error();
   BioPtr chain_bio = MemoryBio(certificate_chain_pem);
   if (!chain_bio) return Fail("out of memory reading the certificate chain");
-  X509Ptr leaf(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
-  if (!leaf) return Fail("certificate chain holds no PEM certificate: " + TakeOpenSslError());
+  // The leaf is read as the dataplane reads it (asio's use_certificate_chain): with its trust
+  // data, so bytes after the certificate's DER inside its PEM block (which PEM_read_bio_X509
+  // ignores) are refused here as they are there.
+  X509Ptr leaf(PEM_read_bio_X509_AUX(chain_bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!leaf) return Fail("certificate chain holds no PEM certificate that decodes cleanly: " + TakeOpenSslError());
   for (int index = 2;; ++index) {
     X509Ptr next(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
     if (next) continue;
