@@ -8,8 +8,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace pier::tls {
 namespace {
@@ -31,8 +33,26 @@ struct ContextFree {
 };
 using ContextPtr = std::unique_ptr<SSL_CTX, ContextFree>;
 
-BioPtr MemoryBio(const std::string& pem) {
+struct CrlFree {
+  void operator()(X509_CRL* crl) const noexcept { X509_CRL_free(crl); }
+};
+using CrlPtr = std::unique_ptr<X509_CRL, CrlFree>;
+struct StoreFree {
+  void operator()(X509_STORE* store) const noexcept { X509_STORE_free(store); }
+};
+using StorePtr = std::unique_ptr<X509_STORE, StoreFree>;
+
+// BIO_new_mem_buf takes an int length; real chains, bundles and CRLs are far smaller.
+constexpr std::size_t kMaxPemBytes = 1u << 24;
+
+BioPtr MemoryBio(std::string_view pem) {
   return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// A PEM read loop ends when no further block starts; any other error is a broken block.
+bool AtEndOfPem() {
+  const unsigned long code = ERR_peek_last_error();
+  return ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE;
 }
 
 // OpenSSL reports through a thread-local error queue; leaving entries behind would make a later,
@@ -52,31 +72,31 @@ int NoPassphrase(char*, int, int, void*) { return 0; }
 
 }  // namespace
 
-Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem) {
-  // BIO_new_mem_buf takes an int length.
-  constexpr std::size_t kMaxPemBytes = 1u << 24;
-  if (certificate_chain_pem.size() > kMaxPemBytes ||
-      private_key_pem.size() > kMaxPemBytes) {
+Result<bool> UseKeyPair(SSL_CTX* context, std::string_view certificate_chain_pem, std::string_view private_key_pem) {
+  if (context == nullptr) return Fail("no TLS context to install the certificate in");
+  if (certificate_chain_pem.size() > kMaxPemBytes || private_key_pem.size() > kMaxPemBytes) {
     return Fail("PEM data larger than 16 MiB");
   }
   ERR_clear_error();
   BioPtr chain_bio = MemoryBio(certificate_chain_pem);
   if (!chain_bio) return Fail("out of memory reading the certificate chain");
-  // The leaf is read as the dataplane reads it (asio's use_certificate_chain): with its trust
-  // data, so bytes after the certificate's DER inside its PEM block (which PEM_read_bio_X509
-  // ignores) are refused here as they are there.
+  // The leaf with its trust data, as nginx and asio read a served certificate: bytes after the
+  // certificate's DER inside its PEM block (which PEM_read_bio_X509 ignores) are refused.
   X509Ptr leaf(PEM_read_bio_X509_AUX(chain_bio.get(), nullptr, NoPassphrase, nullptr));
   if (!leaf) return Fail("certificate chain holds no PEM certificate that decodes cleanly: " + TakeOpenSslError());
+  std::vector<X509Ptr> intermediates;
   for (int index = 2;; ++index) {
     X509Ptr next(PEM_read_bio_X509(chain_bio.get(), nullptr, NoPassphrase, nullptr));
-    if (next) continue;
-    // Running out of input is how the loop ends; anything else is a broken block.
-    const unsigned long code = ERR_peek_last_error();
-    if (ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE) {
-      ERR_clear_error();
-      break;
+    if (next) {
+      intermediates.push_back(std::move(next));
+      continue;
     }
-    return Fail("certificate " + std::to_string(index) + " of the chain does not parse: " + TakeOpenSslError());
+    // Running out of input is how the loop ends; anything else is a broken block.
+    if (!AtEndOfPem()) {
+      return Fail("certificate " + std::to_string(index) + " of the chain does not parse: " + TakeOpenSslError());
+    }
+    ERR_clear_error();
+    break;
   }
 
   BioPtr key_bio = MemoryBio(private_key_pem);
@@ -86,23 +106,119 @@ Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::s
   if (X509_check_private_key(leaf.get(), key.get()) != 1) {
     return Fail("private key does not match the leaf certificate: " + TakeOpenSslError());
   }
-  // Parsing is not all a server context asks of a certificate: installing it also decodes its
-  // extensions and applies the security level (key size, signature digest). A certificate that
-  // parses but fails there would pass this check and then make the dataplane refuse the whole
-  // snapshot, so the pair is installed the way the dataplane installs it.
-  ContextPtr context(SSL_CTX_new(TLS_server_method()));
-  if (!context) return Fail("out of memory checking the certificate");
-  // An extension that does not decode leaves an error queued even when the call succeeds, and
-  // the dataplane (asio's use_certificate_chain) counts a queued error as failure.
+  // Installing does more than parsing: it decodes the leaf's extensions and applies the security
+  // level (key sizes, signature digests) to the leaf and to every certificate of the chain. An
+  // extension that does not decode leaves an error queued even when the call succeeds.
   ERR_clear_error();
-  if (SSL_CTX_use_certificate(context.get(), leaf.get()) != 1 || ERR_peek_error() != 0 ||
+  if (SSL_CTX_use_certificate(context, leaf.get()) != 1 || ERR_peek_error() != 0 ||
       (X509_get_extension_flags(leaf.get()) & EXFLAG_INVALID) != 0) {
     return Fail("the leaf certificate cannot serve TLS: " + TakeOpenSslError());
   }
-  if (SSL_CTX_use_PrivateKey(context.get(), key.get()) != 1 || SSL_CTX_check_private_key(context.get()) != 1) {
+  if (SSL_CTX_clear_chain_certs(context) != 1) return Fail("cannot reset the chain: " + TakeOpenSslError());
+  for (std::size_t i = 0; i < intermediates.size(); ++i) {
+    // add0 takes the reference on success only.
+    if (SSL_CTX_add0_chain_cert(context, intermediates[i].get()) != 1) {
+      return Fail("certificate " + std::to_string(i + 2) + " of the chain cannot be used: " + TakeOpenSslError());
+    }
+    static_cast<void>(intermediates[i].release());
+  }
+  if (SSL_CTX_use_PrivateKey(context, key.get()) != 1 || SSL_CTX_check_private_key(context) != 1) {
     return Fail("the private key cannot serve TLS: " + TakeOpenSslError());
   }
+  ERR_clear_error();
   return true;
+}
+
+Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::string& private_key_pem) {
+  ContextPtr context(SSL_CTX_new(TLS_server_method()));
+  if (!context) return Fail("out of memory checking the certificate: " + TakeOpenSslError());
+  return UseKeyPair(context.get(), certificate_chain_pem, private_key_pem);
+}
+
+namespace {
+
+// A memory BIO over a bundle that is to go into `store`; the error queue starts empty.
+Result<BioPtr> OpenBundle(X509_STORE* store, std::string_view pem, const std::string& what) {
+  if (store == nullptr) return Fail(what + ": no store to add to");
+  if (pem.size() > kMaxPemBytes) return Fail(what + " is larger than 16 MiB");
+  ERR_clear_error();
+  BioPtr bio = MemoryBio(pem);
+  if (!bio) return Fail(what + ": out of memory");
+  return bio;
+}
+
+}  // namespace
+
+Result<bool> AddCertificates(X509_STORE* store, std::string_view pem, STACK_OF(X509_NAME) * names,
+                             const std::string& what) {
+  auto opened = OpenBundle(store, pem, what);
+  if (!opened) return Fail(opened.error());
+  BioPtr bio = std::move(*opened);
+  int added = 0;
+  for (;;) {
+    X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (!certificate) break;
+    const std::string which = "certificate " + std::to_string(added + 1) + " of " + what;
+    if (X509_STORE_add_cert(store, certificate.get()) != 1) return Fail(which + " cannot be used: " + TakeOpenSslError());
+    if (names != nullptr) {
+      X509_NAME* name = X509_NAME_dup(X509_get_subject_name(certificate.get()));
+      if (name == nullptr || sk_X509_NAME_push(names, name) == 0) {
+        X509_NAME_free(name);
+        return Fail(which + ": out of memory");
+      }
+    }
+    ++added;
+  }
+  if (!AtEndOfPem()) {
+    ERR_clear_error();  // OpenSSL's reason ("wrong tag") tells a reader nothing more
+    return Fail("certificate " + std::to_string(added + 1) + " of " + what + " does not parse");
+  }
+  ERR_clear_error();
+  if (added == 0) return Fail(what + " holds no PEM certificate");
+  return true;
+}
+
+Result<bool> AddCrls(X509_STORE* store, std::string_view pem, std::optional<int64_t>* earliest_next_update,
+                     const std::string& what) {
+  auto opened = OpenBundle(store, pem, what);
+  if (!opened) return Fail(opened.error());
+  BioPtr bio = std::move(*opened);
+  int added = 0;
+  for (;;) {
+    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (!crl) break;
+    if (earliest_next_update != nullptr) {
+      std::tm parts{};
+      const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
+      if (next != nullptr && ASN1_TIME_to_tm(next, &parts) == 1) {
+        const int64_t when = static_cast<int64_t>(timegm(&parts));
+        if (!*earliest_next_update || when < **earliest_next_update) *earliest_next_update = when;
+      }
+    }
+    if (X509_STORE_add_crl(store, crl.get()) != 1) {
+      return Fail("CRL " + std::to_string(added + 1) + " of " + what + " cannot be used: " + TakeOpenSslError());
+    }
+    ++added;
+  }
+  if (!AtEndOfPem()) {
+    ERR_clear_error();
+    return Fail("CRL " + std::to_string(added + 1) + " of " + what + " does not parse");
+  }
+  ERR_clear_error();
+  if (added == 0) return Fail(what + " holds no PEM CRL");
+  return true;
+}
+
+Result<bool> CheckCertificateBundle(std::string_view pem, const std::string& what) {
+  StorePtr store(X509_STORE_new());
+  if (!store) return Fail(what + ": out of memory");
+  return AddCertificates(store.get(), pem, nullptr, what);
+}
+
+Result<bool> CheckCrlBundle(std::string_view pem, const std::string& what) {
+  StorePtr store(X509_STORE_new());
+  if (!store) return Fail(what + ": out of memory");
+  return AddCrls(store.get(), pem, nullptr, what);
 }
 
 Result<bool> CheckCipherList(const std::string& ciphers) {

@@ -118,13 +118,10 @@ Result<bool> ForEachPemBlock(const std::string& pem, Object* (*read)(BIO*, Objec
 
 }  // namespace
 
-Result<bool> CheckCaBundle(const std::string& pem) {
-  return ForEachPemBlock<X509, X509Free>(pem, PEM_read_bio_X509, "certificate", "ca.crt", [](X509&, int) {});
-}
+// The dataplane adds the bundles to its stores with the same functions.
+Result<bool> CheckCaBundle(const std::string& pem) { return tls::CheckCertificateBundle(pem, "ca.crt"); }
 
-Result<bool> CheckCrlBundle(const std::string& pem) {
-  return ForEachPemBlock<X509_CRL, CrlFree>(pem, PEM_read_bio_X509_CRL, "CRL", "ca.crl", [](X509_CRL&, int) {});
-}
+Result<bool> CheckCrlBundle(const std::string& pem) { return tls::CheckCrlBundle(pem, "ca.crl"); }
 
 std::optional<std::string> CrlExpiredAt(const std::string& pem, std::chrono::system_clock::time_point now) {
   const std::time_t now_t = std::chrono::system_clock::to_time_t(now);

@@ -45,14 +45,16 @@ std::optional<std::chrono::system_clock::time_point> LeafNotAfter(const std::str
 std::optional<std::string> ExpiredAt(const CertificateMaterial& material, std::chrono::system_clock::time_point now);
 std::optional<std::string> ExpiredAt(const std::string& chain_pem, std::chrono::system_clock::time_point now);
 
-// At least one certificate, every PEM block a certificate that parses.
+// At least one certificate, every PEM block a certificate that parses and goes into an OpenSSL
+// store (tls::CheckCertificateBundle: the dataplane's own loading code).
 Result<bool> CheckCaBundle(const std::string& pem);
 
 // The ca.crt of the Secret `key` ("namespace/name", any type), checked with CheckCaBundle; the
 // error names the Secret and what is wrong ("secret ns/ca has no ca.crt").
 Result<std::string> CaBundleOf(const model::ClusterState& state, const std::string& key);
 
-// At least one CRL, every PEM block a CRL that parses.
+// At least one CRL, every PEM block a CRL that parses and goes into an OpenSSL store
+// (tls::CheckCrlBundle: the dataplane's own loading code).
 Result<bool> CheckCrlBundle(const std::string& pem);
 
 // When the first CRL of a ca.crl bundle to expire did, if one did by `now` ("CRL 2 of ca.crl

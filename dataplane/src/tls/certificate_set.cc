@@ -10,7 +10,6 @@
 #include <ctime>
 
 #include "pier/common/match.h"
-#include "pier/common/pem_check.h"
 #include "tls/server_settings.h"
 
 namespace pier::dataplane::tls {
@@ -88,9 +87,6 @@ Result<std::shared_ptr<const CertificateSet>> CertificateSet::Build(const pier::
       compiled->context = old->context;
       compiled->not_after = old->not_after;
     } else {
-      if (auto ok = pier::tls::CheckKeyPair(certificate.certificate_chain_pem(), certificate.private_key_pem()); !ok) {
-        return Fail(where + ok.error());
-      }
       auto context = MakeServerContext(certificate.certificate_chain_pem(), certificate.private_key_pem());
       if (!context) return Fail(where + context.error());
       compiled->context = std::move(*context);

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "pier/common/parse.h"
+#include "pier/common/pem_check.h"
 #include "pier/common/percent.h"
 
 namespace pier::dataplane::tls {
@@ -20,10 +21,6 @@ namespace {
 constexpr uint32_t kMaxVerifyDepth = 100;
 
 using Bio = std::unique_ptr<BIO, decltype(&BIO_free)>;
-
-Bio MemoryBio(std::string_view data) {
-  return Bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())), BIO_free);
-}
 
 // nginx's verify callback does the same: the handshake completes whatever the chain, and the
 // outcome (SSL_get_verify_result) is judged per request, where a refusal can be a proper 400
@@ -61,37 +58,13 @@ std::optional<ClientAuthPolicy::Identity> IdentityOf(const pier::v1::ClientAuth&
 
 // nginx's ssl_crl: the CRLs go into the verification store, and every certificate of the chain
 // (not only the client's own) must have a current CRL from its issuer that does not list it.
-// Unix seconds of an ASN1_TIME; nullopt when it does not convert.
-std::optional<int64_t> UnixTime(const ASN1_TIME* time) {
-  std::tm parts{};
-  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return std::nullopt;
-  return static_cast<int64_t>(timegm(&parts));
-}
 
 Result<bool> AddCrls(X509_STORE* store, std::string_view pem, std::optional<int64_t>& next_update) {
-  Bio bio = MemoryBio(pem);
-  if (!bio) return Fail("client certificate CRL: out of memory");
-  ERR_clear_error();
-  int added = 0;
-  while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
-    if (auto next = UnixTime(X509_CRL_get0_nextUpdate(crl)); next && (!next_update || *next < *next_update)) {
-      next_update = next;
-    }
-    const bool stored = X509_STORE_add_crl(store, crl) == 1;
-    X509_CRL_free(crl);
-    if (!stored) {
-      ERR_clear_error();
-      return Fail("client certificate CRL " + std::to_string(added + 1) + " cannot be used");
-    }
-    ++added;
-  }
-  const unsigned long last = ERR_peek_last_error();
-  ERR_clear_error();
-  if (added == 0) return Fail("client certificate CRLs: no PEM CRL");
-  if (last != 0 && ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
-    return Fail("client certificate CRL " + std::to_string(added + 1) + " does not parse");
+  if (auto added = pier::tls::AddCrls(store, pem, &next_update, "the client certificate CRLs"); !added) {
+    return Fail("client certificate: " + added.error());
   }
   if (X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL) != 1) {
+    ERR_clear_error();
     return Fail("client certificate CRLs: cannot turn revocation checks on (OpenSSL)");
   }
   return true;
@@ -154,26 +127,10 @@ Result<std::shared_ptr<const ClientAuthPolicy>> ClientAuthPolicy::Build(const pi
   policy->names_ = sk_X509_NAME_new_null();
   if (policy->store_ == nullptr || policy->names_ == nullptr) return Fail("client certificate CA: out of memory");
 
-  Bio bio = MemoryBio(settings.ca_pem());
-  if (!bio) return Fail("client certificate CA: out of memory");
-  int added = 0;
-  while (X509* certificate = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    const bool stored = X509_STORE_add_cert(policy->store_, certificate) == 1;
-    X509_NAME* name = X509_NAME_dup(X509_get_subject_name(certificate));
-    X509_free(certificate);
-    if (!stored || name == nullptr || sk_X509_NAME_push(policy->names_, name) == 0) {
-      X509_NAME_free(name);
-      ERR_clear_error();
-      return Fail("client certificate CA: certificate " + std::to_string(added + 1) + " cannot be used");
-    }
-    ++added;
-  }
-  // The loop ends on "no start line" after the last certificate; anything else is damage.
-  const unsigned long last = ERR_peek_last_error();
-  ERR_clear_error();
-  if (added == 0) return Fail("client certificate CA bundle holds no PEM certificate");
-  if (last != 0 && ERR_GET_REASON(last) != PEM_R_NO_START_LINE) {
-    return Fail("client certificate CA bundle: certificate " + std::to_string(added + 1) + " does not parse");
+  if (auto added = pier::tls::AddCertificates(policy->store_, settings.ca_pem(), policy->names_,
+                                              "the client certificate CA bundle");
+      !added) {
+    return Fail("client certificate CA: " + added.error());
   }
   if (!settings.crl_pem().empty()) {
     if (auto crls = AddCrls(policy->store_, settings.crl_pem(), policy->crl_next_update_); !crls) {

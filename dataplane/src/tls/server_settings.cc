@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "pier/common/pem_check.h"
+
 namespace pier::dataplane::tls {
 
 namespace asio = boost::asio;
@@ -72,18 +74,7 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerContext(const std::string&
                                                               const std::string& key_pem) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   if (auto ok = ApplyServerSettings(*context); !ok) return Fail(ok.error());
-  boost::system::error_code ec;
-  context->use_certificate_chain(asio::buffer(chain_pem), ec);
-  if (ec) return Fail("certificate chain: " + ec.message());
-  context->use_private_key(asio::buffer(key_pem), asio::ssl::context::pem, ec);
-  if (ec && ec.category() == asio::error::get_ssl_category() &&
-      ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH) {
-    return Fail("private key does not match the certificate");
-  }
-  if (ec) return Fail("private key: " + ec.message());
-  if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
-    return Fail(OpenSslError("private key does not match the certificate"));
-  }
+  if (auto ok = pier::tls::UseKeyPair(context->native_handle(), chain_pem, key_pem); !ok) return Fail(ok.error());
   return context;
 }
 

@@ -75,7 +75,7 @@ TEST(ClientAuth, WhatASnapshotMayNotCarry) {
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) {
                 a.set_ca_pem(CaPem() + "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n");
               }),
-              HasSubstr("certificate 2 does not parse"));
+              HasSubstr("certificate 2 of the client certificate CA bundle does not parse"));
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_verify(static_cast<v1::ClientAuth::Verify>(7)); }),
               HasSubstr("unknown client certificate mode 7"));
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_verify_depth(101); }), HasSubstr("verify depth 101"));
@@ -142,7 +142,7 @@ TEST(ClientAuth, CrlsMustParse) {
   EXPECT_THAT(BuildError([&](v1::ClientAuth& a) {
                 a.set_crl_pem(crl + "-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n");
               }),
-              HasSubstr("client certificate CRL 2 does not parse"));
+              HasSubstr("CRL 2 of the client certificate CRLs does not parse"));
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_crl_pem("no PEM"); }), HasSubstr("no PEM CRL"));
   EXPECT_THAT(BuildError([](v1::ClientAuth& a) { a.set_crl_pem(CaPem()); }), HasSubstr("no PEM CRL"));
 }

@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "pier/common/pem_check.h"
 #include "test_certificate.h"
 #include "tls/upstream_context.h"
 
@@ -101,6 +102,20 @@ TEST(UpstreamTls, WhatASnapshotMayNotAskFor) {
   EXPECT_THAT(error([](auto& b) { b.set_ciphers("NOT-A-CIPHER"); }), HasSubstr("selects no cipher"));
 }
 
+// The controller checks a client certificate at OpenSSL's default security level; an
+// "@SECLEVEL=4" in proxy-ssl-ciphers must not make the dataplane judge it by another one (a
+// P-256 key has 128 bits of security, level 4 asks for 192) and refuse the whole snapshot.
+TEST(UpstreamTls, TheCipherListsSecurityLevelDoesNotJudgeTheClientCertificate) {
+  const testing::TestCertificate client = testing::MakeSelfSigned("pier-client");
+  ASSERT_TRUE(pier::tls::CheckKeyPair(client.chain_pem, client.key_pem));
+  pier::v1::BackendTls backend = Https();
+  backend.set_ciphers("ECDHE-ECDSA-AES256-GCM-SHA384:@SECLEVEL=4");
+  backend.set_client_certificate_chain_pem(client.chain_pem);
+  backend.set_client_private_key_pem(client.key_pem);
+  const auto tls = MakeUpstreamTls(backend, "ns", "app");
+  EXPECT_TRUE(tls.ok()) << tls.error();
+}
+
 TEST(UpstreamTls, AnUnusableClientCertificateIsRefused) {
   const testing::TestCertificate client = testing::MakeSelfSigned("pier-client");
   const testing::TestCertificate other = testing::MakeSelfSigned("other");
@@ -114,7 +129,7 @@ TEST(UpstreamTls, AnUnusableClientCertificateIsRefused) {
   EXPECT_THAT(error(client.chain_pem, ""), HasSubstr("a certificate and a private key are both needed"));
   EXPECT_THAT(error("", client.key_pem), HasSubstr("a certificate and a private key are both needed"));
   EXPECT_THAT(error(client.chain_pem, other.key_pem), HasSubstr("does not match"));
-  EXPECT_THAT(error(client.chain_pem, "not a key"), HasSubstr("unusable"));
+  EXPECT_THAT(error(client.chain_pem, "not a key"), HasSubstr("private key does not parse"));
   EXPECT_THAT(error("not a certificate", client.key_pem), HasSubstr("client certificate"));
 }
 
