@@ -194,6 +194,9 @@ struct IngressAnnotations {
   // ssl-passthrough: TLS connections for the rule hosts go unread to the backend of the path
   // "/" (only with the controller's --enable-ssl-passthrough).
   bool ssl_passthrough = false;
+  // ssl-ciphers: the TLS 1.2 cipher list of handshakes naming this Ingress' hosts; "": the
+  // dataplane's own. A property of the host (the oldest Ingress setting it wins).
+  std::string ssl_ciphers;
 
   // Regex paths and rewrites.
   bool use_regex = false;

@@ -414,6 +414,13 @@ Result<bool> SetProxySslCiphers(std::string_view text, A& out) {
   return true;
 }
 
+Result<bool> SetSslCiphers(std::string_view text, A& out) {
+  const std::string ciphers(parse::TrimSpace(text));
+  if (auto usable = tls::CheckCipherList(ciphers); !usable) return Fail(usable.error());
+  out.ssl_ciphers = ciphers;
+  return true;
+}
+
 Result<bool> SetProxySslProtocols(std::string_view text, A& out) {
   auto range = TlsProtocols(text);
   if (!range) return Fail(range.error());
@@ -825,6 +832,12 @@ const AnnotationSpec kRegistry[] = {
      "and `websocket-idle-timeout` (as the idle timeout) apply to these connections; plain HTTP requests for the "
      "hosts are served as usual. Not when an older Ingress serves the host (`ConflictingPassthrough`).",
      {}, SetBool<&A::ssl_passthrough>},
+    {"ssl-ciphers", "OpenSSL cipher list", "Mozilla intermediate", kUnavailable,
+     "The ciphers a TLS 1.2 handshake naming one of this Ingress' hosts (SNI) may agree on, as nginx's "
+     "`ssl_ciphers` (`ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384`); TLS 1.3's are not affected, and "
+     "TLS 1.0 and 1.1 stay refused. A property of the host: the oldest Ingress setting it wins "
+     "(`ConflictingSslCiphers` on the others). A list that selects no cipher is invalid.",
+     {}, SetSslCiphers},
     {"use-regex", "bool", "false", 0,
      "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
      "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "

@@ -92,6 +92,7 @@ class Translator final {
                        pier::v1::VirtualHost& vhost);
   // ssl-passthrough: the host's TLS goes to the backend of the path "/" of the Ingress that
   // asks for it, when that is the oldest Ingress serving the host.
+  void ApplyCiphers(const std::string& host, const std::vector<PendingRoute*>& routes, pier::v1::VirtualHost& vhost);
   void ApplyPassthrough(const std::string& host, const std::vector<PendingRoute*>& routes,
                         pier::v1::VirtualHost& vhost);
 
@@ -596,6 +597,7 @@ void Translator::Assemble(Output& out) {
     vhost.set_host(host);
     vhost.set_tls_certificate(tls_.CertificateFor(host));
     ApplyClientAuth(host, routes, vhost);
+    ApplyCiphers(host, routes, vhost);
     ApplyPassthrough(host, routes, vhost);
     for (PendingRoute* pending : routes) *vhost.add_routes() = std::move(pending->route);
   }
@@ -632,6 +634,33 @@ void Translator::ApplyClientAuth(const std::string& host, const std::vector<Pend
     return;
   }
   *vhost.mutable_client_auth() = *chosen->client_auth.settings;
+}
+
+// ssl-ciphers belongs to the handshake, which knows the host (SNI) and not the path: the oldest
+// Ingress of the host that sets it decides for all of the host's paths. A canary runs under its
+// main Ingress' TLS.
+void Translator::ApplyCiphers(const std::string& host, const std::vector<PendingRoute*>& routes,
+                              pier::v1::VirtualHost& vhost) {
+  const ServedIngress* chosen = nullptr;
+  for (const PendingRoute* pending : routes) {
+    const ServedIngress* owner = pending->owner;
+    if (pending->route.is_canary() || owner->annotations.ssl_ciphers.empty()) continue;
+    if (chosen == nullptr || Older(owner->ingress, chosen->ingress)) chosen = owner;
+  }
+  if (chosen == nullptr) return;
+  vhost.set_ciphers(chosen->annotations.ssl_ciphers);
+  std::set<const ServedIngress*> warned;
+  for (const PendingRoute* pending : routes) {
+    const ServedIngress* owner = pending->owner;
+    if (owner == chosen || pending->route.is_canary() || owner->annotations.ssl_ciphers.empty() ||
+        owner->annotations.ssl_ciphers == chosen->annotations.ssl_ciphers || !warned.insert(owner).second) {
+      continue;
+    }
+    warnings_.Add(*owner->ingress, "ConflictingSslCiphers",
+                  "host \"" + host + "\" uses the TLS ciphers the older ingress " + model::KeyOf(chosen->ingress->meta) +
+                      " sets; this Ingress' ssl-ciphers do not apply to it",
+                  annotations::WrittenKey(owner->ingress->meta.annotations, "ssl-ciphers"));
+  }
 }
 
 void Translator::ApplyPassthrough(const std::string& host, const std::vector<PendingRoute*>& routes,

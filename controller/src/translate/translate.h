@@ -50,7 +50,8 @@ struct BuildContext {
 // Something a user should be told about one Ingress (a Warning Event in cluster mode, a log
 // line in manifests mode). `reason` is one of InvalidAnnotation, UnknownAnnotation,
 // UnsupportedAnnotation, ConflictingPath, BadTLSSecret, MissingService, NoEndpoints, UnsupportedBackend, InvalidPath,
-// InvalidHost, ConflictingClientAuth, ConflictingPassthrough, PassthroughHost, PassthroughDisabled.
+// InvalidHost, ConflictingClientAuth, ConflictingSslCiphers, ConflictingPassthrough, PassthroughHost,
+// PassthroughDisabled, ...
 struct Warning {
   std::string ingress_namespace;
   std::string ingress_name;

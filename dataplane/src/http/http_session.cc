@@ -400,6 +400,7 @@ void HttpSession::RouteRequest() {
   // Over TLS the certificate comes first, as nginx checks it before any location's rules; a
   // plain request is sent to HTTPS first, where it can present one.
   if (route->client_auth && tls_ && !CheckClientCertificate()) return;
+  if (route->cipher_context && tls_ && !CheckHostCiphers()) return;
   if (RedirectByRoute()) return;
   exchange_.forwarded.upstream_host = route->proto.upstream_host();
   exchange_.forwarded.prefix = route->proto.forwarded_prefix();

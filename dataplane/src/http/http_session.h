@@ -167,6 +167,9 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   // the ssl-client-* fields for the upstream (and an auth-url service) set; false when it was
   // answered (400, 302, 421).
   bool CheckClientCertificate();
+  // ssl-ciphers (the route's host has its own cipher list): true when this TLS connection's
+  // handshake was made under it; false when answered 421.
+  bool CheckHostCiphers();
   // permanent-redirect, temporal-redirect, app-root: true when the route answered.
   bool RedirectByRoute();
   bool RedirectToHttps();

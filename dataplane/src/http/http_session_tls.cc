@@ -106,6 +106,18 @@ bool HttpSession::CheckConnectionFitsHost() {
   return false;
 }
 
+bool HttpSession::CheckHostCiphers() {
+  if (handshake_.cipher_context == exchange_.route->cipher_context) return true;
+  // The handshake named another host (SNI), whose ciphers this host may not allow, or the
+  // host's list changed since.
+  const std::string host = match::NormalizeHost(exchange_.host);
+  SendError(kMisdirectedRequest, "host " + host +
+                                     " allows only its own TLS ciphers and this connection's handshake was not made "
+                                     "under them (another host's SNI, or the list changed since); connect anew with "
+                                     "SNI " + host);
+  return false;
+}
+
 bool HttpSession::CheckClientCertificate() {
   const tls::ClientAuthPolicy& policy = *exchange_.route->client_auth;
   tls::PeerCertificate peer;

@@ -2,10 +2,12 @@
 // before anything is used, and the first problem found is the error, prefixed with where it is.
 #include <boost/asio/ip/address.hpp>
 #include <google/protobuf/unknown_field_set.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include "pier/common/match.h"
 #include "pier/common/parse.h"
 #include "pier/common/path_regex.h"
+#include "pier/common/pem_check.h"
 #include "routing/bounds.h"
 #include "routing/config.h"
 #include "routing/host_name.h"
@@ -442,6 +445,26 @@ std::shared_ptr<const RouteConfig> CompileErrorRoute(const v1::Route& route, con
 
 // A route from a newer controller carries a policy this dataplane cannot apply: it answers 503
 // rather than serve without it, and sends nothing to a canary whose rules it may not know either.
+// The session ID context of handshakes under a host's own cipher list: SHA-256 over the list
+// and the client-certificate policy's identity, so neither is bypassed by resuming a session
+// made under another host's.
+Result<std::array<unsigned char, 32>> CipherSessionContext(const std::string& ciphers,
+                                                          const tls::ClientAuthPolicy* client_auth) {
+  std::array<unsigned char, 32> digest{};
+  unsigned int length = 0;
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  const std::string_view tag = "pier ssl-ciphers\n";
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(context.get(), tag.data(), tag.size()) != 1 ||
+      EVP_DigestUpdate(context.get(), ciphers.data(), ciphers.size()) != 1 ||
+      (client_auth != nullptr &&
+       EVP_DigestUpdate(context.get(), client_auth->identity().data(), client_auth->identity().size()) != 1) ||
+      EVP_DigestFinal_ex(context.get(), digest.data(), &length) != 1 || length != digest.size()) {
+    return Fail("ciphers: cannot hash the list (OpenSSL)");
+  }
+  return digest;
+}
+
 void FailClosedOnUnknownField(RouteConfig& route, std::string unknown_field) {
   route.unknown_field = std::move(unknown_field);
   route.unavailable_status = 503;
@@ -617,16 +640,27 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
       return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr, nullptr};
+    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr, nullptr, {}, {}};
     if (old != nullptr) {
       compiled.routes = old->routes;
       compiled.client_auth = old->client_auth;
       compiled.passthrough = old->passthrough;
+      compiled.ciphers = old->ciphers;
+      compiled.session_context = old->session_context;
     } else {
       if (vhost.has_client_auth()) {
         auto policy = tls::ClientAuthPolicy::Build(vhost.client_auth());
         if (!policy) return Fail(where + ": " + policy.error());
         compiled.client_auth = std::move(*policy);
+      }
+      if (!vhost.ciphers().empty()) {
+        if (auto usable = pier::tls::CheckCipherList(vhost.ciphers()); !usable) {
+          return Fail(where + ": ciphers: " + usable.error());
+        }
+        auto context = CipherSessionContext(vhost.ciphers(), compiled.client_auth.get());
+        if (!context) return Fail(where + ": " + context.error());
+        compiled.ciphers = vhost.ciphers();
+        compiled.session_context = *context;
       }
       std::vector<std::shared_ptr<RouteConfig>> routes;
       routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
@@ -661,6 +695,7 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         compiled_route.limit_exempt_sources = std::move(*exempt);
         if (auto unknown = FindUnknownField(route)) FailClosedOnUnknownField(compiled_route, std::move(*unknown));
         compiled_route.client_auth = compiled.client_auth;
+        if (!compiled.ciphers.empty()) compiled_route.cipher_context = compiled.session_context;
         routes.push_back(std::make_shared<RouteConfig>(std::move(compiled_route)));
       }
       if (auto ok = LinkCanaries(routes); !ok) return Fail(where + ": " + ok.error());

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -87,6 +88,10 @@ struct RouteConfig {
   // auth-tls-*: the client-certificate policy of the route's virtual host (the same object for
   // every route of it); null: the host asks for no client certificate.
   std::shared_ptr<const tls::ClientAuthPolicy> client_auth;
+  // ssl-ciphers: the session ID context of handshakes made under the route's host's own cipher
+  // list (VirtualHostConfig::session_context); a request over TLS whose handshake was not made
+  // under it (another host's SNI) is 421. nullopt: the host has no list of its own.
+  std::optional<std::array<unsigned char, 32>> cipher_context;
 
   // custom-http-errors: a backend response with one of these statuses (sorted) is replaced by
   // what `error_route` answers: the same route on the error pages' cluster, without affinity,
@@ -131,6 +136,11 @@ struct VirtualHostConfig {
   // ssl-passthrough: the route (one of `routes`) whose endpoints get this host's TLS
   // connections unread; null: TLS for the host ends here.
   std::shared_ptr<const RouteConfig> passthrough;
+  // ssl-ciphers: the TLS 1.2 cipher list of a handshake naming this host; "": the listener's.
+  std::string ciphers;
+  // With `ciphers`: the TLS session ID context of those handshakes (a digest of the list and of
+  // the client-certificate policy), so a session is only resumed under the same list and policy.
+  std::array<unsigned char, 32> session_context{};
 };
 
 // The values a route gets when neither the route nor the snapshot's Defaults set one. The

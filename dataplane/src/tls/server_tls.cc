@@ -97,14 +97,29 @@ int ServerTls::OnClientHello(SSL* ssl, int*, void* arg) {
   auto* info = static_cast<HandshakeInfo*>(SSL_get_ex_data(ssl, InfoIndex()));
   if (info == nullptr) return SSL_CLIENT_HELLO_SUCCESS;
   info->client_auth.reset();
+  info->cipher_context.reset();
   auto config = server->store_.Current();
   if (!config) return SSL_CLIENT_HELLO_SUCCESS;
   // The virtual host a request with this name as its Host would use (no SNI: the catch-all).
   const VirtualHostConfig* host = config->FindHost(SniHostName(ssl));
-  if (host == nullptr || !host->client_auth) return SSL_CLIENT_HELLO_SUCCESS;
+  if (host == nullptr) return SSL_CLIENT_HELLO_SUCCESS;
+  if (!host->ciphers.empty()) {
+    // ssl-ciphers: OpenSSL picks the cipher after this callback (and after the SNI callback,
+    // which switches the context but leaves a list set on the connection alone). The session ID
+    // context covers the list and the client-certificate policy: a session made under another
+    // host's list is not resumed here.
+    if (SSL_set_cipher_list(ssl, host->ciphers.c_str()) != 1 ||
+        SSL_set_session_id_context(ssl, host->session_context.data(),
+                                   static_cast<unsigned int>(host->session_context.size())) != 1) {
+      ERR_clear_error();
+      return SSL_CLIENT_HELLO_ERROR;
+    }
+    info->cipher_context = host->session_context;
+  }
+  if (!host->client_auth) return SSL_CLIENT_HELLO_SUCCESS;
   // A session made under another policy (or none) is then not resumed: its verification, or
   // the lack of one, does not hold here.
-  if (!host->client_auth->SetSessionContext(ssl)) return SSL_CLIENT_HELLO_ERROR;
+  if (host->ciphers.empty() && !host->client_auth->SetSessionContext(ssl)) return SSL_CLIENT_HELLO_ERROR;
   info->client_auth = host->client_auth;
   return SSL_CLIENT_HELLO_SUCCESS;
 }

@@ -9,7 +9,9 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "pier/common/result.h"
@@ -27,6 +29,9 @@ struct HandshakeInfo {
   // The client-certificate policy of the host the SNI named, which the handshake asked for a
   // certificate under; null: no certificate was asked for.
   std::shared_ptr<const ClientAuthPolicy> client_auth;
+  // ssl-ciphers: the session context of the host's own cipher list the handshake was made
+  // under; nullopt: the listener's list.
+  std::optional<std::array<unsigned char, 32>> cipher_context;
 };
 
 class ServerTls final {

@@ -188,5 +188,35 @@ TEST(ClientAuth, NoConnectionNoCertificate) {
   EXPECT_EQ(none.verify, "NONE");
 }
 
+
+// ssl-ciphers: the host's list, checked as the controller checks it, and a session context that
+// changes with the list and with the client-certificate policy.
+TEST(HostCiphers, TheListIsCheckedAndTheSessionContextFollowsListAndPolicy) {
+  auto with = [](const std::string& ciphers, bool client_auth) {
+    SnapshotBuilder builder = WithClientAuth();
+    auto& hosts = *builder.Get().mutable_virtual_hosts();
+    hosts[0].set_ciphers(ciphers);
+    if (!client_auth) hosts[0].clear_client_auth();
+    return Config::Build(builder.Get());
+  };
+  auto aes = with("ECDHE+AESGCM", true);
+  ASSERT_TRUE(aes.ok()) << aes.error();
+  const VirtualHostConfig* host = (*aes)->FindHost("a.example");
+  EXPECT_EQ(host->ciphers, "ECDHE+AESGCM");
+  EXPECT_EQ((*aes)->FindHost("b.example")->ciphers, "");
+  auto chacha = with("ECDHE+CHACHA20", true);
+  auto aes_open = with("ECDHE+AESGCM", false);
+  ASSERT_TRUE(chacha.ok() && aes_open.ok());
+  EXPECT_NE(host->session_context, (*chacha)->FindHost("a.example")->session_context);
+  EXPECT_NE(host->session_context, (*aes_open)->FindHost("a.example")->session_context);
+  EXPECT_EQ(host->session_context, with("ECDHE+AESGCM", true).value()->FindHost("a.example")->session_context);
+
+  for (const char* bad : {"NOT-A-CIPHER", "AES;rm", "AES\nX"}) {
+    auto refused = with(bad, false);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_THAT(refused.error(), HasSubstr("virtual host \"a.example\": ciphers: ")) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace pier::dataplane

@@ -240,4 +240,12 @@ inline const Warning* FindWarning(const Output& output, const std::string& reaso
   return nullptr;
 }
 
+// Whether the Ingress `ingress` got a warning with this reason.
+inline bool HasWarning(const Output& output, const std::string& ingress, const std::string& reason) {
+  for (const Warning& warning : output.warnings) {
+    if (warning.ingress_name == ingress && warning.reason == reason) return true;
+  }
+  return false;
+}
+
 }  // namespace pier::translate::testing

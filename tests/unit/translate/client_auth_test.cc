@@ -25,13 +25,6 @@ State WithBackend() {
   return state;
 }
 
-bool HasWarning(const Output& out, const std::string& ingress, const std::string& reason) {
-  for (const Warning& warning : out.warnings) {
-    if (warning.ingress_name == ingress && warning.reason == reason) return true;
-  }
-  return false;
-}
-
 TEST(ClientAuth, NoneByDefault) {
   State state = WithBackend();
   state.Add(IngressBuilder("app").host("a.example").path("/", "chat", 80));

@@ -146,5 +146,66 @@ TEST(Tls, AWildcardTlsHostCoversTheHostsOneLabelBelowIt) {
   EXPECT_EQ(FindHost(out.snapshot, "wild.example")->routes(0).redirect().hsts_max_age_s(), 0u);
 }
 
+
+// ssl-ciphers: a property of the host, for the handshakes naming it.
+constexpr const char* kCiphers = "nginx.ingress.kubernetes.io/ssl-ciphers";
+
+TEST(SslCiphers, TheHostCarriesTheListAndOtherHostsDoNot) {
+  State state;
+  state.Backend("svc");
+  state.Add(IngressBuilder("app")
+                .annotation(kCiphers, " ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384 ")
+                .host("a.example")
+                .path("/", "svc", 80));
+  state.Add(IngressBuilder("other").host("b.example").path("/", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  EXPECT_EQ(FindHost(out.snapshot, "a.example")->ciphers(), "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384");
+  EXPECT_EQ(FindHost(out.snapshot, "b.example")->ciphers(), "");
+}
+
+TEST(SslCiphers, TheOldestIngressOfTheHostDecides) {
+  State state;
+  state.Backend("svc");
+  state.Add(IngressBuilder("plain").created("2026-01-01T00:00:00Z").host("a.example").path("/plain", "svc", 80));
+  state.Add(IngressBuilder("older")
+                .created("2026-01-02T00:00:00Z")
+                .annotation(kCiphers, "ECDHE+AESGCM")
+                .host("a.example")
+                .path("/older", "svc", 80));
+  state.Add(IngressBuilder("same")
+                .created("2026-01-03T00:00:00Z")
+                .annotation(kCiphers, "ECDHE+AESGCM")
+                .host("a.example")
+                .path("/same", "svc", 80));
+  state.Add(IngressBuilder("younger")
+                .created("2026-01-04T00:00:00Z")
+                .annotation(kCiphers, "ECDHE+CHACHA20")
+                .host("a.example")
+                .path("/younger", "svc", 80)
+                .path("/younger2", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_EQ(FindHost(out.snapshot, "a.example")->ciphers(), "ECDHE+AESGCM");
+  EXPECT_TRUE(HasWarning(out, "younger", "ConflictingSslCiphers"));
+  EXPECT_FALSE(HasWarning(out, "same", "ConflictingSslCiphers"));
+  EXPECT_FALSE(HasWarning(out, "plain", "ConflictingSslCiphers"));
+  int warnings = 0;
+  for (const Warning& warning : out.warnings) warnings += warning.reason == "ConflictingSslCiphers";
+  EXPECT_EQ(warnings, 1) << "one warning per Ingress, not per path";
+}
+
+TEST(SslCiphers, AnInvalidListFailsTheIngressClosed) {
+  for (const char* value : {"NOT-A-CIPHER", "", "AES;rm -rf /", "AES\nssl_ciphers x"}) {
+    State state;
+    state.Backend("svc");
+    state.Add(IngressBuilder("app").annotation(kCiphers, value).host("a.example").path("/", "svc", 80));
+    const Output out = state.Translate();
+    const pier::v1::VirtualHost* host = FindHost(out.snapshot, "a.example");
+    EXPECT_EQ(host->ciphers(), "") << value;
+    EXPECT_EQ(host->routes(0).unavailable().status(), 503u) << value;
+    EXPECT_TRUE(HasWarning(out, "app", "InvalidAnnotation")) << value;
+  }
+}
+
 }  // namespace
 }  // namespace pier::translate
