@@ -17,6 +17,8 @@ of the Ingress, as nginx's `ssl_ciphers` in that host's server block.
   503 and an InvalidAnnotation warning; the handshake keeps the default list.
 - Two Ingresses for a host with different lists: the oldest (creationTimestamp, then
   namespace/name) decides for the whole host, the other gets a ConflictingSslCiphers warning.
+- ssl-prefer-server-ciphers "true" (with a list, or alone with Pier's list): the server's order
+  picks among the ciphers both sides offer; without it, the client's does.
 - Every fresh-handshake case is also run against real nginx with the same certificate, one TLS
   server block per host with the list ingress-nginx would write (the winner's for the conflicts)
   and a default server with Pier's default list: the same outcome (version and cipher, or the
@@ -66,12 +68,19 @@ CONFLICT = "conflict.test"   # conflict-old (2023): AES256; conflict-new (2024, 
 TIE = "tie.test"             # tie-a and tie-b, the same creationTimestamp: tie-a (CHACHA) wins over tie-b (AES256)
 INVALID = "invalid.test"     # pier.dev/ssl-ciphers: NOT-A-CIPHER
 NO_CIPHER = "nocipher.test"  # nginx.ingress.kubernetes.io/ssl-ciphers: a list that selects nothing
-HOSTS = (CIPHERS, ALIAS, WILD, PLAIN, CONFLICT, TIE, INVALID, NO_CIPHER)
+PREFER = "prefer.test"       # ssl-ciphers AES128:AES256 and ssl-prefer-server-ciphers "true"
+ORDER = "order.test"         # ssl-ciphers AES128:AES256 alone: the client's order decides
+PREFER_ONLY = "preferonly.test"  # nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers alone: Pier's list, its order
+HOSTS = (CIPHERS, ALIAS, WILD, PLAIN, CONFLICT, TIE, INVALID, NO_CIPHER, PREFER, ORDER, PREFER_ONLY)
 
-LISTS = {CIPHERS: AES256, ALIAS: f"{CBC}:{AES256}", WILD: "ECDHE+CHACHA20"}
+LISTS = {CIPHERS: AES256, ALIAS: f"{CBC}:{AES256}", WILD: "ECDHE+CHACHA20", PREFER: f"{AES128}:{AES256}",
+         ORDER: f"{AES128}:{AES256}"}
 INVALID_VALUES = {"invalid": (PIER_PREFIX, "NOT-A-CIPHER"), "nocipher": (NGINX_PREFIX, f"{AES256}:!AESGCM")}
 # What a host's handshakes get, as nginx (and ingress-nginx for the conflicts) would configure it.
-EFFECTIVE = {CIPHERS: LISTS[CIPHERS], ALIAS: LISTS[ALIAS], WILD: LISTS[WILD], CONFLICT: AES256, TIE: CHACHA}
+EFFECTIVE = {CIPHERS: LISTS[CIPHERS], ALIAS: LISTS[ALIAS], WILD: LISTS[WILD], CONFLICT: AES256, TIE: CHACHA,
+             PREFER: LISTS[PREFER], ORDER: LISTS[ORDER], PREFER_ONLY: DEFAULT_CIPHERS}
+# The hosts whose server order decides (ssl_prefer_server_ciphers on).
+SERVER_ORDER = (PREFER, PREFER_ONLY)
 
 SNAPSHOT_TIMEOUT_S = 10
 WARNING_TIMEOUT_S = 10
@@ -95,7 +104,10 @@ def tls13_client() -> ssl.SSLContext:
 
 # The offers every handshake case makes: (name, context maker).
 OFFERS = {"aes256": lambda: tls12_offering(AES256), "chacha": lambda: tls12_offering(CHACHA),
-          "cbc": lambda: tls12_offering(CBC), "tls1.3": tls13_client}
+          "cbc": lambda: tls12_offering(CBC), "tls1.3": tls13_client,
+          # Two ciphers, the client's favourite first: whose order decides shows.
+          "aes256-first": lambda: tls12_offering(f"{AES256}:{AES128}"),
+          "chacha-first": lambda: tls12_offering(f"{CHACHA}:{AES128}")}
 
 
 @dataclass
@@ -197,6 +209,9 @@ def env(module_launcher, tmp_path_factory) -> Env:
         tls_ingress("tie-a", TIE, ciphers(CHACHA), paths=(("/tie-a/", "chat"),)),
         *[tls_ingress(name, f"{name}.test", ciphers(value, prefix))
           for name, (prefix, value) in INVALID_VALUES.items()],
+        tls_ingress("prefer", PREFER, {**ciphers(LISTS[PREFER]), PIER_PREFIX + "ssl-prefer-server-ciphers": "true"}),
+        tls_ingress("order", ORDER, ciphers(LISTS[ORDER])),
+        tls_ingress("preferonly", PREFER_ONLY, {NGINX_PREFIX + "ssl-prefer-server-ciphers": "true"}),
     ))
     stack.start()
     ready = Env(stack, server, backend.name)
@@ -373,17 +388,20 @@ def nginx_tls_servers(tls_port: int, server: t.KeyPair) -> str:
     """A TLS server block per annotated host with its effective list, as ingress-nginx writes
     ssl_ciphers into a host's server, and a default server with Pier's default list."""
     def block(names: str, cipher_list: str, default: bool = False) -> str:
+        prefer = "on" if names in SERVER_ORDER else "off"
         return (f"server {{\n    listen 127.0.0.1:{tls_port} ssl{' default_server' if default else ''};\n"
                 f"    server_name {names};\n    ssl_certificate {server.cert};\n"
                 f"    ssl_certificate_key {server.key};\n    ssl_protocols TLSv1.2 TLSv1.3;\n"
-                f"    ssl_ciphers \"{cipher_list}\";\n    location / {{ return 200 \"ok\\n\"; }}\n}}\n")
+                f"    ssl_ciphers \"{cipher_list}\";\n    ssl_prefer_server_ciphers {prefer};\n"
+                f"    location / {{ return 200 \"ok\\n\"; }}\n}}\n")
 
     return block("_", DEFAULT_CIPHERS, default=True) + "".join(block(host, value) for host, value in EFFECTIVE.items())
 
 
 # Not a.b.wild.test: nginx's server_name *.wild.test covers it too, while an Ingress host
 # *.wild.test (Kubernetes' rule, which Pier follows) covers exactly one label.
-PROBE_NAMES = (CIPHERS, "CIPHERS.TEST", ALIAS, "a.wild.test", CONFLICT, TIE, PLAIN, "unknown.test", None)
+PROBE_NAMES = (CIPHERS, "CIPHERS.TEST", ALIAS, "a.wild.test", CONFLICT, TIE, PLAIN, "unknown.test", None, PREFER, ORDER,
+               PREFER_ONLY)
 
 
 @pytest.mark.skipif(NGINX is None, reason="nginx is not installed (./dev installs it)")
@@ -405,6 +423,19 @@ def test_the_same_handshakes_as_nginx(env, tmp_path: Path):
     assert theirs[CIPHERS, "aes256"] == served(AES256) and theirs[CIPHERS, "chacha"] == REFUSED, theirs
     assert theirs[ALIAS, "cbc"] == served(CBC) and theirs[PLAIN, "cbc"] == REFUSED, theirs
     assert theirs[CIPHERS, "tls1.3"][0] == TLS13 and theirs[None, "chacha"] == served(CHACHA), theirs
+    assert theirs[PREFER, "aes256-first"] == served(AES128) and theirs[ORDER, "aes256-first"] == served(AES256), theirs
+
+
+def test_prefer_server_ciphers_lets_the_servers_order_decide(env):
+    # The client would rather have AES256 (or CHACHA); with the server's order it gets the list's
+    # first cipher (on preferonly.test, the first of Pier's own list), without it its favourite.
+    expected = {(PREFER, "aes256-first"): AES128, (ORDER, "aes256-first"): AES256,
+                (PREFER_ONLY, "chacha-first"): AES128, (PLAIN, "chacha-first"): CHACHA,
+                (PREFER_ONLY, "aes256-first"): AES128, (PLAIN, "aes256-first"): AES256}
+    for (sni, offer), cipher in expected.items():
+        assert outcome(env.port, sni, offer) == served(cipher), (sni, offer)
+    # Offering only a cipher the list has still works; the order only picks among shared ones.
+    assert outcome(env.port, PREFER, "aes256") == served(AES256)
 
 
 def test_nothing_crashed(env):

@@ -197,6 +197,8 @@ struct IngressAnnotations {
   // ssl-ciphers: the TLS 1.2 cipher list of handshakes naming this Ingress' hosts; "": the
   // dataplane's own. A property of the host (the oldest Ingress setting it wins).
   std::string ssl_ciphers;
+  // ssl-prefer-server-ciphers: nullopt when not set (it is decided with ssl-ciphers, per host).
+  std::optional<bool> ssl_prefer_server_ciphers;
 
   // Regex paths and rewrites.
   bool use_regex = false;

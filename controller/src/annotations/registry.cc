@@ -835,9 +835,14 @@ const AnnotationSpec kRegistry[] = {
     {"ssl-ciphers", "OpenSSL cipher list", "Mozilla intermediate", kUnavailable,
      "The ciphers a TLS 1.2 handshake naming one of this Ingress' hosts (SNI) may agree on, as nginx's "
      "`ssl_ciphers` (`ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384`); TLS 1.3's are not affected, and "
-     "TLS 1.0 and 1.1 stay refused. A property of the host: the oldest Ingress setting it wins "
-     "(`ConflictingSslCiphers` on the others). A list that selects no cipher is invalid.",
+     "TLS 1.0 and 1.1 stay refused. A property of the host, with `ssl-prefer-server-ciphers`: the oldest Ingress "
+     "setting either decides both (`ConflictingSslCiphers` on the others). A list that selects no cipher is invalid.",
      {}, SetSslCiphers},
+    {"ssl-prefer-server-ciphers", "bool", "false", 0,
+     "For TLS handshakes naming one of this Ingress' hosts: the server's order of preference (the `ssl-ciphers` list's, "
+     "or Pier's own) picks among the ciphers both sides offer, as nginx's `ssl_prefer_server_ciphers`; by default "
+     "the client's does. Decided per host with `ssl-ciphers`: the oldest Ingress setting either decides both.",
+     {}, SetOptionalBool<&A::ssl_prefer_server_ciphers>},
     {"use-regex", "bool", "false", 0,
      "This Ingress' `Prefix` and `ImplementationSpecific` paths are regular expressions (RE2 syntax), matched "
      "case-insensitively from the start of the request path and ordered with the other paths by length; `Exact` "

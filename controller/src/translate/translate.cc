@@ -636,30 +636,38 @@ void Translator::ApplyClientAuth(const std::string& host, const std::vector<Pend
   *vhost.mutable_client_auth() = *chosen->client_auth.settings;
 }
 
-// ssl-ciphers belongs to the handshake, which knows the host (SNI) and not the path: the oldest
-// Ingress of the host that sets it decides for all of the host's paths. A canary runs under its
-// main Ingress' TLS.
+// ssl-ciphers and ssl-prefer-server-ciphers belong to the handshake, which knows the host (SNI)
+// and not the path: the oldest Ingress of the host that sets either decides both for all of the
+// host's paths. A canary runs under its main Ingress' TLS.
 void Translator::ApplyCiphers(const std::string& host, const std::vector<PendingRoute*>& routes,
                               pier::v1::VirtualHost& vhost) {
+  auto sets = [](const PendingRoute* pending) {
+    const auto& values = pending->owner->annotations;
+    return !pending->route.is_canary() && (!values.ssl_ciphers.empty() || values.ssl_prefer_server_ciphers);
+  };
   const ServedIngress* chosen = nullptr;
   for (const PendingRoute* pending : routes) {
-    const ServedIngress* owner = pending->owner;
-    if (pending->route.is_canary() || owner->annotations.ssl_ciphers.empty()) continue;
-    if (chosen == nullptr || Older(owner->ingress, chosen->ingress)) chosen = owner;
+    if (sets(pending) && (chosen == nullptr || Older(pending->owner->ingress, chosen->ingress))) chosen = pending->owner;
   }
   if (chosen == nullptr) return;
-  vhost.set_ciphers(chosen->annotations.ssl_ciphers);
+  const auto& decided = chosen->annotations;
+  vhost.set_ciphers(decided.ssl_ciphers);
+  vhost.set_prefer_server_ciphers(decided.ssl_prefer_server_ciphers.value_or(false));
   std::set<const ServedIngress*> warned;
   for (const PendingRoute* pending : routes) {
     const ServedIngress* owner = pending->owner;
-    if (owner == chosen || pending->route.is_canary() || owner->annotations.ssl_ciphers.empty() ||
-        owner->annotations.ssl_ciphers == chosen->annotations.ssl_ciphers || !warned.insert(owner).second) {
+    const auto& values = owner->annotations;
+    if (owner == chosen || !sets(pending) ||
+        (values.ssl_ciphers == decided.ssl_ciphers &&
+         values.ssl_prefer_server_ciphers.value_or(false) == decided.ssl_prefer_server_ciphers.value_or(false)) ||
+        !warned.insert(owner).second) {
       continue;
     }
+    const char* key = values.ssl_ciphers.empty() ? "ssl-prefer-server-ciphers" : "ssl-ciphers";
     warnings_.Add(*owner->ingress, "ConflictingSslCiphers",
-                  "host \"" + host + "\" uses the TLS ciphers the older ingress " + model::KeyOf(chosen->ingress->meta) +
-                      " sets; this Ingress' ssl-ciphers do not apply to it",
-                  annotations::WrittenKey(owner->ingress->meta.annotations, "ssl-ciphers"));
+                  "host \"" + host + "\" uses the TLS cipher settings the older ingress " +
+                      model::KeyOf(chosen->ingress->meta) + " sets; this Ingress' " + key + " does not apply to it",
+                  annotations::WrittenKey(owner->ingress->meta.annotations, key));
   }
 }
 

@@ -640,13 +640,14 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
     if (!tls_certificate.empty() && !certificates.contains(tls_certificate)) {
       return Fail(where + ": TLS certificate " + Quote(tls_certificate) + " does not exist");
     }
-    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr, nullptr, {}, {}};
+    VirtualHostConfig compiled{host, {}, tls_certificate, std::string(bytes), nullptr, nullptr, {}, {}, false};
     if (old != nullptr) {
       compiled.routes = old->routes;
       compiled.client_auth = old->client_auth;
       compiled.passthrough = old->passthrough;
       compiled.ciphers = old->ciphers;
       compiled.session_context = old->session_context;
+      compiled.prefer_server_ciphers = old->prefer_server_ciphers;
     } else {
       if (vhost.has_client_auth()) {
         auto policy = tls::ClientAuthPolicy::Build(vhost.client_auth());
@@ -662,6 +663,7 @@ Result<std::shared_ptr<const Config>> Config::Build(const SnapshotParts& parts, 
         compiled.ciphers = vhost.ciphers();
         compiled.session_context = *context;
       }
+      compiled.prefer_server_ciphers = vhost.prefer_server_ciphers();
       std::vector<std::shared_ptr<RouteConfig>> routes;
       routes.reserve(static_cast<std::size_t>(vhost.routes_size()));
       for (const v1::Route& route : vhost.routes()) {

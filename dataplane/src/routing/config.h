@@ -141,6 +141,8 @@ struct VirtualHostConfig {
   // With `ciphers`: the TLS session ID context of those handshakes (a digest of the list and of
   // the client-certificate policy), so a session is only resumed under the same list and policy.
   std::array<unsigned char, 32> session_context{};
+  // ssl-prefer-server-ciphers: the server's order decides among the ciphers both sides offer.
+  bool prefer_server_ciphers = false;
 };
 
 // The values a route gets when neither the route nor the snapshot's Defaults set one. The

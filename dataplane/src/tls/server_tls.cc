@@ -116,6 +116,8 @@ int ServerTls::OnClientHello(SSL* ssl, int*, void* arg) {
     }
     info->cipher_context = host->session_context;
   }
+  // Left in place by the SNI callback's context switch, as the list is.
+  if (host->prefer_server_ciphers) SSL_set_options(ssl, SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (!host->client_auth) return SSL_CLIENT_HELLO_SUCCESS;
   // A session made under another policy (or none) is then not resumed: its verification, or
   // the lack of one, does not hold here.

@@ -211,6 +211,14 @@ TEST(HostCiphers, TheListIsCheckedAndTheSessionContextFollowsListAndPolicy) {
   EXPECT_NE(host->session_context, (*aes_open)->FindHost("a.example")->session_context);
   EXPECT_EQ(host->session_context, with("ECDHE+AESGCM", true).value()->FindHost("a.example")->session_context);
 
+  SnapshotBuilder prefer = WithClientAuth();
+  prefer.Get().mutable_virtual_hosts(0)->set_prefer_server_ciphers(true);
+  auto preferring = Config::Build(prefer.Get());
+  ASSERT_TRUE(preferring.ok()) << preferring.error();
+  EXPECT_TRUE((*preferring)->FindHost("a.example")->prefer_server_ciphers);
+  EXPECT_FALSE((*preferring)->FindHost("b.example")->prefer_server_ciphers);
+  EXPECT_FALSE(host->prefer_server_ciphers);
+
   for (const char* bad : {"NOT-A-CIPHER", "AES;rm", "AES\nX"}) {
     auto refused = with(bad, false);
     ASSERT_FALSE(refused.ok()) << bad;

@@ -207,5 +207,54 @@ TEST(SslCiphers, AnInvalidListFailsTheIngressClosed) {
   }
 }
 
+TEST(SslCiphers, PreferServerCiphersGoesWithTheListAndAloneToo) {
+  State state;
+  state.Backend("svc");
+  state.Add(IngressBuilder("both")
+                .annotation(kCiphers, "ECDHE+AESGCM")
+                .annotation("pier.dev/ssl-prefer-server-ciphers", "true")
+                .host("a.example")
+                .path("/", "svc", 80));
+  state.Add(IngressBuilder("alone")
+                .annotation("nginx.ingress.kubernetes.io/ssl-prefer-server-ciphers", "true")
+                .host("b.example")
+                .path("/", "svc", 80));
+  state.Add(IngressBuilder("off").annotation("pier.dev/ssl-prefer-server-ciphers", "false").host("c.example").path(
+      "/", "svc", 80));
+  const Output out = state.Translate();
+  EXPECT_TRUE(out.warnings.empty()) << out.warnings[0].message;
+  EXPECT_TRUE(FindHost(out.snapshot, "a.example")->prefer_server_ciphers());
+  EXPECT_EQ(FindHost(out.snapshot, "b.example")->ciphers(), "");
+  EXPECT_TRUE(FindHost(out.snapshot, "b.example")->prefer_server_ciphers());
+  EXPECT_FALSE(FindHost(out.snapshot, "c.example")->prefer_server_ciphers());
+}
+
+// The oldest Ingress setting either key decides both; one that only says the same is no conflict.
+TEST(SslCiphers, TheOldestIngressDecidesBothKeys) {
+  State state;
+  state.Backend("svc");
+  state.Add(IngressBuilder("older")
+                .created("2026-01-01T00:00:00Z")
+                .annotation("pier.dev/ssl-prefer-server-ciphers", "true")
+                .host("a.example")
+                .path("/older", "svc", 80));
+  state.Add(IngressBuilder("list")
+                .created("2026-01-02T00:00:00Z")
+                .annotation(kCiphers, "ECDHE+AESGCM")
+                .host("a.example")
+                .path("/list", "svc", 80));
+  state.Add(IngressBuilder("agrees")
+                .created("2026-01-03T00:00:00Z")
+                .annotation("pier.dev/ssl-prefer-server-ciphers", "true")
+                .host("a.example")
+                .path("/agrees", "svc", 80));
+  const Output out = state.Translate();
+  const pier::v1::VirtualHost* host = FindHost(out.snapshot, "a.example");
+  EXPECT_EQ(host->ciphers(), "");
+  EXPECT_TRUE(host->prefer_server_ciphers());
+  EXPECT_TRUE(HasWarning(out, "list", "ConflictingSslCiphers"));
+  EXPECT_FALSE(HasWarning(out, "agrees", "ConflictingSslCiphers"));
+}
+
 }  // namespace
 }  // namespace pier::translate
