@@ -5,7 +5,8 @@ A request whose key (here the session cookie) has a kept answer is decided by it
 the auth service; another key asks; answers with a status no rule of auth-cache-duration covers,
 carrying Set-Cookie, or whose Cache-Control, X-Accel-Expires (0), Expires (past or unreadable)
 or Vary (`*`) forbids it are not kept, and a max-age, X-Accel-Expires or Expires of the
-service's is the time; a kept answer expires after its time; the kept 2xx still
+service's is the time; an answer with other Vary names is kept per variant (the request's values
+of those headers); a kept answer expires after its time; the kept 2xx still
 copies auth-response-headers onto the request; the default duration is ingress-nginx's
 "200 202 401 5m"; an invalid key is reported and nothing is kept. `pier_external_auth_cache_total`
 counts hits and misses. Real nginx, configured as ingress-nginx configures its auth cache,
@@ -68,6 +69,9 @@ def auth_service(request: RecordedRequest) -> bytes:
         return answer(200, "OK", {"X-Auth-Request-User": "nina", "Vary": "*"})
     if "session=olga" in cookie:
         return answer(403, "Forbidden", {"Expires": in_a_minute})
+    # Vary: the answer depends on X-Team too, so each team's answer is its own variant.
+    if "session=pat" in cookie:
+        return answer(200, "OK", {"X-Auth-Request-User": "pat", "Vary": "Accept-Encoding, X-Team"})
     return answer(401, "Unauthorized", {"WWW-Authenticate": 'Bearer realm="example"'})
 
 
@@ -97,14 +101,18 @@ def env(module_launcher, tmp_path_factory):
     auth.close()
 
 
-def get(port: int, host: str, session: str | None, path: str = "/x"):
+def get(port: int, host: str, session: str | tuple | None, path: str = "/x"):
+    """`session`: the session cookie's value, or (value, X-Team header)."""
     headers = {"Host": host}
+    session, team = session if isinstance(session, tuple) else (session, None)
     if session is not None:
         headers["Cookie"] = f"session={session}"
+    if team is not None:
+        headers["X-Team"] = team
     return request(port, "GET", path, headers=headers)
 
 
-def asks(auth: Recorder, port: int, host: str, session: str | None, path: str = "/x") -> tuple[int, int]:
+def asks(auth: Recorder, port: int, host: str, session: str | tuple | None, path: str = "/x") -> tuple[int, int]:
     """(status, how many times the auth service was asked) for one request."""
     before = len(auth.requests())
     status = get(port, host, session, path).status
@@ -185,7 +193,9 @@ def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
     # A fresh service per side, so that both start with nothing kept.
     sequence = ["dave", "dave", "erin", None, None, "mallory", "mallory", "carol", "carol", "erin", "dave",
                 "frank", "frank", "grace", "grace", "heidi", "heidi", "ivan", "ivan",
-                "judy", "judy", "ken", "ken", "liam", "liam", "mike", "mike", "nina", "nina", "olga", "olga"]
+                "judy", "judy", "ken", "ken", "liam", "liam", "mike", "mike", "nina", "nina", "olga", "olga",
+                ("pat", "red"), ("pat", "red"), ("pat", "blue"), ("pat", "blue"), ("pat", "red"), ("pat", "blue"),
+                "pat", "pat", ("pat", "green")]
 
     def run(port: int, host: str, auth: Recorder) -> list[tuple[int, int]]:
         return [asks(auth, port, host, session) for session in sequence]
@@ -203,12 +213,13 @@ def test_nginx_asks_its_auth_service_as_often(env, tmp_path):
     # The service's Cache-Control: no-store, private and max-age=0 keep nothing; a max-age keeps
     # even a 403 the duration does not list. Then an Expires a minute ahead keeps (a 403 too), an
     # unreadable one ("0") does not; X-Accel-Expires 60 keeps a 403, 0 keeps nothing; Vary: *
-    # keeps nothing.
+    # keeps nothing. Vary: X-Team keeps one answer per team (none is a team of its own).
     assert theirs == [(200, 1), (200, 0), (200, 1), (401, 0), (401, 0), (403, 1), (403, 1), (200, 1), (200, 1),
                       (200, 0), (200, 0), (200, 1), (200, 1), (403, 1), (403, 0), (200, 1), (200, 1), (200, 1),
                       (200, 1),
                       (200, 1), (200, 0), (200, 1), (200, 1), (403, 1), (403, 0), (200, 1), (200, 1), (200, 1),
-                      (200, 1), (403, 1), (403, 0)]
+                      (200, 1), (403, 1), (403, 0),
+                      (200, 1), (200, 0), (200, 1), (200, 0), (200, 0), (200, 0), (200, 1), (200, 0), (200, 1)]
     _, _, auth = env
     get(stack.http_port, CACHED, None)  # as nginx's probe: the 401 without a session kept
     assert run(stack.http_port, CACHED, auth) == theirs

@@ -482,12 +482,42 @@ std::optional<int64_t> ParseHttpDate(std::string_view text) {
   return static_cast<int64_t>(timegm(&parts));
 }
 
+namespace {
+
+// Adds a Vary value's header names (lowercase, each once) to `names`; false when the value
+// holds `*` or a name of other than letters, digits, '-' and '_', or more than kMaxVaryNames
+// names in all.
+bool ReadVary(std::string_view value, std::vector<std::string>& names) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view item = TrimSpaces(value.substr(0, comma));
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+    if (item.empty()) continue;
+    // Header names as services write them; anything stranger keeps the answer out of the cache.
+    const bool plain = std::all_of(item.begin(), item.end(), [](unsigned char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    });
+    if (!plain) return false;
+    std::string name(item);
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (std::find(names.begin(), names.end(), name) != names.end()) continue;
+    if (names.size() == kMaxVaryNames) return false;
+    names.push_back(std::move(name));
+  }
+  return true;
+}
+
+}  // namespace
+
 void ReadExpiry(const boost::beast::http::fields& response, int64_t now, Answer& answer) {
-  // Vary: * says no two requests get the same answer (nginx keeps nothing then).
+  // Vary: * says no two requests get the same answer (nginx keeps nothing then); other names
+  // are what a kept answer's variant depends on.
   for (auto [it, end] = response.equal_range(bhttp::field::vary); it != end; ++it) {
-    if (TrimSpaces(it->value()) == "*") {
+    if (TrimSpaces(it->value()) == "*" || !ReadVary(it->value(), answer.vary)) {
       answer.uncacheable = true;
       answer.max_age.reset();
+      answer.vary.clear();
       return;
     }
   }

@@ -86,14 +86,20 @@ struct Answer {
   // or the time the service gives, whatever the status.
   bool uncacheable = false;
   std::optional<std::chrono::seconds> max_age;
+  // The request headers the answer depends on (its Vary, lowercase names, at most
+  // kMaxVaryNames): a kept answer serves only requests whose values of these equal those of
+  // the request that got it, as nginx keeps one variant per set of values.
+  std::vector<std::string> vary;
 };
+inline constexpr std::size_t kMaxVaryNames = 16;
 
 // Reads one Cache-Control value into `answer` (uncacheable, max_age); s-maxage wins over
 // max-age, as in nginx.
 void ReadCacheControl(std::string_view value, Answer& answer);
 
 // After Cache-Control, the rest of what the service says of keeping its answer, as nginx's
-// cache reads it: `Vary: *` forbids it; a readable X-Accel-Expires decides over everything else
+// cache reads it: `Vary: *` forbids it (so do more than kMaxVaryNames names, or one that is not
+// a header name), other Vary names go to `answer.vary`; a readable X-Accel-Expires decides over everything else
 // (seconds, `@` epoch seconds, 0: not kept); Expires counts only without a Cache-Control that
 // decided, and one that is past or cannot be read forbids keeping. `now` is the wall clock in
 // seconds since the epoch.

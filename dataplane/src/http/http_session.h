@@ -153,6 +153,8 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
   void OnAuthServiceAnswer(external_auth::Answer answer);
   // auth-cache-key: where the auth service's answer for this request is kept (a SHA-256).
   std::string AuthCacheKey(const external_auth::Settings& settings) const;
+  // The variant of a kept answer that varies by these request headers (a SHA-256).
+  std::string AuthVaryDigest(const std::vector<std::string>& names) const;
   // The auth service's Set-Cookie values: on the backend's responses with a status nginx's
   // add_header takes, on every response with auth-always-set-cookie.
   void AddAuthCookies(boost::beast::http::fields& fields, bool from_backend) const;

@@ -42,6 +42,31 @@ void LogAuthServiceError(const std::string& error) {
     spdlog::warn("auth-url: {}; such requests answer 500", error);
   }
 }
+
+// A header's values in the request, several joined with ", " as one.
+void HeaderValues(const bhttp::fields& request, std::string_view name, std::string& value) {
+  auto [first, last] = request.equal_range(name);
+  for (auto it = first; it != last; ++it) {
+    if (it != first) value += ", ";
+    value += it->value();
+  }
+}
+
+// Appends `value` length-prefixed, so that no two different sequences of values run together.
+void AppendCounted(std::string_view value, std::string& raw) {
+  raw += std::to_string(value.size());
+  raw += ':';
+  raw += value;
+}
+
+// SHA-256 of `raw`, which is wiped: what it was made of may be credentials.
+std::string DigestAndWipe(std::string& raw) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), digest);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
 }  // namespace
 
 bool HttpSession::Authenticate() {
@@ -143,7 +168,13 @@ void HttpSession::ServeAuthenticated() {
   std::string cache_key;
   if (route.external_auth->cache_key) {
     cache_key = AuthCacheKey(*route.external_auth);
-    if (auto kept = external_auth::AnswerCache::Get().Find(cache_key, external_auth::AnswerCache::Clock::now())) {
+    auto& cache = external_auth::AnswerCache::Get();
+    const auto now = external_auth::AnswerCache::Clock::now();
+    auto kept = cache.Find(cache_key, now);
+    // An answer that varies (Vary) names the headers its variants depend on; this request's
+    // values of them pick the variant, kept under the key and their digest.
+    if (kept && !kept->vary.empty()) kept = cache.Find(cache_key + AuthVaryDigest(kept->vary), now);
+    if (kept) {
       external_auth::CountCache(true);
       OnAuthServiceAnswer(std::move(*kept));
       return;
@@ -158,7 +189,11 @@ void HttpSession::ServeAuthenticated() {
                            const auto now = external_auth::AnswerCache::Clock::now();
                            // The route the request matched (held by the exchange): its rules.
                            if (auto until = external_auth::KeepUntil(*self->exchange_.route->external_auth, answer, now)) {
-                             external_auth::AnswerCache::Get().Store(cache_key, answer, *until);
+                             auto& cache = external_auth::AnswerCache::Get();
+                             cache.Store(cache_key, answer, *until);
+                             if (!answer.vary.empty()) {
+                               cache.Store(cache_key + self->AuthVaryDigest(answer.vary), answer, *until);
+                             }
                            }
                          }
                          self->OnAuthServiceAnswer(std::move(answer));
@@ -180,14 +215,9 @@ std::string HttpSession::AuthCacheKey(const external_auth::Settings& settings) c
     if (!piece.source) continue;
     value.clear();
     switch (*piece.source) {
-      case auth_cache::Source::kHeader: {
-        auto [first, last] = request.equal_range(piece.name);
-        for (auto it = first; it != last; ++it) {
-          if (it != first) value += ", ";
-          value += it->value();
-        }
+      case auth_cache::Source::kHeader:
+        HeaderValues(request, piece.name, value);
         break;
-      }
       case auth_cache::Source::kCookie: {
         auto [first, last] = request.equal_range(bhttp::field::cookie);
         for (auto it = first; it != last && value.empty(); ++it) {
@@ -218,15 +248,27 @@ std::string HttpSession::AuthCacheKey(const external_auth::Settings& settings) c
         value = exchange_.forwarded.tls ? "https" : "http";
         break;
     }
-    raw += std::to_string(value.size());
-    raw += ':';
-    raw += value;
+    AppendCounted(value, raw);
   }
   OPENSSL_cleanse(value.data(), value.size());
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), digest);
-  OPENSSL_cleanse(raw.data(), raw.size());
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+  return DigestAndWipe(raw);
+}
+
+// SHA-256 over the request's values of the named headers (a header's several values joined with
+// ", ", as one), each length-prefixed: the kept variant's half of the key, holding no values
+// itself (they may be credentials).
+std::string HttpSession::AuthVaryDigest(const std::vector<std::string>& names) const {
+  const auto& request = request_->get();
+  std::string raw;
+  for (const std::string& name : names) {
+    raw += name;
+    raw += '\0';
+    std::string value;
+    HeaderValues(request, name, value);
+    AppendCounted(value, raw);
+    OPENSSL_cleanse(value.data(), value.size());
+  }
+  return DigestAndWipe(raw);
 }
 
 void HttpSession::OnAuthServiceAnswer(external_auth::Answer answer) {

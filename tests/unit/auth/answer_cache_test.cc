@@ -121,9 +121,30 @@ TEST(KeepUntil, ExpiresXAccelExpiresAndVaryAsNginxReadsThem) {
   // One that cannot be read is ignored: the others (or the rules) decide.
   EXPECT_EQ(with({{"X-Accel-Expires", "soon"}}), now + std::chrono::minutes(10));
   EXPECT_EQ(with({{"X-Accel-Expires", "-5"}, {"Expires", in_a_minute}}), now + std::chrono::seconds(60));
-  // Vary: * keeps nothing, whatever else is said; other Vary values do not change the key.
+  // Vary: * keeps nothing, whatever else is said; other Vary names are kept with the answer.
   EXPECT_FALSE(with({{"Vary", "*"}, {"X-Accel-Expires", "30"}}));
+  EXPECT_FALSE(with({{"Vary", "Accept-Encoding, *"}}));
   EXPECT_EQ(with({{"Vary", "Accept-Encoding"}}), now + std::chrono::minutes(10));
+}
+
+TEST(ReadExpiry, VaryNamesAreKeptLowercaseOnceEach) {
+  auto vary = [](std::initializer_list<std::string_view> values) {
+    boost::beast::http::fields response;
+    for (auto value : values) response.insert("Vary", value);
+    Answer answer = Allowed(200);
+    ReadExpiry(response, 0, answer);
+    return std::make_pair(answer.uncacheable, answer.vary);
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(vary({"X-Team, Accept-Encoding", " x-team ,,", "Cookie"}),
+            std::make_pair(false, Names{"x-team", "accept-encoding", "cookie"}));
+  EXPECT_EQ(vary({}), std::make_pair(false, Names{}));
+  // What is not a plain header name, or too many names, keeps nothing.
+  EXPECT_EQ(vary({"X-Team, Bad Name"}), std::make_pair(true, Names{}));
+  EXPECT_EQ(vary({"X-Team", "X(y)"}), std::make_pair(true, Names{}));
+  std::string many;
+  for (std::size_t i = 0; i <= kMaxVaryNames; ++i) many += "h" + std::to_string(i) + ",";
+  EXPECT_EQ(vary({many}), std::make_pair(true, Names{}));
 }
 
 TEST(Compile, RefusesCacheRulesOutOfRange) {
