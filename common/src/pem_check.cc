@@ -137,76 +137,65 @@ Result<bool> CheckKeyPair(const std::string& certificate_chain_pem, const std::s
 
 namespace {
 
-// A memory BIO over a bundle that is to go into `store`; the error queue starts empty.
-Result<BioPtr> OpenBundle(X509_STORE* store, std::string_view pem, const std::string& what) {
+// Reads every PEM block of a bundle that goes into `store` with `read` (PEM_read_bio_X509 or
+// PEM_read_bio_X509_CRL) and hands each to `add` with its number (from 1), which may refuse it.
+// The bundle must hold at least one block of the kind (`kind`: "certificate", "CRL") and
+// nothing that fails to parse; `what` names it in errors. The error queue is left empty.
+template <class Object, class Free, class Add>
+Result<bool> ReadBundle(X509_STORE* store, std::string_view pem, const std::string& what, const std::string& kind,
+                        Object* (*read)(BIO*, Object**, pem_password_cb*, void*), Add&& add) {
   if (store == nullptr) return Fail(what + ": no store to add to");
   if (pem.size() > kMaxPemBytes) return Fail(what + " is larger than 16 MiB");
   ERR_clear_error();
   BioPtr bio = MemoryBio(pem);
   if (!bio) return Fail(what + ": out of memory");
-  return bio;
+  int count = 0;
+  for (;;) {
+    std::unique_ptr<Object, Free> object(read(bio.get(), nullptr, NoPassphrase, nullptr));
+    if (!object) break;
+    ++count;
+    if (auto added = add(*object, kind + " " + std::to_string(count) + " of " + what); !added) {
+      ERR_clear_error();
+      return Fail(added.error());
+    }
+  }
+  const bool clean_end = AtEndOfPem();
+  ERR_clear_error();  // OpenSSL's reason for a broken block ("wrong tag") tells a reader nothing more
+  if (!clean_end) return Fail(kind + " " + std::to_string(count + 1) + " of " + what + " does not parse");
+  if (count == 0) return Fail(what + " holds no PEM " + kind);
+  return true;
 }
 
 }  // namespace
 
 Result<bool> AddCertificates(X509_STORE* store, std::string_view pem, STACK_OF(X509_NAME) * names,
                              const std::string& what) {
-  auto opened = OpenBundle(store, pem, what);
-  if (!opened) return Fail(opened.error());
-  BioPtr bio = std::move(*opened);
-  int added = 0;
-  for (;;) {
-    X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, NoPassphrase, nullptr));
-    if (!certificate) break;
-    const std::string which = "certificate " + std::to_string(added + 1) + " of " + what;
-    if (X509_STORE_add_cert(store, certificate.get()) != 1) return Fail(which + " cannot be used: " + TakeOpenSslError());
-    if (names != nullptr) {
-      X509_NAME* name = X509_NAME_dup(X509_get_subject_name(certificate.get()));
-      if (name == nullptr || sk_X509_NAME_push(names, name) == 0) {
-        X509_NAME_free(name);
-        return Fail(which + ": out of memory");
-      }
+  auto add = [&](X509& certificate, const std::string& which) -> Result<bool> {
+    if (X509_STORE_add_cert(store, &certificate) != 1) return Fail(which + " cannot be used: " + TakeOpenSslError());
+    if (names == nullptr) return true;
+    X509_NAME* name = X509_NAME_dup(X509_get_subject_name(&certificate));
+    if (name == nullptr || sk_X509_NAME_push(names, name) == 0) {
+      X509_NAME_free(name);
+      return Fail(which + ": out of memory");
     }
-    ++added;
-  }
-  if (!AtEndOfPem()) {
-    ERR_clear_error();  // OpenSSL's reason ("wrong tag") tells a reader nothing more
-    return Fail("certificate " + std::to_string(added + 1) + " of " + what + " does not parse");
-  }
-  ERR_clear_error();
-  if (added == 0) return Fail(what + " holds no PEM certificate");
-  return true;
+    return true;
+  };
+  return ReadBundle<X509, X509Free>(store, pem, what, "certificate", PEM_read_bio_X509, add);
 }
 
 Result<bool> AddCrls(X509_STORE* store, std::string_view pem, std::optional<int64_t>* earliest_next_update,
                      const std::string& what) {
-  auto opened = OpenBundle(store, pem, what);
-  if (!opened) return Fail(opened.error());
-  BioPtr bio = std::move(*opened);
-  int added = 0;
-  for (;;) {
-    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr));
-    if (!crl) break;
-    if (earliest_next_update != nullptr) {
-      std::tm parts{};
-      const ASN1_TIME* next = X509_CRL_get0_nextUpdate(crl.get());
-      if (next != nullptr && ASN1_TIME_to_tm(next, &parts) == 1) {
-        const int64_t when = static_cast<int64_t>(timegm(&parts));
-        if (!*earliest_next_update || when < **earliest_next_update) *earliest_next_update = when;
-      }
+  auto add = [&](X509_CRL& crl, const std::string& which) -> Result<bool> {
+    std::tm parts{};
+    const ASN1_TIME* next = X509_CRL_get0_nextUpdate(&crl);
+    if (earliest_next_update != nullptr && next != nullptr && ASN1_TIME_to_tm(next, &parts) == 1) {
+      const int64_t when = static_cast<int64_t>(timegm(&parts));
+      if (!*earliest_next_update || when < **earliest_next_update) *earliest_next_update = when;
     }
-    if (X509_STORE_add_crl(store, crl.get()) != 1) {
-      return Fail("CRL " + std::to_string(added + 1) + " of " + what + " cannot be used: " + TakeOpenSslError());
-    }
-    ++added;
-  }
-  if (!AtEndOfPem()) {
-    ERR_clear_error();
-    return Fail("CRL " + std::to_string(added + 1) + " of " + what + " does not parse");
-  }
-  ERR_clear_error();
-  if (added == 0) return Fail(what + " holds no PEM CRL");
-  return true;
+    if (X509_STORE_add_crl(store, &crl) != 1) return Fail(which + " cannot be used: " + TakeOpenSslError());
+    return true;
+  };
+  return ReadBundle<X509_CRL, CrlFree>(store, pem, what, "CRL", PEM_read_bio_X509_CRL, add);
 }
 
 Result<bool> CheckCertificateBundle(std::string_view pem, const std::string& what) {
