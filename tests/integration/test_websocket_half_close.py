@@ -11,32 +11,17 @@ the proxy's FIN: the server end closes first, without waiting for the upstream's
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import socket
 import threading
 import time
 
 import pytest
 
-import manifests as m
+from wsutil import answer_upgrade, start_and_upgrade
 
-KEY = "dGhlIHNhbXBsZSBub25jZQ=="
-GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-ACCEPT = base64.b64encode(hashlib.sha1((KEY + GUID).encode()).digest()).decode()
 FAREWELL = b"\x81\x03bye"
 CLIENT_CLOSE = b"\x88\x82\x00\x00\x00\x00\x03\xe8"  # close 1000, masked with a zero key
 UPSTREAM_CLOSE = b"\x88\x02\x03\xe8"  # close 1000 from the server, unmasked
-
-
-def answer_upgrade(sock: socket.socket) -> bytes:
-    """Reads the upgrade request and answers 101; returns what came after the request."""
-    request = b""
-    while b"\r\n\r\n" not in request:
-        request += sock.recv(4096)
-    sock.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n".encode())
-    return request.split(b"\r\n\r\n", 1)[1]
 
 
 class HalfCloseUpstream:
@@ -106,23 +91,6 @@ class ClosingUpstream:
 
     def close(self):
         self.listener.close()
-
-
-def start_and_upgrade(stack, upstream_port: int) -> tuple[socket.socket, bytes]:
-    """Routes /ws/ to the raw upstream, starts Pier and upgrades one client connection; returns
-    it and what came after the 101."""
-    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
-    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("raw", [upstream_port]),
-                                              m.ingress("app", [("/ws/", "raw")])))
-    stack.start()
-    client = socket.create_connection(("127.0.0.1", stack.http_port), timeout=5)
-    client.sendall(f"GET /ws/raw HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
-                   f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
-    answer = b""
-    while b"\r\n\r\n" not in answer:
-        answer += client.recv(4096)
-    assert answer.startswith(b"HTTP/1.1 101")
-    return client, answer.split(b"\r\n\r\n", 1)[1]
 
 
 def read_to_eof(sock: socket.socket, data: bytes = b"") -> bytes:

@@ -1,16 +1,59 @@
 """WebSocket helpers for the tunnel tests: an echo server in this process that records how each
-connection was closed (so a test can see the close frame the proxy sent upstream), and a loop
-thread so many asyncio clients can run beside the synchronous test code."""
+connection was closed (so a test can see the close frame the proxy sent upstream), a loop
+thread so many asyncio clients can run beside the synchronous test code, and the raw side of a
+tunnel (an upgrade answered or made by hand on a plain socket) for tests that need byte-level
+control of a peer."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import socket
 import ssl
 import threading
 from dataclasses import dataclass
 from typing import Optional
 
 from websockets.asyncio.server import serve
+
+import manifests as m
+
+KEY = "dGhlIHNhbXBsZSBub25jZQ=="
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+ACCEPT = base64.b64encode(hashlib.sha1((KEY + GUID).encode()).digest()).decode()
+
+
+def answer_upgrade(sock: socket.socket) -> bytes:
+    """Reads the upgrade request and answers 101; returns what came after the request."""
+    request = b""
+    while b"\r\n\r\n" not in request:
+        request += sock.recv(4096)
+    sock.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 f"Sec-WebSocket-Accept: {ACCEPT}\r\n\r\n".encode())
+    return request.split(b"\r\n\r\n", 1)[1]
+
+
+def start_and_upgrade(stack, upstream_port: int, rcvbuf: int = 0) -> tuple[socket.socket, bytes]:
+    """Routes /ws/ to a raw upstream on `upstream_port`, starts Pier and upgrades one client
+    connection (with that SO_RCVBUF, set before it connects, when `rcvbuf` is given); returns it
+    and what came after the 101."""
+    stack.write_manifest("class.yaml", m.render(m.ingress_class()))
+    stack.write_manifest("app.yaml", m.render(*m.service_with_backends("raw", [upstream_port]),
+                                              m.ingress("app", [("/ws/", "raw")])))
+    stack.start()
+    client = socket.socket()
+    client.settimeout(5)
+    if rcvbuf:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    client.connect(("127.0.0.1", stack.http_port))
+    client.sendall(f"GET /ws/raw HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                   f"Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += client.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101")
+    return client, answer.split(b"\r\n\r\n", 1)[1]
 
 
 @dataclass

@@ -35,14 +35,14 @@ constexpr std::chrono::milliseconds kDrainCloseWait{5000};
 Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
                ConnectionGuard guard, tls::Stream client, tls::Stream upstream, std::string client_pending,
                std::string upstream_pending, TunnelIdentity identity)
-    : worker_(worker),
+    : last_activity_(Clock::now()),
+      client_(std::move(client)),
+      upstream_(std::move(upstream)),
+      worker_(worker),
       route_(std::move(route)),
       metrics_(metrics),
       guard_(std::move(guard)),
-      client_(std::move(client)),
-      upstream_(std::move(upstream)),
       idle_timer_(client_.get_executor()),
-      last_activity_(Clock::now()),
       identity_(std::move(identity)) {
   to_upstream_.name = "client";
   to_upstream_.from = &client_;
@@ -91,6 +91,7 @@ void Tunnel::Start() {
     ArmIdleTimer();
   }
   for (Direction* direction : {&to_upstream_, &to_client_}) {
+    if (closed_) return;  // the first direction's leftovers could not be sent
     if (direction->pending.empty()) {
       DoWaitReadable(*direction);
     } else {
@@ -298,11 +299,25 @@ void Tunnel::SendLastAndShutdown(Direction& direction, const char* data, std::si
 }
 
 void Tunnel::DoWrite(Direction& direction, const char* data, std::size_t size) {
+  std::size_t sent = 0;
+  if (!direction.filled) {
+    // A plain side usually takes the bytes at once: sent here, they need no write operation,
+    // no completion queued behind the next reactor poll and no handler run of its own. Only
+    // after a short read, whose OnWrite goes on to wait for the next one (DoReadNext): after a
+    // full one it would read again at once, and a stream in full flow would recurse.
+    boost::system::error_code ec;
+    sent = direction.to->write_some_now(asio::const_buffer(data, size), ec);  // TLS: 0, would_block
+    if (sent == size || (ec && ec != asio::error::would_block && ec != asio::error::try_again)) {
+      OnWrite(direction, ec, sent);
+      return;
+    }
+  }
   direction.writing = true;
-  asio::async_write(*direction.to, asio::buffer(data, size),
-                    [self = shared_from_this(), &direction](boost::system::error_code ec, std::size_t written) {
-                      self->OnWrite(direction, ec, written);
-                    });
+  asio::async_write(
+      *direction.to, asio::buffer(data + sent, size - sent),
+      [self = shared_from_this(), &direction, sent](boost::system::error_code ec, std::size_t written) {
+        self->OnWrite(direction, ec, sent + written);
+      });
 }
 
 void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::size_t size) {
