@@ -99,14 +99,35 @@ void AppendStatusLine(const bhttp::response_header<>& head, std::string& out) {
   out += kCrlf;
 }
 
+// The bytes the fields take as "name: value\r\n" lines plus `extra`, reserved in `out` at once:
+// grown from empty, a head of a few hundred bytes would be allocated and copied five times or
+// more (a new connection's head string starts empty).
+void ReserveHead(const bhttp::fields& fields, std::size_t extra, std::string& out) {
+  std::size_t bytes = extra + 2 * kCrlf.size();
+  for (const auto& field : fields) bytes += field.name_string().size() + field.value().size() + 4;
+  out.reserve(out.size() + bytes);
+}
+
+// Room for the request or status line beyond the target or reason.
+constexpr std::size_t kStartLineBytes = 32;
+
 }  // namespace
 
 void AppendHead(const bhttp::request_header<>& head, std::string& out) {
+  ReserveHead(head, kStartLineBytes + head.method_string().size() + head.target().size(), out);
   AppendRequestLine(head, out);
   AppendFields(head, out);
 }
 
 void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& forwarded, std::string& out) {
+  // The forwarding fields: names, separators and the values that vary.
+  constexpr std::size_t kForwardingBytes = 128;
+  ReserveHead(head,
+              kStartLineBytes + head.method_string().size() + head.target().size() + kForwardingBytes +
+                  forwarded.upstream_host.size() + forwarded.forwarded_for.size() + forwarded.client.size() +
+                  forwarded.prefix.size() + forwarded.request_id.size() +
+                  (forwarded.client_certificate != nullptr ? forwarded.client_certificate->size() : 0),
+              out);
   AppendRequestLine(head, out);
   std::string_view host;
   for (const auto& field : head) {
@@ -131,11 +152,13 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
 }
 
 void AppendHead(const bhttp::response_header<>& head, std::string& out) {
+  ReserveHead(head, kStartLineBytes + head.reason().size(), out);
   AppendStatusLine(head, out);
   AppendFields(head, out);
 }
 
 void AppendHead(const bhttp::response_header<>& head, std::string_view connection, std::string& out) {
+  ReserveHead(head, kStartLineBytes + head.reason().size() + connection.size() + 16, out);
   AppendStatusLine(head, out);
   for (const auto& field : head) AppendField(field, out);
   AppendField("Connection", connection, out);
