@@ -96,9 +96,9 @@ class DeadlineSocket {
             ConnectedCheck<std::decay_t<ConnectHandler>>{std::forward<ConnectHandler>(handler), state_}, state_});
   }
 
-  // Sends what the socket takes now, never waiting (sendmsg with MSG_DONTWAIT): the bytes sent,
-  // or 0 with would_block or the send's error. At most the first kMaxSendBuffers non-empty
-  // buffers of the sequence go in one call.
+  // Sends what the socket takes now, never waiting (send, or sendmsg for several buffers, with
+  // MSG_DONTWAIT): the bytes sent, or 0 with would_block or the send's error. At most the first
+  // kMaxSendBuffers non-empty buffers of the sequence go in one call.
   template <class ConstBufferSequence>
   std::size_t write_some_now(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
     iovec pieces[kMaxSendBuffers];
