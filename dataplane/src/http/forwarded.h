@@ -54,6 +54,9 @@ struct ForwardedRequest {
   // as whole "Name: value\r\n" lines; the client's own fields of those four names are then
   // left out. Null: the host checks no client certificate, and such fields pass as any other.
   const std::string* client_certificate = nullptr;
+  // A WebSocket handshake: "Connection: Upgrade" and "Upgrade: websocket" follow the client's
+  // fields (its own went with the hop-by-hop fields), written rather than inserted.
+  bool upgrade = false;
 };
 
 // The scheme an X-Forwarded-Proto value names: its rightmost element (the one the nearest proxy

@@ -367,7 +367,6 @@ void HttpSession::RouteRequest() {
 
   // Everything that reads hop-by-hop headers happens before they are removed.
   exchange_.upgrade = websocket::IsUpgradeRequest(request);
-  if (exchange_.upgrade) exchange_.websocket_key = std::string(request[bhttp::field::sec_websocket_key]);
   exchange_.expect_continue = HasToken(request[bhttp::field::expect], "100-continue");
   RemoveHopByHop(request);
   ForwardingContext forwarding{peer_, tls_, &worker_.server().trusted_proxies};

@@ -78,7 +78,6 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession>, publ
     // The client, its request ID and the forwarding fields the upstream gets (ForwardRequest);
     // before routing only `client` is set (the peer).
     ForwardedRequest forwarded;
-    std::string websocket_key;
     boost::asio::ip::tcp::endpoint endpoint;
     std::string endpoint_id;
     upstream::Choice choice;  // how endpoint was chosen: its lease, cookie to set, retry state

@@ -201,15 +201,16 @@ void HttpSession::ApplyUpstreamSocketOptions() {
 void HttpSession::PrepareUpstreamRequest() {
   auto& request = request_->get();
   request.version(11);
-  if (exchange_.upgrade) {
-    request.set(bhttp::field::connection, "Upgrade");
-    request.set(bhttp::field::upgrade, "websocket");
-  } else if (exchange_.error_page) {
-    // No body: the client's went to the backend already.
-  } else if (auto length = request_->content_length()) {
-    NormaliseContentLength(request, *length);
-  } else if (request_->chunked()) {
-    request.chunked(true);
+  // A handshake's Connection and Upgrade are written with the head (AppendHead), not inserted.
+  exchange_.forwarded.upgrade = exchange_.upgrade;
+  // A handshake's framing stays as it came; an error page is asked without the body (the
+  // client's went to the backend already).
+  if (!exchange_.upgrade && !exchange_.error_page) {
+    if (auto length = request_->content_length()) {
+      NormaliseContentLength(request, *length);
+    } else if (request_->chunked()) {
+      request.chunked(true);
+    }
   }
   // The proxy answered the expectation itself; the upstream gets the body without waiting.
   if (exchange_.expect_continue) request.erase(bhttp::field::expect);
@@ -419,7 +420,9 @@ bool HttpSession::FetchErrorPage(unsigned status) {
 
 void HttpSession::HandleUpgradeResponse() {
   auto& response = response_->get();
-  if (!websocket::AcceptMatches(exchange_.websocket_key, response[bhttp::field::sec_websocket_accept])) {
+  // The key as the upstream got it: the request stays until the tunnel starts.
+  const std::string_view key = request_ ? request_->get()[bhttp::field::sec_websocket_key] : std::string_view();
+  if (!websocket::AcceptMatches(key, response[bhttp::field::sec_websocket_accept])) {
     UpstreamFailed(UpstreamError::kInvalidAccept, 502, "upstream sent invalid Sec-WebSocket-Accept");
     return;
   }
@@ -432,10 +435,8 @@ void HttpSession::HandleUpgradeResponse() {
   if (!exchange_.choice.set_cookie.empty()) response.insert(bhttp::field::set_cookie, exchange_.choice.set_cookie);
   if (!exchange_.auth_cookies.empty()) AddAuthCookies(response, true);
   response.version(11);
-  response.set(bhttp::field::connection, "Upgrade");
-  response.set(bhttp::field::upgrade, "websocket");
   response_head_.clear();
-  AppendHead(response.base(), response_head_);
+  AppendHead(response.base(), "Upgrade", "websocket", response_head_);
   client_.expires_after(exchange_.route->send_timeout);
   WriteThen(client_, asio::buffer(response_head_), &HttpSession::StartTunnel);
 }

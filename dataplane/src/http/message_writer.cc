@@ -122,10 +122,11 @@ void AppendHead(const bhttp::request_header<>& head, std::string& out) {
 void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& forwarded, std::string& out) {
   // The forwarding fields: names, separators and the values that vary.
   constexpr std::size_t kForwardingBytes = 128;
+  constexpr std::size_t kUpgradeBytes = 48;
   ReserveHead(head,
               kStartLineBytes + head.method_string().size() + head.target().size() + kForwardingBytes +
                   forwarded.upstream_host.size() + forwarded.forwarded_for.size() + forwarded.client.size() +
-                  forwarded.prefix.size() + forwarded.request_id.size() +
+                  forwarded.prefix.size() + forwarded.request_id.size() + (forwarded.upgrade ? kUpgradeBytes : 0) +
                   (forwarded.client_certificate != nullptr ? forwarded.client_certificate->size() : 0),
               out);
   AppendRequestLine(head, out);
@@ -140,6 +141,10 @@ void AppendHead(const bhttp::request_header<>& head, const ForwardedRequest& for
       }
     }
     if (!ReplacedByForwarding(field, forwarded)) AppendField(field, out);
+  }
+  if (forwarded.upgrade) {
+    AppendField("Connection", "Upgrade", out);
+    AppendField("Upgrade", "websocket", out);
   }
   AppendField("X-Forwarded-For", forwarded.forwarded_for, out);
   AppendField("X-Real-IP", forwarded.client, out);
@@ -158,10 +163,16 @@ void AppendHead(const bhttp::response_header<>& head, std::string& out) {
 }
 
 void AppendHead(const bhttp::response_header<>& head, std::string_view connection, std::string& out) {
-  ReserveHead(head, kStartLineBytes + head.reason().size() + connection.size() + 16, out);
+  AppendHead(head, connection, {}, out);
+}
+
+void AppendHead(const bhttp::response_header<>& head, std::string_view connection, std::string_view upgrade,
+                std::string& out) {
+  ReserveHead(head, kStartLineBytes + head.reason().size() + connection.size() + upgrade.size() + 32, out);
   AppendStatusLine(head, out);
   for (const auto& field : head) AppendField(field, out);
   AppendField("Connection", connection, out);
+  if (!upgrade.empty()) AppendField("Upgrade", upgrade, out);
   out += kCrlf;
 }
 

@@ -29,7 +29,8 @@ void AppendHead(const boost::beast::http::request_header<>& head, std::string& o
 // the other fields in that order (X-Forwarded-Host only when the request has a Host). With
 // forwarded.upstream_host set, that is the Host sent, in the place of the client's, which still
 // goes on in X-Forwarded-Host. forwarded.client_certificate's lines come last, in place of the
-// client's own ssl-client-* fields.
+// client's own ssl-client-* fields. With forwarded.upgrade, "Connection: Upgrade" and
+// "Upgrade: websocket" come right after the client's fields.
 void AppendHead(const boost::beast::http::request_header<>& head, const ForwardedRequest& forwarded,
                 std::string& out);
 // "HTTP/x.y status reason\r\n", the fields, "\r\n". The reason is the message's own, or the
@@ -39,6 +40,9 @@ void AppendHead(const boost::beast::http::response_header<>& head, std::string& 
 // fields are gone (RemoveHopByHop): the proxy's answer to the client, written rather than
 // inserted into the field container.
 void AppendHead(const boost::beast::http::response_header<>& head, std::string_view connection, std::string& out);
+// The same with "Upgrade: <upgrade>" after that ("" = none): a 101's head.
+void AppendHead(const boost::beast::http::response_header<>& head, std::string_view connection,
+                std::string_view upgrade, std::string& out);
 
 // Content-Length as one field with the plain decimal `length` (what the parser made of the
 // message's own). A field that already is that is left alone, which spares an erase and an

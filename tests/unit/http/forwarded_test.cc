@@ -223,6 +223,24 @@ TEST(ForwardRequest, UpstreamHostReplacesTheHostInItsPlace) {
                   "X-Request-ID: " + forwarded.request_id + "\r\n\r\n");
 }
 
+TEST(ForwardRequest, AHandshakeGetsItsConnectionAndUpgradeWrittenAfterTheFields) {
+  bhttp::request_header<> request = GetX("app.example.com");
+  request.set(bhttp::field::sec_websocket_key, "dGhlIHNhbXBsZSBub25jZQ==");
+  request.set(bhttp::field::sec_websocket_version, "13");
+  ForwardedRequest forwarded = ForwardRequest(request, {Addr("203.0.113.9"), false, nullptr});
+  forwarded.upgrade = true;
+  std::string head;
+  AppendHead(request, forwarded, head);
+  EXPECT_EQ(head, "GET /x HTTP/1.1\r\nHost: app.example.com\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                  "X-Forwarded-For: 203.0.113.9\r\nX-Real-IP: 203.0.113.9\r\nX-Forwarded-Proto: http\r\n"
+                  "X-Forwarded-Host: app.example.com\r\nX-Request-ID: " + forwarded.request_id + "\r\n\r\n");
+  forwarded.upgrade = false;
+  std::string plain;
+  AppendHead(request, forwarded, plain);
+  EXPECT_EQ(plain.find("Upgrade"), std::string::npos) << plain;
+}
+
 TEST(ForwardRequest, ARoutesPrefixReplacesTheClients) {
   bhttp::request_header<> request = GetX("a.example");
   request.set("X-Forwarded-Prefix", "/spoofed");

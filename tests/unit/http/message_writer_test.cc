@@ -88,6 +88,17 @@ TEST(MessageWriter, ResponseHeadWithConnectionMatchesBeastsWithTheFieldSet) {
   }
 }
 
+TEST(MessageWriter, SwitchingProtocolsHeadMatchesBeastsWithTheFieldsSet) {
+  bhttp::response<bhttp::empty_body> response{bhttp::status::switching_protocols, 11};
+  response.set(bhttp::field::sec_websocket_accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  response.set(bhttp::field::set_cookie, "s=1");
+  std::string ours;
+  AppendHead(response.base(), "Upgrade", "websocket", ours);
+  response.set(bhttp::field::connection, "Upgrade");
+  response.set(bhttp::field::upgrade, "websocket");
+  EXPECT_EQ(ours, BeastHead(response));
+}
+
 TEST(MessageWriter, ContentLengthNormalisedOnlyWhenItIsNotAlready) {
   bhttp::fields plain;
   plain.set(bhttp::field::content_type, "text/plain");
