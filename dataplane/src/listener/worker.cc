@@ -1,7 +1,5 @@
 #include "listener/worker.h"
 
-#include <vector>
-
 namespace pier::dataplane {
 
 ConnectionGuard::ConnectionGuard(ServerState& server, prometheus::Gauge& active) : server_(&server), active_(&active) {
@@ -48,14 +46,18 @@ void ConnectionGuard::Release() noexcept {
   server_ = nullptr;
 }
 
-Worker::Worker(ServerState& server) : server_(server), pool_(ioc_, upstream::PoolLimits{}) {}
+Worker::Worker(ServerState& server) : server_(server), pool_(ioc_, upstream::PoolLimits{}) {
+  connections_.prev = connections_.next = &connections_;
+}
 
 void Worker::StartHousekeeping() {
   housekeeping_timer_.expires_after(kHousekeepingInterval);
   housekeeping_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     metrics_.Prune();
-    for (auto* connection : connections_) connection->Housekeep();
+    for (DrainableLinks* node = connections_.next; node != &connections_; node = node->next) {
+      static_cast<Drainable*>(node)->Housekeep();
+    }
     StartHousekeeping();
   });
 }
@@ -63,12 +65,37 @@ void Worker::StartHousekeeping() {
 void Worker::DrainConnections() noexcept {
   pool_.Clear();
   auth_connections_.Clear();
-  // Draining may end a connection synchronously in a later version (a tunnel that is already
-  // at a frame boundary); iterate over a copy so it can unregister itself meanwhile.
-  std::vector<Drainable*> snapshot(connections_.begin(), connections_.end());
-  for (auto* connection : snapshot) {
-    if (connections_.count(connection) != 0) connection->Drain();
+  // Draining may end connections synchronously (a tunnel that is already at a frame boundary,
+  // and with it whatever it owned), so the ones still to drain move to a list of their own and
+  // go back one by one before their Drain(): a connection that ends meanwhile unlinks itself
+  // from whichever list it is in, and none is drained twice or after it ended.
+  DrainableLinks pending;
+  if (connections_.next == &connections_) return;
+  pending.next = connections_.next;
+  pending.prev = connections_.prev;
+  pending.next->prev = &pending;
+  pending.prev->next = &pending;
+  connections_.next = connections_.prev = &connections_;
+  while (pending.next != &pending) {
+    DrainableLinks* node = pending.next;
+    Unlink(node);
+    Link(connections_, node);
+    static_cast<Drainable*>(node)->Drain();
   }
+}
+
+void Worker::Link(DrainableLinks& list, DrainableLinks* node) noexcept {
+  node->prev = &list;
+  node->next = list.next;
+  list.next->prev = node;
+  list.next = node;
+}
+
+void Worker::Unlink(DrainableLinks* node) noexcept {
+  if (node->next == nullptr) return;
+  node->prev->next = node->next;
+  node->next->prev = node->prev;
+  node->prev = node->next = nullptr;
 }
 
 }  // namespace pier::dataplane

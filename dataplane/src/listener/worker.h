@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <mutex>
 #include <optional>
-#include <unordered_set>
 #include <utility>
 
 #include "http/proxy_metrics.h"
@@ -84,8 +83,15 @@ class ConnectionGuard final {
   limits::ConnectionLease lease_;
 };
 
+// The links of a worker's list of connections (intrusive and circular: registering a
+// connection allocates nothing, and unlinking one needs only its neighbours).
+struct DrainableLinks {
+  DrainableLinks* prev = nullptr;
+  DrainableLinks* next = nullptr;
+};
+
 // A connection that Drain() must reach: HTTP sessions and tunnels register for their lifetime.
-class Drainable {
+class Drainable : private DrainableLinks {
  public:
   virtual void Drain() noexcept = 0;
   // Every Worker::kHousekeepingInterval, on the worker's thread; must not end the connection
@@ -93,7 +99,13 @@ class Drainable {
   virtual void Housekeep() noexcept {}
 
  protected:
+  Drainable() = default;
+  Drainable(const Drainable&) = delete;
+  Drainable& operator=(const Drainable&) = delete;
   ~Drainable() = default;
+
+ private:
+  friend class Worker;
 };
 
 class Worker final {
@@ -117,16 +129,20 @@ class Worker final {
   // the route's last tunnel ends later, and lets every registered connection Housekeep.
   void StartHousekeeping();
 
-  void Register(Drainable* connection) { connections_.insert(connection); }
-  void Unregister(Drainable* connection) noexcept { connections_.erase(connection); }
+  // Register once; Unregister is a no-op for a connection that is not registered (any more).
+  void Register(Drainable* connection) noexcept { Link(connections_, connection); }
+  void Unregister(Drainable* connection) noexcept { Unlink(connection); }
   // On this worker's thread: drop idle upstream connections and tell every connection to drain.
   void DrainConnections() noexcept;
 
  private:
   // Declared before the io_context: sessions and tunnels still pending when it is destroyed
   // unregister and update metrics from their destructors.
+  static void Link(DrainableLinks& list, DrainableLinks* node) noexcept;
+  static void Unlink(DrainableLinks* node) noexcept;
+
   ServerState& server_;
-  std::unordered_set<Drainable*> connections_;
+  DrainableLinks connections_;  // the list's own node: empty when it links to itself
   http::RouteMetricsCache metrics_;
   // One thread runs it, and every socket and timer on it is only touched from that thread
   // (other threads post), so the reactor needs no per-socket lock around each read and write.
