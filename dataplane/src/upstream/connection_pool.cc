@@ -49,10 +49,10 @@ UpstreamConnectionPtr ConnectionPool::Take(const std::string& endpoint_id, Check
       connection->stream.socket().cancel(ignored);
     }
     const bool usable = check == Check::kPeek ? LooksAlive(*connection) : connection->stream.socket().is_open();
-    if (usable) {
-      if (parked.empty()) idle_.erase(it);
-      return connection;
-    }
+    // An emptied entry stays for the connection's return (under keep-alive load it comes back
+    // at once, and erasing would free and reallocate the entry and its deque each time); the
+    // sweep drops entries still empty then.
+    if (usable) return connection;
     CloseQuietly(*connection);
   }
   idle_.erase(it);
