@@ -24,6 +24,7 @@
 #include <memory>
 #include <utility>
 
+#include "tls/coarse_clock.h"
 #include "tls/inq_read.h"
 #include "tls/io_types.h"
 
@@ -45,7 +46,8 @@ class DeadlineSocket {
   Socket& socket() noexcept { return state_->socket; }
   executor_type get_executor() noexcept { return state_->socket.get_executor(); }
 
-  void expires_after(Clock::duration timeout) { state_->deadline = Clock::now() + timeout; }
+  // Counted from CoarseNow(): never early, at most a clock tick late (see coarse_clock.h).
+  void expires_after(Clock::duration timeout) { state_->deadline = CoarseNow() + timeout; }
   void expires_never() noexcept { state_->deadline = Clock::time_point::max(); }
 
   template <class MutableBufferSequence, class ReadHandler>

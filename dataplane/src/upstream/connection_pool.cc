@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "tls/coarse_clock.h"
+
 namespace pier::dataplane::upstream {
 
 namespace asio = boost::asio;
@@ -72,7 +74,7 @@ void ConnectionPool::Put(UpstreamConnectionPtr connection) {
   }
   // The stream's own timer must not fire while parked; the sweep enforces the idle timeout.
   connection->stream.expires_never();
-  connection->idle_since = Clock::now();
+  connection->idle_since = CoarseNow();  // only ever compared with the idle timeout
   ++connection->pool_generation;
   parked.push_back(connection);
   ++idle_total_;

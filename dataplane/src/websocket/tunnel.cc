@@ -14,6 +14,7 @@
 
 #include "http/access_log.h"
 #include "listener/socket_options.h"
+#include "tls/coarse_clock.h"
 #include "tls/inq_read.h"
 #include "websocket/close_frame.h"
 
@@ -35,7 +36,7 @@ constexpr std::chrono::milliseconds kDrainCloseWait{5000};
 Tunnel::Tunnel(Worker& worker, std::shared_ptr<const RouteConfig> route, http::RouteMetrics& metrics,
                ConnectionGuard guard, tls::Stream client, tls::Stream upstream, std::string client_pending,
                std::string upstream_pending, TunnelIdentity identity)
-    : last_activity_(Clock::now()),
+    : last_activity_(CoarseNow()),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       worker_(worker),
@@ -159,7 +160,7 @@ void Tunnel::OnReadable(Direction& direction, boost::system::error_code ec) {
     OnReadError(direction, ec);
     return;
   }
-  last_activity_ = Clock::now();
+  last_activity_ = CoarseNow();
   Forward(direction, direction.buffer.get(), n);
 }
 
@@ -170,7 +171,7 @@ void Tunnel::OnProbeRead(Direction& direction, boost::system::error_code ec, std
     OnReadError(direction, ec);
     return;
   }
-  last_activity_ = Clock::now();
+  last_activity_ = CoarseNow();
   direction.filled = false;
   if (size < direction.probe.size()) {
     Forward(direction, direction.probe.data(), size);  // the whole message was this small
@@ -327,7 +328,7 @@ void Tunnel::OnWrite(Direction& direction, boost::system::error_code ec, std::si
     Close(direction.to == &client_ ? "client write failed" : "upstream write failed");
     return;
   }
-  last_activity_ = Clock::now();
+  last_activity_ = CoarseNow();
   direction.bytes += size;
   auto& metrics = http::ProxyMetrics::Get();
   (direction.to == &client_ ? metrics.bytes_out : metrics.bytes_in).Increment(size);
